@@ -1,0 +1,79 @@
+/**
+ * gmqtt: an MQTT 3.1, 3.1.1 and 5.0 broker for Deno, to run or to embed.
+ *
+ * A {@linkcode Server} listens on TCP, TLS, WebSocket and secure WebSocket,
+ * or serves any pair of byte streams with {@linkcode Server.handle}. Hooks
+ * decide on connections, subscriptions and publishes with MQTT reason codes,
+ * and observe what the broker does. The packet codec is exported on its own
+ * as `@gmqtt/broker/packets`.
+ *
+ * @example Embed a broker that refuses one topic to subscribers
+ * ```ts
+ * import { ReasonCode, Server } from "@gmqtt/broker";
+ *
+ * const server = new Server({
+ *   maxInflight: 20,
+ *   hooks: {
+ *     checkSubscribe(_client, subscription) {
+ *       if (subscription.topicFilter === "test/nosubscribe") {
+ *         return ReasonCode.NotAuthorized;
+ *       }
+ *     },
+ *   },
+ * });
+ * server.listen({ hostname: "127.0.0.1", port: 0 });
+ * await server.start();
+ * await server.publish({ topic: "greeting", payload: "hello", retain: true });
+ * await server.stop();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type ClientSummary,
+  type ListenerAddress,
+  type ListenOptions,
+  type PublishOptions,
+  Server,
+  type ServerOptions,
+  type SessionSummary,
+  type SubscriptionSummary,
+} from "./src/server.ts";
+export type {
+  Awaitable,
+  ClientInfo,
+  ConnectionInfo,
+  DropReason,
+  Hooks,
+  MessageVerdict,
+  SessionTerminatedReason,
+  SubscribeVerdict,
+  TransportKind,
+  Verdict,
+} from "./src/hooks.ts";
+export type { Message } from "./src/message.ts";
+export type { MetricsSnapshot, PacketCounts } from "./src/metrics.ts";
+export type { Duplex } from "./src/listeners/stream.ts";
+export {
+  formatRecord,
+  type LevelName,
+  type LogFormat,
+  Logger,
+  type LoggerOptions,
+  type LogHandler,
+  type LogRecord,
+  silentLogger,
+  StreamHandler,
+  type StreamHandlerOptions,
+} from "./src/logger.ts";
+export {
+  ConnackReturnCode,
+  MqttError,
+  type Properties,
+  type ProtocolVersion,
+  type PublishPacket,
+  type QoS,
+  ReasonCode,
+  type Subscription,
+} from "./packets/mod.ts";

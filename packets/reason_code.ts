@@ -1,0 +1,119 @@
+/**
+ * MQTT 5.0 reason codes and the MQTT 3.1.1 CONNACK return codes.
+ *
+ * @module
+ */
+
+/**
+ * The MQTT 5.0 reason codes, by name. Several names share a value, as in the
+ * specification (0x00 is Success, Normal disconnection and Granted QoS 0).
+ *
+ * @example Refuse a subscription
+ * ```ts
+ * import { ReasonCode } from "@gmqtt/broker/packets";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(ReasonCode.NotAuthorized, 0x87);
+ * ```
+ */
+export const ReasonCode = {
+  Success: 0x00,
+  NormalDisconnection: 0x00,
+  GrantedQoS0: 0x00,
+  GrantedQoS1: 0x01,
+  GrantedQoS2: 0x02,
+  DisconnectWithWillMessage: 0x04,
+  NoMatchingSubscribers: 0x10,
+  NoSubscriptionExisted: 0x11,
+  ContinueAuthentication: 0x18,
+  ReAuthenticate: 0x19,
+  UnspecifiedError: 0x80,
+  MalformedPacket: 0x81,
+  ProtocolError: 0x82,
+  ImplementationSpecificError: 0x83,
+  UnsupportedProtocolVersion: 0x84,
+  ClientIdentifierNotValid: 0x85,
+  BadUserNameOrPassword: 0x86,
+  NotAuthorized: 0x87,
+  ServerUnavailable: 0x88,
+  ServerBusy: 0x89,
+  Banned: 0x8a,
+  ServerShuttingDown: 0x8b,
+  BadAuthenticationMethod: 0x8c,
+  KeepAliveTimeout: 0x8d,
+  SessionTakenOver: 0x8e,
+  TopicFilterInvalid: 0x8f,
+  TopicNameInvalid: 0x90,
+  PacketIdentifierInUse: 0x91,
+  PacketIdentifierNotFound: 0x92,
+  ReceiveMaximumExceeded: 0x93,
+  TopicAliasInvalid: 0x94,
+  PacketTooLarge: 0x95,
+  MessageRateTooHigh: 0x96,
+  QuotaExceeded: 0x97,
+  AdministrativeAction: 0x98,
+  PayloadFormatInvalid: 0x99,
+  RetainNotSupported: 0x9a,
+  QoSNotSupported: 0x9b,
+  UseAnotherServer: 0x9c,
+  ServerMoved: 0x9d,
+  SharedSubscriptionsNotSupported: 0x9e,
+  ConnectionRateExceeded: 0x9f,
+  MaximumConnectTime: 0xa0,
+  SubscriptionIdentifiersNotSupported: 0xa1,
+  WildcardSubscriptionsNotSupported: 0xa2,
+} as const;
+
+/** One of the MQTT 5.0 reason code values. */
+export type ReasonCode = typeof ReasonCode[keyof typeof ReasonCode];
+
+/** The MQTT 3.1 and 3.1.1 CONNACK return codes, by name. */
+export const ConnackReturnCode = {
+  Accepted: 0x00,
+  UnacceptableProtocolVersion: 0x01,
+  IdentifierRejected: 0x02,
+  ServerUnavailable: 0x03,
+  BadUserNameOrPassword: 0x04,
+  NotAuthorized: 0x05,
+} as const;
+
+/** One of the MQTT 3.1.1 CONNACK return code values. */
+export type ConnackReturnCode =
+  typeof ConnackReturnCode[keyof typeof ConnackReturnCode];
+
+/**
+ * Maps an MQTT 5.0 CONNACK reason code to the closest MQTT 3.1.1 return code.
+ *
+ * @example Map "Bad user name or password"
+ * ```ts
+ * import { ReasonCode, toConnackReturnCode } from "@gmqtt/broker/packets";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(toConnackReturnCode(ReasonCode.BadUserNameOrPassword), 0x04);
+ * ```
+ * @param reasonCode A 5.0 CONNACK reason code, or already a 3.1.1 code (0-5).
+ * @returns The 3.1.1 return code.
+ */
+export function toConnackReturnCode(reasonCode: number): ConnackReturnCode {
+  switch (reasonCode) {
+    case 0x00:
+    case 0x01:
+    case 0x02:
+    case 0x03:
+    case 0x04:
+    case 0x05:
+      return reasonCode;
+    case ReasonCode.UnsupportedProtocolVersion:
+      return ConnackReturnCode.UnacceptableProtocolVersion;
+    case ReasonCode.ClientIdentifierNotValid:
+      return ConnackReturnCode.IdentifierRejected;
+    case ReasonCode.BadUserNameOrPassword:
+    case ReasonCode.BadAuthenticationMethod:
+      return ConnackReturnCode.BadUserNameOrPassword;
+    case ReasonCode.NotAuthorized:
+    case ReasonCode.Banned:
+      return ConnackReturnCode.NotAuthorized;
+    default:
+      return ConnackReturnCode.ServerUnavailable;
+  }
+}

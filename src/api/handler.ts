@@ -1,0 +1,636 @@
+/**
+ * The HTTP API as a plain `Request` to `Response` function: monitor, manage
+ * and publish through a server's library API.
+ *
+ * @module
+ */
+
+import { isValidTopicFilter, isValidTopicName } from "../../packets/topic.ts";
+import type { QoS, Subscription } from "../../packets/types.ts";
+import type { Logger } from "../logger.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../prometheus.ts";
+import type { PublishOptions, Server } from "../server.ts";
+import { VERSION } from "../sys.ts";
+import {
+  badField,
+  booleanField,
+  errorResponse,
+  HttpError,
+  integerField,
+  json,
+  queryOf,
+  readJsonObject,
+  requiredString,
+  sameSecret,
+  stringField,
+} from "./_http.ts";
+import {
+  type ClientView,
+  connectedClientView,
+  messageView,
+  offlineClientView,
+  sessionView,
+  subscriptionView,
+} from "./_views.ts";
+
+/** Credentials of HTTP basic authentication. */
+export interface BasicCredentials {
+  /** User name. */
+  username: string;
+  /** Password. */
+  password: string;
+}
+
+/** Options for {@linkcode apiHandler}. */
+export interface ApiOptions {
+  /** Bearer token a request must carry; none by default. */
+  token?: string;
+  /** Basic credentials a request may carry instead; none by default. */
+  basic?: BasicCredentials;
+  /** Largest request body, in bytes; 1 MiB by default. */
+  maxBodySize?: number;
+  /** When the broker started, in milliseconds; when the handler was made by default. */
+  startedAt?: number;
+  /** Current time in milliseconds, `Date.now` by default; tests fake it. */
+  now?: () => number;
+  /** Where unexpected errors are reported; nowhere by default. */
+  logger?: Logger;
+}
+
+const PAGE_LIMIT = 100;
+const MAX_PAGE_LIMIT = 1000;
+
+type Handler = (
+  request: Request,
+  url: URL,
+  param: string,
+) => Response | Promise<Response>;
+type Route = Partial<Record<"GET" | "POST" | "DELETE", Handler>>;
+
+/**
+ * Makes the HTTP API of a server as a request handler, to serve with
+ * `Deno.serve` (see {@linkcode serveApi}) or mount in an existing HTTP
+ * server. Every answer is JSON except `GET /metrics` (Prometheus text).
+ * When `token` or `basic` is set, every path but `/healthz` asks for it.
+ * Bad input gets a 4xx whose JSON body names the bad `field`.
+ *
+ * | method and path                        | what it does                          |
+ * | -------------------------------------- | ------------------------------------- |
+ * | `GET /healthz`                         | liveness                              |
+ * | `GET /metrics`                         | Prometheus metrics                    |
+ * | `GET /api/v1/broker`                   | version, uptime, listeners            |
+ * | `GET /api/v1/clients`                  | clients, paginated and filtered       |
+ * | `GET /api/v1/clients/{id}`             | one client                            |
+ * | `POST /api/v1/clients/{id}/kick`       | disconnect it (`discardSession`)      |
+ * | `GET /api/v1/clients/{id}/subscriptions` | its subscriptions                   |
+ * | `GET /api/v1/sessions`                 | sessions, offline ones included       |
+ * | `GET /api/v1/sessions/{id}`            | one session and its queue             |
+ * | `DELETE /api/v1/sessions/{id}`         | disconnect and discard the session    |
+ * | `GET /api/v1/subscriptions`            | by `clientId`, or matching `topic`    |
+ * | `POST /api/v1/subscribe`               | subscribe a client id                 |
+ * | `POST /api/v1/unsubscribe`             | unsubscribe a client id               |
+ * | `GET /api/v1/retained`                 | by `filter`, or one `topic`           |
+ * | `DELETE /api/v1/retained?topic=`       | delete one                            |
+ * | `POST /api/v1/publish`                 | publish a message                     |
+ *
+ * @example Ask a server for its health and metrics without a socket
+ * ```ts
+ * import { apiHandler, Server } from "@gmqtt/broker";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * const server = new Server();
+ * const handle = apiHandler(server, { token: "s3cret" });
+ * const health = await handle(new Request("http://localhost/healthz"));
+ * strictEqual(health.status, 200);
+ * await health.body?.cancel();
+ * const denied = await handle(new Request("http://localhost/metrics"));
+ * strictEqual(denied.status, 401);
+ * await denied.body?.cancel();
+ * const metrics = await handle(
+ *   new Request("http://localhost/metrics", {
+ *     headers: { authorization: "Bearer s3cret" },
+ *   }),
+ * );
+ * strictEqual(metrics.status, 200);
+ * await metrics.text();
+ * ```
+ * @param server The server to show and act on.
+ * @param options Credentials, limits and clock.
+ * @returns A function answering one request.
+ */
+export function apiHandler(
+  server: Server,
+  options: ApiOptions = {},
+): (request: Request) => Promise<Response> {
+  const now = options.now ?? Date.now;
+  const startedAt = options.startedAt ?? now();
+  const maxBodySize = options.maxBodySize ?? 1 << 20;
+  const body = (request: Request) => readJsonObject(request, maxBodySize);
+  const authorized = authorizer(options);
+
+  const routes: [RegExp, Route][] = [
+    [/^\/healthz$/, { GET: () => json({ status: "ok" }) }],
+    [/^\/metrics$/, {
+      GET: () =>
+        new Response(
+          renderPrometheus(server.metrics(), {
+            memory: Deno.memoryUsage(),
+            startTime: startedAt,
+          }),
+          { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } },
+        ),
+    }],
+    [/^\/api\/v1\/broker$/, {
+      GET: () =>
+        json({
+          name: "gmqtt",
+          version: VERSION,
+          startedAt: new Date(startedAt).toISOString(),
+          uptime: Math.max(0, Math.floor((now() - startedAt) / 1000)),
+          listeners: server.addresses,
+        }),
+    }],
+    [/^\/api\/v1\/clients$/, { GET: (_, url) => listClients(server, url) }],
+    [/^\/api\/v1\/clients\/([^/]+)$/, {
+      GET: (_, __, id) => json(clientView(server, id)),
+    }],
+    [/^\/api\/v1\/clients\/([^/]+)\/kick$/, {
+      POST: async (request, url, id) => {
+        const input = { ...queryOf(url), ...await body(request) };
+        const discard = booleanField(input, "discardSession", "kick") ?? false;
+        if (!await server.kick(id, { discardSession: discard })) {
+          throw unknownClient(id);
+        }
+        return json({ clientId: id, kicked: true, discardSession: discard });
+      },
+    }],
+    [/^\/api\/v1\/clients\/([^/]+)\/subscriptions$/, {
+      GET: (_, __, id) => {
+        if (server.session(id) === undefined) throw unknownClient(id);
+        return json(
+          server.subscriptions({ clientId: id }).map((s) =>
+            subscriptionView(s, s.clientId)
+          ),
+        );
+      },
+    }],
+    [/^\/api\/v1\/sessions$/, { GET: (_, url) => listSessions(server, url) }],
+    [/^\/api\/v1\/sessions\/([^/]+)$/, {
+      GET: (_, __, id) => {
+        const session = server.session(id);
+        if (session === undefined) throw unknownClient(id);
+        return json(sessionView(session));
+      },
+      DELETE: async (_, __, id) => {
+        if (!await server.kick(id, { discardSession: true })) {
+          throw unknownClient(id);
+        }
+        return json({ clientId: id, discarded: true });
+      },
+    }],
+    [/^\/api\/v1\/subscriptions$/, {
+      GET: (_, url) => listSubscriptions(server, url),
+    }],
+    [/^\/api\/v1\/subscribe$/, {
+      POST: async (request) => subscribe(server, await body(request)),
+    }],
+    [/^\/api\/v1\/unsubscribe$/, {
+      POST: async (request) => unsubscribe(server, await body(request)),
+    }],
+    [/^\/api\/v1\/retained$/, {
+      GET: (_, url) => listRetained(server, url),
+      DELETE: (_, url) => {
+        const topic = topicName(queryOf(url), "topic", "delete retained");
+        if (!server.deleteRetained(topic)) {
+          throw new HttpError(
+            404,
+            `Cannot delete retained message: none on topic ${
+              JSON.stringify(topic)
+            }`,
+            { field: "topic" },
+          );
+        }
+        return json({ topic, deleted: true });
+      },
+    }],
+    [/^\/api\/v1\/publish$/, {
+      POST: async (request) => {
+        await server.publish(publishOptions(await body(request)));
+        return json({ published: true });
+      },
+    }],
+  ];
+
+  return async (request: Request): Promise<Response> => {
+    try {
+      const url = new URL(request.url);
+      const path = url.pathname.length > 1 && url.pathname.endsWith("/")
+        ? url.pathname.slice(0, -1)
+        : url.pathname;
+      if (path !== "/healthz" && !await authorized(request)) {
+        throw new HttpError(
+          401,
+          "Cannot authorize: credentials are missing or wrong",
+          {
+            field: "authorization",
+            headers: {
+              "www-authenticate": options.basic !== undefined
+                ? 'Basic realm="gmqtt", charset="UTF-8"'
+                : 'Bearer realm="gmqtt"',
+            },
+          },
+        );
+      }
+      for (const [pattern, route] of routes) {
+        const match = pattern.exec(path);
+        if (match === null) continue;
+        const method = request.method === "HEAD" ? "GET" : request.method;
+        const handler = route[method as keyof Route];
+        if (handler === undefined) {
+          throw new HttpError(
+            405,
+            `Cannot ${request.method} ${path}: use ${
+              Object.keys(route).join(", ")
+            }`,
+            { headers: { allow: Object.keys(route).join(", ") } },
+          );
+        }
+        let param = "";
+        if (match[1] !== undefined) {
+          try {
+            param = decodeURIComponent(match[1]);
+          } catch {
+            throw badField(
+              "clientId",
+              "Cannot read client id: bad escape in path",
+            );
+          }
+        }
+        return await handler(request, url, param);
+      }
+      throw new HttpError(404, `Cannot find ${path}: no such endpoint`);
+    } catch (error) {
+      await request.body?.cancel().catch(() => {});
+      if (error instanceof HttpError) return errorResponse(error);
+      options.logger?.error("api request failed", {
+        method: request.method,
+        url: request.url,
+        error: String(error),
+      });
+      return json({ error: "Cannot answer: internal error" }, 500);
+    }
+  };
+}
+
+function authorizer(
+  options: ApiOptions,
+): (request: Request) => Promise<boolean> {
+  const { token, basic } = options;
+  if (token === undefined && basic === undefined) {
+    return () => Promise.resolve(true);
+  }
+  return async (request) => {
+    const header = request.headers.get("authorization") ?? "";
+    const space = header.indexOf(" ");
+    const scheme = header.slice(0, space).toLowerCase();
+    const value = header.slice(space + 1).trim();
+    if (token !== undefined && scheme === "bearer") {
+      return await sameSecret(value, token);
+    }
+    if (basic !== undefined && scheme === "basic") {
+      let decoded: string;
+      try {
+        decoded = new TextDecoder().decode(Uint8Array.fromBase64(value));
+      } catch {
+        return false;
+      }
+      const colon = decoded.indexOf(":");
+      if (colon < 0) return false;
+      const [user, password] = await Promise.all([
+        sameSecret(decoded.slice(0, colon), basic.username),
+        sameSecret(decoded.slice(colon + 1), basic.password),
+      ]);
+      return user && password;
+    }
+    return false;
+  };
+}
+
+function unknownClient(clientId: string): HttpError {
+  return new HttpError(
+    404,
+    `Cannot find client: no client or session ${JSON.stringify(clientId)}`,
+    { field: "clientId" },
+  );
+}
+
+function page<T>(items: T[], url: URL): Response {
+  const query = queryOf(url);
+  const offset = integerField(query, "offset", "list", 0, 2 ** 31) ?? 0;
+  const limit = integerField(query, "limit", "list", 1, MAX_PAGE_LIMIT) ??
+    PAGE_LIMIT;
+  return json({
+    total: items.length,
+    offset,
+    limit,
+    items: items.slice(offset, offset + limit),
+  });
+}
+
+function clientView(server: Server, clientId: string): ClientView {
+  const client = server.client(clientId);
+  const session = server.session(clientId);
+  if (client !== undefined) return connectedClientView(client, session);
+  if (session !== undefined) return offlineClientView(session);
+  throw unknownClient(clientId);
+}
+
+function listClients(server: Server, url: URL): Response {
+  const query = queryOf(url);
+  const prefix = stringField(query, "prefix", "list clients") ?? "";
+  const username = stringField(query, "username", "list clients");
+  const connected = booleanField(query, "connected", "list clients");
+  const views: ClientView[] = [];
+  const online = new Set<string>();
+  if (connected !== false) {
+    for (const c of server.clients()) {
+      online.add(c.clientId);
+      views.push(connectedClientView(c, server.session(c.clientId)));
+    }
+  }
+  if (connected !== true) {
+    for (const s of server.sessions()) {
+      if (!s.connected && !online.has(s.clientId)) {
+        views.push(offlineClientView(s));
+      }
+    }
+  }
+  const kept = views.filter((v) =>
+    v.clientId.startsWith(prefix) &&
+    (username === undefined || v.username === username)
+  ).sort((a, b) =>
+    a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0
+  );
+  return page(kept, url);
+}
+
+function listSessions(server: Server, url: URL): Response {
+  const query = queryOf(url);
+  const prefix = stringField(query, "prefix", "list sessions") ?? "";
+  const connected = booleanField(query, "connected", "list sessions");
+  const kept = server.sessions()
+    .filter((s) =>
+      s.clientId.startsWith(prefix) &&
+      (connected === undefined || s.connected === connected)
+    )
+    .sort((a, b) =>
+      a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0
+    )
+    .map(sessionView);
+  return page(kept, url);
+}
+
+function listSubscriptions(server: Server, url: URL): Response {
+  const query = queryOf(url);
+  const clientId = stringField(query, "clientId", "list subscriptions");
+  const topic = query.topic === undefined
+    ? undefined
+    : topicName(query, "topic", "list subscriptions");
+  if (clientId !== undefined && server.session(clientId) === undefined) {
+    throw unknownClient(clientId);
+  }
+  const found = server.subscriptions({
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(topic !== undefined ? { topic } : {}),
+  });
+  return page(found.map((s) => subscriptionView(s, s.clientId)), url);
+}
+
+function listRetained(server: Server, url: URL): Response {
+  const query = queryOf(url);
+  if (query.topic !== undefined) {
+    const topic = topicName(query, "topic", "find retained message");
+    const message = server.retained(topic).find((m) => m.topic === topic);
+    if (message === undefined) {
+      throw new HttpError(
+        404,
+        `Cannot find retained message: none on topic ${JSON.stringify(topic)}`,
+        { field: "topic" },
+      );
+    }
+    return json(messageView(message));
+  }
+  const filter = stringField(query, "filter", "list retained messages") ?? "#";
+  if (!isValidTopicFilter(filter)) {
+    throw badField(
+      "filter",
+      `Cannot list retained messages: ${
+        JSON.stringify(filter)
+      } is not a valid topic filter`,
+    );
+  }
+  const messages = server.retained(filter)
+    .sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0);
+  return page(messages.map(messageView), url);
+}
+
+function topicName(
+  input: Record<string, unknown>,
+  field: string,
+  what: string,
+): string {
+  const topic = requiredString(input, field, what);
+  if (!isValidTopicName(topic)) {
+    throw badField(
+      field,
+      `Cannot ${what}: ${JSON.stringify(topic)} is not a valid topic name`,
+    );
+  }
+  return topic;
+}
+
+function qosField(
+  input: Record<string, unknown>,
+  what: string,
+): QoS | undefined {
+  return integerField(input, "qos", what, 0, 2) as QoS | undefined;
+}
+
+function sessionFor(
+  server: Server,
+  input: Record<string, unknown>,
+  what: string,
+): string {
+  const clientId = requiredString(input, "clientId", what);
+  if (server.session(clientId) === undefined) throw unknownClient(clientId);
+  return clientId;
+}
+
+/** The subscriptions of a body: `topic` and options, or `subscriptions`. */
+function subscriptionsOf(input: Record<string, unknown>): Subscription[] {
+  const what = "subscribe";
+  const list = input.subscriptions;
+  if (list !== undefined && !Array.isArray(list)) {
+    throw badField(
+      "subscriptions",
+      "Cannot subscribe: subscriptions must be an array",
+    );
+  }
+  const items: unknown[] = list ?? [input];
+  if (items.length === 0) {
+    throw badField("subscriptions", "Cannot subscribe: subscriptions is empty");
+  }
+  return items.map((item) => {
+    if (typeof item !== "object" || item === null) {
+      throw badField(
+        "subscriptions",
+        "Cannot subscribe: each subscription must be an object",
+      );
+    }
+    const s = item as Record<string, unknown>;
+    const topicFilter = requiredString(s, "topic", what);
+    if (!isValidTopicFilter(topicFilter)) {
+      throw badField(
+        "topic",
+        `Cannot subscribe: ${
+          JSON.stringify(topicFilter)
+        } is not a valid topic filter`,
+      );
+    }
+    const noLocal = booleanField(s, "noLocal", what);
+    const retainAsPublished = booleanField(s, "retainAsPublished", what);
+    const retainHandling = integerField(s, "retainHandling", what, 0, 2) as
+      | 0
+      | 1
+      | 2
+      | undefined;
+    return {
+      topicFilter,
+      qos: qosField(s, what) ?? 0,
+      ...(noLocal !== undefined ? { noLocal } : {}),
+      ...(retainAsPublished !== undefined ? { retainAsPublished } : {}),
+      ...(retainHandling !== undefined ? { retainHandling } : {}),
+    };
+  });
+}
+
+function subscribe(server: Server, input: Record<string, unknown>): Response {
+  const subscriptions = subscriptionsOf(input);
+  const clientId = sessionFor(server, input, "subscribe");
+  const created = server.subscribe(clientId, subscriptions);
+  return json({
+    clientId,
+    subscriptions: subscriptions.map((s, i) => ({
+      topic: s.topicFilter,
+      qos: s.qos,
+      created: created[i] ?? false,
+    })),
+  });
+}
+
+function unsubscribe(server: Server, input: Record<string, unknown>): Response {
+  const raw = input.topics ??
+    (input.topic === undefined ? undefined : [input.topic]);
+  if (raw === undefined) {
+    throw badField("topic", "Cannot unsubscribe: topic is missing");
+  }
+  if (
+    !Array.isArray(raw) || raw.length === 0 ||
+    !raw.every((t): t is string => typeof t === "string")
+  ) {
+    throw badField(
+      "topics",
+      "Cannot unsubscribe: topics must be a non-empty array of strings",
+    );
+  }
+  for (const t of raw) {
+    if (!isValidTopicFilter(t)) {
+      throw badField(
+        "topic",
+        `Cannot unsubscribe: ${JSON.stringify(t)} is not a valid topic filter`,
+      );
+    }
+  }
+  const clientId = sessionFor(server, input, "unsubscribe");
+  const removed = server.unsubscribe(clientId, raw);
+  return json({
+    clientId,
+    topics: raw.map((topic, i) => ({ topic, removed: removed[i] ?? false })),
+  });
+}
+
+function publishOptions(input: Record<string, unknown>): PublishOptions {
+  const what = "publish";
+  const topic = topicName(input, "topic", what);
+  const text = stringField(input, "payload", what) ?? "";
+  const encoding = stringField(input, "encoding", what) ?? "utf8";
+  let payload: Uint8Array | string;
+  if (encoding === "utf8") {
+    payload = text;
+  } else if (encoding === "base64") {
+    try {
+      payload = Uint8Array.fromBase64(text);
+    } catch {
+      throw badField("payload", "Cannot publish: payload is not valid base64");
+    }
+  } else {
+    throw badField(
+      "encoding",
+      'Cannot publish: encoding must be "utf8" or "base64"',
+    );
+  }
+  const qos = qosField(input, what);
+  const retain = booleanField(input, "retain", what);
+  const expiry = integerField(
+    input,
+    "messageExpiryInterval",
+    what,
+    0,
+    0xffffffff,
+  );
+  const contentType = stringField(input, "contentType", what);
+  const responseTopic = stringField(input, "responseTopic", what);
+  if (responseTopic !== undefined && !isValidTopicName(responseTopic)) {
+    throw badField(
+      "responseTopic",
+      "Cannot publish: responseTopic is not a valid topic name",
+    );
+  }
+  const userProperties = userPropertiesOf(input.userProperties);
+  const properties = {
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(responseTopic !== undefined ? { responseTopic } : {}),
+    ...(userProperties !== undefined ? { userProperties } : {}),
+  };
+  return {
+    topic,
+    payload,
+    ...(qos !== undefined ? { qos } : {}),
+    ...(retain !== undefined ? { retain } : {}),
+    ...(expiry !== undefined ? { messageExpiryInterval: expiry } : {}),
+    ...(Object.keys(properties).length > 0 ? { properties } : {}),
+  };
+}
+
+function userPropertiesOf(value: unknown): [string, string][] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const fail = () =>
+    badField(
+      "userProperties",
+      "Cannot publish: userProperties must be an object of strings or an array of [name, value] pairs",
+    );
+  if (Array.isArray(value)) {
+    return value.map((pair) => {
+      if (
+        !Array.isArray(pair) || pair.length !== 2 ||
+        typeof pair[0] !== "string" || typeof pair[1] !== "string"
+      ) throw fail();
+      return [pair[0], pair[1]];
+    });
+  }
+  if (typeof value !== "object") throw fail();
+  return Object.entries(value).map(([name, v]) => {
+    if (typeof v !== "string") throw fail();
+    return [name, v];
+  });
+}

@@ -1,0 +1,669 @@
+/**
+ * The broker core: sessions, subscriptions, retained messages and routing.
+ * Connections and the public `Server` drive it; it does no I/O itself.
+ *
+ * @module
+ */
+
+import { encodePacket } from "../packets/mod.ts";
+import { parseSharedSubscription } from "../packets/topic.ts";
+import type {
+  PacketType,
+  Properties,
+  ProtocolVersion,
+  PublishPacket,
+  QoS,
+  Will,
+} from "../packets/types.ts";
+import type { HookRunner } from "./_hook_runner.ts";
+import type { ClientInfo, DropReason } from "./hooks.ts";
+import type { Logger } from "./logger.ts";
+import type { Message } from "./message.ts";
+import { Metrics } from "./metrics.ts";
+import { RetainedStore } from "./retained.ts";
+import {
+  type Delivery,
+  Session,
+  type SessionContext,
+  type SubscriptionRecord,
+} from "./session.ts";
+import type { Connection } from "./connection.ts";
+import { TopicTree } from "./topic_tree.ts";
+
+/** Server options with every default filled in. */
+export interface ResolvedOptions {
+  readonly maxInflight: number;
+  readonly maxQueuedMessages: number;
+  readonly queueQoS0Messages: boolean;
+  readonly maxPacketSize: number;
+  readonly maxKeepAlive: number;
+  readonly retainAvailable: boolean;
+  readonly allowEmptyClientId: boolean;
+  readonly maxQoS: QoS;
+  readonly maxSessionExpiryInterval: number;
+  readonly topicAliasMaximum: number;
+  readonly maxOutputBuffer: number;
+  readonly connectTimeout: number;
+}
+
+/** A will waiting for its delay (MQTT 5.0) to pass. */
+interface PendingWill {
+  readonly client: ClientInfo;
+  readonly message: Message;
+  readonly dueAt: number;
+}
+
+/** Routing state shared by every connection of one server. */
+export class Broker implements SessionContext {
+  readonly options: ResolvedOptions;
+  readonly hooks: HookRunner;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly metrics: Metrics = new Metrics();
+  readonly sessions: Map<string, Session> = new Map();
+  readonly connections: Set<Connection> = new Set();
+  /** Connected clients by client id. */
+  readonly online: Map<string, Connection> = new Map();
+  readonly subscriptions: TopicTree<SubscriptionRecord> = new TopicTree();
+  readonly retained: RetainedStore;
+  readonly #pendingWills: Map<string, PendingWill> = new Map();
+  /** The last PUBLISH encoded, reused while one message fans out. */
+  #encoded: EncodedPublish | undefined;
+  #sharedTurn = 0;
+
+  constructor(
+    options: ResolvedOptions,
+    hooks: HookRunner,
+    logger: Logger,
+    now: () => number,
+  ) {
+    this.options = options;
+    this.hooks = hooks;
+    this.logger = logger;
+    this.now = now;
+    this.retained = new RetainedStore({ now });
+  }
+
+  get maxInflight(): number {
+    return this.options.maxInflight;
+  }
+
+  get queueQoS0(): boolean {
+    return this.options.queueQoS0Messages;
+  }
+
+  /** A fresh client id for a client that sent none. */
+  newClientId(): string {
+    return `auto-${crypto.randomUUID()}`;
+  }
+
+  /** Registers a connection until it closes. */
+  connectionOpened(connection: Connection): void {
+    this.connections.add(connection);
+    this.metrics.connectionOpened();
+  }
+
+  /** Forgets a closed connection. */
+  connectionClosed(connection: Connection): void {
+    if (this.connections.delete(connection)) this.metrics.connectionClosed();
+  }
+
+  /**
+   * Binds an accepted client to its session: takes over a connection with
+   * the same client id [MQTT-3.1.4-2], resumes or replaces the stored
+   * session [MQTT-3.1.2-4..6], and cancels a will still waiting for its delay.
+   */
+  attach(
+    connection: Connection,
+    client: ClientInfo,
+    expiryInterval: number,
+    receiveMaximum = 65535,
+  ): { session: Session; present: boolean } {
+    const clientId = client.clientId;
+    const previous = this.online.get(clientId);
+    if (previous !== undefined && previous !== connection) {
+      this.logger.info("client taken over", {
+        client_id: clientId,
+        remote: previous.transport.info.remoteAddress,
+      });
+      // Detaches synchronously; the old will is published.
+      previous.takenOver = true;
+      void previous.close(new Error("Session taken over"), {
+        reasonCode: 0x8e,
+      });
+    }
+    // [MQTT-3.1.3-9] A returning client cancels its delayed will.
+    this.#pendingWills.delete(clientId);
+    this.online.set(clientId, connection);
+    let session = this.sessions.get(clientId);
+    let present = false;
+    if (session !== undefined && client.clean) {
+      this.#terminate(session, previous ? "taken_over" : "normal");
+      session = undefined;
+    }
+    if (session === undefined) {
+      session = new Session(clientId, this, {
+        maxQueuedMessages: this.options.maxQueuedMessages,
+        expiryInterval,
+      });
+      this.sessions.set(clientId, session);
+      this.metrics.sessionCreated();
+    } else {
+      present = true;
+      session.expiryInterval = expiryInterval;
+    }
+    session.inflightLimit = Math.min(this.options.maxInflight, receiveMaximum);
+    return { session, present };
+  }
+
+  /**
+   * Unbinds a closing connection from its session. The session ends now if
+   * its expiry interval is 0, else it waits offline. `will` is published
+   * (now, or after its delay) when given.
+   */
+  detach(connection: Connection, will: Will | undefined): void {
+    const client = connection.client!;
+    const session = connection.session!;
+    const now = this.now();
+    if (this.online.get(client.clientId) === connection) {
+      this.online.delete(client.clientId);
+    }
+    if (session.output === connection) session.detach(now);
+    if (will !== undefined) {
+      const message = this.#willMessage(client, will, now);
+      const delay = will.properties?.willDelayInterval ?? 0;
+      if (delay > 0 && session.expiryInterval > 0) {
+        this.#pendingWills.set(client.clientId, {
+          client,
+          message,
+          dueAt: now + Math.min(delay, session.expiryInterval) * 1000,
+        });
+      } else {
+        void this.#publishWill(client, message);
+      }
+    }
+    if (
+      session.expiryInterval === 0 &&
+      this.sessions.get(client.clientId) === session &&
+      session.output === undefined
+    ) {
+      this.#terminate(session, connection.takenOver ? "taken_over" : "normal");
+    }
+  }
+
+  #willMessage(client: ClientInfo, will: Will, now: number): Message {
+    const properties = will.properties === undefined
+      ? undefined
+      : forwardedProperties(will.properties);
+    const expiry = will.properties?.messageExpiryInterval;
+    return {
+      topic: will.topic,
+      payload: will.payload,
+      qos: will.qos,
+      retain: will.retain,
+      ...(properties !== undefined ? { properties } : {}),
+      ...(expiry !== undefined ? { expiresAt: now + expiry * 1000 } : {}),
+      publisher: client.clientId,
+      createdAt: now,
+    };
+  }
+
+  async #publishWill(client: ClientInfo, message: Message): Promise<void> {
+    if (this.hooks.hasCheckPublish) {
+      const verdict = await this.hooks.checkPublish(client, {
+        type: "publish",
+        topic: message.topic,
+        payload: message.payload,
+        qos: message.qos,
+        retain: message.retain,
+        dup: false,
+        ...(message.qos > 0 ? { packetId: 1 } : {}),
+      });
+      if (verdict !== undefined) {
+        this.dropped(undefined, message, "not_authorized");
+        return;
+      }
+    }
+    this.logger.debug("will published", {
+      client_id: client.clientId,
+      topic: message.topic,
+    });
+    await this.publish(message, client);
+  }
+
+  /** Ends a session: drops its subscriptions and queue, tells the hooks. */
+  #terminate(
+    session: Session,
+    reason: "normal" | "taken_over" | "expired" | "kicked",
+  ): void {
+    if (this.sessions.get(session.clientId) !== session) return;
+    this.sessions.delete(session.clientId);
+    for (const filter of session.subscriptions.keys()) {
+      this.#removeFromTree(session.clientId, filter);
+    }
+    session.subscriptions.clear();
+    session.discard("expired");
+    this.metrics.sessionTerminated(reason);
+    this.hooks.notify("onSessionTerminated", session.clientId, reason);
+  }
+
+  /** Ends a session from the library API (kick). */
+  terminate(session: Session, reason: "kicked" | "expired"): void {
+    this.#terminate(session, reason);
+  }
+
+  /** Makes the broker's own copy of a message from a client's PUBLISH. */
+  makeMessage(
+    packet: PublishPacket,
+    topic: string,
+    publisher: string | undefined,
+  ): Message {
+    const now = this.now();
+    const props = packet.properties;
+    const properties = props === undefined
+      ? undefined
+      : forwardedProperties(props);
+    const expiry = props?.messageExpiryInterval;
+    return {
+      topic,
+      // The read buffer is reused: keep a copy.
+      payload: packet.payload.slice(),
+      qos: packet.qos,
+      retain: packet.retain,
+      ...(properties !== undefined ? { properties } : {}),
+      ...(expiry !== undefined ? { expiresAt: now + expiry * 1000 } : {}),
+      ...(publisher !== undefined ? { publisher } : {}),
+      createdAt: now,
+    };
+  }
+
+  /**
+   * Routes a message: the transform hooks first, then the retained store when
+   * it is retained, then every matching subscription. Returns a promise only
+   * when a hook answered with one.
+   */
+  publish(
+    message: Message,
+    client: ClientInfo | undefined,
+  ): Promise<void> | undefined {
+    this.metrics.messageReceived(message.qos, message.payload.length);
+    if (!this.hooks.hasTransform) {
+      this.#route(message);
+      return undefined;
+    }
+    const result = this.hooks.transformMessage(client, message);
+    if (result instanceof Promise) {
+      return result.then((m) => {
+        if (m === null) this.dropped(undefined, message, "hook");
+        else this.#route(m);
+      });
+    }
+    if (result === null) this.dropped(undefined, message, "hook");
+    else this.#route(result);
+    return undefined;
+  }
+
+  #route(message: Message): void {
+    if (message.retain && this.options.retainAvailable) {
+      // [MQTT-3.3.1-5] [MQTT-3.3.1-10] Store, replace, or delete when empty.
+      this.retained.set(message);
+    }
+    // One copy per client at the highest QoS of its matches; subscription
+    // ids of every match (MQTT 5.0).
+    let best: Map<string, MatchedSubscription> | undefined;
+    let shared: Map<string, SharedCandidate[]> | undefined;
+    const publisher = message.publisher;
+    this.subscriptions.match(message.topic, (record, key) => {
+      if (record.shareName !== undefined) {
+        shared ??= new Map();
+        const group = `${record.shareName}\u0000${record.topicFilter}`;
+        let candidates = shared.get(group);
+        if (candidates === undefined) shared.set(group, candidates = []);
+        candidates.push({ clientId: sharedClientId(key), record });
+        return;
+      }
+      // [MQTT-3.8.3-3] No Local: not back to the publisher.
+      if (record.noLocal && key === publisher) return;
+      best ??= new Map();
+      const seen = best.get(key);
+      if (seen === undefined) {
+        best.set(key, {
+          qos: record.qos,
+          retainAsPublished: record.retainAsPublished === true,
+          ids: record.subscriptionId === undefined
+            ? undefined
+            : [record.subscriptionId],
+        });
+      } else {
+        if (record.qos > seen.qos) seen.qos = record.qos;
+        if (record.retainAsPublished) seen.retainAsPublished = true;
+        if (record.subscriptionId !== undefined) {
+          (seen.ids ??= []).push(record.subscriptionId);
+        }
+      }
+    });
+    let delivered = 0;
+    if (best !== undefined) {
+      for (const [clientId, match] of best) {
+        const session = this.sessions.get(clientId);
+        if (session === undefined) continue;
+        this.#deliverMatch(session, message, match);
+        delivered++;
+      }
+    }
+    if (shared !== undefined) {
+      for (const candidates of shared.values()) {
+        const chosen = this.#pickShared(candidates);
+        const session = this.sessions.get(chosen.clientId);
+        if (session === undefined) continue;
+        this.#deliverMatch(session, message, {
+          qos: chosen.record.qos,
+          retainAsPublished: chosen.record.retainAsPublished === true,
+          ids: chosen.record.subscriptionId === undefined
+            ? undefined
+            : [chosen.record.subscriptionId],
+        });
+        delivered++;
+      }
+    }
+    if (delivered === 0) this.metrics.messageUnrouted();
+  }
+
+  /** Picks a shared subscriber, online ones first, in turn. */
+  #pickShared(candidates: SharedCandidate[]): SharedCandidate {
+    const turn = this.#sharedTurn++;
+    const online = candidates.filter((c) => this.online.has(c.clientId));
+    const pool = online.length > 0 ? online : candidates;
+    return pool[turn % pool.length]!;
+  }
+
+  #deliverMatch(
+    session: Session,
+    message: Message,
+    match: MatchedSubscription,
+  ): void {
+    const qos = (match.qos < message.qos ? match.qos : message.qos) as QoS;
+    const delivery: Delivery = {
+      message,
+      qos,
+      // [MQTT-3.3.1-9] A live delivery has RETAIN 0, unless 5.0 Retain As
+      // Published asks for the flag as published.
+      retain: match.retainAsPublished && message.retain,
+      ...(match.ids !== undefined ? { subscriptionIds: match.ids } : {}),
+      ...(message.expiresAt !== undefined
+        ? { expiresAt: message.expiresAt }
+        : {}),
+    };
+    session.deliver(delivery);
+  }
+
+  /**
+   * Adds or replaces a subscription of a session; returns true if the filter
+   * is new for it.
+   */
+  subscribe(session: Session, record: SubscriptionRecord): boolean {
+    const shared = parseSharedSubscription(record.topicFilter);
+    const full = record.topicFilter;
+    const stored: SubscriptionRecord = shared === undefined ? record : {
+      ...record,
+      topicFilter: shared.topicFilter,
+      shareName: shared.shareName,
+    };
+    const isNew = !session.subscriptions.has(full);
+    session.subscriptions.set(full, stored);
+    if (shared === undefined) {
+      this.subscriptions.add(full, session.clientId, stored);
+    } else {
+      this.subscriptions.add(
+        shared.topicFilter,
+        sharedKey(session.clientId, shared.shareName),
+        stored,
+      );
+    }
+    if (isNew) this.metrics.subscriptionAdded();
+    return isNew;
+  }
+
+  /** Removes a subscription; returns whether it existed. */
+  unsubscribe(session: Session, topicFilter: string): boolean {
+    if (!session.subscriptions.delete(topicFilter)) return false;
+    this.#removeFromTree(session.clientId, topicFilter);
+    return true;
+  }
+
+  #removeFromTree(clientId: string, filter: string): void {
+    const shared = parseSharedSubscription(filter);
+    if (shared === undefined) this.subscriptions.remove(filter, clientId);
+    else {
+      this.subscriptions.remove(
+        shared.topicFilter,
+        sharedKey(clientId, shared.shareName),
+      );
+    }
+    this.metrics.subscriptionRemoved();
+  }
+
+  /**
+   * Sends the retained messages matching a new subscription, with RETAIN 1
+   * [MQTT-3.3.1-8], at the lower of their QoS and the granted QoS. Shared
+   * subscriptions get none [MQTT-3.8.4-...].
+   */
+  sendRetained(
+    session: Session,
+    topicFilter: string,
+    granted: QoS,
+    subscriptionId: number | undefined,
+  ): void {
+    if (parseSharedSubscription(topicFilter) !== undefined) return;
+    for (const message of this.retained.match(topicFilter)) {
+      session.deliver({
+        message,
+        qos: (message.qos < granted ? message.qos : granted) as QoS,
+        retain: true,
+        ...(subscriptionId !== undefined
+          ? { subscriptionIds: [subscriptionId] }
+          : {}),
+        ...(message.expiresAt !== undefined
+          ? { expiresAt: message.expiresAt }
+          : {}),
+      });
+    }
+  }
+
+  /** Reports an undelivered message. */
+  dropped(
+    clientId: string | undefined,
+    message: Message,
+    reason: DropReason,
+  ): void {
+    this.metrics.messageDropped(message.qos, reason);
+    if (this.hooks.observesDropped) {
+      this.hooks.notify("onMessageDropped", clientId, message, reason);
+    }
+  }
+
+  /** Reports a message written to a subscriber. */
+  delivered(session: Session, message: Message): void {
+    if (this.hooks.observesDelivered) {
+      const connection = this.online.get(session.clientId);
+      if (connection?.client !== undefined) {
+        this.hooks.notify("onDelivered", connection.client, message);
+      }
+    }
+  }
+
+  /** The 5.0 properties of an outgoing PUBLISH for one delivery. */
+  outgoingProperties(delivery: Delivery): Properties | undefined {
+    const { message } = delivery;
+    const ids = delivery.subscriptionIds;
+    const expiresAt = message.expiresAt;
+    if (
+      ids === undefined && expiresAt === undefined &&
+      message.properties === undefined
+    ) return undefined;
+    const properties: Properties = { ...message.properties };
+    if (ids !== undefined) properties.subscriptionIdentifiers = ids;
+    if (expiresAt !== undefined) {
+      // [MQTT-3.3.2-6] The expiry sent is what is left of it.
+      properties.messageExpiryInterval = Math.max(
+        0,
+        Math.ceil((expiresAt - this.now()) / 1000),
+      );
+    }
+    return properties;
+  }
+
+  /**
+   * Encodes a PUBLISH for a delivery. A message fanned out to many
+   * subscribers is encoded once per form (3.x or 5.0, QoS, RETAIN) and the
+   * bytes are shared (QoS 0) or copied with the packet id patched in.
+   */
+  encodePublish(
+    delivery: Delivery,
+    packetId: number | undefined,
+    dup: boolean,
+    version: ProtocolVersion,
+    properties: Properties | undefined,
+  ): Uint8Array {
+    const { message, qos, retain } = delivery;
+    this.metrics.messageSent(qos, message.payload.length);
+    if (properties !== undefined || dup) {
+      return encodePacket({
+        type: "publish",
+        topic: message.topic,
+        payload: message.payload,
+        qos,
+        retain,
+        dup,
+        ...(packetId !== undefined ? { packetId } : {}),
+        ...(properties !== undefined ? { properties } : {}),
+      }, version);
+    }
+    const v5 = version === 5;
+    let cached = this.#encoded;
+    if (
+      cached === undefined || cached.message !== message ||
+      cached.v5 !== v5 || cached.qos !== qos || cached.retain !== retain
+    ) {
+      cached = this.#encoded = {
+        message,
+        v5,
+        qos,
+        retain,
+        bytes: encodePacket({
+          type: "publish",
+          topic: message.topic,
+          payload: message.payload,
+          qos,
+          retain,
+          dup: false,
+          ...(qos > 0 ? { packetId: 1 } : {}),
+        }, version),
+      };
+    }
+    if (packetId === undefined) return cached.bytes;
+    const bytes = cached.bytes.slice();
+    // The packet id sits before the payload (and 5.0's empty property length).
+    const at = bytes.length - message.payload.length - (v5 ? 3 : 2);
+    bytes[at] = packetId >> 8;
+    bytes[at + 1] = packetId & 0xff;
+    return bytes;
+  }
+
+  countPacketIn(type: PacketType, bytes: number): void {
+    this.metrics.packetIn(type, bytes);
+  }
+
+  countPacketOut(type: PacketType, bytes: number): void {
+    this.metrics.packetOut(type, bytes);
+  }
+
+  /**
+   * Periodic housekeeping: closes clients silent for 1.5 times their
+   * keep-alive [MQTT-3.1.2-24] and connections that never sent CONNECT,
+   * publishes delayed wills that are due, and ends expired sessions.
+   */
+  sweep(): void {
+    const now = this.now();
+    const connectDeadline = this.options.connectTimeout * 1000;
+    for (const connection of this.connections) {
+      if (connection.isClosed) continue;
+      const client = connection.client;
+      if (client === undefined) {
+        if (now - connection.openedAt >= connectDeadline) {
+          void connection.close(new Error("No CONNECT in time"));
+        }
+        continue;
+      }
+      if (
+        client.keepAlive > 0 &&
+        now - connection.lastActivity >= client.keepAlive * 1500
+      ) {
+        this.logger.info("keep-alive timeout", { client_id: client.clientId });
+        void connection.close(new Error("Keep-alive timeout"), {
+          reasonCode: 0x8d,
+        });
+      }
+    }
+    for (const [clientId, pending] of this.#pendingWills) {
+      if (pending.dueAt <= now) {
+        this.#pendingWills.delete(clientId);
+        void this.#publishWill(pending.client, pending.message);
+      }
+    }
+    for (const session of this.sessions.values()) {
+      if (
+        session.output !== undefined || session.disconnectedAt === undefined
+      ) {
+        continue;
+      }
+      if (
+        session.expiryInterval !== 0xffffffff &&
+        now - session.disconnectedAt >= session.expiryInterval * 1000
+      ) {
+        this.#terminate(session, "expired");
+      }
+    }
+  }
+}
+
+interface EncodedPublish {
+  readonly message: Message;
+  readonly v5: boolean;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly bytes: Uint8Array;
+}
+
+interface MatchedSubscription {
+  qos: QoS;
+  retainAsPublished: boolean;
+  ids: number[] | undefined;
+}
+
+interface SharedCandidate {
+  readonly clientId: string;
+  readonly record: SubscriptionRecord;
+}
+
+/** Tree key of a shared subscription: client ids never hold U+0000. */
+function sharedKey(clientId: string, shareName: string): string {
+  return `${shareName}\u0000${clientId}`;
+}
+
+function sharedClientId(key: string): string {
+  return key.slice(key.indexOf("\u0000") + 1);
+}
+
+/** PUBLISH properties that travel with the message to subscribers. */
+function forwardedProperties(props: Properties): Properties | undefined {
+  const {
+    topicAlias: _alias,
+    subscriptionIdentifiers: _ids,
+    messageExpiryInterval: _expiry,
+    willDelayInterval: _delay,
+    ...rest
+  } = props;
+  for (const _ in rest) return rest;
+  return undefined;
+}

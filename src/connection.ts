@@ -1,0 +1,875 @@
+/**
+ * One network connection: reads and frames packets, batches output, and runs
+ * the MQTT protocol for its client.
+ *
+ * @module
+ */
+
+import { decodePacket, encodePacket, frameLength } from "../packets/mod.ts";
+import { MqttError, ProtocolError } from "../packets/errors.ts";
+import { ReasonCode, toConnackReturnCode } from "../packets/reason_code.ts";
+import type {
+  ConnectPacket,
+  Packet,
+  ProtocolVersion,
+  PublishPacket,
+  QoS,
+  SubscribePacket,
+  UnsubscribePacket,
+  Will,
+} from "../packets/types.ts";
+import type { Broker } from "./broker.ts";
+import type { ClientInfo } from "./hooks.ts";
+import type { Message } from "./message.ts";
+import type { Delivery, Session, SessionOutput } from "./session.ts";
+import type { Transport } from "./transport.ts";
+
+const MIN_READ_BUFFER = 4096;
+const MAX_GROWN_READ_BUFFER = 65536;
+
+type MutableClientInfo = { -readonly [K in keyof ClientInfo]: ClientInfo[K] };
+
+/** Counters of one connection. */
+export interface ConnectionStats {
+  bytesIn: number;
+  bytesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  messagesDropped: number;
+}
+
+/** The broker side of one client connection. */
+export class Connection implements SessionOutput {
+  readonly transport: Transport;
+  readonly stats: ConnectionStats = {
+    bytesIn: 0,
+    bytesOut: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    messagesDropped: 0,
+  };
+  /** When the connection was accepted, in server milliseconds. */
+  readonly openedAt: number;
+  /** When anything was last read, in server milliseconds. */
+  lastActivity: number;
+  /** Set once CONNECT was accepted. */
+  client: ClientInfo | undefined;
+  /** The session while the client is connected. */
+  session: Session | undefined;
+  /** Resolves once the connection is closed and its hooks were called. */
+  readonly closed: Promise<void>;
+  /** Set when another connection with the same client id took over. */
+  takenOver = false;
+
+  readonly #broker: Broker;
+  #version: ProtocolVersion = 4;
+  #will: Will | undefined;
+  #isClosed = false;
+  #resolveClosed!: () => void;
+  #readBuffer = new Uint8Array(MIN_READ_BUFFER);
+  #start = 0;
+  #end = 0;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #writing = false;
+  #flushScheduled = false;
+  #flushed: (() => void)[] = [];
+  /** Topic aliases the client set (MQTT 5.0), by alias. */
+  #aliases: Map<number, string> | undefined;
+  /** Most PUBLISH the client may have unacknowledged (5.0 receive maximum). */
+  #maxPacketSizeOut = Infinity;
+
+  constructor(broker: Broker, transport: Transport) {
+    this.#broker = broker;
+    this.transport = transport;
+    this.openedAt = broker.now();
+    this.lastActivity = this.openedAt;
+    this.client = undefined;
+    this.session = undefined;
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Protocol level of the connection (4 until CONNECT says otherwise). */
+  get protocolVersion(): ProtocolVersion {
+    return this.#version;
+  }
+
+  /** Whether close has begun. */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** Bytes written to the connection and not yet acknowledged by the OS. */
+  get outputBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Serves the connection until it ends; never rejects. */
+  async run(): Promise<void> {
+    let error: Error | undefined;
+    try {
+      const accepted = await this.#broker.hooks.checkAccept(
+        this.transport.info,
+      );
+      if (!accepted) {
+        this.#broker.logger.info("connection refused by hook", {
+          remote: this.transport.info.remoteAddress,
+        });
+        error = new Error("Connection refused by a checkAccept hook");
+      } else {
+        error = await this.#readLoop();
+      }
+    } catch (e) {
+      error = e instanceof Error ? e : new Error(String(e));
+      if (!this.#isClosed) {
+        this.#broker.logger.error("internal error", {
+          client_id: this.client?.clientId,
+          remote: this.transport.info.remoteAddress,
+          error: error.stack ?? error.message,
+        });
+      }
+    }
+    await this.close(error);
+  }
+
+  async #readLoop(): Promise<Error | undefined> {
+    const broker = this.#broker;
+    const maximumPacketSize = broker.options.maxPacketSize;
+    const sizeOptions = { maximumPacketSize };
+    while (!this.#isClosed) {
+      if (this.#end === this.#readBuffer.length) this.#makeRoom(0);
+      let n: number | null;
+      try {
+        n = await this.transport.read(this.#readBuffer.subarray(this.#end));
+      } catch (e) {
+        if (this.#isClosed) return undefined;
+        return e instanceof Error ? e : new Error(String(e));
+      }
+      if (n === null) {
+        return this.#isClosed ? undefined : new Error("Connection lost");
+      }
+      if (this.#isClosed) return undefined;
+      this.#end += n;
+      this.stats.bytesIn += n;
+      this.lastActivity = broker.now();
+      const filled = this.#end === this.#readBuffer.length;
+      try {
+        while (!this.#isClosed) {
+          const available = this.#end - this.#start;
+          if (available < 2) break;
+          const view = this.#readBuffer.subarray(this.#start, this.#end);
+          const length = frameLength(view, sizeOptions);
+          if (length < 0) break;
+          if (length > available) {
+            if (length > this.#readBuffer.length - this.#start) {
+              this.#makeRoom(length);
+            }
+            break;
+          }
+          const packet = decodePacket(view.subarray(0, length), this.#version);
+          this.#start += length;
+          this.stats.packetsIn++;
+          broker.countPacketIn(packet.type, length);
+          const pending = this.#handle(packet);
+          if (pending !== undefined) await pending;
+        }
+      } catch (e) {
+        if (e instanceof MqttError) {
+          this.#protocolError(e);
+          return e;
+        }
+        throw e;
+      }
+      if (this.#start === this.#end) {
+        this.#start = this.#end = 0;
+        if (!filled && this.#readBuffer.length > MIN_READ_BUFFER) {
+          this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
+        }
+      } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
+        this.#makeRoom(this.#readBuffer.length * 2);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes the read buffer hold at least `size` bytes from the start of the
+   * unparsed tail, and leaves room to read. The tail moves to the front;
+   * no packet still in use views the buffer (payloads are copied on routing).
+   */
+  #makeRoom(size: number): void {
+    const tail = this.#end - this.#start;
+    const want = Math.max(size, tail + 1);
+    if (want > this.#readBuffer.length) {
+      let grown = this.#readBuffer.length;
+      while (grown < want) grown *= 2;
+      const next = new Uint8Array(grown);
+      next.set(this.#readBuffer.subarray(this.#start, this.#end));
+      this.#readBuffer = next;
+    } else {
+      this.#readBuffer.copyWithin(0, this.#start, this.#end);
+    }
+    this.#start = 0;
+    this.#end = tail;
+  }
+
+  /** Tells the peer what it did wrong, as its protocol version allows. */
+  #protocolError(error: MqttError): void {
+    this.#broker.logger.warn("protocol error", {
+      client_id: this.client?.clientId,
+      remote: this.transport.info.remoteAddress,
+      reason: error.message,
+    });
+    if (this.client === undefined) {
+      // A bad CONNECT: answer with a CONNACK where the protocol has a code.
+      if (error.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
+        // [MQTT-3.1.2-2] 3.1.1 return code 1; 5.0 reason code 0x84.
+        this.#send({
+          type: "connack",
+          sessionPresent: false,
+          reasonCode: this.#version === 5 ? error.reasonCode : 0x01,
+        });
+      } else if (this.#version === 5) {
+        this.#send({
+          type: "connack",
+          sessionPresent: false,
+          reasonCode: error.reasonCode,
+        });
+      }
+      return;
+    }
+    if (this.#version === 5) {
+      // [MQTT-4.13.1-1] 5.0 may say why before it closes.
+      this.#send({
+        type: "disconnect",
+        reasonCode: error.reasonCode,
+        properties: { reasonString: error.message },
+      });
+    }
+  }
+
+  #handle(packet: Packet): Promise<void> | undefined {
+    if (packet.type === "connect") return this.#onConnect(packet);
+    if (this.client === undefined) {
+      // [MQTT-3.1.0-1] The first packet must be CONNECT.
+      throw new ProtocolError(
+        `Cannot accept ${packet.type.toUpperCase()}: CONNECT must come first`,
+      );
+    }
+    switch (packet.type) {
+      case "publish":
+        return this.#onPublish(packet);
+      case "puback":
+      case "pubcomp":
+        this.session?.complete(packet.packetId);
+        return;
+      case "pubrec":
+        if (this.session?.received(packet.packetId)) {
+          this.sendPubrel(packet.packetId);
+        } else if (this.#version === 5) {
+          this.#send({
+            type: "pubrel",
+            packetId: packet.packetId,
+            reasonCode: ReasonCode.PacketIdentifierNotFound,
+          });
+        }
+        return;
+      case "pubrel": {
+        // [MQTT-4.3.3-12] Release the id and answer PUBCOMP, known or not.
+        const known = this.session?.incomingQoS2.delete(packet.packetId);
+        this.#send({
+          type: "pubcomp",
+          packetId: packet.packetId,
+          ...(this.#version === 5 && !known
+            ? { reasonCode: ReasonCode.PacketIdentifierNotFound }
+            : {}),
+        });
+        return;
+      }
+      case "subscribe":
+        return this.#onSubscribe(packet);
+      case "unsubscribe":
+        return this.#onUnsubscribe(packet);
+      case "pingreq":
+        // [MQTT-3.12.4-1]
+        this.#send({ type: "pingresp" });
+        return;
+      case "disconnect":
+        if (this.#version === 5) {
+          const expiry = packet.properties?.sessionExpiryInterval;
+          if (expiry !== undefined && this.session !== undefined) {
+            if (this.session.expiryInterval === 0 && expiry !== 0) {
+              // [MQTT-3.14.2-2]
+              throw new ProtocolError(
+                "Cannot set a session expiry at DISCONNECT: it was 0 at CONNECT",
+              );
+            }
+            this.session.expiryInterval = Math.min(
+              expiry,
+              this.#broker.options.maxSessionExpiryInterval,
+            );
+          }
+          if (packet.reasonCode === ReasonCode.DisconnectWithWillMessage) {
+            void this.close(new Error("Client disconnected with its will"));
+            return;
+          }
+        }
+        // [MQTT-3.14.4-3] A DISCONNECT discards the will.
+        this.#will = undefined;
+        void this.close(undefined);
+        return;
+      case "auth":
+        throw new ProtocolError(
+          "Cannot accept AUTH: no authentication method is in progress",
+        );
+      case "connack":
+      case "suback":
+      case "unsuback":
+      case "pingresp":
+        throw new ProtocolError(
+          `Cannot accept ${packet.type.toUpperCase()} from a client`,
+        );
+      default: {
+        const unknown: never = packet;
+        throw new ProtocolError(`Cannot accept packet ${String(unknown)}`);
+      }
+    }
+  }
+
+  async #onConnect(packet: ConnectPacket): Promise<void> {
+    if (this.client !== undefined) {
+      // [MQTT-3.1.0-2] A second CONNECT is a protocol violation.
+      throw new ProtocolError("Cannot accept a second CONNECT");
+    }
+    const broker = this.#broker;
+    const options = broker.options;
+    this.#version = packet.protocolVersion;
+    const v5 = packet.protocolVersion === 5;
+    let clientId = packet.clientId;
+    let assigned = false;
+    if (clientId === "") {
+      // [MQTT-3.1.3-7] [MQTT-3.1.3-8] An empty id needs clean session in
+      // 3.1.1; 3.1 does not allow it at all.
+      if (
+        !options.allowEmptyClientId || packet.protocolVersion === 3 ||
+        (!packet.clean && !v5)
+      ) {
+        this.#refuse(ReasonCode.ClientIdentifierNotValid);
+        return;
+      }
+      clientId = broker.newClientId();
+      assigned = true;
+    }
+    let keepAlive = packet.keepAlive;
+    let serverKeepAlive: number | undefined;
+    if (
+      v5 && options.maxKeepAlive > 0 &&
+      (keepAlive === 0 || keepAlive > options.maxKeepAlive)
+    ) {
+      keepAlive = serverKeepAlive = options.maxKeepAlive;
+    }
+    const info = this.transport.info;
+    const client: MutableClientInfo = {
+      remoteAddress: info.remoteAddress,
+      localAddress: info.localAddress,
+      transport: info.transport,
+      listener: info.listener,
+      clientId,
+      username: packet.username,
+      protocolVersion: packet.protocolVersion,
+      clean: packet.clean,
+      keepAlive,
+    };
+    if (packet.will !== undefined) {
+      const will = packet.will;
+      if (will.retain && !options.retainAvailable && v5) {
+        this.#refuse(ReasonCode.RetainNotSupported);
+        return;
+      }
+      // The will outlives the read buffer: copy its payload.
+      this.#will = { ...will, payload: will.payload.slice() };
+    }
+    const verdict = await broker.hooks.checkConnect(client, packet);
+    if (this.#isClosed) return;
+    if (verdict !== undefined) {
+      this.#will = undefined;
+      broker.logger.info("connection refused", {
+        client_id: clientId,
+        username: packet.username,
+        remote: info.remoteAddress,
+        reason_code: verdict,
+      });
+      this.#refuse(verdict);
+      return;
+    }
+    const sessionExpiry = v5
+      ? Math.min(
+        packet.properties?.sessionExpiryInterval ?? 0,
+        options.maxSessionExpiryInterval,
+      )
+      : packet.clean
+      ? 0
+      : options.maxSessionExpiryInterval;
+    if (v5) {
+      const props = packet.properties;
+      if (props?.maximumPacketSize !== undefined) {
+        this.#maxPacketSizeOut = props.maximumPacketSize;
+      }
+      if (props?.authenticationMethod !== undefined) {
+        this.#refuse(ReasonCode.BadAuthenticationMethod);
+        return;
+      }
+    }
+    this.client = client;
+    const { session, present } = broker.attach(
+      this,
+      client,
+      sessionExpiry,
+      packet.properties?.receiveMaximum,
+    );
+    this.session = session;
+    this.#send({
+      type: "connack",
+      sessionPresent: present,
+      reasonCode: 0,
+      ...(v5
+        ? {
+          properties: {
+            ...(assigned ? { assignedClientIdentifier: clientId } : {}),
+            ...(serverKeepAlive !== undefined ? { serverKeepAlive } : {}),
+            ...(sessionExpiry !==
+                (packet.properties?.sessionExpiryInterval ?? 0)
+              ? { sessionExpiryInterval: sessionExpiry }
+              : {}),
+            ...(options.retainAvailable ? {} : { retainAvailable: 0 as const }),
+            topicAliasMaximum: options.topicAliasMaximum,
+            ...(options.maxPacketSize < 268435460
+              ? { maximumPacketSize: options.maxPacketSize }
+              : {}),
+            sharedSubscriptionAvailable: 1 as const,
+            subscriptionIdentifiersAvailable: 1 as const,
+            wildcardSubscriptionAvailable: 1 as const,
+          },
+        }
+        : {}),
+    });
+    broker.logger.info("client connected", {
+      client_id: clientId,
+      username: packet.username,
+      remote: info.remoteAddress,
+      protocol: packet.protocolVersion,
+      clean: packet.clean,
+      keep_alive: keepAlive,
+    });
+    broker.hooks.notify("onConnected", client);
+    broker.hooks.notify(
+      present ? "onSessionResumed" : "onSessionCreated",
+      client,
+    );
+    session.resume(this);
+  }
+
+  /** Sends a refusing CONNACK and closes. */
+  #refuse(reasonCode: number): void {
+    this.#send({
+      type: "connack",
+      sessionPresent: false,
+      reasonCode: this.#version === 5
+        ? reasonCode
+        : toConnackReturnCode(reasonCode),
+    });
+    void this.close(new Error(`Connection refused: code ${reasonCode}`));
+  }
+
+  #onPublish(packet: PublishPacket): Promise<void> | undefined {
+    const broker = this.#broker;
+    const session = this.session!;
+    let topic = packet.topic;
+    if (this.#version === 5) {
+      topic = this.#resolveAlias(packet);
+    }
+    if (packet.qos > broker.options.maxQoS && this.#version === 5) {
+      // [MQTT-3.2.2-11]
+      throw new MqttError(
+        ReasonCode.QoSNotSupported,
+        `Cannot accept a QoS ${packet.qos} PUBLISH: the maximum is ${broker.options.maxQoS}`,
+      );
+    }
+    if (
+      packet.retain && !broker.options.retainAvailable && this.#version === 5
+    ) {
+      // [MQTT-3.3.1-8]
+      throw new MqttError(
+        ReasonCode.RetainNotSupported,
+        "Cannot accept a retained PUBLISH: retain is not available",
+      );
+    }
+    if (packet.qos === 2 && session.incomingQoS2.has(packet.packetId!)) {
+      // [MQTT-4.3.3-10] A resent QoS 2 PUBLISH is not delivered again.
+      this.#send({ type: "pubrec", packetId: packet.packetId! });
+      return;
+    }
+    this.stats.messagesIn++;
+    const client = this.client!;
+    const message = broker.makeMessage(packet, topic, client.clientId);
+    const check = broker.hooks.hasCheckPublish
+      ? broker.hooks.checkPublish(
+        client,
+        topic === packet.topic ? packet : {
+          ...packet,
+          topic,
+        },
+      )
+      : undefined;
+    if (check instanceof Promise) {
+      return check.then((verdict) => this.#published(packet, message, verdict));
+    }
+    return this.#published(packet, message, check);
+  }
+
+  #published(
+    packet: PublishPacket,
+    message: Message,
+    verdict: number | undefined,
+  ): Promise<void> | undefined {
+    if (this.#isClosed) return;
+    const broker = this.#broker;
+    let routed: Promise<void> | undefined;
+    if (verdict !== undefined) {
+      broker.logger.info("publish refused", {
+        client_id: this.client!.clientId,
+        topic: message.topic,
+        reason_code: verdict,
+      });
+      broker.dropped(undefined, message, "not_authorized");
+    } else {
+      routed = broker.publish(message, this.client);
+    }
+    const ack = () => {
+      if (packet.qos === 1) {
+        this.#send({
+          type: "puback",
+          packetId: packet.packetId!,
+          ...(this.#version === 5 && verdict !== undefined
+            ? { reasonCode: verdict }
+            : {}),
+        });
+      } else if (packet.qos === 2) {
+        if (verdict === undefined) {
+          this.session?.incomingQoS2.add(packet.packetId!);
+        }
+        this.#send({
+          type: "pubrec",
+          packetId: packet.packetId!,
+          ...(this.#version === 5 && verdict !== undefined
+            ? { reasonCode: verdict }
+            : {}),
+        });
+      }
+    };
+    if (routed === undefined) {
+      ack();
+      return;
+    }
+    return routed.then(ack);
+  }
+
+  /** Applies a 5.0 topic alias; returns the topic name to route. */
+  #resolveAlias(packet: PublishPacket): string {
+    const alias = packet.properties?.topicAlias;
+    if (alias === undefined) {
+      if (packet.topic === "") {
+        throw new ProtocolError(
+          "Cannot route a PUBLISH with an empty topic and no topic alias",
+        );
+      }
+      return packet.topic;
+    }
+    if (alias === 0 || alias > this.#broker.options.topicAliasMaximum) {
+      // [MQTT-3.3.2-9] [MQTT-3.3.2-10]
+      throw new MqttError(
+        ReasonCode.TopicAliasInvalid,
+        `Cannot use topic alias ${alias}: the maximum is ${this.#broker.options.topicAliasMaximum}`,
+      );
+    }
+    this.#aliases ??= new Map();
+    if (packet.topic !== "") {
+      this.#aliases.set(alias, packet.topic);
+      return packet.topic;
+    }
+    const topic = this.#aliases.get(alias);
+    if (topic === undefined) {
+      throw new ProtocolError(`Cannot use topic alias ${alias}: it is not set`);
+    }
+    return topic;
+  }
+
+  async #onSubscribe(packet: SubscribePacket): Promise<void> {
+    const broker = this.#broker;
+    const client = this.client!;
+    const session = this.session!;
+    const codes: number[] = [];
+    const made: { index: number; isNew: boolean }[] = [];
+    const subscriptionId = packet.properties?.subscriptionIdentifiers?.[0];
+    for (let i = 0; i < packet.subscriptions.length; i++) {
+      const sub = packet.subscriptions[i]!;
+      if (sub.noLocal && sub.topicFilter.startsWith("$share/")) {
+        // [MQTT-3.8.3-4]
+        throw new ProtocolError(
+          "Cannot subscribe with No Local to a shared subscription",
+        );
+      }
+      let verdict = broker.hooks.checkSubscribe(client, sub);
+      if (verdict instanceof Promise) verdict = await verdict;
+      if (this.#isClosed) return;
+      if (verdict !== undefined && verdict >= 0x80) {
+        codes.push(this.#version === 5 ? verdict : 0x80);
+        continue;
+      }
+      const granted = Math.min(
+        sub.qos,
+        verdict ?? 2,
+        broker.options.maxQoS,
+      ) as QoS;
+      const isNew = broker.subscribe(session, {
+        ...sub,
+        qos: granted,
+        ...(subscriptionId !== undefined ? { subscriptionId } : {}),
+      });
+      codes.push(granted);
+      made.push({ index: i, isNew });
+    }
+    // [MQTT-3.8.4-1] [MQTT-3.8.4-5] One code per filter, in order.
+    this.#send({
+      type: "suback",
+      packetId: packet.packetId,
+      reasonCodes: codes,
+    });
+    for (const { index, isNew } of made) {
+      const sub = packet.subscriptions[index]!;
+      broker.hooks.notify("onSubscribed", client, sub, codes[index] as QoS);
+      // [MQTT-3.3.1-6] Retained messages go to a new subscription;
+      // 5.0 retain handling 1 only when new, 2 never.
+      const handling = sub.retainHandling ?? 0;
+      if (handling === 2 || (handling === 1 && !isNew)) continue;
+      broker.sendRetained(
+        session,
+        sub.topicFilter,
+        codes[index] as QoS,
+        subscriptionId,
+      );
+    }
+  }
+
+  async #onUnsubscribe(packet: UnsubscribePacket): Promise<void> {
+    const broker = this.#broker;
+    const client = this.client!;
+    const session = this.session!;
+    const codes: number[] = [];
+    for (const filter of packet.topicFilters) {
+      let verdict = broker.hooks.checkUnsubscribe(client, filter);
+      if (verdict instanceof Promise) verdict = await verdict;
+      if (this.#isClosed) return;
+      if (verdict !== undefined) {
+        codes.push(verdict);
+        continue;
+      }
+      const existed = broker.unsubscribe(session, filter);
+      codes.push(existed ? 0 : ReasonCode.NoSubscriptionExisted);
+      if (existed) broker.hooks.notify("onUnsubscribed", client, filter);
+    }
+    // [MQTT-3.10.4-4] UNSUBACK even when nothing matched.
+    this.#send({
+      type: "unsuback",
+      packetId: packet.packetId,
+      ...(this.#version === 5 ? { reasonCodes: codes } : {}),
+    });
+  }
+
+  // -- output --------------------------------------------------------------
+
+  /** Writes a PUBLISH for a delivery; false if the output buffer is full. */
+  sendPublish(
+    delivery: Delivery,
+    packetId: number | undefined,
+    dup: boolean,
+  ): boolean {
+    const broker = this.#broker;
+    if (
+      delivery.qos === 0 && this.#pendingBytes > broker.options.maxOutputBuffer
+    ) {
+      this.stats.messagesDropped++;
+      return false;
+    }
+    const { message } = delivery;
+    let properties = undefined;
+    if (this.#version === 5) {
+      properties = broker.outgoingProperties(delivery);
+    }
+    const bytes = broker.encodePublish(
+      delivery,
+      packetId,
+      dup,
+      this.#version,
+      properties,
+    );
+    if (bytes.length > this.#maxPacketSizeOut) {
+      // [MQTT-3.1.2-25] Never send more than the client can take.
+      broker.dropped(this.client?.clientId, message, "packet_too_large");
+      if (packetId !== undefined) this.session?.complete(packetId);
+      return true;
+    }
+    this.stats.messagesOut++;
+    this.stats.packetsOut++;
+    broker.countPacketOut("publish", bytes.length);
+    this.#enqueue(bytes);
+    return true;
+  }
+
+  /** Writes a PUBREL for an outgoing QoS 2 message. */
+  sendPubrel(packetId: number): void {
+    this.#send({ type: "pubrel", packetId });
+  }
+
+  #send(packet: Packet): void {
+    if (this.#isClosed && !this.#closingFlush) return;
+    const bytes = encodePacket(packet, this.#version);
+    this.stats.packetsOut++;
+    this.#broker.countPacketOut(packet.type, bytes.length);
+    this.#enqueue(bytes);
+  }
+
+  #closingFlush = false;
+
+  #enqueue(bytes: Uint8Array): void {
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    if (!this.#flushScheduled && !this.#writing) {
+      this.#flushScheduled = true;
+      if (this.transport.flush === "microtask") {
+        queueMicrotask(() => void this.#flush());
+      } else {
+        setTimeout(() => void this.#flush(), 0);
+      }
+    }
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const pending = this.#pending;
+        this.#pending = [];
+        let chunk: Uint8Array;
+        if (pending.length === 1) {
+          chunk = pending[0]!;
+        } else {
+          let size = 0;
+          for (const p of pending) size += p.length;
+          chunk = new Uint8Array(size);
+          let offset = 0;
+          for (const p of pending) {
+            chunk.set(p, offset);
+            offset += p.length;
+          }
+        }
+        let written = 0;
+        while (written < chunk.length) {
+          written += await this.transport.write(
+            written === 0 ? chunk : chunk.subarray(written),
+          );
+        }
+        this.#pendingBytes -= chunk.length;
+        this.stats.bytesOut += chunk.length;
+      }
+    } catch (e) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#writing = false;
+      this.#notifyFlushed();
+      if (!this.#isClosed) {
+        void this.close(e instanceof Error ? e : new Error(String(e)));
+      }
+      return;
+    }
+    this.#writing = false;
+    this.#notifyFlushed();
+  }
+
+  #notifyFlushed(): void {
+    const waiting = this.#flushed;
+    this.#flushed = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Resolves when all output so far was written (or failed). */
+  #drained(): Promise<void> {
+    if (!this.#writing && this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#flushed.push(resolve);
+      if (!this.#writing && !this.#flushScheduled) void this.#flush();
+    });
+  }
+
+  // -- closing -------------------------------------------------------------
+
+  /**
+   * Closes the connection: the session is detached at once (the will is
+   * published unless the client sent DISCONNECT), pending output is written
+   * for up to a second, then the transport closes and `onClosed` runs.
+   * Idempotent; resolves when closed.
+   */
+  close(
+    error: Error | undefined,
+    options?: { reasonCode?: number },
+  ): Promise<void> {
+    if (this.#isClosed) return this.closed;
+    this.#isClosed = true;
+    const broker = this.#broker;
+    if (
+      options?.reasonCode !== undefined && this.#version === 5 && this.client
+    ) {
+      this.#closingFlush = true;
+      this.#send({ type: "disconnect", reasonCode: options.reasonCode });
+    }
+    const will = this.#will;
+    this.#will = undefined;
+    if (this.client !== undefined && this.session !== undefined) {
+      broker.detach(this, error === undefined ? undefined : will);
+    }
+    void this.#finish(error);
+    return this.closed;
+  }
+
+  async #finish(error: Error | undefined): Promise<void> {
+    this.#closingFlush = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#drained(),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, 1000)),
+    ]);
+    clearTimeout(timer);
+    try {
+      this.transport.close();
+    } catch {
+      // Already closed by the peer.
+    }
+    const broker = this.#broker;
+    broker.connectionClosed(this);
+    if (this.client !== undefined) {
+      broker.logger.info("client disconnected", {
+        client_id: this.client.clientId,
+        remote: this.transport.info.remoteAddress,
+        reason: error?.message ?? "disconnect",
+      });
+    }
+    broker.hooks.notify("onClosed", this.transport.info, this.client, error);
+    this.#resolveClosed();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Hooks let an embedding program decide on and observe what the broker does.
+ *
+ * `checkX` members decide: they answer with a reason code to refuse, or
+ * `undefined` to let the action go ahead. `onX` members only observe. All are
+ * optional and may be async. Hooks run in the order given to the server; for a
+ * decision the first refusal wins and later hooks are not asked. A hook that
+ * throws (or rejects) never crashes the broker: the error is logged, a `check`
+ * hook's throw counts as a refusal (Unspecified error, 0x80 / CONNACK 3), and
+ * an `on` hook's throw is ignored.
+ *
+ * @module
+ */
+
+import type {
+  ConnectPacket,
+  ProtocolVersion,
+  PublishPacket,
+  QoS,
+  Subscription,
+} from "../packets/types.ts";
+import type { Message } from "./message.ts";
+
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A reason code refuses; `undefined` lets the action go ahead. */
+export type Verdict = Awaitable<number | undefined | void>;
+
+/** Where a network connection comes from, before it has said CONNECT. */
+export interface ConnectionInfo {
+  /** Remote address as `host:port` (IPv6 as `[::1]:port`), or "" if unknown. */
+  readonly remoteAddress: string;
+  /** Local address as `host:port`, or "" if unknown. */
+  readonly localAddress: string;
+  /** The transport: "tcp", "tls", "ws", "wss" or "stream". */
+  readonly transport: TransportKind;
+  /** Name of the listener that accepted it ("" for `Server.handle`). */
+  readonly listener: string;
+}
+
+/** The transport a connection came in on. */
+export type TransportKind = "tcp" | "tls" | "ws" | "wss" | "stream";
+
+/** What the broker knows of a connected client; hooks get it read-only. */
+export interface ClientInfo extends ConnectionInfo {
+  /** Client identifier (the assigned one when the client sent none). */
+  readonly clientId: string;
+  /** User name from CONNECT, if any. */
+  readonly username: string | undefined;
+  /** Protocol level of the connection. */
+  readonly protocolVersion: ProtocolVersion;
+  /** Clean session (3.1.1) or clean start (5.0) flag. */
+  readonly clean: boolean;
+  /** Keep-alive in seconds in force for the connection; 0 for none. */
+  readonly keepAlive: number;
+}
+
+/** Why a session ended. */
+export type SessionTerminatedReason =
+  | "normal"
+  | "taken_over"
+  | "expired"
+  | "kicked";
+
+/** Why a message was not delivered to a subscriber, or not routed at all. */
+export type DropReason =
+  | "expired"
+  | "queue_full"
+  | "output_full"
+  | "not_authorized"
+  | "hook"
+  | "packet_too_large";
+
+/** The answer of {@linkcode Hooks.checkSubscribe}. */
+export type SubscribeVerdict = Awaitable<number | undefined | void>;
+
+/** The answer of {@linkcode Hooks.transformMessage}. */
+export type MessageVerdict = Awaitable<Message | null | undefined | void>;
+
+/** The hooks of a server; every member is optional. */
+export interface Hooks {
+  /**
+   * Decides on a new network connection before anything is read from it, for
+   * block lists and rate limits. `false` closes the connection at once.
+   */
+  checkAccept?(
+    connection: ConnectionInfo,
+  ): Awaitable<boolean | undefined | void>;
+  /**
+   * Authenticates a CONNECT before the CONNACK is sent. A reason code refuses
+   * the connection: MQTT 5.0 codes (0x86 bad user name or password, 0x87 not
+   * authorized, ...) are sent as the nearest 3.1.1 return code (4, 5, ...) to
+   * older clients; 3.1.1 return codes 1 to 5 are also understood.
+   */
+  checkConnect?(client: ClientInfo, packet: ConnectPacket): Verdict;
+  /** Observes a client whose CONNACK accepted it. */
+  onConnected?(client: ClientInfo): void | Promise<void>;
+  /** Observes a new session, made for a client that had none or asked for a clean one. */
+  onSessionCreated?(client: ClientInfo): void | Promise<void>;
+  /** Observes a client taking up its stored session again. */
+  onSessionResumed?(client: ClientInfo): void | Promise<void>;
+  /** Observes the end of a session and why. */
+  onSessionTerminated?(
+    clientId: string,
+    reason: SessionTerminatedReason,
+  ): void | Promise<void>;
+  /**
+   * Decides on one topic filter of a SUBSCRIBE: this is the subscription ACL.
+   * Answer a QoS (0, 1, 2) to grant at most that QoS, a failure code (0x80 and
+   * above) to refuse the filter (3.1.1 clients see 0x80), or `undefined` to
+   * grant what was asked.
+   */
+  checkSubscribe?(
+    client: ClientInfo,
+    subscription: Subscription,
+  ): SubscribeVerdict;
+  /** Observes a subscription that was made, with the QoS granted. */
+  onSubscribed?(
+    client: ClientInfo,
+    subscription: Subscription,
+    grantedQoS: QoS,
+  ): void | Promise<void>;
+  /** Decides on one topic filter of an UNSUBSCRIBE; a reason code keeps the subscription. */
+  checkUnsubscribe?(client: ClientInfo, topicFilter: string): Verdict;
+  /** Observes a removed subscription. */
+  onUnsubscribed?(
+    client: ClientInfo,
+    topicFilter: string,
+  ): void | Promise<void>;
+  /**
+   * Decides on a PUBLISH from a client before it is routed: the publish ACL.
+   * A refused QoS 1 or 2 publish is still acknowledged (with this reason code
+   * in 5.0) and is reported to `onMessageDropped` as "not_authorized".
+   */
+  checkPublish?(client: ClientInfo, packet: PublishPacket): Verdict;
+  /**
+   * Sees every message before it is routed, the server's own included
+   * (`client` is `undefined` then). Return a message to route instead,
+   * `null` to drop it (reported as "hook"), or `undefined` to route it as is.
+   * A dropped QoS 1 or 2 publish is still acknowledged.
+   */
+  transformMessage?(
+    client: ClientInfo | undefined,
+    message: Message,
+  ): MessageVerdict;
+  /** Observes a message written to a subscriber's connection. */
+  onDelivered?(client: ClientInfo, message: Message): void | Promise<void>;
+  /**
+   * Observes a message that was not delivered: `clientId` is the subscriber
+   * it was meant for, or `undefined` when it was not routed at all.
+   */
+  onMessageDropped?(
+    clientId: string | undefined,
+    message: Message,
+    reason: DropReason,
+  ): void | Promise<void>;
+  /**
+   * Observes the end of a network connection. `client` is `undefined` when
+   * it ended before a successful CONNECT; `error` says why it ended when not
+   * by DISCONNECT.
+   */
+  onClosed?(
+    connection: ConnectionInfo,
+    client: ClientInfo | undefined,
+    error: Error | undefined,
+  ): void | Promise<void>;
+  /** Observes the end of a graceful stop, after every connection closed. */
+  onStop?(): void | Promise<void>;
+}

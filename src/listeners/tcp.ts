@@ -1,0 +1,119 @@
+/**
+ * TCP and TLS listeners (`Deno.listen`, `Deno.listenTls`).
+ *
+ * @module
+ */
+
+import type { ConnectionInfo } from "../hooks.ts";
+import type { Logger } from "../logger.ts";
+import type { Transport } from "../transport.ts";
+import { formatAddress } from "./_address.ts";
+
+/** A `Deno.Conn` as a broker transport. */
+export class ConnTransport implements Transport {
+  readonly info: ConnectionInfo;
+  readonly flush = "microtask" as const;
+  readonly #conn: Deno.Conn;
+
+  constructor(conn: Deno.Conn, info: ConnectionInfo) {
+    this.#conn = conn;
+    this.info = info;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.#conn.read(buffer);
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    return this.#conn.write(bytes);
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** Where a listener is bound. */
+export interface BoundAddress {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** A listening socket that hands each accepted connection to `serve`. */
+export class SocketListener {
+  readonly #listener: Deno.Listener;
+  readonly #name: string;
+  readonly #kind: "tcp" | "tls";
+  readonly #logger: Logger;
+  #closed = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    listener: Deno.Listener,
+    options: {
+      name: string;
+      kind: "tcp" | "tls";
+      logger: Logger;
+      serve: (transport: Transport) => void;
+    },
+  ) {
+    this.#listener = listener;
+    this.#name = options.name;
+    this.#kind = options.kind;
+    this.#logger = options.logger;
+    this.done = this.#accept(options.serve);
+  }
+
+  get address(): BoundAddress {
+    const addr = this.#listener.addr as Deno.NetAddr;
+    return { hostname: addr.hostname, port: addr.port };
+  }
+
+  async #accept(serve: (transport: Transport) => void): Promise<void> {
+    while (!this.#closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#closed) return;
+        if (error instanceof Deno.errors.BadResource) return;
+        // Out of descriptors and the like: wait a moment, keep serving.
+        this.#logger.error("accept failed", { listener: this.#name, error });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      if (this.#kind === "tcp") {
+        try {
+          (conn as Deno.TcpConn).setNoDelay(true);
+        } catch {
+          // The peer is already gone; the read will say so.
+        }
+      }
+      serve(
+        new ConnTransport(conn, {
+          remoteAddress: formatAddress(conn.remoteAddr),
+          localAddress: formatAddress(conn.localAddr),
+          transport: this.#kind,
+          listener: this.#name,
+        }),
+      );
+    }
+  }
+
+  /** Stops accepting; open connections are not touched. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#listener.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    return this.done;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Counters and gauges of one server. Counters only ever grow.
+ *
+ * @module
+ */
+
+import type { PacketType, QoS } from "../packets/types.ts";
+import type { DropReason, SessionTerminatedReason } from "./hooks.ts";
+
+/** Packets and bytes by packet type. */
+export type PacketCounts = Record<
+  PacketType,
+  { packets: number; bytes: number }
+>;
+
+function packetCounts(): PacketCounts {
+  const types: PacketType[] = [
+    "connect",
+    "connack",
+    "publish",
+    "puback",
+    "pubrec",
+    "pubrel",
+    "pubcomp",
+    "subscribe",
+    "suback",
+    "unsubscribe",
+    "unsuback",
+    "pingreq",
+    "pingresp",
+    "disconnect",
+    "auth",
+  ];
+  const counts = {} as PacketCounts;
+  for (const t of types) counts[t] = { packets: 0, bytes: 0 };
+  return counts;
+}
+
+/** A snapshot of a server's counters. */
+export interface MetricsSnapshot {
+  /** Network connections open now. */
+  readonly connectionsCurrent: number;
+  /** Network connections accepted since start. */
+  readonly connectionsTotal: number;
+  /** Sessions made since start. */
+  readonly sessionsCreated: number;
+  /** Sessions ended since start, by reason. */
+  readonly sessionsTerminated: Readonly<
+    Record<SessionTerminatedReason, number>
+  >;
+  /** Subscriptions held now. */
+  readonly subscriptionsCurrent: number;
+  /** Subscriptions made since start. */
+  readonly subscriptionsTotal: number;
+  /** Messages accepted for routing, by QoS. */
+  readonly messagesReceived: readonly [number, number, number];
+  /** Payload bytes accepted for routing. */
+  readonly messageBytesReceived: number;
+  /** Messages written to subscribers, by delivery QoS. */
+  readonly messagesSent: readonly [number, number, number];
+  /** Payload bytes written to subscribers. */
+  readonly messageBytesSent: number;
+  /** Messages not delivered, by QoS. */
+  readonly messagesDropped: readonly [number, number, number];
+  /** Messages not delivered, by reason. */
+  readonly messagesDroppedByReason: Readonly<Record<DropReason, number>>;
+  /** Messages that matched no subscription. */
+  readonly messagesUnrouted: number;
+  /** Packets and bytes read, by packet type. */
+  readonly received: Readonly<PacketCounts>;
+  /** Packets and bytes written, by packet type. */
+  readonly sent: Readonly<PacketCounts>;
+}
+
+/** The mutable counters behind {@linkcode MetricsSnapshot}. */
+export class Metrics {
+  connectionsCurrent = 0;
+  connectionsTotal = 0;
+  sessionsCreated = 0;
+  sessionsTerminated: Record<SessionTerminatedReason, number> = {
+    normal: 0,
+    taken_over: 0,
+    expired: 0,
+    kicked: 0,
+  };
+  subscriptionsCurrent = 0;
+  subscriptionsTotal = 0;
+  messagesReceived: [number, number, number] = [0, 0, 0];
+  messageBytesReceived = 0;
+  messagesSent: [number, number, number] = [0, 0, 0];
+  messageBytesSent = 0;
+  messagesDropped: [number, number, number] = [0, 0, 0];
+  messagesDroppedByReason: Record<DropReason, number> = {
+    expired: 0,
+    queue_full: 0,
+    output_full: 0,
+    not_authorized: 0,
+    hook: 0,
+    packet_too_large: 0,
+  };
+  messagesUnrouted = 0;
+  received: PacketCounts = packetCounts();
+  sent: PacketCounts = packetCounts();
+
+  connectionOpened(): void {
+    this.connectionsCurrent++;
+    this.connectionsTotal++;
+  }
+  connectionClosed(): void {
+    this.connectionsCurrent--;
+  }
+  sessionCreated(): void {
+    this.sessionsCreated++;
+  }
+  sessionTerminated(reason: SessionTerminatedReason): void {
+    this.sessionsTerminated[reason]++;
+  }
+  subscriptionAdded(): void {
+    this.subscriptionsCurrent++;
+    this.subscriptionsTotal++;
+  }
+  subscriptionRemoved(): void {
+    this.subscriptionsCurrent--;
+  }
+  messageReceived(qos: QoS, bytes: number): void {
+    this.messagesReceived[qos]++;
+    this.messageBytesReceived += bytes;
+  }
+  messageSent(qos: QoS, bytes: number): void {
+    this.messagesSent[qos]++;
+    this.messageBytesSent += bytes;
+  }
+  messageDropped(qos: QoS, reason: DropReason): void {
+    this.messagesDropped[qos]++;
+    this.messagesDroppedByReason[reason]++;
+  }
+  messageUnrouted(): void {
+    this.messagesUnrouted++;
+  }
+  packetIn(type: PacketType, bytes: number): void {
+    const c = this.received[type];
+    c.packets++;
+    c.bytes += bytes;
+  }
+  packetOut(type: PacketType, bytes: number): void {
+    const c = this.sent[type];
+    c.packets++;
+    c.bytes += bytes;
+  }
+
+  /** A deep copy of the counters. */
+  snapshot(): MetricsSnapshot {
+    return structuredClone({
+      connectionsCurrent: this.connectionsCurrent,
+      connectionsTotal: this.connectionsTotal,
+      sessionsCreated: this.sessionsCreated,
+      sessionsTerminated: this.sessionsTerminated,
+      subscriptionsCurrent: this.subscriptionsCurrent,
+      subscriptionsTotal: this.subscriptionsTotal,
+      messagesReceived: this.messagesReceived,
+      messageBytesReceived: this.messageBytesReceived,
+      messagesSent: this.messagesSent,
+      messageBytesSent: this.messageBytesSent,
+      messagesDropped: this.messagesDropped,
+      messagesDroppedByReason: this.messagesDroppedByReason,
+      messagesUnrouted: this.messagesUnrouted,
+      received: this.received,
+      sent: this.sent,
+    });
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * A client's session: its subscriptions, the messages in flight to it, the
+ * messages waiting for it, and the QoS 2 packet ids it has not yet released.
+ * It outlives its network connection when the client asked for a persistent
+ * session.
+ *
+ * @module
+ */
+
+import type { QoS, Subscription } from "../packets/types.ts";
+import type { DropReason } from "./hooks.ts";
+import type { Message } from "./message.ts";
+import { SessionQueue } from "./session_queue.ts";
+
+/** A subscription as the session keeps it. */
+export interface SubscriptionRecord extends Subscription {
+  /** Subscription identifier (MQTT 5.0), if the SUBSCRIBE carried one. */
+  readonly subscriptionId?: number;
+  /** Share name of a `$share/{name}/{filter}` subscription. */
+  readonly shareName?: string;
+}
+
+/** A message bound for one subscriber, at the QoS it is delivered with. */
+export interface Delivery {
+  readonly message: Message;
+  /** Delivery QoS: the lower of the message's and the subscription's. */
+  readonly qos: QoS;
+  /** RETAIN flag as sent: set for retained messages sent on subscribe. */
+  readonly retain: boolean;
+  /** Subscription identifiers of the matching subscriptions (MQTT 5.0). */
+  readonly subscriptionIds?: number[];
+  /** Same as `message.expiresAt`, for the queue's drop policy. */
+  readonly expiresAt?: number;
+}
+
+/** An outgoing QoS 1 or 2 message waiting for its acknowledgement. */
+export interface InflightEntry {
+  readonly packetId: number;
+  readonly delivery: Delivery;
+  /** 1: PUBLISH sent, PUBACK or PUBREC awaited; 2: PUBREL sent, PUBCOMP awaited. */
+  phase: 1 | 2;
+}
+
+/** What a session needs from its connection while the client is online. */
+export interface SessionOutput {
+  /** Writes a PUBLISH; false if the output buffer is full (QoS 0 only). */
+  sendPublish(
+    delivery: Delivery,
+    packetId: number | undefined,
+    dup: boolean,
+  ): boolean;
+  /** Writes a PUBREL. */
+  sendPubrel(packetId: number): void;
+}
+
+/** What a session needs from its server. */
+export interface SessionContext {
+  readonly now: () => number;
+  /** Messages in flight per client before more are queued. */
+  readonly maxInflight: number;
+  /** Whether QoS 0 messages are queued for an offline client. */
+  readonly queueQoS0: boolean;
+  dropped(clientId: string, message: Message, reason: DropReason): void;
+  delivered(session: Session, message: Message): void;
+}
+
+/** Session state of one client id. */
+export class Session {
+  readonly clientId: string;
+  /** Subscriptions by topic filter (the full filter, `$share/...` included). */
+  readonly subscriptions: Map<string, SubscriptionRecord> = new Map();
+  /** Outgoing QoS 1/2 messages by packet id, oldest first. */
+  readonly inflight: Map<number, InflightEntry> = new Map();
+  /** Messages waiting for the inflight window or for the client to return. */
+  readonly queue: SessionQueue<Delivery>;
+  /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
+  readonly incomingQoS2: Set<number> = new Set();
+  /** When the session was made, in server milliseconds. */
+  readonly createdAt: number;
+  /** Seconds the session outlives its connection; 0 ends it on disconnect. */
+  expiryInterval: number;
+  /** When the client disconnected, if it is offline. */
+  disconnectedAt: number | undefined;
+  /** The connection while the client is online. */
+  output: SessionOutput | undefined;
+  /**
+   * Messages in flight at once: the server's limit, lowered to a 5.0
+   * client's Receive Maximum [MQTT-3.3.4-9].
+   */
+  inflightLimit: number;
+  readonly #context: SessionContext;
+  #nextPacketId = 1;
+
+  constructor(
+    clientId: string,
+    context: SessionContext,
+    options: { maxQueuedMessages: number; expiryInterval: number },
+  ) {
+    this.clientId = clientId;
+    this.#context = context;
+    this.createdAt = context.now();
+    this.expiryInterval = options.expiryInterval;
+    this.disconnectedAt = undefined;
+    this.output = undefined;
+    this.inflightLimit = context.maxInflight;
+    this.queue = new SessionQueue<Delivery>({
+      limit: options.maxQueuedMessages,
+      now: context.now,
+    });
+  }
+
+  /**
+   * Takes a message for this subscriber: written at once when the client is
+   * online and its inflight window has room, else queued (QoS 0 only when
+   * the server queues QoS 0), else dropped and reported.
+   */
+  deliver(delivery: Delivery): void {
+    const { message } = delivery;
+    if (
+      message.expiresAt !== undefined &&
+      message.expiresAt <= this.#context.now()
+    ) {
+      this.#context.dropped(this.clientId, message, "expired");
+      return;
+    }
+    const output = this.output;
+    if (delivery.qos === 0) {
+      if (output !== undefined) {
+        if (output.sendPublish(delivery, undefined, false)) {
+          this.#context.delivered(this, message);
+        } else {
+          this.#context.dropped(this.clientId, message, "output_full");
+        }
+        return;
+      }
+      if (this.#context.queueQoS0) this.#enqueue(delivery);
+      return;
+    }
+    if (
+      output !== undefined && this.queue.length === 0 &&
+      this.inflight.size < this.inflightLimit
+    ) {
+      this.#sendInflight(output, delivery);
+      return;
+    }
+    this.#enqueue(delivery);
+  }
+
+  /** Handles PUBACK (QoS 1) or PUBCOMP (QoS 2); false if the id is unknown. */
+  complete(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined) return false;
+    this.inflight.delete(packetId);
+    this.drain();
+    return true;
+  }
+
+  /** Handles PUBREC: moves the message to phase 2; false if unknown. */
+  received(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined || entry.delivery.qos !== 2) return false;
+    entry.phase = 2;
+    return true;
+  }
+
+  /**
+   * Sends what the queue holds while the inflight window has room. Called
+   * after an acknowledgement and when a client comes back.
+   */
+  drain(): void {
+    const output = this.output;
+    if (output === undefined) return;
+    const max = this.inflightLimit;
+    while (this.queue.length > 0) {
+      const next = this.queue.shift((expired) =>
+        this.#context.dropped(this.clientId, expired.message, "expired")
+      );
+      if (next === undefined) break;
+      if (next.qos === 0) {
+        if (output.sendPublish(next, undefined, false)) {
+          this.#context.delivered(this, next.message);
+        } else {
+          this.#context.dropped(this.clientId, next.message, "output_full");
+        }
+        continue;
+      }
+      this.#sendInflight(output, next);
+      if (this.inflight.size >= max) break;
+    }
+  }
+
+  /**
+   * Resends every unacknowledged message to a returning client: PUBLISH with
+   * DUP set for phase 1, PUBREL for phase 2 [MQTT-4.4.0-1], in their
+   * original order; then drains the queue.
+   */
+  resume(output: SessionOutput): void {
+    this.output = output;
+    this.disconnectedAt = undefined;
+    for (const entry of this.inflight.values()) {
+      if (entry.phase === 2) output.sendPubrel(entry.packetId);
+      else output.sendPublish(entry.delivery, entry.packetId, true);
+    }
+    this.drain();
+  }
+
+  /** Detaches the connection; the session waits offline. */
+  detach(now: number): void {
+    this.output = undefined;
+    this.disconnectedAt = now;
+  }
+
+  /** Drops everything queued, reporting each message; for an ended session. */
+  discard(reason: DropReason = "queue_full"): void {
+    for (const d of this.queue.clear()) {
+      this.#context.dropped(this.clientId, d.message, reason);
+    }
+    this.inflight.clear();
+    this.incomingQoS2.clear();
+  }
+
+  #enqueue(delivery: Delivery): void {
+    const dropped = this.queue.push(delivery);
+    for (const { item, reason } of dropped) {
+      this.#context.dropped(this.clientId, item.message, reason);
+    }
+  }
+
+  #sendInflight(output: SessionOutput, delivery: Delivery): void {
+    const packetId = this.#allocatePacketId();
+    this.inflight.set(packetId, { packetId, delivery, phase: 1 });
+    output.sendPublish(delivery, packetId, false);
+    this.#context.delivered(this, delivery.message);
+  }
+
+  /** The next packet id not in flight, cycling 1 to 65,535 [MQTT-2.3.1-2]. */
+  #allocatePacketId(): number {
+    for (;;) {
+      const id = this.#nextPacketId;
+      this.#nextPacketId = id === 0xffff ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+  }
+}

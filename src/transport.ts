@@ -1,0 +1,26 @@
+/**
+ * The byte transport under one MQTT connection: TCP, TLS, WebSocket or a pair
+ * of web streams. The connection reads into its own buffer and writes batches.
+ *
+ * @module
+ */
+
+import type { ConnectionInfo } from "./hooks.ts";
+
+/** One network connection as the broker core sees it. */
+export interface Transport {
+  /** Where it comes from. */
+  readonly info: ConnectionInfo;
+  /**
+   * When queued output is flushed: "microtask" batches everything a task
+   * wrote (TCP, TLS, streams); "macrotask" batches across tasks (WebSocket,
+   * whose every message is its own task).
+   */
+  readonly flush: "microtask" | "macrotask";
+  /** Reads into `buffer`; resolves the count of bytes read, or null at the end. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes bytes; resolves how many were written (possibly fewer). */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Closes both directions; pending reads resolve null or reject. */
+  close(): void;
+}
