@@ -9,8 +9,9 @@ import { Reader } from "./_reader.ts";
 import { ACKS, AUTH, decodeProperties, DISCONNECT } from "./_properties.ts";
 import { propertiesSize, writeProperties } from "./_properties_encode.ts";
 import {
-  allocatePacket,
   checkInteger,
+  MEASURE_ONLY,
+  type PacketSink,
   varIntSize,
   writeU16,
 } from "./_writer.ts";
@@ -154,16 +155,18 @@ function tailSize(reasonCode: number, propertiesLength: number): number {
 }
 
 /**
- * Encodes a PUBACK, PUBREC, PUBREL or PUBCOMP in its shortest form.
+ * Encodes a PUBACK, PUBREC, PUBREL or PUBCOMP in its shortest form into a
+ * sink.
  *
  * @param packet The packet.
  * @param version Protocol version of the connection.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
 export function encodeAck(
   packet: AckPacket<AckType>,
   version: ProtocolVersion,
-): Uint8Array {
+  sink: PacketSink,
+): void {
   const name = ACK_NAMES[packet.type];
   checkInteger(packet.packetId, 1, 0xffff, `${name} packet id`);
   let remaining = 2;
@@ -174,13 +177,14 @@ export function encodeAck(
     propertiesLength = propertiesSize(packet.properties, ACKS, name);
     remaining += tailSize(reasonCode, propertiesLength);
   }
-  const bytes = allocatePacket(ACK_FIRST_BYTES[packet.type], remaining, name);
-  const pos = writeU16(bytes, bytes.length - remaining, packet.packetId);
+  const start = sink.reserve(ACK_FIRST_BYTES[packet.type], remaining, name);
+  if (start === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
+  const pos = writeU16(bytes, start, packet.packetId);
   if (remaining > 2) bytes[pos] = reasonCode;
   if (remaining > 3) {
     writeProperties(bytes, pos + 1, packet.properties, propertiesLength);
   }
-  return bytes;
 }
 
 /**
@@ -225,17 +229,18 @@ export function decodeDisconnect(
 }
 
 /**
- * Encodes a DISCONNECT or AUTH in its shortest form. An AUTH with a reason
- * code other than 0x00 always carries its property length.
+ * Encodes a DISCONNECT or AUTH in its shortest form into a sink. An AUTH with
+ * a reason code other than 0x00 always carries its property length.
  *
  * @param packet The packet.
  * @param version Protocol version of the connection.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
 export function encodeDisconnect(
   packet: DisconnectPacket | AuthPacket,
   version: ProtocolVersion,
-): Uint8Array {
+  sink: PacketSink,
+): void {
   const isDisconnect = packet.type === "disconnect";
   const name = isDisconnect ? "DISCONNECT" : "AUTH";
   if (!isDisconnect && version !== 5) {
@@ -244,7 +249,10 @@ export function encodeDisconnect(
     );
   }
   const first = isDisconnect ? 0xe0 : 0xf0;
-  if (version !== 5) return allocatePacket(first, 0, name);
+  if (version !== 5) {
+    sink.reserve(first, 0, name);
+    return;
+  }
   const reasonCode = packet.reasonCode ?? 0;
   checkReasonCode(
     reasonCode,
@@ -255,11 +263,11 @@ export function encodeDisconnect(
   const propertiesLength = propertiesSize(packet.properties, at, name);
   let remaining = tailSize(reasonCode, propertiesLength);
   if (remaining === 1 && !isDisconnect) remaining = 2;
-  const bytes = allocatePacket(first, remaining, name);
-  const pos = bytes.length - remaining;
+  const pos = sink.reserve(first, remaining, name);
+  if (pos === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
   if (remaining > 0) bytes[pos] = reasonCode;
   if (remaining > 1) {
     writeProperties(bytes, pos + 1, packet.properties, propertiesLength);
   }
-  return bytes;
 }

@@ -10,9 +10,10 @@ import { Reader } from "./_reader.ts";
 import { CONNACK, CONNECT, decodeProperties, WILL } from "./_properties.ts";
 import { propertiesSize, writeProperties } from "./_properties_encode.ts";
 import {
-  allocatePacket,
   binarySize,
   checkInteger,
+  MEASURE_ONLY,
+  type PacketSink,
   stringSize,
   varIntSize,
   writeBinary,
@@ -150,12 +151,12 @@ export function decodeConnect(
 }
 
 /**
- * Encodes a CONNECT with its own protocol version.
+ * Encodes a CONNECT with its own protocol version into a sink.
  *
  * @param packet The packet.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
-export function encodeConnect(packet: ConnectPacket): Uint8Array {
+export function encodeConnect(packet: ConnectPacket, sink: PacketSink): void {
   const version = packet.protocolVersion;
   const expected = version === 3 ? "MQIsdp" : "MQTT";
   if (version !== 3 && version !== 4 && version !== 5) {
@@ -214,8 +215,10 @@ export function encodeConnect(packet: ConnectPacket): Uint8Array {
     remaining += binarySize(password, "CONNECT password");
     flags |= 0x40;
   }
-  const bytes = allocatePacket(0x10, remaining, "CONNECT");
-  let pos = writeString(bytes, bytes.length - remaining, expected);
+  const start = sink.reserve(0x10, remaining, "CONNECT");
+  if (start === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
+  let pos = writeString(bytes, start, expected);
   bytes[pos++] = version;
   bytes[pos++] = flags;
   pos = writeU16(bytes, pos, packet.keepAlive);
@@ -232,7 +235,6 @@ export function encodeConnect(packet: ConnectPacket): Uint8Array {
   }
   if (username !== undefined) pos = writeString(bytes, pos, username);
   if (password !== undefined) writeBinary(bytes, pos, password);
-  return bytes;
 }
 
 /**
@@ -286,16 +288,17 @@ export function decodeConnack(
 }
 
 /**
- * Encodes a CONNACK.
+ * Encodes a CONNACK into a sink.
  *
  * @param packet The packet.
  * @param version Protocol version of the connection.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
 export function encodeConnack(
   packet: ConnackPacket,
   version: ProtocolVersion,
-): Uint8Array {
+  sink: PacketSink,
+): void {
   const { reasonCode, sessionPresent } = packet;
   if (
     version === 5
@@ -320,12 +323,12 @@ export function encodeConnack(
     propertiesLength = propertiesSize(packet.properties, CONNACK, "CONNACK");
     remaining += varIntSize(propertiesLength) + propertiesLength;
   }
-  const bytes = allocatePacket(0x20, remaining, "CONNACK");
-  const pos = bytes.length - remaining;
+  const pos = sink.reserve(0x20, remaining, "CONNACK");
+  if (pos === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
   bytes[pos] = sessionPresent && version !== 3 ? 1 : 0;
   bytes[pos + 1] = reasonCode;
   if (version === 5) {
     writeProperties(bytes, pos + 2, packet.properties, propertiesLength);
   }
-  return bytes;
 }

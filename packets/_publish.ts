@@ -10,8 +10,9 @@ import { Reader } from "./_reader.ts";
 import { decodeProperties, PUBLISH } from "./_properties.ts";
 import { propertiesSize, writeProperties } from "./_properties_encode.ts";
 import {
-  allocatePacket,
   checkInteger,
+  MEASURE_ONLY,
+  type PacketSink,
   stringSize,
   varIntSize,
   writeString,
@@ -89,16 +90,17 @@ export function decodePublish(
 }
 
 /**
- * Encodes a PUBLISH.
+ * Encodes a PUBLISH into a sink.
  *
  * @param packet The packet.
  * @param version Protocol version of the connection.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
 export function encodePublish(
   packet: PublishPacket,
   version: ProtocolVersion,
-): Uint8Array {
+  sink: PacketSink,
+): void {
   const { topic, payload, qos, packetId } = packet;
   if (qos !== 0 && qos !== 1 && qos !== 2) {
     throw new RangeError(`Cannot encode PUBLISH: QoS ${qos} is not 0, 1 or 2`);
@@ -141,12 +143,13 @@ export function encodePublish(
   }
   const first = 0x30 | (packet.dup ? 8 : 0) | (qos << 1) |
     (packet.retain ? 1 : 0);
-  const bytes = allocatePacket(first, remaining, "PUBLISH");
-  let pos = writeString(bytes, bytes.length - remaining, topic);
+  const start = sink.reserve(first, remaining, "PUBLISH");
+  if (start === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
+  let pos = writeString(bytes, start, topic);
   if (qos !== 0) pos = writeU16(bytes, pos, packetId!);
   if (version === 5) {
     pos = writeProperties(bytes, pos, packet.properties, propertiesLength);
   }
   bytes.set(payload, pos);
-  return bytes;
 }

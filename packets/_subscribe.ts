@@ -17,8 +17,9 @@ import {
 } from "./_properties.ts";
 import { propertiesSize, writeProperties } from "./_properties_encode.ts";
 import {
-  allocatePacket,
   checkInteger,
+  MEASURE_ONLY,
+  type PacketSink,
   stringSize,
   varIntSize,
   writeString,
@@ -212,16 +213,17 @@ function subscriptionOptions(
 }
 
 /**
- * Encodes a SUBSCRIBE.
+ * Encodes a SUBSCRIBE into a sink.
  *
  * @param packet The packet.
  * @param version Protocol version of the connection.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
 export function encodeSubscribe(
   packet: SubscribePacket,
   version: ProtocolVersion,
-): Uint8Array {
+  sink: PacketSink,
+): void {
   checkPacketId(packet.packetId, "SUBSCRIBE");
   const { subscriptions } = packet;
   if (!Array.isArray(subscriptions)) {
@@ -240,8 +242,10 @@ export function encodeSubscribe(
     );
     remaining += varIntSize(propertiesLength) + propertiesLength;
   }
-  const bytes = allocatePacket(0x82, remaining, "SUBSCRIBE");
-  let pos = writeU16(bytes, bytes.length - remaining, packet.packetId);
+  const start = sink.reserve(0x82, remaining, "SUBSCRIBE");
+  if (start === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
+  let pos = writeU16(bytes, start, packet.packetId);
   if (version === 5) {
     pos = writeProperties(bytes, pos, packet.properties, propertiesLength);
   }
@@ -249,7 +253,6 @@ export function encodeSubscribe(
     pos = writeString(bytes, pos, subscriptions[i]!.topicFilter);
     bytes[pos++] = options[i]!;
   }
-  return bytes;
 }
 
 /**
@@ -285,16 +288,17 @@ export function decodeUnsubscribe(
 }
 
 /**
- * Encodes an UNSUBSCRIBE.
+ * Encodes an UNSUBSCRIBE into a sink.
  *
  * @param packet The packet.
  * @param version Protocol version of the connection.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
 export function encodeUnsubscribe(
   packet: UnsubscribePacket,
   version: ProtocolVersion,
-): Uint8Array {
+  sink: PacketSink,
+): void {
   checkPacketId(packet.packetId, "UNSUBSCRIBE");
   let remaining = 2 + checkFilters(packet.topicFilters, "UNSUBSCRIBE");
   let propertiesLength = 0;
@@ -306,15 +310,16 @@ export function encodeUnsubscribe(
     );
     remaining += varIntSize(propertiesLength) + propertiesLength;
   }
-  const bytes = allocatePacket(0xa2, remaining, "UNSUBSCRIBE");
-  let pos = writeU16(bytes, bytes.length - remaining, packet.packetId);
+  const start = sink.reserve(0xa2, remaining, "UNSUBSCRIBE");
+  if (start === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
+  let pos = writeU16(bytes, start, packet.packetId);
   if (version === 5) {
     pos = writeProperties(bytes, pos, packet.properties, propertiesLength);
   }
   for (const filter of packet.topicFilters) {
     pos = writeString(bytes, pos, filter);
   }
-  return bytes;
 }
 
 /**
@@ -364,24 +369,25 @@ export function decodeSuback(
 }
 
 /**
- * Encodes a SUBACK or UNSUBACK.
+ * Encodes a SUBACK or UNSUBACK into a sink.
  *
  * @param packet The packet.
  * @param version Protocol version of the connection.
- * @returns The packet's bytes.
+ * @param sink Where the bytes go.
  */
 export function encodeSuback(
   packet: SubackPacket | UnsubackPacket,
   version: ProtocolVersion,
-): Uint8Array {
+  sink: PacketSink,
+): void {
   const isSuback = packet.type === "suback";
   const name = isSuback ? "SUBACK" : "UNSUBACK";
   checkPacketId(packet.packetId, name);
   const first = isSuback ? 0x90 : 0xb0;
   if (!isSuback && version !== 5) {
-    const bytes = allocatePacket(first, 2, name);
-    writeU16(bytes, 2, packet.packetId);
-    return bytes;
+    const start = sink.reserve(first, 2, name);
+    if (start !== MEASURE_ONLY) writeU16(sink.bytes, start, packet.packetId);
+    return;
   }
   const { reasonCodes } = packet;
   if (!Array.isArray(reasonCodes) || reasonCodes.length === 0) {
@@ -407,11 +413,12 @@ export function encodeSuback(
     );
     remaining += varIntSize(propertiesLength) + propertiesLength;
   }
-  const bytes = allocatePacket(first, remaining, name);
-  let pos = writeU16(bytes, bytes.length - remaining, packet.packetId);
+  const start = sink.reserve(first, remaining, name);
+  if (start === MEASURE_ONLY) return;
+  const bytes = sink.bytes;
+  let pos = writeU16(bytes, start, packet.packetId);
   if (version === 5) {
     pos = writeProperties(bytes, pos, packet.properties, propertiesLength);
   }
   bytes.set(reasonCodes, pos);
-  return bytes;
 }

@@ -167,26 +167,54 @@ export function writeBinary(
 }
 
 /**
- * Allocates a packet's buffer and writes its fixed header.
+ * Where an encoder puts a packet. The encoder validates and sizes the whole
+ * packet first, then calls `reserve` once, then writes the body into `bytes`
+ * from the position `reserve` returned, unless that is
+ * {@linkcode MEASURE_ONLY}. Nothing throws after `reserve`, so a sink that
+ * fails to get a packet is left as it was.
+ */
+export interface PacketSink {
+  /** The buffer `reserve` made room in. */
+  readonly bytes: Uint8Array;
+  /**
+   * Makes room for a packet and writes its fixed header.
+   *
+   * @param first The first byte: type and flags.
+   * @param remaining The remaining length.
+   * @param name The packet's name, for the error message.
+   * @returns Where the body starts in `bytes`, or {@linkcode MEASURE_ONLY}.
+   * @throws {RangeError} If the packet is larger than MQTT allows.
+   */
+  reserve(first: number, remaining: number, name: string): number;
+}
+
+/** What {@linkcode PacketSink.reserve} returns when the body is not wanted. */
+export const MEASURE_ONLY = -1;
+
+/**
+ * Returns the size of a whole packet from its remaining length.
  *
- * @param first The first byte: type and flags.
  * @param remaining The remaining length.
  * @param name The packet's name, for the error message.
- * @returns The buffer; its body starts at `length - remaining`.
+ * @returns The size, fixed header included.
  * @throws {RangeError} If the packet is larger than MQTT allows.
  */
-export function allocatePacket(
-  first: number,
-  remaining: number,
-  name: string,
-): Uint8Array {
+export function packetLength(remaining: number, name: string): number {
   if (remaining > VAR_INT_MAX) {
     throw new RangeError(
       `Cannot encode ${name}: remaining length ${remaining} exceeds ${VAR_INT_MAX}`,
     );
   }
-  const bytes = new Uint8Array(1 + varIntSize(remaining) + remaining);
-  bytes[0] = first;
-  writeVarInt(bytes, 1, remaining);
-  return bytes;
+  return 1 + varIntSize(remaining) + remaining;
+}
+
+/** Writes a fixed header; returns the position of the body. */
+export function writeFixedHeader(
+  bytes: Uint8Array,
+  pos: number,
+  first: number,
+  remaining: number,
+): number {
+  bytes[pos] = first;
+  return writeVarInt(bytes, pos + 1, remaining);
 }

@@ -18,8 +18,8 @@ import {
   disconnect,
   MALFORMED,
   publish,
-  subscribe,
   suback,
+  subscribe,
   unsubscribe,
   VALID,
 } from "./testdata/packets.ts";
@@ -197,8 +197,16 @@ const BAD_ARGUMENTS: [string, Packet, ProtocolVersion][] = [
   ["PUBLISH 3.1.1 with an empty topic", publish({ topic: "" }), 4],
   ["PUBLISH with DUP at QoS 0", publish({ dup: true }), 4],
   ["PUBLISH with U+0000 in the topic", publish({ topic: "a\0" }), 4],
-  ["PUBLISH with a lone surrogate in the topic", publish({ topic: "\ud800" }), 4],
-  ["PUBLISH with a topic of 65536 bytes", publish({ topic: "a".repeat(65536) }), 4],
+  [
+    "PUBLISH with a lone surrogate in the topic",
+    publish({ topic: "\ud800" }),
+    4,
+  ],
+  [
+    "PUBLISH with a topic of 65536 bytes",
+    publish({ topic: "a".repeat(65536) }),
+    4,
+  ],
   [
     "PUBLISH 5.0 with topic alias 0",
     publish({ properties: { topicAlias: 0 } }, 5),

@@ -90,7 +90,9 @@ Deno.test("PacketDecoder.push() decodes large packets in chunks", () => {
 });
 
 for (const protocolVersion of [3, 4, 5] as const) {
-  const fixtures = FIXTURES.filter((f) => f.protocolVersion === protocolVersion);
+  const fixtures = FIXTURES.filter((f) =>
+    f.protocolVersion === protocolVersion
+  );
   const bytes = concat(...fixtures.map((f) => f.bytes));
   const packets = fixtures.map((f) => f.packet);
 
@@ -181,8 +183,7 @@ Deno.test("PacketDecoder.push() refuses a too-large packet from its fixed header
   const decoder = new PacketDecoder({ maximumPacketSize: 130 });
   throws(
     () => decoder.push(header),
-    (error) =>
-      error instanceof PacketTooLargeError && isMqttError(error, 0x95),
+    (error) => error instanceof PacketTooLargeError && isMqttError(error, 0x95),
   );
   strictEqual(decoder.buffered, 0);
 
@@ -238,7 +239,10 @@ for (const { name, bytes, protocolVersion, reasonCode } of MALFORMED) {
   if (!whole) continue;
   Deno.test(`PacketDecoder.push() refuses ${name}`, () => {
     const decoder = new PacketDecoder({ protocolVersion });
-    throws(() => decoder.push(bytes), (error) => isMqttError(error, reasonCode));
+    throws(
+      () => decoder.push(bytes),
+      (error) => isMqttError(error, reasonCode),
+    );
   });
 }
 

@@ -13,10 +13,36 @@ import {
   encodeUnsubscribe,
 } from "./_subscribe.ts";
 import { checkProtocolVersion } from "./_frame.ts";
+import {
+  MEASURE_ONLY,
+  packetLength,
+  type PacketSink,
+  writeFixedHeader,
+} from "./_writer.ts";
 import type { Packet, ProtocolVersion } from "./types.ts";
 
-const PINGREQ = Uint8Array.of(0xc0, 0x00);
-const PINGRESP = Uint8Array.of(0xd0, 0x00);
+const EMPTY = new Uint8Array(0);
+
+/** A sink that allocates exactly one packet's size. */
+class ExactSink implements PacketSink {
+  bytes: Uint8Array = EMPTY;
+
+  reserve(first: number, remaining: number, name: string): number {
+    this.bytes = new Uint8Array(packetLength(remaining, name));
+    return writeFixedHeader(this.bytes, 0, first, remaining);
+  }
+}
+
+/** A sink that only records the packet's size. */
+class MeasuringSink implements PacketSink {
+  readonly bytes: Uint8Array = EMPTY;
+  length = 0;
+
+  reserve(_first: number, remaining: number, name: string): number {
+    this.length = packetLength(remaining, name);
+    return MEASURE_ONLY;
+  }
+}
 
 /**
  * Encodes one packet into a new Uint8Array of exactly its size, in the
@@ -69,33 +95,92 @@ export function encodePacket(
   packet: Packet,
   protocolVersion: ProtocolVersion = 4,
 ): Uint8Array {
+  const sink = new ExactSink();
+  encodeTo(packet, protocolVersion, sink);
+  return sink.bytes;
+}
+
+/**
+ * Returns the number of bytes {@linkcode encodePacket} would give for a
+ * packet, fixed header included, without encoding it. It validates the packet
+ * as `encodePacket` does.
+ *
+ * @example Size a PUBLISH before encoding it
+ * ```ts
+ * import { encodedLength, encodePacket, type Packet } from "@gmqtt/broker/packets";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * const packet: Packet = {
+ *   type: "publish",
+ *   topic: "a/b",
+ *   payload: new Uint8Array(200),
+ *   qos: 0,
+ *   retain: false,
+ *   dup: false,
+ * };
+ * // 1 type byte, 2 bytes of remaining length, 5 of topic, 200 of payload.
+ * strictEqual(encodedLength(packet), 208);
+ * strictEqual(encodedLength(packet), encodePacket(packet).length);
+ * ```
+ * @param packet The packet.
+ * @param protocolVersion Protocol level of the connection, 4 (3.1.1) by
+ * default.
+ * @returns Its size in bytes.
+ * @throws {TypeError} If {@linkcode encodePacket} would throw one.
+ * @throws {RangeError} If {@linkcode encodePacket} would throw one.
+ */
+export function encodedLength(
+  packet: Packet,
+  protocolVersion: ProtocolVersion = 4,
+): number {
+  const sink = new MeasuringSink();
+  encodeTo(packet, protocolVersion, sink);
+  return sink.length;
+}
+
+/**
+ * Encodes one packet into a sink: the one implementation behind
+ * {@linkcode encodePacket}, {@linkcode encodedLength} and `PacketWriter`.
+ * Everything is validated before `sink.reserve` is called.
+ *
+ * @param packet The packet.
+ * @param protocolVersion Protocol level of the connection.
+ * @param sink Where the bytes go.
+ */
+export function encodeTo(
+  packet: Packet,
+  protocolVersion: ProtocolVersion,
+  sink: PacketSink,
+): void {
   const version = checkProtocolVersion(protocolVersion);
   switch (packet.type) {
     case "publish":
-      return encodePublish(packet, version);
+      return encodePublish(packet, version, sink);
     case "connect":
-      return encodeConnect(packet);
+      return encodeConnect(packet, sink);
     case "connack":
-      return encodeConnack(packet, version);
+      return encodeConnack(packet, version, sink);
     case "puback":
     case "pubrec":
     case "pubrel":
     case "pubcomp":
-      return encodeAck(packet, version);
+      return encodeAck(packet, version, sink);
     case "subscribe":
-      return encodeSubscribe(packet, version);
+      return encodeSubscribe(packet, version, sink);
     case "suback":
     case "unsuback":
-      return encodeSuback(packet, version);
+      return encodeSuback(packet, version, sink);
     case "unsubscribe":
-      return encodeUnsubscribe(packet, version);
+      return encodeUnsubscribe(packet, version, sink);
     case "pingreq":
-      return PINGREQ.slice();
+      sink.reserve(0xc0, 0, "PINGREQ");
+      return;
     case "pingresp":
-      return PINGRESP.slice();
+      sink.reserve(0xd0, 0, "PINGRESP");
+      return;
     case "disconnect":
     case "auth":
-      return encodeDisconnect(packet, version);
+      return encodeDisconnect(packet, version, sink);
     default: {
       const unknown: never = packet;
       throw new TypeError(

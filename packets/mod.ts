@@ -3,7 +3,10 @@
  * of MQTT 3.1, 3.1.1 and 5.0, strictly, with no I/O. It runs in Deno and in
  * browsers, for brokers, clients and tests.
  *
- * - {@linkcode decodePacket} and {@linkcode encodePacket} convert one packet.
+ * - {@linkcode decodePacket} and {@linkcode encodePacket} convert one packet;
+ *   {@linkcode encodedLength} sizes one.
+ * - {@linkcode PacketWriter} encodes packets straight into one growable
+ *   output buffer, for batched writes.
  * - {@linkcode PacketDecoder} and {@linkcode PacketDecoderStream} reassemble
  *   packets from a byte stream; {@linkcode frameLength} finds where one ends.
  * - {@linkcode isValidTopicName}, {@linkcode isValidTopicFilter},
@@ -42,7 +45,8 @@ export {
   frameLength,
   type FrameLengthOptions,
 } from "./decode.ts";
-export { encodePacket } from "./encode.ts";
+export { encodedLength, encodePacket } from "./encode.ts";
+export { PacketWriter, type PacketWriterOptions } from "./writer.ts";
 export {
   PacketDecoder,
   type PacketDecoderOptions,

@@ -69,7 +69,8 @@ export class Broker implements SessionContext {
   readonly #pendingWills: Map<string, PendingWill> = new Map();
   /** The last PUBLISH encoded, reused while one message fans out. */
   #encoded: EncodedPublish | undefined;
-  #sharedTurn = 0;
+  /** Next member to pick, per shared subscription group. */
+  readonly #sharedTurns: Map<string, number> = new Map();
 
   constructor(
     options: ResolvedOptions,
@@ -352,8 +353,8 @@ export class Broker implements SessionContext {
       }
     }
     if (shared !== undefined) {
-      for (const candidates of shared.values()) {
-        const chosen = this.#pickShared(candidates);
+      for (const [group, candidates] of shared) {
+        const chosen = this.#pickShared(group, candidates);
         const session = this.sessions.get(chosen.clientId);
         if (session === undefined) continue;
         this.#deliverMatch(session, message, {
@@ -370,8 +371,9 @@ export class Broker implements SessionContext {
   }
 
   /** Picks a shared subscriber, online ones first, in turn. */
-  #pickShared(candidates: SharedCandidate[]): SharedCandidate {
-    const turn = this.#sharedTurn++;
+  #pickShared(group: string, candidates: SharedCandidate[]): SharedCandidate {
+    const turn = this.#sharedTurns.get(group) ?? 0;
+    this.#sharedTurns.set(group, turn + 1 >= 0x40000000 ? 0 : turn + 1);
     const online = candidates.filter((c) => this.online.has(c.clientId));
     const pool = online.length > 0 ? online : candidates;
     return pool[turn % pool.length]!;

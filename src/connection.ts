@@ -140,8 +140,14 @@ export class Connection implements SessionOutput {
     const broker = this.#broker;
     const maximumPacketSize = broker.options.maxPacketSize;
     const sizeOptions = { maximumPacketSize };
+    // Bytes of the packet being received, as its fixed header announced.
+    let needed = 0;
     while (!this.#isClosed) {
-      if (this.#end === this.#readBuffer.length) this.#makeRoom(0);
+      if (this.#end === this.#readBuffer.length) {
+        // Grow with the bytes that arrive, never by what a header announces,
+        // so a peer cannot reserve memory it has not sent.
+        this.#makeRoom(Math.min(needed, this.#readBuffer.length * 2));
+      }
       let n: number | null;
       try {
         n = await this.transport.read(this.#readBuffer.subarray(this.#end));
@@ -160,16 +166,24 @@ export class Connection implements SessionOutput {
       try {
         while (!this.#isClosed) {
           const available = this.#end - this.#start;
+          if (available < 1) break;
+          if (
+            this.client === undefined && this.#readBuffer[this.#start] !== 0x10
+          ) {
+            // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
+            throw new ProtocolError(
+              "Cannot accept a packet before CONNECT: CONNECT must come first",
+            );
+          }
           if (available < 2) break;
           const view = this.#readBuffer.subarray(this.#start, this.#end);
           const length = frameLength(view, sizeOptions);
           if (length < 0) break;
           if (length > available) {
-            if (length > this.#readBuffer.length - this.#start) {
-              this.#makeRoom(length);
-            }
+            needed = length;
             break;
           }
+          needed = 0;
           const packet = decodePacket(view.subarray(0, length), this.#version);
           this.#start += length;
           this.stats.packetsIn++;
@@ -446,6 +460,10 @@ export class Connection implements SessionOutput {
               ? { sessionExpiryInterval: sessionExpiry }
               : {}),
             ...(options.retainAvailable ? {} : { retainAvailable: 0 as const }),
+            // [MQTT-3.2.2-9]
+            ...(options.maxQoS < 2
+              ? { maximumQoS: options.maxQoS as 0 | 1 }
+              : {}),
             topicAliasMaximum: options.topicAliasMaximum,
             ...(options.maxPacketSize < 268435460
               ? { maximumPacketSize: options.maxPacketSize }

@@ -16,6 +16,7 @@ import type { MetricsSnapshot } from "./metrics.ts";
 import { type Duplex, StreamTransport } from "./listeners/stream.ts";
 import { SocketListener } from "./listeners/tcp.ts";
 import { WebSocketListener } from "./listeners/websocket.ts";
+import { SysTopics } from "./sys.ts";
 import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 
@@ -57,6 +58,11 @@ export interface ServerOptions {
   sweepInterval?: number;
   /** Current time in milliseconds, `Date.now` by default; tests fake it. */
   now?: () => number;
+  /**
+   * Statistics published to `$SYS/broker/...` while started: `interval` in
+   * seconds, 10 by default, 0 disables.
+   */
+  sys?: { interval?: number };
 }
 
 /** Where and how a listener accepts connections. */
@@ -207,6 +213,7 @@ export class Server {
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
   #stopping: Promise<void> | undefined;
+  readonly #sys: SysTopics;
 
   /**
    * @param options Limits, hooks and logger; every field has a default.
@@ -296,6 +303,11 @@ export class Server {
       logger,
       options.now ?? Date.now,
     );
+    this.#sys = new SysTopics(this, {
+      ...options.sys,
+      now: this.#broker.now,
+      logger,
+    });
   }
 
   /**
@@ -342,6 +354,7 @@ export class Server {
       return Promise.reject(error);
     }
     this.#startSweep();
+    this.#sys.start();
     return Promise.resolve();
   }
 
@@ -370,9 +383,8 @@ export class Server {
         : "/mqtt";
       const transport: TransportKind = tls ? "wss" : "ws";
       const port = o.port ?? 8080;
-      const name = o.name ?? `${transport}:${port}`;
       const listener = new WebSocketListener({
-        name,
+        name: o.name ?? "",
         hostname,
         port,
         path,
@@ -380,15 +392,19 @@ export class Server {
         logger,
         serve,
       });
+      // A default name tells the bound port, not the 0 that was asked for.
+      const { address } = listener;
+      listener.name ||= `${transport}:${address.port}`;
       pending.listener = listener;
-      pending.address = { name, transport, ...listener.address };
+      pending.address = { name: listener.name, transport, ...address };
     } else {
       const transport: TransportKind = tls ? "tls" : "tcp";
       const port = o.port ?? (tls ? 8883 : 1883);
-      const name = o.name ?? `${transport}:${port}`;
       const socket = tls
         ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
         : Deno.listen({ hostname, port });
+      const name = o.name ??
+        `${transport}:${(socket.addr as Deno.NetAddr).port}`;
       const listener = new SocketListener(socket, {
         name,
         kind: transport,
@@ -450,6 +466,7 @@ export class Server {
   async #stop(timeout: number): Promise<void> {
     const broker = this.#broker;
     broker.logger.info("stopping");
+    this.#sys.stop();
     const closing = this.#listeners.map((l) => l.listener?.close());
     for (const connection of broker.connections) {
       void connection.close(undefined, { reasonCode: 0x8b });

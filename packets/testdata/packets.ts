@@ -15,6 +15,19 @@
  * Builders such as {@linkcode publish} fill in the fields a fixture does not
  * care about, as the decoder does for the given protocol version.
  *
+ * @example Check every fixture against the codec
+ * ```ts
+ * import { decodePacket, encodePacket } from "@gmqtt/broker/packets";
+ * import { publish, VALID } from "./packets.ts";
+ * import { deepStrictEqual } from "node:assert/strict";
+ *
+ * for (const { bytes, packet, protocolVersion } of VALID) {
+ *   deepStrictEqual(decodePacket(bytes, protocolVersion), packet);
+ *   deepStrictEqual(encodePacket(packet, protocolVersion), bytes);
+ * }
+ * deepStrictEqual(publish({ topic: "t" }, 5).properties, {});
+ * ```
+ *
  * @module
  */
 
@@ -68,6 +81,9 @@ export interface MalformedFixture {
 export type BytesInit = string | Uint8Array;
 
 const UTF8 = new TextEncoder();
+
+/** The specification name of each protocol level. */
+const VERSION_NAMES = { 3: "3.1", 4: "3.1.1", 5: "5.0" } as const;
 
 function toBytes(data: BytesInit): Uint8Array {
   return typeof data === "string" ? UTF8.encode(data) : data;
@@ -802,7 +818,7 @@ export const CONNACK: PacketFixture<ConnackPacket>[] = [
       0x00,                               // reason code 0x00: success
       0x83, 0x01,                         // property length 131
       0x1f, 0x00, 0x80,                   //   reason string: 128 bytes
-    ), UTF8.encode("r".repeat(128))),     //     "rrr..."
+    ), UTF8.encode("r".repeat(128))), //     "rrr..."
     packet: connack({ properties: { reasonString: "r".repeat(128) } }, 5),
     protocolVersion: 5,
   },
@@ -1523,9 +1539,7 @@ export const CONTROL: PacketFixture<
     protocolVersion,
   ): PacketFixture<PingreqPacket | PingrespPacket>[] => [
     {
-      name: `PINGREQ ${
-        protocolVersion === 3 ? "3.1" : protocolVersion === 4 ? "3.1.1" : "5.0"
-      }`,
+      name: `PINGREQ ${VERSION_NAMES[protocolVersion]}`,
       // deno-fmt-ignore
       bytes: Uint8Array.of(
         0xc0, 0x00, // PINGREQ; remaining length 0
@@ -1534,9 +1548,7 @@ export const CONTROL: PacketFixture<
       protocolVersion,
     },
     {
-      name: `PINGRESP ${
-        protocolVersion === 3 ? "3.1" : protocolVersion === 4 ? "3.1.1" : "5.0"
-      }`,
+      name: `PINGRESP ${VERSION_NAMES[protocolVersion]}`,
       // deno-fmt-ignore
       bytes: Uint8Array.of(
         0xd0, 0x00, // PINGRESP; remaining length 0
@@ -1759,7 +1771,8 @@ export const DECODE_ONLY: PacketFixture[] = [
     protocolVersion: 5,
   },
   {
-    name: "DISCONNECT 5.0 with explicit normal reason code and property length 0",
+    name:
+      "DISCONNECT 5.0 with explicit normal reason code and property length 0",
     // deno-fmt-ignore
     bytes: Uint8Array.of(
       0xe0, 0x02, // DISCONNECT; remaining length 2
@@ -2090,6 +2103,29 @@ const MALFORMED_FRAMING: MalformedFixture[] = [
     reasonCode: MALFORMED_PACKET,
   },
   {
+    name: "CONNACK 3.1.1 with session present and a refusal [MQTT-3.2.2-4]",
+    // deno-fmt-ignore
+    bytes: Uint8Array.of(
+      0x20, 0x02,                   // CONNACK; remaining length 2
+      0x01,                         // acknowledge flags: session present
+      0x05,                         // return code 5: not authorized
+    ),
+    protocolVersion: 4,
+    reasonCode: MALFORMED_PACKET,
+  },
+  {
+    name: "CONNACK 5.0 with session present and a refusal [MQTT-3.2.2-6]",
+    // deno-fmt-ignore
+    bytes: Uint8Array.of(
+      0x20, 0x03,                   // CONNACK; remaining length 3
+      0x01,                         // acknowledge flags: session present
+      0x87,                         // reason code 0x87: not authorized
+      0x00,                         // property length 0
+    ),
+    protocolVersion: 5,
+    reasonCode: PROTOCOL_ERROR,
+  },
+  {
     name: "CONNACK 5.0 with no property length",
     // deno-fmt-ignore
     bytes: Uint8Array.of(
@@ -2126,7 +2162,7 @@ const MALFORMED_FRAMING: MalformedFixture[] = [
 /** PUBLISH errors. */
 const MALFORMED_PUBLISH: MalformedFixture[] = [
   ...([3, 4, 5] as const).map((protocolVersion): MalformedFixture => ({
-    name: `PUBLISH with QoS 3 at level ${protocolVersion} [MQTT-3.3.1-4]`,
+    name: `PUBLISH ${VERSION_NAMES[protocolVersion]} with QoS 3 [MQTT-3.3.1-4]`,
     // deno-fmt-ignore
     bytes: Uint8Array.of(
       0x36, 0x06,                   // PUBLISH, QoS 3; remaining length 6
@@ -2138,7 +2174,9 @@ const MALFORMED_PUBLISH: MalformedFixture[] = [
     reasonCode: MALFORMED_PACKET,
   })),
   ...([4, 5] as const).map((protocolVersion): MalformedFixture => ({
-    name: `PUBLISH with DUP at QoS 0 at level ${protocolVersion} [MQTT-3.3.1-2]`,
+    name: `PUBLISH ${
+      VERSION_NAMES[protocolVersion]
+    } with DUP at QoS 0 [MQTT-3.3.1-2]`,
     // deno-fmt-ignore
     bytes: Uint8Array.of(
       0x38, 0x04,                   // PUBLISH DUP, QoS 0; remaining length 4
@@ -2149,8 +2187,9 @@ const MALFORMED_PUBLISH: MalformedFixture[] = [
     reasonCode: MALFORMED_PACKET,
   })),
   ...([3, 4, 5] as const).map((protocolVersion): MalformedFixture => ({
-    name: `PUBLISH QoS 1 with packet id 0 at level ${protocolVersion} ` +
-      "[MQTT-2.3.1-1]",
+    name: `PUBLISH ${
+      VERSION_NAMES[protocolVersion]
+    } QoS 1 with packet id 0 [MQTT-2.3.1-1]`,
     // deno-fmt-ignore
     bytes: Uint8Array.of(
       0x32, 0x06,                   // PUBLISH QoS 1; remaining length 6
@@ -2309,7 +2348,9 @@ const MALFORMED_UTF8: MalformedFixture[] = [
     [[0x00], "U+0000"],
   ] as const).flatMap(([bad, what]) =>
     ([4, 5] as const).map((protocolVersion): MalformedFixture => ({
-      name: `PUBLISH with ${what} in the topic at level ${protocolVersion}`,
+      name: `PUBLISH ${
+        VERSION_NAMES[protocolVersion]
+      } with ${what} in the topic`,
       // deno-fmt-ignore
       bytes: Uint8Array.of(
         0x30, 4 + bad.length + (protocolVersion === 5 ? 1 : 0),
@@ -2630,7 +2671,7 @@ const MALFORMED_SUBSCRIBE: MalformedFixture[] = [
     [[0x24, 0x73, 0x68, 0x61, 0x72, 0x65, 0x2f, 0x67], '"$share/g"'],
   ] as const).flatMap(([filter, what]): MalformedFixture[] => [
     ...([4, 5] as const).map((protocolVersion): MalformedFixture => ({
-      name: `SUBSCRIBE with filter ${what} at level ${protocolVersion}`,
+      name: `SUBSCRIBE ${VERSION_NAMES[protocolVersion]} with filter ${what}`,
       // deno-fmt-ignore
       bytes: Uint8Array.of(
         0x82, 5 + filter.length + (protocolVersion === 5 ? 1 : 0),
@@ -2647,7 +2688,7 @@ const MALFORMED_SUBSCRIBE: MalformedFixture[] = [
         : MALFORMED_PACKET,
     })),
     {
-      name: `UNSUBSCRIBE with filter ${what} at level 4`,
+      name: `UNSUBSCRIBE 3.1.1 with filter ${what}`,
       // deno-fmt-ignore
       bytes: Uint8Array.of(
         0xa2, 4 + filter.length,    // UNSUBSCRIBE; remaining length
@@ -2670,7 +2711,7 @@ const MALFORMED_CONNECT: MalformedFixture[] = [
       [0x12, "will QoS 2 and no will flag [MQTT-3.1.2-11/13]"],
       [0x22, "will retain and no will flag [MQTT-3.1.2-13/15]"],
     ] as const).map(([flags, what]): MalformedFixture => ({
-      name: `CONNECT ${protocolVersion === 5 ? "5.0" : "3.1.1"} with ${what}`,
+      name: `CONNECT ${VERSION_NAMES[protocolVersion]} with ${what}`,
       // deno-fmt-ignore
       bytes: Uint8Array.of(
         0x10, protocolVersion === 5 ? 0x0e : 0x0d,

@@ -105,6 +105,8 @@ export class WebSocketListener {
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #path: string;
   readonly done: Promise<void>;
+  /** Name in logs and hooks; may be set once the bound port is known. */
+  name: string;
   #closed = false;
 
   constructor(
@@ -119,6 +121,7 @@ export class WebSocketListener {
     },
   ) {
     this.#path = options.path;
+    this.name = options.name;
     const kind = options.tls === undefined ? "ws" : "wss";
     const handler = (
       request: Request,
@@ -140,16 +143,19 @@ export class WebSocketListener {
       if (offered.length > 0 && protocol === undefined) {
         return new Response("Subprotocol mqtt required\n", { status: 400 });
       }
+      // Read the addresses first: they are gone once the request is upgraded.
+      const remoteAddress = formatAddress(info.remoteAddr);
+      const localAddress = formatAddress(this.#server.addr);
       const { socket, response } = Deno.upgradeWebSocket(
         request,
         protocol === undefined ? {} : { protocol },
       );
       options.serve(
         new WebSocketTransport(socket, {
-          remoteAddress: formatAddress(info.remoteAddr),
-          localAddress: formatAddress(this.#server.addr),
+          remoteAddress,
+          localAddress,
           transport: kind,
-          listener: options.name,
+          listener: this.name,
         }),
       );
       return response;
@@ -160,7 +166,7 @@ export class WebSocketListener {
       onListen: () => {},
       onError: (error: unknown) => {
         options.logger.error("websocket listener error", {
-          listener: options.name,
+          listener: this.name,
           error,
         });
         return new Response("Internal error\n", { status: 500 });
