@@ -13,6 +13,9 @@ import {
 } from "./_writer.ts";
 import type { Packet, ProtocolVersion } from "./types.ts";
 
+/** Largest buffer a writer starts a batch with after `take()`. */
+const MAX_NEXT_SIZE = 65536;
+
 /** The buffer of a writer that holds none; never handed out. */
 const NO_BUFFER = new Uint8Array(0);
 
@@ -130,6 +133,7 @@ class OutputBuffer implements PacketSink {
  */
 export class PacketWriter {
   #buffer: OutputBuffer;
+  readonly #initialSize: number;
 
   /**
    * Creates an empty writer; it allocates its first buffer on the first
@@ -145,6 +149,7 @@ export class PacketWriter {
         `Cannot create PacketWriter: initialSize ${initialSize} is not a positive integer`,
       );
     }
+    this.#initialSize = initialSize;
     this.#buffer = new OutputBuffer(initialSize);
   }
 
@@ -232,6 +237,11 @@ export class PacketWriter {
     const buffer = this.#buffer;
     if (buffer.length === 0) return new Uint8Array(0);
     const bytes = buffer.bytes.subarray(0, buffer.length);
+    // The next buffer fits a batch like this one, from the initial size up
+    // to 64 KiB, so one large packet does not make every later batch large.
+    let size = this.#initialSize;
+    while (size < buffer.length && size < MAX_NEXT_SIZE) size *= 2;
+    buffer.size = size;
     buffer.bytes = NO_BUFFER;
     buffer.length = 0;
     return bytes;
