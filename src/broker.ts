@@ -516,13 +516,13 @@ export class Broker implements SessionContext {
   }
 
   /**
-   * Encodes a PUBLISH for a delivery. A message fanned out to many
-   * subscribers is encoded once per form (3.x or 5.0, QoS, RETAIN) and the
-   * bytes are shared (QoS 0) or copied with the packet id patched in.
+   * The bytes of a PUBLISH for a delivery, with packet id 1 where it has one
+   * (the connection patches in the real id at {@linkcode packetIdOffset}).
+   * A message fanned out to many subscribers is encoded once per form (3.x
+   * or 5.0, QoS, RETAIN) and the bytes shared: never modify them.
    */
-  encodePublish(
+  publishBytes(
     delivery: Delivery,
-    packetId: number | undefined,
     dup: boolean,
     version: ProtocolVersion,
     properties: Properties | undefined,
@@ -537,38 +537,26 @@ export class Broker implements SessionContext {
         qos,
         retain,
         dup,
-        ...(packetId !== undefined ? { packetId } : {}),
+        ...(qos > 0 ? { packetId: 1 } : {}),
         ...(properties !== undefined ? { properties } : {}),
       }, version);
     }
     const v5 = version === 5;
-    let cached = this.#encoded;
+    const cached = this.#encoded;
     if (
-      cached === undefined || cached.message !== message ||
-      cached.v5 !== v5 || cached.qos !== qos || cached.retain !== retain
-    ) {
-      cached = this.#encoded = {
-        message,
-        v5,
-        qos,
-        retain,
-        bytes: encodePacket({
-          type: "publish",
-          topic: message.topic,
-          payload: message.payload,
-          qos,
-          retain,
-          dup: false,
-          ...(qos > 0 ? { packetId: 1 } : {}),
-        }, version),
-      };
-    }
-    if (packetId === undefined) return cached.bytes;
-    const bytes = cached.bytes.slice();
-    // The packet id sits before the payload (and 5.0's empty property length).
-    const at = bytes.length - message.payload.length - (v5 ? 3 : 2);
-    bytes[at] = packetId >> 8;
-    bytes[at + 1] = packetId & 0xff;
+      cached !== undefined && cached.message === message &&
+      cached.v5 === v5 && cached.qos === qos && cached.retain === retain
+    ) return cached.bytes;
+    const bytes = encodePacket({
+      type: "publish",
+      topic: message.topic,
+      payload: message.payload,
+      qos,
+      retain,
+      dup: false,
+      ...(qos > 0 ? { packetId: 1 } : {}),
+    }, version);
+    this.#encoded = { message, v5, qos, retain, bytes };
     return bytes;
   }
 
@@ -627,6 +615,17 @@ export class Broker implements SessionContext {
       }
     }
   }
+}
+
+/**
+ * Where the packet id of an encoded QoS 1 or 2 PUBLISH sits: after the fixed
+ * header and the topic.
+ */
+export function packetIdOffset(bytes: Uint8Array): number {
+  let at = 1;
+  while (bytes[at]! & 0x80) at++;
+  at++;
+  return at + 2 + ((bytes[at]! << 8) | bytes[at + 1]!);
 }
 
 interface EncodedPublish {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodePacket, encodePacket, frameLength } from "../packets/mod.ts";
+import { decodePacket, frameLength, PacketWriter } from "../packets/mod.ts";
 import { MqttError, ProtocolError } from "../packets/errors.ts";
 import { ReasonCode, toConnackReturnCode } from "../packets/reason_code.ts";
 import type {
@@ -18,7 +18,7 @@ import type {
   UnsubscribePacket,
   Will,
 } from "../packets/types.ts";
-import type { Broker } from "./broker.ts";
+import { type Broker, packetIdOffset } from "./broker.ts";
 import type { ClientInfo } from "./hooks.ts";
 import type { Message } from "./message.ts";
 import type { Delivery, Session, SessionOutput } from "./session.ts";
@@ -73,8 +73,12 @@ export class Connection implements SessionOutput {
   #readBuffer = new Uint8Array(MIN_READ_BUFFER);
   #start = 0;
   #end = 0;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
+  /** Output batched since the last write began. */
+  readonly #out = new PacketWriter({ initialSize: 1024 });
+  /** Bytes of the write in progress. */
+  #writingBytes = 0;
+  /** Set while closing, so the last packets still go out. */
+  #closingFlush = false;
   #writing = false;
   #flushScheduled = false;
   #flushed: (() => void)[] = [];
@@ -105,7 +109,7 @@ export class Connection implements SessionOutput {
 
   /** Bytes written to the connection and not yet acknowledged by the OS. */
   get outputBytes(): number {
-    return this.#pendingBytes;
+    return this.#out.length + this.#writingBytes;
   }
 
   /** Serves the connection until it ends; never rejects. */
@@ -718,33 +722,33 @@ export class Connection implements SessionOutput {
   ): boolean {
     const broker = this.#broker;
     if (
-      delivery.qos === 0 && this.#pendingBytes > broker.options.maxOutputBuffer
+      delivery.qos === 0 && this.outputBytes > broker.options.maxOutputBuffer
     ) {
       this.stats.messagesDropped++;
       return false;
     }
-    const { message } = delivery;
-    let properties = undefined;
-    if (this.#version === 5) {
-      properties = broker.outgoingProperties(delivery);
-    }
-    const bytes = broker.encodePublish(
-      delivery,
-      packetId,
-      dup,
-      this.#version,
-      properties,
-    );
+    const properties = this.#version === 5
+      ? broker.outgoingProperties(delivery)
+      : undefined;
+    const bytes = broker.publishBytes(delivery, dup, this.#version, properties);
     if (bytes.length > this.#maxPacketSizeOut) {
       // [MQTT-3.1.2-25] Never send more than the client can take.
-      broker.dropped(this.client?.clientId, message, "packet_too_large");
+      broker.dropped(
+        this.client?.clientId,
+        delivery.message,
+        "packet_too_large",
+      );
       if (packetId !== undefined) this.session?.complete(packetId);
       return true;
     }
     this.stats.messagesOut++;
     this.stats.packetsOut++;
     broker.countPacketOut("publish", bytes.length);
-    this.#enqueue(bytes);
+    const offset = this.#out.writeBytes(bytes);
+    if (packetId !== undefined) {
+      this.#out.setUint16(offset + packetIdOffset(bytes), packetId);
+    }
+    this.#scheduleFlush();
     return true;
   }
 
@@ -755,17 +759,15 @@ export class Connection implements SessionOutput {
 
   #send(packet: Packet): void {
     if (this.#isClosed && !this.#closingFlush) return;
-    const bytes = encodePacket(packet, this.#version);
+    const out = this.#out;
+    const before = out.length;
+    out.write(packet, this.#version);
     this.stats.packetsOut++;
-    this.#broker.countPacketOut(packet.type, bytes.length);
-    this.#enqueue(bytes);
+    this.#broker.countPacketOut(packet.type, out.length - before);
+    this.#scheduleFlush();
   }
 
-  #closingFlush = false;
-
-  #enqueue(bytes: Uint8Array): void {
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
+  #scheduleFlush(): void {
     if (!this.#flushScheduled && !this.#writing) {
       this.#flushScheduled = true;
       if (this.transport.flush === "microtask") {
@@ -776,39 +778,27 @@ export class Connection implements SessionOutput {
     }
   }
 
+  /** Writes everything batched, one write at a time, until none is left. */
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
     if (this.#writing) return;
     this.#writing = true;
     try {
-      while (this.#pending.length > 0) {
-        const pending = this.#pending;
-        this.#pending = [];
-        let chunk: Uint8Array;
-        if (pending.length === 1) {
-          chunk = pending[0]!;
-        } else {
-          let size = 0;
-          for (const p of pending) size += p.length;
-          chunk = new Uint8Array(size);
-          let offset = 0;
-          for (const p of pending) {
-            chunk.set(p, offset);
-            offset += p.length;
-          }
-        }
+      while (this.#out.length > 0) {
+        const chunk = this.#out.take();
+        this.#writingBytes = chunk.length;
         let written = 0;
         while (written < chunk.length) {
           written += await this.transport.write(
             written === 0 ? chunk : chunk.subarray(written),
           );
         }
-        this.#pendingBytes -= chunk.length;
+        this.#writingBytes = 0;
         this.stats.bytesOut += chunk.length;
       }
     } catch (e) {
-      this.#pending = [];
-      this.#pendingBytes = 0;
+      this.#out.take();
+      this.#writingBytes = 0;
       this.#writing = false;
       this.#notifyFlushed();
       if (!this.#isClosed) {
@@ -828,7 +818,7 @@ export class Connection implements SessionOutput {
 
   /** Resolves when all output so far was written (or failed). */
   #drained(): Promise<void> {
-    if (!this.#writing && this.#pending.length === 0) return Promise.resolve();
+    if (!this.#writing && this.#out.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.#flushed.push(resolve);
       if (!this.#writing && !this.#flushScheduled) void this.#flush();
