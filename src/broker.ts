@@ -128,7 +128,7 @@ export class Broker implements SessionContext {
         remote: previous.transport.info.remoteAddress,
       });
       // Detaches synchronously; the old will is published.
-      previous.takenOver = true;
+      previous.endReason = "taken_over";
       void previous.close(new Error("Session taken over"), {
         reasonCode: 0x8e,
       });
@@ -188,7 +188,7 @@ export class Broker implements SessionContext {
       this.sessions.get(client.clientId) === session &&
       session.output === undefined
     ) {
-      this.#terminate(session, connection.takenOver ? "taken_over" : "normal");
+      this.#terminate(session, connection.endReason ?? "normal");
     }
   }
 

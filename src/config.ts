@@ -30,6 +30,8 @@ export interface ListenerConfig {
   tls?: { certFile: string; keyFile: string };
   /** Serve MQTT over WebSocket on this HTTP path. */
   websocket?: { path: string };
+  /** Line of the listener in the configuration file, for messages. */
+  line?: number;
 }
 
 /** The MQTT limits of the `mqtt` section, as {@linkcode ServerOptions}. */
@@ -52,6 +54,8 @@ export type MqttConfig = Pick<
 
 /** A loaded and checked configuration. */
 export interface BrokerConfig {
+  /** The file it was read from, for messages; none for the defaults. */
+  file?: string;
   /** Where the broker listens; one TCP listener on 0.0.0.0:1883 by default. */
   listeners: ListenerConfig[];
   /** MQTT limits; the server's defaults for those not set. */
@@ -61,7 +65,7 @@ export interface BrokerConfig {
   /**
    * Users (name to password hash, from the password file and inline),
    * whether anonymous clients may connect (by default, only when there are
-   * no users), and the password file, resolved.
+   * no users and no password file), and the password file, resolved.
    */
   auth: {
     users: Map<string, string>;
@@ -302,13 +306,12 @@ export function parseConfig(text: string, file = "config.yml"): BrokerConfig {
  */
 export function toServerOptions(config: BrokerConfig): ServerOptions {
   const hooks: Hooks[] = [];
-  const { users, allowAnonymous } = config.auth;
-  if (users.size > 0 || allowAnonymous === false) {
+  const { users, allowAnonymous, passwordFile } = config.auth;
+  // A password file counts as configured users, even an empty one.
+  const hasUsers = users.size > 0 || passwordFile !== undefined;
+  if (hasUsers || allowAnonymous === false) {
     hooks.push(
-      passwordAuth({
-        users,
-        ...(allowAnonymous !== undefined ? { allowAnonymous } : {}),
-      }),
+      passwordAuth({ users, allowAnonymous: allowAnonymous ?? !hasUsers }),
     );
   }
   if (config.acl.rules.length > 0 || config.acl.default === "deny") {
@@ -466,7 +469,7 @@ class Checker {
   }
 
   config(root: unknown): BrokerConfig {
-    const config = defaultConfig();
+    const config: BrokerConfig = { ...defaultConfig(), file: this.#file };
     if (root === null) return config;
     const top = this.#mapping(root, [], [
       "listeners",
@@ -516,6 +519,8 @@ class Checker {
       );
     }
     const listener: ListenerConfig = { ...address };
+    const line = locate(this.#text, at);
+    if (line !== undefined) listener.line = line;
     if (l.name !== undefined) {
       listener.name = this.#string(l.name, [...at, "name"]);
     }

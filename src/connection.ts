@@ -62,8 +62,11 @@ export class Connection implements SessionOutput {
   session: Session | undefined;
   /** Resolves once the connection is closed and its hooks were called. */
   readonly closed: Promise<void>;
-  /** Set when another connection with the same client id took over. */
-  takenOver = false;
+  /**
+   * Why a session that ends with this connection ends, when it is not the
+   * client's doing: another connection took over, or the server kicked it.
+   */
+  endReason: "taken_over" | "kicked" | undefined;
 
   readonly #broker: Broker;
   #version: ProtocolVersion = 4;
@@ -94,6 +97,7 @@ export class Connection implements SessionOutput {
     this.lastActivity = this.openedAt;
     this.client = undefined;
     this.session = undefined;
+    this.endReason = undefined;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
   }
 

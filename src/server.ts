@@ -643,6 +643,7 @@ export class Server {
     let found = false;
     if (connection !== undefined) {
       found = true;
+      connection.endReason = "kicked";
       await connection.close(new Error("Kicked by the server"), {
         reasonCode: 0x98,
       });

@@ -29,6 +29,11 @@ export function badField(field: string, message: string): HttpError {
   return new HttpError(400, message, { field });
 }
 
+/** A value quoted for an error message, cut after 64 characters. */
+export function quote(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value);
+}
+
 /** A JSON response. */
 export function json(
   body: unknown,
@@ -92,7 +97,10 @@ function tooLarge(limit: number): HttpError {
   });
 }
 
-/** A string field, or `undefined` when absent and `required` is false. */
+/**
+ * A string field, or `undefined` when absent. Strings MQTT cannot carry
+ * (U+0000, lone surrogates) are refused [MQTT-1.5.4-1] [MQTT-1.5.4-2].
+ */
 export function stringField(
   body: Record<string, unknown>,
   field: string,
@@ -103,7 +111,18 @@ export function stringField(
   if (typeof value !== "string") {
     throw badField(field, `Cannot ${what}: ${field} must be a string`);
   }
+  if (!isMqttString(value)) {
+    throw badField(
+      field,
+      `Cannot ${what}: ${field} holds U+0000 or a lone surrogate`,
+    );
+  }
   return value;
+}
+
+/** Whether MQTT may carry a string: well-formed UTF-16 without U+0000. */
+export function isMqttString(value: string): boolean {
+  return value.isWellFormed() && !value.includes("\u0000");
 }
 
 /** A string field that must be present. */

@@ -5,11 +5,18 @@
  * @module
  */
 
-import { isValidTopicFilter, isValidTopicName } from "../../packets/topic.ts";
-import type { QoS, Subscription } from "../../packets/types.ts";
+import { isValidTopicFilter } from "../../packets/topic.ts";
 import type { Logger } from "../logger.ts";
+import { authorizer, type BasicCredentials } from "./_auth.ts";
+export type { BasicCredentials };
+import {
+  publishOptions,
+  subscriptionsOf,
+  topicFiltersOf,
+  topicName,
+} from "./_input.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../prometheus.ts";
-import type { PublishOptions, Server } from "../server.ts";
+import type { Server } from "../server.ts";
 import { VERSION } from "../sys.ts";
 import {
   badField,
@@ -19,9 +26,9 @@ import {
   integerField,
   json,
   queryOf,
+  quote,
   readJsonObject,
   requiredString,
-  sameSecret,
   stringField,
 } from "./_http.ts";
 import {
@@ -32,14 +39,6 @@ import {
   sessionView,
   subscriptionView,
 } from "./_views.ts";
-
-/** Credentials of HTTP basic authentication. */
-export interface BasicCredentials {
-  /** User name. */
-  username: string;
-  /** Password. */
-  password: string;
-}
 
 /** Options for {@linkcode apiHandler}. */
 export interface ApiOptions {
@@ -204,9 +203,7 @@ export function apiHandler(
         if (!server.deleteRetained(topic)) {
           throw new HttpError(
             404,
-            `Cannot delete retained message: none on topic ${
-              JSON.stringify(topic)
-            }`,
+            `Cannot delete retained message: none on topic ${quote(topic)}`,
             { field: "topic" },
           );
         }
@@ -282,44 +279,10 @@ export function apiHandler(
   };
 }
 
-function authorizer(
-  options: ApiOptions,
-): (request: Request) => Promise<boolean> {
-  const { token, basic } = options;
-  if (token === undefined && basic === undefined) {
-    return () => Promise.resolve(true);
-  }
-  return async (request) => {
-    const header = request.headers.get("authorization") ?? "";
-    const space = header.indexOf(" ");
-    const scheme = header.slice(0, space).toLowerCase();
-    const value = header.slice(space + 1).trim();
-    if (token !== undefined && scheme === "bearer") {
-      return await sameSecret(value, token);
-    }
-    if (basic !== undefined && scheme === "basic") {
-      let decoded: string;
-      try {
-        decoded = new TextDecoder().decode(Uint8Array.fromBase64(value));
-      } catch {
-        return false;
-      }
-      const colon = decoded.indexOf(":");
-      if (colon < 0) return false;
-      const [user, password] = await Promise.all([
-        sameSecret(decoded.slice(0, colon), basic.username),
-        sameSecret(decoded.slice(colon + 1), basic.password),
-      ]);
-      return user && password;
-    }
-    return false;
-  };
-}
-
 function unknownClient(clientId: string): HttpError {
   return new HttpError(
     404,
-    `Cannot find client: no client or session ${JSON.stringify(clientId)}`,
+    `Cannot find client: no client or session ${quote(clientId)}`,
     { field: "clientId" },
   );
 }
@@ -414,7 +377,7 @@ function listRetained(server: Server, url: URL): Response {
     if (message === undefined) {
       throw new HttpError(
         404,
-        `Cannot find retained message: none on topic ${JSON.stringify(topic)}`,
+        `Cannot find retained message: none on topic ${quote(topic)}`,
         { field: "topic" },
       );
     }
@@ -425,35 +388,13 @@ function listRetained(server: Server, url: URL): Response {
     throw badField(
       "filter",
       `Cannot list retained messages: ${
-        JSON.stringify(filter)
+        quote(filter)
       } is not a valid topic filter`,
     );
   }
   const messages = server.retained(filter)
     .sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0);
   return page(messages.map(messageView), url);
-}
-
-function topicName(
-  input: Record<string, unknown>,
-  field: string,
-  what: string,
-): string {
-  const topic = requiredString(input, field, what);
-  if (!isValidTopicName(topic)) {
-    throw badField(
-      field,
-      `Cannot ${what}: ${JSON.stringify(topic)} is not a valid topic name`,
-    );
-  }
-  return topic;
-}
-
-function qosField(
-  input: Record<string, unknown>,
-  what: string,
-): QoS | undefined {
-  return integerField(input, "qos", what, 0, 2) as QoS | undefined;
 }
 
 function sessionFor(
@@ -464,54 +405,6 @@ function sessionFor(
   const clientId = requiredString(input, "clientId", what);
   if (server.session(clientId) === undefined) throw unknownClient(clientId);
   return clientId;
-}
-
-/** The subscriptions of a body: `topic` and options, or `subscriptions`. */
-function subscriptionsOf(input: Record<string, unknown>): Subscription[] {
-  const what = "subscribe";
-  const list = input.subscriptions;
-  if (list !== undefined && !Array.isArray(list)) {
-    throw badField(
-      "subscriptions",
-      "Cannot subscribe: subscriptions must be an array",
-    );
-  }
-  const items: unknown[] = list ?? [input];
-  if (items.length === 0) {
-    throw badField("subscriptions", "Cannot subscribe: subscriptions is empty");
-  }
-  return items.map((item) => {
-    if (typeof item !== "object" || item === null) {
-      throw badField(
-        "subscriptions",
-        "Cannot subscribe: each subscription must be an object",
-      );
-    }
-    const s = item as Record<string, unknown>;
-    const topicFilter = requiredString(s, "topic", what);
-    if (!isValidTopicFilter(topicFilter)) {
-      throw badField(
-        "topic",
-        `Cannot subscribe: ${
-          JSON.stringify(topicFilter)
-        } is not a valid topic filter`,
-      );
-    }
-    const noLocal = booleanField(s, "noLocal", what);
-    const retainAsPublished = booleanField(s, "retainAsPublished", what);
-    const retainHandling = integerField(s, "retainHandling", what, 0, 2) as
-      | 0
-      | 1
-      | 2
-      | undefined;
-    return {
-      topicFilter,
-      qos: qosField(s, what) ?? 0,
-      ...(noLocal !== undefined ? { noLocal } : {}),
-      ...(retainAsPublished !== undefined ? { retainAsPublished } : {}),
-      ...(retainHandling !== undefined ? { retainHandling } : {}),
-    };
-  });
 }
 
 function subscribe(server: Server, input: Record<string, unknown>): Response {
@@ -529,108 +422,11 @@ function subscribe(server: Server, input: Record<string, unknown>): Response {
 }
 
 function unsubscribe(server: Server, input: Record<string, unknown>): Response {
-  const raw = input.topics ??
-    (input.topic === undefined ? undefined : [input.topic]);
-  if (raw === undefined) {
-    throw badField("topic", "Cannot unsubscribe: topic is missing");
-  }
-  if (
-    !Array.isArray(raw) || raw.length === 0 ||
-    !raw.every((t): t is string => typeof t === "string")
-  ) {
-    throw badField(
-      "topics",
-      "Cannot unsubscribe: topics must be a non-empty array of strings",
-    );
-  }
-  for (const t of raw) {
-    if (!isValidTopicFilter(t)) {
-      throw badField(
-        "topic",
-        `Cannot unsubscribe: ${JSON.stringify(t)} is not a valid topic filter`,
-      );
-    }
-  }
+  const raw = topicFiltersOf(input);
   const clientId = sessionFor(server, input, "unsubscribe");
   const removed = server.unsubscribe(clientId, raw);
   return json({
     clientId,
     topics: raw.map((topic, i) => ({ topic, removed: removed[i] ?? false })),
-  });
-}
-
-function publishOptions(input: Record<string, unknown>): PublishOptions {
-  const what = "publish";
-  const topic = topicName(input, "topic", what);
-  const text = stringField(input, "payload", what) ?? "";
-  const encoding = stringField(input, "encoding", what) ?? "utf8";
-  let payload: Uint8Array | string;
-  if (encoding === "utf8") {
-    payload = text;
-  } else if (encoding === "base64") {
-    try {
-      payload = Uint8Array.fromBase64(text);
-    } catch {
-      throw badField("payload", "Cannot publish: payload is not valid base64");
-    }
-  } else {
-    throw badField(
-      "encoding",
-      'Cannot publish: encoding must be "utf8" or "base64"',
-    );
-  }
-  const qos = qosField(input, what);
-  const retain = booleanField(input, "retain", what);
-  const expiry = integerField(
-    input,
-    "messageExpiryInterval",
-    what,
-    0,
-    0xffffffff,
-  );
-  const contentType = stringField(input, "contentType", what);
-  const responseTopic = stringField(input, "responseTopic", what);
-  if (responseTopic !== undefined && !isValidTopicName(responseTopic)) {
-    throw badField(
-      "responseTopic",
-      "Cannot publish: responseTopic is not a valid topic name",
-    );
-  }
-  const userProperties = userPropertiesOf(input.userProperties);
-  const properties = {
-    ...(contentType !== undefined ? { contentType } : {}),
-    ...(responseTopic !== undefined ? { responseTopic } : {}),
-    ...(userProperties !== undefined ? { userProperties } : {}),
-  };
-  return {
-    topic,
-    payload,
-    ...(qos !== undefined ? { qos } : {}),
-    ...(retain !== undefined ? { retain } : {}),
-    ...(expiry !== undefined ? { messageExpiryInterval: expiry } : {}),
-    ...(Object.keys(properties).length > 0 ? { properties } : {}),
-  };
-}
-
-function userPropertiesOf(value: unknown): [string, string][] | undefined {
-  if (value === undefined || value === null) return undefined;
-  const fail = () =>
-    badField(
-      "userProperties",
-      "Cannot publish: userProperties must be an object of strings or an array of [name, value] pairs",
-    );
-  if (Array.isArray(value)) {
-    return value.map((pair) => {
-      if (
-        !Array.isArray(pair) || pair.length !== 2 ||
-        typeof pair[0] !== "string" || typeof pair[1] !== "string"
-      ) throw fail();
-      return [pair[0], pair[1]];
-    });
-  }
-  if (typeof value !== "object") throw fail();
-  return Object.entries(value).map(([name, v]) => {
-    if (typeof v !== "string") throw fail();
-    return [name, v];
   });
 }

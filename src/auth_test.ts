@@ -1,0 +1,204 @@
+import {
+  deepStrictEqual,
+  rejects,
+  strictEqual,
+  throws,
+} from "node:assert/strict";
+import {
+  hashPassword,
+  parsePasswordFile,
+  parsePasswordHash,
+  passwordAuth,
+  setPasswordFileUser,
+  verifyPassword,
+} from "./auth.ts";
+import type { ClientInfo } from "./hooks.ts";
+import type { ConnectPacket } from "../packets/types.ts";
+
+const FAST = { iterations: 1000 };
+const encoder = new TextEncoder();
+
+const CLIENT: ClientInfo = {
+  remoteAddress: "127.0.0.1:50000",
+  localAddress: "127.0.0.1:1883",
+  transport: "tcp",
+  listener: "tcp:1883",
+  clientId: "c1",
+  username: undefined,
+  protocolVersion: 4,
+  clean: true,
+  keepAlive: 60,
+};
+
+function connect(username?: string, password?: string): ConnectPacket {
+  return {
+    type: "connect",
+    protocolName: "MQTT",
+    protocolVersion: 4,
+    clean: true,
+    keepAlive: 60,
+    clientId: "c1",
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password: encoder.encode(password) } : {}),
+  };
+}
+
+async function check(
+  hooks: ReturnType<typeof passwordAuth>,
+  packet: ConnectPacket,
+): Promise<number | undefined> {
+  const verdict = await hooks.checkConnect?.(
+    { ...CLIENT, username: packet.username },
+    packet,
+  );
+  return verdict ?? undefined;
+}
+
+Deno.test("hashPassword() makes a $pbkdf2-sha256$ hash with a random salt", async () => {
+  const a = await hashPassword("pw", FAST);
+  const b = await hashPassword("pw", FAST);
+  strictEqual(
+    /^\$pbkdf2-sha256\$1000\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/.test(a),
+    true,
+  );
+  strictEqual(a === b, false);
+});
+
+Deno.test("verifyPassword() checks a published PBKDF2-HMAC-SHA256 test vector", async () => {
+  // P = "passwordPASSWORDpassword", S = "saltSALTsaltSALTsaltSALTsaltSALTsalt",
+  // c = 4096, dkLen = 40: 348c89db...dac47e9 (also given by `openssl kdf`).
+  const hash = "$pbkdf2-sha256$4096$" +
+    "c2FsdFNBTFRzYWx0U0FMVHNhbHRTQUxUc2FsdFNBTFRzYWx0$" +
+    "NIyJ28vTKy8y2BS4EW6EzysXNH68GAAYHE4qH7jdU+HGNVGMfaxH6Q==";
+  strictEqual(await verifyPassword("passwordPASSWORDpassword", hash), true);
+  strictEqual(await verifyPassword("passwordPASSWORDpassworD", hash), false);
+});
+
+Deno.test("hashPassword() is deterministic for a given salt", async () => {
+  const options = { iterations: 1000, salt: encoder.encode("saltsalt") };
+  strictEqual(
+    await hashPassword("pw", options),
+    await hashPassword("pw", options),
+  );
+});
+
+Deno.test("hashPassword() refuses bad iterations and short salts", async () => {
+  await rejects(hashPassword("pw", { iterations: 0 }), RangeError);
+  await rejects(hashPassword("pw", { iterations: 1.5 }), RangeError);
+  await rejects(
+    hashPassword("pw", { salt: new Uint8Array(4), iterations: 1 }),
+    RangeError,
+  );
+});
+
+Deno.test("verifyPassword() accepts the password and refuses others", async () => {
+  const hash = await hashPassword("correct horse", FAST);
+  strictEqual(await verifyPassword("correct horse", hash), true);
+  strictEqual(
+    await verifyPassword(encoder.encode("correct horse"), hash),
+    true,
+  );
+  strictEqual(await verifyPassword("correct horsE", hash), false);
+  strictEqual(await verifyPassword("", hash), false);
+});
+
+Deno.test("verifyPassword() throws for a string that is not a hash", async () => {
+  await rejects(verifyPassword("pw", "pw"), TypeError);
+});
+
+Deno.test("parsePasswordHash() refuses plain text and malformed hashes", () => {
+  for (
+    const text of [
+      "secret",
+      "$pbkdf2-sha256$$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==",
+      "$pbkdf2-sha256$0$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==",
+      "$pbkdf2-sha512$1000$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==",
+      "$pbkdf2-sha256$1000$AAAA$AAAAAAAAAAAAAAAAAAAAAA==",
+      "$pbkdf2-sha256$1000$AAAAAAAAAAA=$AAAA",
+      "$pbkdf2-sha256$1000$AAAAAAAAAAA=$!!!!",
+      "$pbkdf2-sha256$1000$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==$x",
+    ]
+  ) {
+    strictEqual(parsePasswordHash(text), undefined, text);
+  }
+});
+
+Deno.test("parsePasswordFile() reads users and skips comments and blank lines", async () => {
+  const a = await hashPassword("a", FAST);
+  const b = await hashPassword("b", FAST);
+  const users = parsePasswordFile(`# users\n\nalice:${a}\r\nbob:${b}\n`);
+  deepStrictEqual([...users], [["alice", a], ["bob", b]]);
+});
+
+Deno.test("parsePasswordFile() names the line of a bad entry", () => {
+  throws(() => parsePasswordFile("# x\nalice:hunter2\n"), {
+    name: "SyntaxError",
+    message: /^Cannot read password file: line 2: the password of "alice"/,
+  });
+  throws(() => parsePasswordFile("alice\n"), {
+    message: 'Cannot read password file: line 1: expected "username:hash"',
+  });
+});
+
+Deno.test("setPasswordFileUser() replaces a user's line and keeps the others", async () => {
+  const old = await hashPassword("old", FAST);
+  const fresh = await hashPassword("new", FAST);
+  const text = `# users\nalice:${old}\nbob:${old}\n`;
+  strictEqual(
+    setPasswordFileUser(text, "alice", fresh),
+    `# users\nalice:${fresh}\nbob:${old}\n`,
+  );
+  strictEqual(
+    setPasswordFileUser("", "carol", fresh),
+    `carol:${fresh}\n`,
+  );
+  throws(() => setPasswordFileUser(text, "a:b", fresh), TypeError);
+  throws(() => setPasswordFileUser(text, "alice", "plain"), TypeError);
+});
+
+Deno.test("passwordAuth() lets a known user in with the right password", async () => {
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("pw", FAST) },
+  });
+  strictEqual(await check(hooks, connect("alice", "pw")), undefined);
+});
+
+Deno.test("passwordAuth() refuses a wrong password or an unknown user with 0x86", async () => {
+  const hooks = passwordAuth({
+    users: new Map([["alice", await hashPassword("pw", FAST)]]),
+  });
+  strictEqual(await check(hooks, connect("alice", "bad")), 0x86);
+  strictEqual(await check(hooks, connect("alice")), 0x86);
+  strictEqual(await check(hooks, connect("mallory", "pw")), 0x86);
+});
+
+Deno.test("passwordAuth() refuses anonymous clients with 0x87 when users are set", async () => {
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("pw", FAST) },
+  });
+  strictEqual(await check(hooks, connect()), 0x87);
+});
+
+Deno.test("passwordAuth() lets anonymous clients in when told to", async () => {
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("pw", FAST) },
+    allowAnonymous: true,
+  });
+  strictEqual(await check(hooks, connect()), undefined);
+  strictEqual(await check(hooks, connect("alice", "bad")), 0x86);
+});
+
+Deno.test("passwordAuth() with no users allows anonymous clients only", async () => {
+  const open = passwordAuth();
+  strictEqual(await check(open, connect()), undefined);
+  strictEqual(await check(open, connect("who", "pw")), 0x86);
+  const closed = passwordAuth({ allowAnonymous: false });
+  strictEqual(await check(closed, connect()), 0x87);
+});
+
+Deno.test("passwordAuth() throws for a plain-text password", () => {
+  throws(() => passwordAuth({ users: { alice: "hunter2" } }), {
+    name: "TypeError",
+    message: /"alice" is not a \$pbkdf2-sha256\$ hash/,
+  });
+});

@@ -1,0 +1,732 @@
+/**
+ * Hooks over TCP: what each is called with, in which order, and what its
+ * answer does to the clients.
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import {
+  ack,
+  connack,
+  PINGREQ,
+  PINGRESP,
+  publish,
+  suback,
+  subscribe,
+  unsubscribe,
+} from "../packets/testdata/packets.ts";
+import { MqttError } from "../packets/mod.ts";
+import {
+  type ClientInfo,
+  type ConnectionInfo,
+  type Hooks,
+  type Message,
+  ReasonCode,
+} from "../mod.ts";
+import { startServer, TestClient, type TestServer } from "./_client.ts";
+import {
+  FakeClock,
+  type HookCall,
+  packetsUntilClosed,
+  recordingHooks,
+  subscribeTo,
+  text,
+  waitFor,
+} from "./_harness.ts";
+
+/** What hooks must be told about a TCP client of a test server. */
+function clientInfo(
+  s: TestServer,
+  remoteAddress: string,
+  fields: Partial<ClientInfo> & { clientId: string },
+): ClientInfo {
+  return {
+    ...connectionInfo(s, remoteAddress),
+    username: undefined,
+    protocolVersion: 4,
+    clean: true,
+    keepAlive: 0,
+    ...fields,
+  };
+}
+
+function connectionInfo(s: TestServer, remoteAddress: string): ConnectionInfo {
+  return {
+    remoteAddress,
+    localAddress: `127.0.0.1:${s.port}`,
+    transport: "tcp",
+    listener: s.server.addresses[0]!.name,
+  };
+}
+
+/** The remote address hooks saw first (the test client's side). */
+function remoteOf(calls: HookCall[]): string {
+  for (const [, first] of calls) {
+    const info = first as { remoteAddress?: unknown } | undefined;
+    if (typeof info?.remoteAddress === "string") return info.remoteAddress;
+  }
+  throw new Error("No hook saw a remote address");
+}
+
+/** Publishes one message from a throwaway client; waits for its ack. */
+async function publishOnce(
+  port: number,
+  topic: string,
+  payload: string,
+  qos: 0 | 1,
+): Promise<void> {
+  const { client } = await TestClient.connect(port, { clientId: "pub" });
+  await using _ = client;
+  await client.send(
+    publish({ topic, payload, qos, ...(qos ? { packetId: 9 } : {}) }),
+  );
+  if (qos === 1) {
+    deepStrictEqual(await client.next(), ack({ type: "puback", packetId: 9 }));
+  } else {
+    await client.send(PINGREQ);
+    deepStrictEqual(await client.next(), PINGRESP);
+  }
+}
+
+function names(calls: HookCall[]): string[] {
+  return calls.map(([name]) => name);
+}
+
+Deno.test("Hooks.checkAccept gets where a connection comes from before anything is read", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, {
+      checkAccept(info) {
+        calls.push(["checkAccept", info]);
+      },
+    }),
+  });
+  const { client, connack: answer } = await TestClient.connect(s.port, {
+    clientId: "seen",
+  });
+  await using _ = client;
+  deepStrictEqual(answer, connack());
+  const remote = remoteOf(calls);
+  ok(/^127\.0\.0\.1:\d+$/.test(remote), remote);
+  deepStrictEqual(calls[0], ["checkAccept", connectionInfo(s, remote)]);
+});
+
+Deno.test("Hooks.checkAccept returning false closes the connection without a CONNACK", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, { checkAccept: () => false }),
+  });
+  await using client = await TestClient.open(s.port);
+  await client.send({
+    type: "connect",
+    protocolName: "MQTT",
+    protocolVersion: 4,
+    clean: true,
+    keepAlive: 0,
+    clientId: "blocked",
+  }).catch(() => {});
+  deepStrictEqual(await packetsUntilClosed(client), []);
+  await waitFor(() => calls.length > 0);
+  deepStrictEqual(names(calls), ["onClosed"]);
+  strictEqual(calls[0]![2], undefined);
+  ok(calls[0]![3] instanceof Error);
+});
+
+Deno.test("Hooks run in order on connect: checkAccept, checkConnect, onConnected, onSessionCreated", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, {
+      checkAccept(info) {
+        calls.push(["checkAccept", info]);
+      },
+      checkConnect(client, packet) {
+        calls.push(["checkConnect", client, packet]);
+      },
+    }),
+  });
+  const { client } = await TestClient.connect(s.port, {
+    clientId: "orderly",
+    username: "alice",
+    password: new TextEncoder().encode("secret"),
+    keepAlive: 30,
+  });
+  await using _ = client;
+  await waitFor(() => calls.length >= 4);
+  const remote = remoteOf(calls);
+  const info = clientInfo(s, remote, {
+    clientId: "orderly",
+    username: "alice",
+    keepAlive: 30,
+  });
+  deepStrictEqual(calls, [
+    ["checkAccept", connectionInfo(s, remote)],
+    ["checkConnect", info, {
+      type: "connect",
+      protocolName: "MQTT",
+      protocolVersion: 4,
+      clean: true,
+      keepAlive: 30,
+      clientId: "orderly",
+      username: "alice",
+      password: new TextEncoder().encode("secret"),
+    }],
+    ["onConnected", info],
+    ["onSessionCreated", info],
+  ]);
+});
+
+Deno.test("Hooks.onSessionResumed is called when a client takes up its stored session", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({ hooks: recordingHooks(calls) });
+  {
+    const { client } = await TestClient.connect(s.port, {
+      clientId: "back",
+      clean: false,
+    });
+    await client.send({ type: "disconnect" });
+    await client.close();
+  }
+  await waitFor(() => names(calls).includes("onClosed"));
+  calls.length = 0;
+  const { client } = await TestClient.connect(s.port, {
+    clientId: "back",
+    clean: false,
+  });
+  await using _ = client;
+  await waitFor(() => calls.length >= 2);
+  const info = clientInfo(s, remoteOf(calls), {
+    clientId: "back",
+    clean: false,
+  });
+  deepStrictEqual(calls, [["onConnected", info], ["onSessionResumed", info]]);
+});
+
+for (
+  const [code, returnCode] of [
+    [ReasonCode.BadUserNameOrPassword, 4],
+    [ReasonCode.NotAuthorized, 5],
+  ] as const
+) {
+  Deno.test(
+    `Hooks.checkConnect returning 0x${
+      code.toString(16)
+    } refuses a 3.1.1 client with CONNACK ${returnCode}`,
+    async () => {
+      const calls: HookCall[] = [];
+      await using s = await startServer({
+        hooks: recordingHooks(calls, { checkConnect: () => code }),
+      });
+      const { client, connack: answer } = await TestClient.connect(s.port, {
+        clientId: "refused",
+      });
+      await using _ = client;
+      deepStrictEqual(answer, connack({ reasonCode: returnCode }));
+      deepStrictEqual(await packetsUntilClosed(client), []);
+      await waitFor(() => names(calls).includes("onClosed"));
+      // Refused: no onConnected, no session.
+      deepStrictEqual(names(calls), ["onClosed"]);
+      deepStrictEqual(s.server.sessions(), []);
+    },
+  );
+}
+
+Deno.test("Hooks.checkConnect may answer asynchronously", async () => {
+  await using s = await startServer({
+    hooks: {
+      async checkConnect(_client, packet) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return packet.username === "mallory"
+          ? ReasonCode.NotAuthorized
+          : undefined;
+      },
+    },
+  });
+  const good = await TestClient.connect(s.port, {
+    clientId: "good",
+    username: "alice",
+  });
+  await using _good = good.client;
+  deepStrictEqual(good.connack, connack());
+  const bad = await TestClient.connect(s.port, {
+    clientId: "bad",
+    username: "mallory",
+  });
+  await using _bad = bad.client;
+  deepStrictEqual(bad.connack, connack({ reasonCode: 5 }));
+  await bad.client.closed();
+});
+
+Deno.test("Hooks.checkConnect that throws refuses the client without stopping the server", async () => {
+  let calls = 0;
+  await using s = await startServer({
+    hooks: {
+      checkConnect() {
+        if (calls++ === 0) throw new Error("Database down");
+      },
+    },
+  });
+  const first = await TestClient.connect(s.port, { clientId: "unlucky" });
+  await using _first = first.client;
+  // Unspecified error maps to "server unavailable" in 3.1.1.
+  deepStrictEqual(first.connack, connack({ reasonCode: 3 }));
+  await first.client.closed();
+  const second = await TestClient.connect(s.port, { clientId: "lucky" });
+  await using _second = second.client;
+  deepStrictEqual(second.connack, connack());
+});
+
+Deno.test("Hooks.checkConnect rejecting a promise refuses the client without stopping the server", async () => {
+  await using s = await startServer({
+    hooks: { checkConnect: () => Promise.reject(new Error("Timeout")) },
+  });
+  const { client, connack: answer } = await TestClient.connect(s.port, {
+    clientId: "unlucky",
+  });
+  await using _ = client;
+  deepStrictEqual(answer, connack({ reasonCode: 3 }));
+  await client.closed();
+});
+
+Deno.test("Hooks run in the order given and the first refusal wins", async () => {
+  const asked: string[] = [];
+  const seen: string[] = [];
+  const hooks: Hooks[] = ["a", "b", "c"].map((name) => ({
+    checkConnect(_client, packet) {
+      asked.push(name);
+      if (packet.clientId === "x" && name !== "a") {
+        return name === "b"
+          ? ReasonCode.BadUserNameOrPassword
+          : ReasonCode.NotAuthorized;
+      }
+    },
+    onConnected() {
+      seen.push(name);
+    },
+  }));
+  await using s = await startServer({ hooks });
+  const refused = await TestClient.connect(s.port, { clientId: "x" });
+  await using _refused = refused.client;
+  deepStrictEqual(refused.connack, connack({ reasonCode: 4 }));
+  deepStrictEqual(asked, ["a", "b"]);
+  asked.length = 0;
+  const accepted = await TestClient.connect(s.port, { clientId: "y" });
+  await using _accepted = accepted.client;
+  deepStrictEqual(accepted.connack, connack());
+  deepStrictEqual(asked, ["a", "b", "c"]);
+  deepStrictEqual(seen, ["a", "b", "c"]);
+});
+
+Deno.test("Hooks.onSessionTerminated says normal when a clean session's client disconnects", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({ hooks: recordingHooks(calls) });
+  const { client } = await TestClient.connect(s.port, { clientId: "bye" });
+  await using _ = client;
+  await client.send({ type: "disconnect" });
+  await client.closed();
+  await waitFor(() => names(calls).includes("onSessionTerminated"));
+  deepStrictEqual(
+    calls.filter(([n]) => n === "onSessionTerminated"),
+    [["onSessionTerminated", "bye", "normal"]],
+  );
+});
+
+for (const previousClean of [false, true]) {
+  Deno.test(
+    `Hooks.onSessionTerminated says taken_over when a clean session client takes over a clean session ${
+      previousClean ? 1 : 0
+    } session`,
+    async () => {
+      const calls: HookCall[] = [];
+      await using s = await startServer({ hooks: recordingHooks(calls) });
+      const first = await TestClient.connect(s.port, {
+        clientId: "seat",
+        clean: previousClean,
+      });
+      await using _first = first.client;
+      const second = await TestClient.connect(s.port, {
+        clientId: "seat",
+        clean: true,
+      });
+      await using _second = second.client;
+      await first.client.closed();
+      await waitFor(() => names(calls).includes("onSessionTerminated"));
+      deepStrictEqual(
+        calls.filter(([n]) => n === "onSessionTerminated"),
+        [["onSessionTerminated", "seat", "taken_over"]],
+      );
+    },
+  );
+}
+
+Deno.test("Hooks.onSessionTerminated says expired when an offline session expires", async () => {
+  const clock = new FakeClock();
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls),
+    now: clock.now,
+    sweepInterval: 5,
+    sessionExpiry: 10,
+  });
+  const { client } = await TestClient.connect(s.port, {
+    clientId: "old",
+    clean: false,
+  });
+  await client.send({ type: "disconnect" });
+  await client.close();
+  await waitFor(() => s.server.session("old")?.connected === false);
+  clock.advance(10_000);
+  await waitFor(() => names(calls).includes("onSessionTerminated"));
+  deepStrictEqual(
+    calls.filter(([n]) => n === "onSessionTerminated"),
+    [["onSessionTerminated", "old", "expired"]],
+  );
+});
+
+for (const clean of [false, true]) {
+  Deno.test(
+    `Hooks.onSessionTerminated says kicked when the server kicks a clean session ${
+      clean ? 1 : 0
+    } client and discards its session`,
+    async () => {
+      const calls: HookCall[] = [];
+      await using s = await startServer({ hooks: recordingHooks(calls) });
+      const { client } = await TestClient.connect(s.port, {
+        clientId: "rude",
+        clean,
+      });
+      await using _ = client;
+      strictEqual(await s.server.kick("rude", { discardSession: true }), true);
+      await client.closed();
+      deepStrictEqual(
+        calls.filter(([n]) => n === "onSessionTerminated"),
+        [["onSessionTerminated", "rude", "kicked"]],
+      );
+    },
+  );
+}
+
+Deno.test("Hooks.checkSubscribe refuses one filter with 0x80 and grants the others (test/nosubscribe)", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, {
+      checkSubscribe(_client, subscription) {
+        if (subscription.topicFilter === "test/nosubscribe") {
+          return ReasonCode.NotAuthorized;
+        }
+      },
+    }),
+  });
+  const { client } = await TestClient.connect(s.port, { clientId: "sub" });
+  await using _ = client;
+  await client.send(subscribe({
+    packetId: 3,
+    subscriptions: [["test/a", 1], ["test/nosubscribe", 1], ["test/b", 2]],
+  }));
+  // [MQTT-3.9.3-1] One code per filter, in order; 3.1.1 sees 0x80.
+  deepStrictEqual(
+    await client.next(),
+    suback({ packetId: 3, reasonCodes: [1, 0x80, 2] }),
+  );
+  deepStrictEqual(
+    s.server.subscriptions({ clientId: "sub" }).map((x) => x.topicFilter),
+    ["test/a", "test/b"],
+  );
+  await publishOnce(s.port, "test/nosubscribe", "no", 1);
+  await client.nothing(30);
+  const info = clientInfo(s, remoteOf(calls), { clientId: "sub" });
+  deepStrictEqual(calls.filter(([n]) => n === "onSubscribed"), [
+    ["onSubscribed", info, { topicFilter: "test/a", qos: 1 }, 1],
+    ["onSubscribed", info, { topicFilter: "test/b", qos: 2 }, 2],
+  ]);
+});
+
+Deno.test("Hooks.checkSubscribe answering a QoS grants at most that QoS", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, { checkSubscribe: async () => await 1 }),
+  });
+  const { client } = await TestClient.connect(s.port, { clientId: "sub" });
+  await using _ = client;
+  await client.send(subscribe({
+    packetId: 4,
+    subscriptions: [["low/#", 2], ["zero/#", 0]],
+  }));
+  deepStrictEqual(
+    await client.next(),
+    suback({ packetId: 4, reasonCodes: [1, 0] }),
+  );
+  await publishOnce(s.port, "low/x", "hi", 1);
+  const remote = remoteOf(calls);
+  deepStrictEqual(
+    await client.next(),
+    publish({ topic: "low/x", payload: "hi", qos: 1, packetId: 1 }),
+  );
+  deepStrictEqual(calls.filter(([n]) => n === "onSubscribed")[0], [
+    "onSubscribed",
+    clientInfo(s, remote, { clientId: "sub" }),
+    { topicFilter: "low/#", qos: 2 },
+    1,
+  ]);
+});
+
+Deno.test("Hooks.checkUnsubscribe refusing keeps the subscription; onUnsubscribed sees removed filters", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, {
+      checkUnsubscribe(client, topicFilter) {
+        calls.push(["checkUnsubscribe", client, topicFilter]);
+        if (topicFilter === "keep/#") return ReasonCode.NotAuthorized;
+      },
+    }),
+  });
+  const { client } = await TestClient.connect(s.port, { clientId: "un" });
+  await using _ = client;
+  await subscribeTo(client, "keep/#", 0);
+  await subscribeTo(client, "drop/#", 0, 11);
+  await client.send(unsubscribe({
+    packetId: 12,
+    topicFilters: ["keep/#", "drop/#"],
+  }));
+  // [MQTT-3.10.4-4] UNSUBACK in any case.
+  deepStrictEqual(await client.next(), { type: "unsuback", packetId: 12 });
+  deepStrictEqual(
+    s.server.subscriptions({ clientId: "un" }).map((x) => x.topicFilter),
+    ["keep/#"],
+  );
+  const info = clientInfo(s, remoteOf(calls), { clientId: "un" });
+  deepStrictEqual(
+    calls.filter(([n]) => n.includes("nsubscribe")),
+    [
+      ["checkUnsubscribe", info, "keep/#"],
+      ["checkUnsubscribe", info, "drop/#"],
+      ["onUnsubscribed", info, "drop/#"],
+    ],
+  );
+  await publishOnce(s.port, "keep/1", "k", 0);
+  deepStrictEqual(
+    await client.next(),
+    publish({ topic: "keep/1", payload: "k" }),
+  );
+});
+
+Deno.test("Hooks.checkPublish refusing a QoS 1 PUBLISH still acknowledges it, delivers nothing and reports not_authorized", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, {
+      checkPublish(client, packet) {
+        calls.push(["checkPublish", client, packet]);
+        if (packet.topic.startsWith("secret/")) {
+          return ReasonCode.NotAuthorized;
+        }
+      },
+    }),
+  });
+  const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+  await using _sub = sub;
+  await subscribeTo(sub, "#", 1);
+  const { client } = await TestClient.connect(s.port, { clientId: "p" });
+  await using _ = client;
+  const packet = publish({
+    topic: "secret/x",
+    payload: "hush",
+    qos: 1,
+    packetId: 21,
+  });
+  await client.send(packet);
+  deepStrictEqual(await client.next(), ack({ type: "puback", packetId: 21 }));
+  await sub.nothing(30);
+  const checked = calls.find(([n]) => n === "checkPublish")!;
+  strictEqual((checked[1] as ClientInfo).clientId, "p");
+  deepStrictEqual(checked[2], packet);
+  const dropped = calls.filter(([n]) => n === "onMessageDropped");
+  strictEqual(dropped.length, 1);
+  const [, clientId, message, reason] = dropped[0]!;
+  deepStrictEqual([clientId, reason], [undefined, "not_authorized"]);
+  const m = message as Message;
+  deepStrictEqual([m.topic, text(m.payload), m.qos, m.publisher], [
+    "secret/x",
+    "hush",
+    1,
+    "p",
+  ]);
+  // Allowed topics still go through.
+  await client.send(publish({ topic: "open/x", payload: "hi", qos: 0 }));
+  deepStrictEqual(
+    await sub.next(),
+    publish({ topic: "open/x", payload: "hi" }),
+  );
+});
+
+Deno.test("Hooks.transformMessage may replace the message subscribers get", async () => {
+  const seen: (string | undefined)[] = [];
+  await using s = await startServer({
+    hooks: {
+      transformMessage(client, message) {
+        seen.push(client?.clientId);
+        return {
+          ...message,
+          payload: new TextEncoder().encode(
+            text(message.payload).toUpperCase(),
+          ),
+        };
+      },
+    },
+  });
+  const { client } = await TestClient.connect(s.port, { clientId: "t" });
+  await using _ = client;
+  await subscribeTo(client, "t/#", 0);
+  await client.send(publish({ topic: "t/1", payload: "shout" }));
+  deepStrictEqual(
+    await client.next(),
+    publish({ topic: "t/1", payload: "SHOUT" }),
+  );
+  // The server's own messages go through it too, with no client.
+  await s.server.publish({ topic: "t/2", payload: "server" });
+  deepStrictEqual(
+    await client.next(),
+    publish({ topic: "t/2", payload: "SERVER" }),
+  );
+  deepStrictEqual(seen, ["t", undefined]);
+});
+
+Deno.test("Hooks.transformMessage returning null drops the message, still acknowledged and reported as hook", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls, {
+      transformMessage: (_client, message) =>
+        Promise.resolve(text(message.payload) === "spam" ? null : undefined),
+    }),
+  });
+  const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+  await using _sub = sub;
+  await subscribeTo(sub, "m/#", 2);
+  const { client } = await TestClient.connect(s.port, { clientId: "p" });
+  await using _ = client;
+  await client.send(
+    publish({ topic: "m/1", payload: "spam", qos: 2, packetId: 3 }),
+  );
+  deepStrictEqual(await client.next(), ack({ type: "pubrec", packetId: 3 }));
+  await client.send(ack({ type: "pubrel", packetId: 3 }));
+  deepStrictEqual(await client.next(), ack({ type: "pubcomp", packetId: 3 }));
+  await client.send(
+    publish({ topic: "m/1", payload: "ham", qos: 1, packetId: 4 }),
+  );
+  deepStrictEqual(await client.next(), ack({ type: "puback", packetId: 4 }));
+  deepStrictEqual(
+    await sub.next(),
+    publish({ topic: "m/1", payload: "ham", qos: 1, packetId: 1 }),
+  );
+  const dropped = calls.filter(([n]) => n === "onMessageDropped");
+  deepStrictEqual(
+    dropped.map((
+      [, id, m, reason],
+    ) => [id, text((m as Message).payload), reason]),
+    [[undefined, "spam", "hook"]],
+  );
+});
+
+Deno.test("Hooks.onDelivered sees each message written to a subscriber", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({ hooks: recordingHooks(calls) });
+  const { client } = await TestClient.connect(s.port, { clientId: "d" });
+  await using _ = client;
+  await subscribeTo(client, "d/#", 1);
+  const remote = remoteOf(calls);
+  await publishOnce(s.port, "d/1", "one", 1);
+  deepStrictEqual(
+    await client.next(),
+    publish({ topic: "d/1", payload: "one", qos: 1, packetId: 1 }),
+  );
+  const delivered = calls.filter(([n]) => n === "onDelivered");
+  strictEqual(delivered.length, 1);
+  const [, info, message] = delivered[0]!;
+  deepStrictEqual(info, clientInfo(s, remote, { clientId: "d" }));
+  const m = message as Message;
+  deepStrictEqual([m.topic, text(m.payload), m.qos, m.publisher], [
+    "d/1",
+    "one",
+    1,
+    "pub",
+  ]);
+});
+
+Deno.test("Hooks.onMessageDropped reports queue_full when an offline session's queue is full", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    hooks: recordingHooks(calls),
+    maxQueuedMessages: 1,
+  });
+  {
+    const { client } = await TestClient.connect(s.port, {
+      clientId: "full",
+      clean: false,
+    });
+    await subscribeTo(client, "f/#", 1);
+    await client.send({ type: "disconnect" });
+    await client.close();
+  }
+  await waitFor(() => s.server.session("full")?.connected === false);
+  await publishOnce(s.port, "f/1", "first", 1);
+  await publishOnce(s.port, "f/2", "second", 1);
+  const dropped = calls.filter(([n]) => n === "onMessageDropped");
+  // The queue keeps one; a QoS 1 push drops the oldest.
+  deepStrictEqual(
+    dropped.map((
+      [, id, m, reason],
+    ) => [id, text((m as Message).payload), reason]),
+    [["full", "first", "queue_full"]],
+  );
+  strictEqual(s.server.session("full")?.queued, 1);
+});
+
+Deno.test("Hooks.onClosed gets no error after DISCONNECT and the error after a protocol violation", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({ hooks: recordingHooks(calls) });
+  {
+    const { client } = await TestClient.connect(s.port, { clientId: "nice" });
+    await using _ = client;
+    await client.send({ type: "disconnect" });
+    await client.closed();
+  }
+  {
+    const { client } = await TestClient.connect(s.port, { clientId: "rough" });
+    await using _ = client;
+    await client.sendBytes(Uint8Array.of(0x00, 0x00));
+    await client.closed();
+  }
+  await waitFor(() => calls.filter(([n]) => n === "onClosed").length === 2);
+  const closed = calls.filter(([n]) => n === "onClosed");
+  const [[, niceConn, niceClient, niceError], [, , roughClient, roughError]] =
+    closed as [HookCall, HookCall];
+  const remote = (niceConn as ConnectionInfo).remoteAddress;
+  deepStrictEqual(niceConn, connectionInfo(s, remote));
+  deepStrictEqual(niceClient, clientInfo(s, remote, { clientId: "nice" }));
+  strictEqual(niceError, undefined);
+  strictEqual((roughClient as ClientInfo).clientId, "rough");
+  ok(roughError instanceof MqttError, String(roughError));
+});
+
+Deno.test("Hooks.onClosed gets the error when a client's network connection drops", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startServer({ hooks: recordingHooks(calls) });
+  const { client } = await TestClient.connect(s.port, { clientId: "lost" });
+  await client.close();
+  await waitFor(() => names(calls).includes("onClosed"));
+  const [, , info, error] = calls.find(([n]) => n === "onClosed")!;
+  strictEqual((info as ClientInfo).clientId, "lost");
+  ok(error instanceof Error);
+});
+
+Deno.test("Hooks.onStop is called once stop() has closed every connection", async () => {
+  const events: string[] = [];
+  await using s = await startServer({
+    hooks: {
+      onClosed: () => void events.push("onClosed"),
+      onStop: () => void events.push("onStop"),
+    },
+  });
+  const { client } = await TestClient.connect(s.port, { clientId: "last" });
+  await using _ = client;
+  await s.server.stop();
+  deepStrictEqual(events, ["onClosed", "onStop"]);
+  await client.closed();
+});
