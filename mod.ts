@@ -56,6 +56,28 @@ export type { Message } from "./src/message.ts";
 export type { MetricsSnapshot, PacketCounts } from "./src/metrics.ts";
 export type { Duplex } from "./src/listeners/stream.ts";
 export {
+  type ApiAddress,
+  apiHandler,
+  type ApiOptions,
+  ApiServer,
+  type BasicCredentials,
+  serveApi,
+  type ServeApiOptions,
+} from "./src/api/mod.ts";
+export {
+  type ProcessMemory,
+  PROMETHEUS_CONTENT_TYPE,
+  type PrometheusOptions,
+  renderPrometheus,
+  type ServerMetrics,
+} from "./src/prometheus.ts";
+export {
+  SysTopics,
+  type SysTopicsOptions,
+  type SysTopicsSource,
+  VERSION,
+} from "./src/sys.ts";
+export {
   formatRecord,
   type LevelName,
   type LogFormat,
@@ -77,3 +99,33 @@ export {
   ReasonCode,
   type Subscription,
 } from "./packets/mod.ts";
+export {
+  DEFAULT_PBKDF2_ITERATIONS,
+  hashPassword,
+  type HashPasswordOptions,
+  parsePasswordFile,
+  parsePasswordHash,
+  passwordAuth,
+  type PasswordAuthOptions,
+  type PasswordHash,
+  setPasswordFileUser,
+  verifyPassword,
+} from "./src/auth.ts";
+export {
+  type AclAction,
+  aclHooks,
+  type AclOptions,
+  type AclPermission,
+  type AclRule,
+} from "./src/acl.ts";
+export {
+  type BrokerConfig,
+  ConfigError,
+  defaultConfig,
+  type ListenerConfig,
+  loadConfig,
+  type MqttConfig,
+  parseConfig,
+  toListenOptions,
+  toServerOptions,
+} from "./src/config.ts";

@@ -1,0 +1,565 @@
+/**
+ * The MQTT client of `cmd/bench.ts`, built on the packet codec: TCP, TLS or
+ * WebSocket, output coalesced into one write per flush (per microtask, or
+ * per macrotask on WebSocket) so that the load generator measures the broker
+ * and not its own write calls.
+ *
+ * @module
+ */
+
+import {
+  encodePacket,
+  type Packet,
+  PacketDecoder,
+  type ProtocolVersion,
+  type PublishPacket,
+  type QoS,
+} from "../packets/mod.ts";
+
+/** Where and how to connect. */
+export interface LinkOptions {
+  /** "tcp", "tls" or "ws" (a `ws:` or `wss:` URL). */
+  readonly transport: "tcp" | "tls" | "ws";
+  readonly hostname: string;
+  readonly port: number;
+  /** WebSocket URL, for "ws". */
+  readonly url?: string;
+  /** PEM certificates to trust, for "tls". */
+  readonly caCerts?: string[];
+}
+
+/** What a client sends in its CONNECT. */
+export interface ClientOptions {
+  readonly clientId: string;
+  readonly protocolVersion: ProtocolVersion;
+  readonly username?: string;
+  readonly password?: string;
+  /** Milliseconds allowed for the connection and the CONNACK. */
+  readonly timeout: number;
+}
+
+/** Output past which a publisher waits for its writes to drain. */
+const HIGH_WATER = 64 * 1024;
+const MIN_READ = 4096;
+const MAX_READ = 65536;
+
+/** A byte connection. */
+interface Link {
+  readonly macrotask: boolean;
+  write(bytes: Uint8Array): Promise<void>;
+  start(
+    onData: (bytes: Uint8Array) => void,
+    onEnd: (e?: unknown) => void,
+  ): void;
+  close(): void;
+}
+
+class ConnLink implements Link {
+  readonly macrotask = false;
+  readonly #conn: Deno.Conn;
+  #closed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += await this.#conn.write(bytes.subarray(offset));
+    }
+  }
+
+  start(
+    onData: (bytes: Uint8Array) => void,
+    onEnd: (e?: unknown) => void,
+  ): void {
+    void this.#read(onData).then(() => onEnd(), onEnd);
+  }
+
+  async #read(onData: (bytes: Uint8Array) => void): Promise<void> {
+    // Starts small so that thousands of idle connections stay cheap, and
+    // grows when a read fills it. Packets are handled before the next read,
+    // so the buffer is reused.
+    let buffer = new Uint8Array(MIN_READ);
+    while (!this.#closed) {
+      let n: number | null;
+      try {
+        n = await this.#conn.read(buffer);
+      } catch (error) {
+        if (this.#closed) return;
+        throw error;
+      }
+      if (n === null) return;
+      onData(buffer.subarray(0, n));
+      if (n === buffer.length && buffer.length < MAX_READ) {
+        buffer = new Uint8Array(buffer.length * 2);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+class WebSocketLink implements Link {
+  readonly macrotask = true;
+  readonly #ws: WebSocket;
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.#ws.send(bytes.slice());
+    // WebSocket has no write back-pressure: wait while too much is buffered.
+    for (let i = 0; i < 10_000 && this.#ws.bufferedAmount > HIGH_WATER; i++) {
+      if (this.#ws.readyState !== WebSocket.OPEN) return;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  start(
+    onData: (bytes: Uint8Array) => void,
+    onEnd: (e?: unknown) => void,
+  ): void {
+    this.#ws.onmessage = (event: MessageEvent<ArrayBuffer>) => {
+      try {
+        onData(new Uint8Array(event.data));
+      } catch (error) {
+        onEnd(error);
+      }
+    };
+    this.#ws.onclose = () => onEnd();
+    this.#ws.onerror = (event) =>
+      onEnd(new Error(`WebSocket error: ${(event as ErrorEvent).message}`));
+  }
+
+  close(): void {
+    this.#ws.close();
+  }
+}
+
+async function openLink(options: LinkOptions): Promise<Link> {
+  switch (options.transport) {
+    case "tcp": {
+      const conn = await Deno.connect({
+        hostname: options.hostname,
+        port: options.port,
+      });
+      conn.setNoDelay(true);
+      return new ConnLink(conn);
+    }
+    case "tls": {
+      const conn = await Deno.connectTls({
+        hostname: options.hostname,
+        port: options.port,
+        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+      });
+      await conn.handshake();
+      return new ConnLink(conn);
+    }
+    case "ws": {
+      const ws = new WebSocket(options.url ?? "", "mqtt");
+      ws.binaryType = "arraybuffer";
+      await new Promise<void>((resolve, reject) => {
+        ws.onopen = () => resolve();
+        ws.onerror = (event) =>
+          reject(
+            new Error(
+              `Cannot open WebSocket ${options.url}: ${
+                (event as ErrorEvent).message
+              }`,
+            ),
+          );
+      });
+      return new WebSocketLink(ws);
+    }
+  }
+}
+
+/**
+ * A PUBLISH encoded once by the codec, copied for every message with its
+ * packet id and the first bytes of its payload patched in place.
+ */
+export class PublishTemplate {
+  /** The encoded PUBLISH. */
+  readonly bytes: Uint8Array;
+  /** Where the payload starts in `bytes`. */
+  readonly payloadOffset: number;
+  /** Where the packet id is in `bytes`, or -1 at QoS 0. */
+  readonly packetIdOffset: number;
+
+  constructor(
+    topic: string,
+    size: number,
+    qos: QoS,
+    protocolVersion: ProtocolVersion,
+  ) {
+    const packet: PublishPacket = {
+      type: "publish",
+      topic,
+      payload: new Uint8Array(size),
+      qos,
+      retain: false,
+      dup: false,
+      ...(qos > 0 ? { packetId: 1 } : {}),
+    };
+    this.bytes = encodePacket(packet, protocolVersion);
+    this.payloadOffset = this.bytes.length - size;
+    // A 5.0 PUBLISH has a property length (0, one byte) after its packet id.
+    this.packetIdOffset = qos === 0
+      ? -1
+      : this.payloadOffset - 2 - (protocolVersion === 5 ? 1 : 0);
+  }
+}
+
+/** A CONNACK or SUBACK refusal, or a connection that ended. */
+export class BenchClientError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BenchClientError";
+  }
+}
+
+/**
+ * One MQTT connection of the load generator. Incoming QoS 1 and 2 PUBLISH
+ * are acknowledged at once; acknowledgements of its own PUBLISH are reported
+ * to `onAcked`.
+ */
+export class BenchClient {
+  readonly #link: Link;
+  readonly #decoder: PacketDecoder;
+  readonly #version: ProtocolVersion;
+  #buf = new Uint8Array(4096);
+  #spare = new Uint8Array(4096);
+  #len = 0;
+  #inFlight = 0;
+  #writing = false;
+  #flushScheduled = false;
+  #drainWaiters: (() => void)[] = [];
+  #waiters = new Map<
+    string,
+    { resolve: (packet: Packet) => void; reject: (error: Error) => void }
+  >();
+  #closed = false;
+  #nextId = 0;
+  /** Why the connection ended, once it has. */
+  error: Error | undefined;
+  /** Called with each PUBLISH received (after its acknowledgement is queued). */
+  onPublish: (packet: PublishPacket) => void = () => {};
+  /** Called when a QoS 1 PUBLISH is acked, or a QoS 2 one completed. */
+  onAcked: () => void = () => {};
+  /** Called once when the connection ends for any reason. */
+  onClose: () => void = () => {};
+
+  private constructor(link: Link, version: ProtocolVersion) {
+    this.#link = link;
+    this.#version = version;
+    this.#decoder = new PacketDecoder({ protocolVersion: version });
+    link.start((bytes) => this.#receive(bytes), (e) => this.#end(e));
+  }
+
+  /**
+   * Opens a connection, sends CONNECT (clean session, no keep-alive) and
+   * waits for the CONNACK.
+   *
+   * @throws {BenchClientError} If it is refused or times out.
+   */
+  static async connect(
+    link: LinkOptions,
+    options: ClientOptions,
+  ): Promise<BenchClient> {
+    const opening = openLink(link);
+    let opened: Link;
+    try {
+      opened = await withTimeout(
+        opening,
+        options.timeout,
+        `Cannot connect: no connection within ${options.timeout} ms`,
+      );
+    } catch (error) {
+      opening.then((late) => late.close(), () => {});
+      throw error;
+    }
+    const client = new BenchClient(opened, options.protocolVersion);
+    const version = options.protocolVersion;
+    const connack = client.#expect("connack", options.timeout);
+    client.send({
+      type: "connect",
+      protocolName: version === 3 ? "MQIsdp" : "MQTT",
+      protocolVersion: version,
+      clean: true,
+      keepAlive: 0,
+      clientId: options.clientId,
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined
+        ? { password: new TextEncoder().encode(options.password) }
+        : {}),
+      ...(version === 5 ? { properties: { receiveMaximum: 65535 } } : {}),
+    });
+    try {
+      const packet = await connack;
+      if (packet.type === "connack" && packet.reasonCode !== 0) {
+        throw new BenchClientError(
+          `Cannot connect: CONNACK refused with code 0x${
+            packet.reasonCode.toString(16).padStart(2, "0")
+          }`,
+        );
+      }
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  /**
+   * Subscribes to one filter and waits for the SUBACK.
+   *
+   * @throws {BenchClientError} If it is refused or times out.
+   */
+  async subscribe(
+    topicFilter: string,
+    qos: QoS,
+    timeout: number,
+  ): Promise<void> {
+    const suback = this.#expect("suback", timeout);
+    this.send({
+      type: "subscribe",
+      packetId: this.nextPacketId(),
+      subscriptions: [{ topicFilter, qos }],
+    });
+    const packet = await suback;
+    if (packet.type === "suback" && (packet.reasonCodes[0] ?? 0x80) >= 0x80) {
+      throw new BenchClientError(
+        `Cannot subscribe to ${topicFilter}: SUBACK refused with code 0x${
+          (packet.reasonCodes[0] ?? 0x80).toString(16)
+        }`,
+      );
+    }
+  }
+
+  /** A packet id, 1 to 65,535 in turn. */
+  nextPacketId(): number {
+    this.#nextId = this.#nextId === 65535 ? 1 : this.#nextId + 1;
+    return this.#nextId;
+  }
+
+  /** Queues one packet; it is written with the rest of this flush. */
+  send(packet: Packet): void {
+    this.#append(encodePacket(packet, this.#version));
+  }
+
+  /**
+   * Queues a copy of a PUBLISH template with a packet id and a stamp, and
+   * returns the payload of the copy for the caller to stamp.
+   */
+  sendPublish(
+    template: PublishTemplate,
+    stamp: (view: DataView) => void,
+  ): void {
+    const bytes = template.bytes;
+    const start = this.#reserve(bytes.length);
+    const buf = this.#buf;
+    buf.set(bytes, start);
+    if (template.packetIdOffset >= 0) {
+      const id = this.nextPacketId();
+      buf[start + template.packetIdOffset] = id >>> 8;
+      buf[start + template.packetIdOffset + 1] = id & 0xff;
+    }
+    stamp(new DataView(buf.buffer, start + template.payloadOffset, 16));
+    this.#len += bytes.length;
+    this.#schedule();
+  }
+
+  /** Bytes queued or being written. */
+  get pendingBytes(): number {
+    return this.#len + this.#inFlight;
+  }
+
+  /** Whether the connection has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Resolves once less than 64 KiB is waiting to be written. */
+  drained(): Promise<void> {
+    if (this.pendingBytes < HIGH_WATER || this.#closed) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Sends DISCONNECT, waits (up to `timeout` ms) for the output, closes. */
+  async disconnect(timeout: number): Promise<void> {
+    if (this.#closed) return;
+    this.send({ type: "disconnect" });
+    const deadline = Date.now() + timeout;
+    while (this.pendingBytes > 0 && !this.#closed && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    this.close();
+  }
+
+  /** Closes the connection at once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#link.close();
+    this.#wakeDrain();
+    this.onClose();
+  }
+
+  #end(error?: unknown): void {
+    if (this.#closed) return;
+    this.error = error instanceof Error
+      ? error
+      : new BenchClientError("Connection closed by the broker");
+    for (const waiter of this.#waiters.values()) waiter.reject(this.error);
+    this.#waiters.clear();
+    this.close();
+  }
+
+  #expect(type: "connack" | "suback", timeout: number): Promise<Packet> {
+    return withTimeout(
+      new Promise<Packet>((resolve, reject) =>
+        this.#waiters.set(type, { resolve, reject })
+      ),
+      timeout,
+      `Cannot connect: no ${type.toUpperCase()} within ${timeout} ms`,
+      () => this.#waiters.delete(type),
+    );
+  }
+
+  #receive(bytes: Uint8Array): void {
+    for (const packet of this.#decoder.push(bytes)) {
+      switch (packet.type) {
+        case "publish":
+          if (packet.qos === 1) {
+            this.send({ type: "puback", packetId: packet.packetId! });
+          } else if (packet.qos === 2) {
+            this.send({ type: "pubrec", packetId: packet.packetId! });
+          }
+          this.onPublish(packet);
+          break;
+        case "puback":
+        case "pubcomp":
+          this.onAcked();
+          break;
+        case "pubrec":
+          this.send({ type: "pubrel", packetId: packet.packetId });
+          break;
+        case "pubrel":
+          this.send({ type: "pubcomp", packetId: packet.packetId });
+          break;
+        case "connack":
+        case "suback": {
+          const waiter = this.#waiters.get(packet.type);
+          this.#waiters.delete(packet.type);
+          waiter?.resolve(packet);
+          break;
+        }
+        case "disconnect":
+          this.#end(
+            new BenchClientError(
+              `Connection closed by the broker: DISCONNECT 0x${
+                (packet.reasonCode ?? 0).toString(16)
+              }`,
+            ),
+          );
+          return;
+        default:
+          break;
+      }
+    }
+  }
+
+  #append(bytes: Uint8Array): void {
+    const start = this.#reserve(bytes.length);
+    this.#buf.set(bytes, start);
+    this.#len += bytes.length;
+    this.#schedule();
+  }
+
+  /** Makes room for `n` more bytes; returns where they go. */
+  #reserve(n: number): number {
+    if (this.#len + n > this.#buf.length) {
+      let size = this.#buf.length * 2;
+      while (size < this.#len + n) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.#buf.subarray(0, this.#len));
+      this.#buf = grown;
+    }
+    return this.#len;
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled || this.#writing || this.#closed) return;
+    this.#flushScheduled = true;
+    if (this.#link.macrotask) setTimeout(() => this.#flush(), 0);
+    else queueMicrotask(() => this.#flush());
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      // One write in flight; what is queued meanwhile goes in the next one.
+      while (this.#len > 0 && !this.#closed) {
+        const chunk = this.#buf.subarray(0, this.#len);
+        const written = this.#buf;
+        this.#buf = this.#spare;
+        this.#spare = written;
+        this.#len = 0;
+        this.#inFlight = chunk.length;
+        await this.#link.write(chunk);
+        this.#inFlight = 0;
+        this.#wakeDrain();
+      }
+    } catch (error) {
+      this.#end(error);
+    } finally {
+      this.#inFlight = 0;
+      this.#writing = false;
+    }
+  }
+
+  #wakeDrain(): void {
+    if (this.pendingBytes >= HIGH_WATER && !this.#closed) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** Races a promise against a timer that is always cleared. */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+  onTimeout?: () => void,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          onTimeout?.();
+          reject(new BenchClientError(message));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * Runs a gmqtt broker from the command line.
+ *
+ * With no arguments it listens on 0.0.0.0:1883 (TCP) with anonymous access,
+ * in-memory state and info logs on standard error; Ctrl-C or SIGTERM stops
+ * it gracefully. `--config FILE` reads a YAML configuration, and flags
+ * override it. `passwd FILE USER` adds a user to a password file. Run
+ * `--help` for the flags; the README documents every configuration key.
+ *
+ * Exit codes: 0 after a graceful stop, 2 for a bad flag or configuration
+ * (printed as one line on standard error), 1 for an unexpected failure.
+ *
+ * @example Print the version
+ * ```ts
+ * import { main } from "@gmqtt/broker/cmd";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(await main(["--version"]), 0);
+ * ```
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console
+
+import { parseArgs } from "node:util";
+import denoJson from "../deno.json" with { type: "json" };
+import {
+  type BrokerConfig,
+  ConfigError,
+  defaultConfig,
+  type ListenerConfig,
+  loadConfig,
+  pemProblem,
+  toListenOptions,
+  toServerOptions,
+} from "../src/config.ts";
+import {
+  type LevelName,
+  type LogFormat,
+  Logger,
+  type LogRecord,
+  StreamHandler,
+} from "../src/logger.ts";
+import { Server } from "../src/server.ts";
+import { passwd, PASSWD_USAGE, UsageError } from "./_passwd.ts";
+
+const VERSION = `${denoJson.name} ${denoJson.version}`;
+
+const USAGE = `Usage: broker [options]
+       broker passwd FILE USER [--password PASSWORD]
+
+Runs an MQTT 3.1, 3.1.1 and 5.0 broker. With no options it listens on
+0.0.0.0:1883 (TCP) and lets anonymous clients in. Flags override the
+configuration file.
+
+Options:
+  -c, --config FILE      YAML configuration file
+  -p, --port PORT        port of the TCP listener (added if the file has none)
+      --host HOST        address every listener binds (default 0.0.0.0)
+      --ws-port PORT     port of the WebSocket listener, path /mqtt (added if
+                         the file has none)
+      --tls-port PORT    port of the TLS listener (added if the file has none;
+                         needs --tls-cert and --tls-key then)
+      --tls-cert FILE    PEM certificate chain of the TLS listener
+      --tls-key FILE     PEM private key of the TLS listener
+      --log-level LEVEL  debug, info, warn, error or off (default info)
+      --log-format FMT   text or json (default text)
+  -h, --help             print this help
+  -v, --version          print the version
+
+Subcommands:
+  passwd FILE USER       add a user to a password file, or change its
+                         password (see broker passwd --help)
+
+Exit codes: 0 after a graceful stop (Ctrl-C, SIGTERM), 2 for a bad flag or
+configuration, 1 for an unexpected failure.
+`;
+
+const LEVELS: readonly string[] = ["debug", "info", "warn", "error", "off"];
+const FORMATS: readonly string[] = ["text", "json"];
+
+/**
+ * Runs the broker command: parses the arguments, loads the configuration,
+ * starts the server and serves until SIGINT or SIGTERM, then stops it
+ * gracefully. A second signal during the stop exits at once.
+ *
+ * @example Print the help
+ * ```ts
+ * import { main } from "@gmqtt/broker/cmd";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(await main(["--help"]), 0);
+ * ```
+ * @param args The command-line arguments, without the program's name.
+ * @returns The exit code: 0 after a graceful stop or for `--help` and
+ * `--version`, 2 for a bad flag or configuration.
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    if (args[0] === "passwd") return await passwd(args.slice(1));
+    return await run(args);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: "string", short: "c" },
+        port: { type: "string", short: "p" },
+        host: { type: "string" },
+        "ws-port": { type: "string" },
+        "tls-port": { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "log-level": { type: "string" },
+        "log-format": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(
+      `Cannot start broker: ${
+        error instanceof Error ? error.message : String(error)
+      }; see --help`,
+    );
+  }
+  const flags = parsed.values;
+  if (flags.help) {
+    console.log(`${USAGE}\n${PASSWD_USAGE}`);
+    return 0;
+  }
+  if (flags.version) {
+    console.log(VERSION);
+    return 0;
+  }
+  const config = flags.config === undefined
+    ? defaultConfig()
+    : await loadConfig(flags.config);
+  await applyFlags(config, flags);
+
+  // Hold log records back until every listener is open: a failed start then
+  // prints only its one-line error.
+  const stream = new StreamHandler({ format: config.log.format });
+  const held: LogRecord[] = [];
+  let holding = true;
+  const logger = new Logger("broker", config.log.level, {
+    handlers: [{
+      handle(record: LogRecord): void {
+        if (holding) held.push(record);
+        else stream.handle(record);
+      },
+    }],
+  });
+  let server: Server;
+  try {
+    server = new Server({ ...toServerOptions(config), logger });
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) {
+      throw new UsageError(`Cannot start broker: ${error.message}`);
+    }
+    throw error;
+  }
+  await server.start();
+  const listens = toListenOptions(config);
+  for (const [i, options] of listens.entries()) {
+    try {
+      server.listen(options);
+    } catch (error) {
+      await server.stop({ timeout: 0 });
+      throw new UsageError(
+        listenError(config, config.listeners[i]!, i, error),
+      );
+    }
+  }
+  holding = false;
+  for (const record of held.splice(0)) stream.handle(record);
+  logger.info("started", { version: denoJson.version });
+
+  const signal = await new Promise<string>((resolve) => {
+    const names: Deno.Signal[] = Deno.build.os === "windows"
+      ? ["SIGINT", "SIGBREAK"]
+      : ["SIGINT", "SIGTERM"];
+    let received = false;
+    for (const name of names) {
+      Deno.addSignalListener(name, () => {
+        if (received) {
+          logger.warn("second signal: exiting without waiting", {
+            signal: name,
+          });
+          Deno.exit(1);
+        }
+        received = true;
+        resolve(name);
+      });
+    }
+  });
+  logger.info("signal received, stopping", { signal });
+  await server.stop();
+  return 0;
+}
+
+interface Flags {
+  config?: string | undefined;
+  port?: string | undefined;
+  host?: string | undefined;
+  "ws-port"?: string | undefined;
+  "tls-port"?: string | undefined;
+  "tls-cert"?: string | undefined;
+  "tls-key"?: string | undefined;
+  "log-level"?: string | undefined;
+  "log-format"?: string | undefined;
+}
+
+/** Changes the configuration as the flags say; flags win over the file. */
+async function applyFlags(config: BrokerConfig, flags: Flags): Promise<void> {
+  const level = flags["log-level"];
+  if (level !== undefined) {
+    if (!LEVELS.includes(level)) {
+      throw flagError("--log-level", `expected ${LEVELS.join(", ")}`, level);
+    }
+    config.log.level = level as LevelName | "off";
+  }
+  const format = flags["log-format"];
+  if (format !== undefined) {
+    if (!FORMATS.includes(format)) {
+      throw flagError("--log-format", "expected text or json", format);
+    }
+    config.log.format = format as LogFormat;
+  }
+  const listeners = config.listeners;
+  const host = flags.host;
+  const isTcp = (l: ListenerConfig) => !l.tls && !l.websocket;
+  const isWs = (l: ListenerConfig) => !l.tls && l.websocket !== undefined;
+  const isTls = (l: ListenerConfig) => l.tls !== undefined && !l.websocket;
+  const port = portFlag("--port", flags.port);
+  if (port !== undefined) {
+    const l = listeners.find(isTcp);
+    if (l !== undefined) {
+      l.port = port;
+      delete l.line;
+    } else listeners.push({ hostname: "0.0.0.0", port });
+  }
+  const wsPort = portFlag("--ws-port", flags["ws-port"]);
+  if (wsPort !== undefined) {
+    const l = listeners.find(isWs);
+    if (l !== undefined) {
+      l.port = wsPort;
+      delete l.line;
+    } else {
+      listeners.push({
+        hostname: "0.0.0.0",
+        port: wsPort,
+        websocket: { path: "/mqtt" },
+      });
+    }
+  }
+  const tlsPort = portFlag("--tls-port", flags["tls-port"]);
+  const cert = flags["tls-cert"];
+  const key = flags["tls-key"];
+  let tls = listeners.find(isTls);
+  if (tlsPort !== undefined) {
+    if (tls !== undefined) {
+      tls.port = tlsPort;
+      delete tls.line;
+    } else {
+      if (cert === undefined || key === undefined) {
+        throw new UsageError(
+          "Cannot start broker: --tls-port needs --tls-cert and --tls-key (or a TLS listener in the configuration file)",
+        );
+      }
+      tls = { hostname: "0.0.0.0", port: tlsPort };
+      listeners.push(tls);
+    }
+  }
+  for (const [flag, file] of [["--tls-cert", cert], ["--tls-key", key]]) {
+    if (file === undefined || flag === undefined) continue;
+    if (tls === undefined) {
+      throw new UsageError(
+        `Cannot start broker: ${flag} needs --tls-port (or a TLS listener in the configuration file)`,
+      );
+    }
+    const problem = await pemProblem(file);
+    if (problem !== undefined) {
+      throw new UsageError(`Cannot start broker: ${flag}: ${problem}`);
+    }
+    delete tls.line;
+    tls.tls = {
+      certFile: flag === "--tls-cert" ? file : tls.tls?.certFile ?? file,
+      keyFile: flag === "--tls-key" ? file : tls.tls?.keyFile ?? file,
+    };
+  }
+  if (host !== undefined) {
+    if (host === "") throw flagError("--host", "expected an address", host);
+    for (const l of listeners) {
+      l.hostname = host.replace(/^\[(.*)\]$/, "$1");
+      delete l.line;
+    }
+  }
+}
+
+function portFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^[0-9]{1,5}$/.test(value) || port > 65535) {
+    throw flagError(flag, "expected a port from 0 to 65535", value);
+  }
+  return port;
+}
+
+function flagError(flag: string, expected: string, got: string): UsageError {
+  return new UsageError(
+    `Cannot start broker: ${flag}: ${expected}, got ${JSON.stringify(got)}`,
+  );
+}
+
+/** The one-line message for a listener that could not be opened. */
+function listenError(
+  config: BrokerConfig,
+  listener: ListenerConfig,
+  index: number,
+  error: unknown,
+): string {
+  const address = `${
+    listener.hostname.includes(":")
+      ? `[${listener.hostname}]`
+      : listener.hostname
+  }:${listener.port}`;
+  let detail: string;
+  let key = "address";
+  if (error instanceof Deno.errors.AddrInUse) {
+    detail = `cannot listen on ${address}: the address is in use`;
+  } else if (error instanceof Deno.errors.PermissionDenied) {
+    detail = `cannot listen on ${address}: permission denied`;
+  } else if (error instanceof Deno.errors.AddrNotAvailable) {
+    detail = `cannot listen on ${address}: no such address on this machine`;
+  } else if (listener.tls !== undefined) {
+    key = "tls";
+    detail = `cannot use the certificate and key: ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+  } else {
+    detail = `cannot listen on ${address}: ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+  }
+  const where = config.file === undefined || listener.line === undefined
+    ? ""
+    : `${config.file}:${listener.line}: listeners[${index}].${key}: `;
+  return `Cannot start broker: ${where}${detail}`;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
