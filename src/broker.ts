@@ -154,6 +154,8 @@ export class Broker implements SessionContext {
       session.expiryInterval = expiryInterval;
     }
     session.inflightLimit = Math.min(this.options.maxInflight, receiveMaximum);
+    session.username = client.username;
+    this.metrics.clientConnected();
     return { session, present };
   }
 
@@ -169,6 +171,7 @@ export class Broker implements SessionContext {
     if (this.online.get(client.clientId) === connection) {
       this.online.delete(client.clientId);
     }
+    this.metrics.clientDisconnected();
     if (session.output === connection) session.detach(now);
     if (will !== undefined) {
       const message = this.#willMessage(client, will, now);

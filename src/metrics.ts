@@ -42,6 +42,10 @@ export interface MetricsSnapshot {
   readonly connectionsCurrent: number;
   /** Network connections accepted since start. */
   readonly connectionsTotal: number;
+  /** Clients accepted by CONNACK since start. */
+  readonly clientsConnected: number;
+  /** Clients whose connection ended since start. */
+  readonly clientsDisconnected: number;
   /** Sessions made since start. */
   readonly sessionsCreated: number;
   /** Sessions ended since start, by reason. */
@@ -76,6 +80,8 @@ export interface MetricsSnapshot {
 export class Metrics {
   connectionsCurrent = 0;
   connectionsTotal = 0;
+  clientsConnected = 0;
+  clientsDisconnected = 0;
   sessionsCreated = 0;
   sessionsTerminated: Record<SessionTerminatedReason, number> = {
     normal: 0,
@@ -108,6 +114,12 @@ export class Metrics {
   }
   connectionClosed(): void {
     this.connectionsCurrent--;
+  }
+  clientConnected(): void {
+    this.clientsConnected++;
+  }
+  clientDisconnected(): void {
+    this.clientsDisconnected++;
   }
   sessionCreated(): void {
     this.sessionsCreated++;
@@ -153,6 +165,8 @@ export class Metrics {
     return structuredClone({
       connectionsCurrent: this.connectionsCurrent,
       connectionsTotal: this.connectionsTotal,
+      clientsConnected: this.clientsConnected,
+      clientsDisconnected: this.clientsDisconnected,
       sessionsCreated: this.sessionsCreated,
       sessionsTerminated: this.sessionsTerminated,
       subscriptionsCurrent: this.subscriptionsCurrent,

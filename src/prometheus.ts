@@ -26,10 +26,6 @@ export interface ServerMetrics extends MetricsSnapshot {
   readonly inflightMessages: number;
   /** Messages waiting in session queues, all sessions. */
   readonly queuedMessages: number;
-  /** Clients whose CONNECT was accepted since start, if the server counts them. */
-  readonly clientsConnected?: number;
-  /** Clients that went offline since start, if the server counts them. */
-  readonly clientsDisconnected?: number;
 }
 
 /** Process figures, as `Deno.memoryUsage()` returns them. */
@@ -146,22 +142,18 @@ export function renderPrometheus(
     "Clients offline now whose persistent session is kept.",
     one(m.sessionsInactive),
   );
-  if (m.clientsConnected !== undefined) {
-    family(
-      "gmqtt_client_connects_total",
-      "counter",
-      "Clients whose CONNECT was accepted since start.",
-      one(m.clientsConnected),
-    );
-  }
-  if (m.clientsDisconnected !== undefined) {
-    family(
-      "gmqtt_client_disconnects_total",
-      "counter",
-      "Connected clients that went offline since start.",
-      one(m.clientsDisconnected),
-    );
-  }
+  family(
+    "gmqtt_client_connects_total",
+    "counter",
+    "Clients whose CONNECT was accepted since start.",
+    one(m.clientsConnected),
+  );
+  family(
+    "gmqtt_client_disconnects_total",
+    "counter",
+    "Connected clients that went offline since start.",
+    one(m.clientsDisconnected),
+  );
   family(
     "gmqtt_sessions_active",
     "gauge",

@@ -96,10 +96,9 @@ Deno.test("renderPrometheus() reports each counter and gauge with its labels", (
   strictEqual(v("gmqtt_inflight_messages_current"), 5);
   strictEqual(v("gmqtt_queued_messages_current"), 6);
   strictEqual(f.has("process_resident_memory_bytes"), false);
-  strictEqual(f.has("gmqtt_client_connects_total"), false);
 });
 
-Deno.test("renderPrometheus() adds client connect counters when given", () => {
+Deno.test("renderPrometheus() reports client connects and disconnects", () => {
   const f = parsePrometheus(
     renderPrometheus({
       ...busyMetrics(),

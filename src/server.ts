@@ -149,7 +149,10 @@ export interface SubscriptionSummary extends Subscription {
 
 /** A session, online or not. */
 export interface SessionSummary {
+  /** The client id it belongs to. */
   readonly clientId: string;
+  /** User name its client last connected with, if any. */
+  readonly username: string | undefined;
   /** Whether its client is connected. */
   readonly connected: boolean;
   /** When it was made. */
@@ -160,8 +163,11 @@ export interface SessionSummary {
   readonly expiryInterval: number;
   /** Outgoing QoS 1/2 messages waiting for an acknowledgement. */
   readonly inflight: number;
-  /** Messages waiting in its queue, and the queue's limit. */
+  /** Most messages in flight at once for its client. */
+  readonly inflightLimit: number;
+  /** Messages waiting in its queue. */
   readonly queued: number;
+  /** Most messages its queue holds. */
   readonly queueLimit: number;
   /** Its subscriptions. */
   readonly subscriptions: Subscription[];
@@ -212,6 +218,7 @@ export class Server {
   readonly #sweepInterval: number;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
+  #startedAt: number | undefined;
   #stopping: Promise<void> | undefined;
   readonly #sys: SysTopics;
 
@@ -353,9 +360,15 @@ export class Server {
       this.#started = false;
       return Promise.reject(error);
     }
+    this.#startedAt = this.#broker.now();
     this.#startSweep();
     this.#sys.start();
     return Promise.resolve();
+  }
+
+  /** When `start()` ran, in milliseconds of the server clock; undefined before. */
+  get startedAt(): number | undefined {
+    return this.#startedAt;
   }
 
   #startSweep(): void {
@@ -588,7 +601,7 @@ export class Server {
    */
   clients(): ClientSummary[] {
     return [...this.#broker.online.values()].flatMap((c) => {
-      const summary = clientSummary(c, this.#broker.maxInflight);
+      const summary = clientSummary(c);
       return summary ? [summary] : [];
     });
   }
@@ -601,9 +614,7 @@ export class Server {
    */
   client(clientId: string): ClientSummary | undefined {
     const connection = this.#broker.online.get(clientId);
-    return connection
-      ? clientSummary(connection, this.#broker.maxInflight)
-      : undefined;
+    return connection ? clientSummary(connection) : undefined;
   }
 
   /**
@@ -765,10 +776,7 @@ export class Server {
   }
 }
 
-function clientSummary(
-  c: Connection,
-  inflightLimit: number,
-): ClientSummary | undefined {
+function clientSummary(c: Connection): ClientSummary | undefined {
   const client = c.client;
   const session = c.session;
   if (client === undefined || session === undefined) return undefined;
@@ -776,7 +784,7 @@ function clientSummary(
     ...client,
     connectedAt: c.openedAt,
     inflight: session.inflight.size,
-    inflightLimit,
+    inflightLimit: session.inflightLimit,
     queued: session.queue.length,
     queueLimit: session.queue.limit,
     subscriptions: session.subscriptions.size,
@@ -787,11 +795,13 @@ function clientSummary(
 function sessionSummary(s: Session): SessionSummary {
   return {
     clientId: s.clientId,
+    username: s.username,
     connected: s.output !== undefined,
     createdAt: s.createdAt,
     disconnectedAt: s.disconnectedAt,
     expiryInterval: s.expiryInterval,
     inflight: s.inflight.size,
+    inflightLimit: s.inflightLimit,
     queued: s.queue.length,
     queueLimit: s.queue.limit,
     subscriptions: [...s.subscriptions.entries()].map(([filter, r]) => ({

@@ -77,6 +77,8 @@ export class Session {
   readonly incomingQoS2: Set<number> = new Set();
   /** When the session was made, in server milliseconds. */
   readonly createdAt: number;
+  /** User name its client last connected with. */
+  username: string | undefined;
   /** Seconds the session outlives its connection; 0 ends it on disconnect. */
   expiryInterval: number;
   /** When the client disconnected, if it is offline. */
@@ -101,6 +103,7 @@ export class Session {
     this.createdAt = context.now();
     this.expiryInterval = options.expiryInterval;
     this.disconnectedAt = undefined;
+    this.username = undefined;
     this.output = undefined;
     this.inflightLimit = context.maxInflight;
     this.queue = new SessionQueue<Delivery>({

@@ -260,11 +260,13 @@ Deno.test("Server.sessions() reports online and offline sessions with their subs
   deepStrictEqual([...byId.keys()].sort(), ["off", "on"]);
   deepStrictEqual(byId.get("off"), {
     clientId: "off",
+    username: undefined,
     connected: false,
     createdAt,
     disconnectedAt: createdAt,
     expiryInterval: 600,
     inflight: 0,
+    inflightLimit: 32,
     queued: 1,
     queueLimit: 1000,
     subscriptions: [{ topicFilter: "o/#", qos: 1 }],

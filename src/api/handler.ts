@@ -122,7 +122,7 @@ export function apiHandler(
   options: ApiOptions = {},
 ): (request: Request) => Promise<Response> {
   const now = options.now ?? Date.now;
-  const startedAt = options.startedAt ?? now();
+  const startedAt = options.startedAt ?? server.startedAt ?? now();
   const maxBodySize = options.maxBodySize ?? 1 << 20;
   const body = (request: Request) => readJsonObject(request, maxBodySize);
   const authorized = authorizer(options);
