@@ -11,6 +11,9 @@ import type { Transport } from "../transport.ts";
 import { formatAddress } from "./_address.ts";
 import type { BoundAddress } from "./tcp.ts";
 
+/** Bytes a WebSocket may hold unsent before writes wait for it to drain. */
+const WS_HIGH_WATER = 256 * 1024;
+
 /** Subprotocols accepted, preferred first. */
 const SUBPROTOCOLS = ["mqtt", "mqttv3.1"];
 
@@ -76,12 +79,25 @@ export class WebSocketTransport implements Transport {
     return n;
   }
 
-  write(bytes: Uint8Array): Promise<number> {
-    if (this.#socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new Error("WebSocket is closed"));
+  /**
+   * Sends the bytes as one binary message. The WebSocket queues without
+   * limit, so while more than `WS_HIGH_WATER` bytes wait to be
+   * sent the write does not resolve: the connection's output counts as in
+   * progress and its slow-consumer policy applies.
+   */
+  async write(bytes: Uint8Array): Promise<number> {
+    const socket = this.#socket;
+    if (socket.readyState !== WebSocket.OPEN) {
+      throw new Error("WebSocket is closed");
     }
-    this.#socket.send(bytes);
-    return Promise.resolve(bytes.length);
+    socket.send(bytes);
+    while (
+      socket.bufferedAmount > WS_HIGH_WATER &&
+      socket.readyState === WebSocket.OPEN
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return bytes.length;
   }
 
   /** Bytes queued in the WebSocket and not yet sent. */
