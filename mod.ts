@@ -91,13 +91,17 @@ export {
 } from "./src/logger.ts";
 export {
   ConnackReturnCode,
+  type ConnectPacket,
   MqttError,
+  type PacketType,
   type Properties,
   type ProtocolVersion,
   type PublishPacket,
   type QoS,
   ReasonCode,
   type Subscription,
+  type UserProperty,
+  type Will,
 } from "./packets/mod.ts";
 export {
   DEFAULT_PBKDF2_ITERATIONS,
@@ -119,6 +123,7 @@ export {
   type AclRule,
 } from "./src/acl.ts";
 export {
+  type ApiConfig,
   type BrokerConfig,
   ConfigError,
   defaultConfig,

@@ -4,8 +4,10 @@
  * With no arguments it listens on 0.0.0.0:1883 (TCP) with anonymous access,
  * in-memory state and info logs on standard error; Ctrl-C or SIGTERM stops
  * it gracefully. `--config FILE` reads a YAML configuration, and flags
- * override it. `passwd FILE USER` adds a user to a password file. Run
- * `--help` for the flags; the README documents every configuration key.
+ * override it; the HTTP API is served when the configuration has an `api`
+ * section or `--api-port` is given. `passwd FILE USER` adds a user to a
+ * password file. Run `--help` for the flags; the README documents every
+ * configuration key.
  *
  * Exit codes: 0 after a graceful stop, 2 for a bad flag or configuration
  * (printed as one line on standard error), 1 for an unexpected failure.
@@ -26,6 +28,12 @@
 import { parseArgs } from "node:util";
 import denoJson from "../deno.json" with { type: "json" };
 import {
+  type ApiServer,
+  serveApi,
+  type ServeApiOptions,
+} from "../src/api/mod.ts";
+import {
+  type ApiConfig,
   type BrokerConfig,
   ConfigError,
   defaultConfig,
@@ -66,6 +74,12 @@ Options:
       --tls-key FILE     PEM private key of the TLS listener
       --log-level LEVEL  debug, info, warn, error or off (default info)
       --log-format FMT   text or json (default text)
+      --api-port PORT    serve the HTTP API on this port (on 127.0.0.1 unless
+                         the file's api.address names another host)
+      --api-host HOST    address the HTTP API binds (default 127.0.0.1; needs
+                         --api-port or an api section in the file)
+      --sys-interval S   seconds between $SYS publications, fractions allowed;
+                         0 turns them off (default 10)
   -h, --help             print this help
   -v, --version          print the version
 
@@ -126,15 +140,18 @@ async function run(args: string[]): Promise<number> {
         "tls-key": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
+        "api-port": { type: "string" },
+        "api-host": { type: "string" },
+        "sys-interval": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
     });
   } catch (error) {
+    // Some messages of parseArgs() span lines: keep the error on one.
+    const message = error instanceof Error ? error.message : String(error);
     throw new UsageError(
-      `Cannot start broker: ${
-        error instanceof Error ? error.message : String(error)
-      }; see --help`,
+      `Cannot start broker: ${message.replace(/\s*\n\s*/g, " ")}; see --help`,
     );
   }
   const flags = parsed.values;
@@ -185,6 +202,15 @@ async function run(args: string[]): Promise<number> {
       );
     }
   }
+  let api: ApiServer | undefined;
+  if (config.api !== undefined) {
+    try {
+      api = serveApi(server, await apiOptions(config.api, logger));
+    } catch (error) {
+      await server.stop({ timeout: 0 });
+      throw new UsageError(apiError(config, config.api, error));
+    }
+  }
   holding = false;
   for (const record of held.splice(0)) stream.handle(record);
   logger.info("started", { version: denoJson.version });
@@ -208,6 +234,7 @@ async function run(args: string[]): Promise<number> {
     }
   });
   logger.info("signal received, stopping", { signal });
+  await api?.shutdown();
   await server.stop();
   return 0;
 }
@@ -222,6 +249,9 @@ interface Flags {
   "tls-key"?: string | undefined;
   "log-level"?: string | undefined;
   "log-format"?: string | undefined;
+  "api-port"?: string | undefined;
+  "api-host"?: string | undefined;
+  "sys-interval"?: string | undefined;
 }
 
 /** Changes the configuration as the flags say; flags win over the file. */
@@ -309,6 +339,65 @@ async function applyFlags(config: BrokerConfig, flags: Flags): Promise<void> {
       delete l.line;
     }
   }
+  applyApiFlags(config, flags);
+}
+
+/** The flags of the HTTP API and the $SYS topics. */
+function applyApiFlags(config: BrokerConfig, flags: Flags): void {
+  const apiPort = portFlag("--api-port", flags["api-port"]);
+  if (apiPort !== undefined) {
+    if (config.api === undefined) {
+      config.api = { hostname: "127.0.0.1", port: apiPort };
+    } else {
+      config.api.port = apiPort;
+      delete config.api.line;
+    }
+  }
+  const apiHost = flags["api-host"];
+  if (apiHost !== undefined) {
+    if (apiHost === "") {
+      throw flagError("--api-host", "expected an address", apiHost);
+    }
+    if (config.api === undefined) {
+      throw new UsageError(
+        "Cannot start broker: --api-host needs --api-port (or an api section in the configuration file)",
+      );
+    }
+    config.api.hostname = apiHost.replace(/^\[(.*)\]$/, "$1");
+    delete config.api.line;
+  }
+  const sys = flags["sys-interval"];
+  if (sys !== undefined) {
+    const seconds = Number(sys);
+    if (!/^[0-9]+(?:\.[0-9]+)?$/.test(sys) || seconds > 86400) {
+      throw flagError(
+        "--sys-interval",
+        "expected seconds from 0 to 86400",
+        sys,
+      );
+    }
+    config.sysInterval = seconds;
+  }
+}
+
+/** The options of `serveApi()`, with the TLS files read. */
+async function apiOptions(
+  api: ApiConfig,
+  logger: Logger,
+): Promise<ServeApiOptions> {
+  return {
+    hostname: api.hostname,
+    port: api.port,
+    logger,
+    ...(api.token !== undefined ? { token: api.token } : {}),
+    ...(api.basic !== undefined ? { basic: api.basic } : {}),
+    ...(api.tls !== undefined
+      ? {
+        cert: await Deno.readTextFile(api.tls.certFile),
+        key: await Deno.readTextFile(api.tls.keyFile),
+      }
+      : {}),
+  };
 }
 
 function portFlag(flag: string, value: string | undefined): number | undefined {
@@ -333,33 +422,48 @@ function listenError(
   index: number,
   error: unknown,
 ): string {
-  const address = `${
-    listener.hostname.includes(":")
-      ? `[${listener.hostname}]`
-      : listener.hostname
-  }:${listener.port}`;
-  let detail: string;
-  let key = "address";
-  if (error instanceof Deno.errors.AddrInUse) {
-    detail = `cannot listen on ${address}: the address is in use`;
-  } else if (error instanceof Deno.errors.PermissionDenied) {
-    detail = `cannot listen on ${address}: permission denied`;
-  } else if (error instanceof Deno.errors.AddrNotAvailable) {
-    detail = `cannot listen on ${address}: no such address on this machine`;
-  } else if (listener.tls !== undefined) {
-    key = "tls";
-    detail = `cannot use the certificate and key: ${
-      error instanceof Error ? error.message : String(error)
-    }`;
-  } else {
-    detail = `cannot listen on ${address}: ${
-      error instanceof Error ? error.message : String(error)
-    }`;
-  }
+  const [key, detail] = bindProblem(listener, error);
   const where = config.file === undefined || listener.line === undefined
     ? ""
     : `${config.file}:${listener.line}: listeners[${index}].${key}: `;
   return `Cannot start broker: ${where}${detail}`;
+}
+
+/** The one-line message for an HTTP API that could not be served. */
+function apiError(
+  config: BrokerConfig,
+  api: ApiConfig,
+  error: unknown,
+): string {
+  const [key, detail] = bindProblem(api, error);
+  const where = config.file === undefined || api.line === undefined
+    ? ""
+    : `${config.file}:${api.line}: `;
+  return `Cannot start broker: ${where}api.${key}: ${detail}`;
+}
+
+/** The key ("address" or "tls") and the detail of a failed bind. */
+function bindProblem(
+  at: { hostname: string; port: number; tls?: unknown },
+  error: unknown,
+): ["address" | "tls", string] {
+  const address = `${
+    at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname
+  }:${at.port}`;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Deno.errors.AddrInUse) {
+    return ["address", `cannot listen on ${address}: the address is in use`];
+  } else if (error instanceof Deno.errors.PermissionDenied) {
+    return ["address", `cannot listen on ${address}: permission denied`];
+  } else if (error instanceof Deno.errors.AddrNotAvailable) {
+    return [
+      "address",
+      `cannot listen on ${address}: no such address on this machine`,
+    ];
+  } else if (at.tls !== undefined) {
+    return ["tls", `cannot use the certificate and key: ${message}`];
+  }
+  return ["address", `cannot listen on ${address}: ${message}`];
 }
 
 if (import.meta.main) {

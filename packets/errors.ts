@@ -27,6 +27,8 @@ export class MqttError extends Error {
   /** The reason code the peer gets. */
   readonly reasonCode: number;
   /**
+   * Makes an error with the code the peer gets.
+   *
    * @param reasonCode The reason code the peer gets.
    * @param message What was wrong.
    * @param options The cause, if any.
@@ -41,6 +43,8 @@ export class MqttError extends Error {
 /** Bytes that are not a valid packet: reason code 0x81 Malformed Packet. */
 export class MalformedPacketError extends MqttError {
   /**
+   * Makes an error with this class's reason code.
+   *
    * @param message What was wrong.
    * @param options The cause, if any.
    */
@@ -53,6 +57,8 @@ export class MalformedPacketError extends MqttError {
 /** A well-formed packet the protocol forbids here: 0x82 Protocol Error. */
 export class ProtocolError extends MqttError {
   /**
+   * Makes an error with this class's reason code.
+   *
    * @param message What was wrong.
    * @param options The cause, if any.
    */
@@ -65,6 +71,8 @@ export class ProtocolError extends MqttError {
 /** A packet larger than the maximum packet size: 0x95 Packet Too Large. */
 export class PacketTooLargeError extends MqttError {
   /**
+   * Makes an error with this class's reason code.
+   *
    * @param message What was wrong.
    * @param options The cause, if any.
    */

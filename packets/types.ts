@@ -110,6 +110,7 @@ export interface Will {
 
 /** CONNECT, the first packet a client sends. */
 export interface ConnectPacket {
+  /** The packet type. */
   type: "connect";
   /** `"MQIsdp"` for level 3, `"MQTT"` for levels 4 and 5. */
   protocolName: string;
@@ -133,6 +134,7 @@ export interface ConnectPacket {
 
 /** CONNACK, the server's answer to CONNECT. */
 export interface ConnackPacket {
+  /** The packet type. */
   type: "connack";
   /** Session Present flag. */
   sessionPresent: boolean;
@@ -144,6 +146,7 @@ export interface ConnackPacket {
 
 /** PUBLISH, an application message in either direction. */
 export interface PublishPacket {
+  /** The packet type. */
   type: "publish";
   /** Topic name; may be empty in 5.0 when a topic alias is given. */
   topic: string;
@@ -165,6 +168,7 @@ export interface PublishPacket {
 export interface AckPacket<
   T extends "puback" | "pubrec" | "pubrel" | "pubcomp",
 > {
+  /** The packet type. */
   type: T;
   /** Packet identifier of the PUBLISH being acknowledged, 1 to 65,535. */
   packetId: number;
@@ -198,6 +202,7 @@ export interface Subscription {
 
 /** SUBSCRIBE, one or more topic filters. */
 export interface SubscribePacket {
+  /** The packet type. */
   type: "subscribe";
   /** Packet identifier, 1 to 65,535. */
   packetId: number;
@@ -209,6 +214,7 @@ export interface SubscribePacket {
 
 /** SUBACK, one return or reason code per requested topic filter. */
 export interface SubackPacket {
+  /** The packet type. */
   type: "suback";
   /** Packet identifier of the SUBSCRIBE. */
   packetId: number;
@@ -220,6 +226,7 @@ export interface SubackPacket {
 
 /** UNSUBSCRIBE, one or more topic filters. */
 export interface UnsubscribePacket {
+  /** The packet type. */
   type: "unsubscribe";
   /** Packet identifier, 1 to 65,535. */
   packetId: number;
@@ -231,6 +238,7 @@ export interface UnsubscribePacket {
 
 /** UNSUBACK, the answer to UNSUBSCRIBE. */
 export interface UnsubackPacket {
+  /** The packet type. */
   type: "unsuback";
   /** Packet identifier of the UNSUBSCRIBE. */
   packetId: number;
@@ -242,16 +250,19 @@ export interface UnsubackPacket {
 
 /** PINGREQ, a keep-alive probe from the client. */
 export interface PingreqPacket {
+  /** The packet type. */
   type: "pingreq";
 }
 
 /** PINGRESP, the server's answer to PINGREQ. */
 export interface PingrespPacket {
+  /** The packet type. */
   type: "pingresp";
 }
 
 /** DISCONNECT, a clean end of the connection. */
 export interface DisconnectPacket {
+  /** The packet type. */
   type: "disconnect";
   /** Reason code (MQTT 5.0 only). */
   reasonCode?: number;
@@ -261,6 +272,7 @@ export interface DisconnectPacket {
 
 /** AUTH, extended authentication exchange (MQTT 5.0 only). */
 export interface AuthPacket {
+  /** The packet type. */
   type: "auth";
   /** Reason code: 0x00 success, 0x18 continue, 0x19 re-authenticate. */
   reasonCode?: number;

@@ -163,11 +163,62 @@ acl:
   });
 });
 
+Deno.test("parseConfig() reads the api section and sys_interval", () => {
+  const config = parseConfig(
+    `
+api:
+  address: ":9090"
+  token: s3cret
+  basic: {username: ops, password: "pa:ss"}
+  tls:
+    cert: certs/api.crt
+    key: /abs/api.key
+sys_interval: 0.5
+`,
+    "/etc/gmqtt/broker.yml",
+  );
+  deepStrictEqual(config.api, {
+    hostname: "0.0.0.0",
+    port: 9090,
+    line: 3,
+    token: "s3cret",
+    basic: { username: "ops", password: "pa:ss" },
+    tls: { certFile: "/etc/gmqtt/certs/api.crt", keyFile: "/abs/api.key" },
+  });
+  strictEqual(config.sysInterval, 0.5);
+  deepStrictEqual(toServerOptions(config).sys, { interval: 0.5 });
+});
+
+Deno.test("parseConfig() serves the api on 127.0.0.1:8083 by default, and not at all when disabled", () => {
+  strictEqual(parseConfig("").api, undefined);
+  strictEqual(parseConfig("").sysInterval, undefined);
+  strictEqual(toServerOptions(parseConfig("")).sys, undefined);
+  deepStrictEqual(parseConfig("api:\n"), {
+    ...defaultConfig(),
+    file: "config.yml",
+    api: { hostname: "127.0.0.1", port: 8083, line: 1 },
+  });
+  deepStrictEqual(parseConfig("api:\n  token_env: API_TOKEN\n").api, {
+    hostname: "127.0.0.1",
+    port: 8083,
+    line: 1,
+    tokenEnv: "API_TOKEN",
+  });
+  strictEqual(
+    parseConfig('api:\n  enabled: false\n  address: ":1"\n').api,
+    undefined,
+  );
+  strictEqual(parseConfig("api:\n  enabled: true\n").api?.port, 8083);
+  strictEqual(parseConfig("sys_interval: 0\n").sysInterval, 0);
+  strictEqual(parseConfig("sys_interval: 1m\n").sysInterval, 60);
+  strictEqual(parseConfig("sys_interval: 250ms\n").sysInterval, 0.25);
+});
+
 const ERRORS: [name: string, yaml: string, message: string][] = [
   [
     "an unknown top-level key",
     "mqtt: {}\npersistence:\n  type: redis\n",
-    "Cannot load config: b.yml:2: persistence: unknown key; expected one of listeners, mqtt, log, auth, acl",
+    "Cannot load config: b.yml:2: persistence: unknown key; expected one of listeners, mqtt, log, auth, acl, api, sys_interval",
   ],
   [
     "an unknown nested key",
@@ -250,6 +301,81 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
     "Cannot load config: b.yml:1: mqtt: expected a mapping, got a list",
   ],
   [
+    "an unknown api key",
+    "api:\n  port: 8083\n",
+    "Cannot load config: b.yml:2: api.port: unknown key; expected one of enabled, address, token, token_env, basic, tls",
+  ],
+  [
+    "an api section of the wrong shape",
+    "api: true\n",
+    "Cannot load config: b.yml:1: api: expected a mapping, got true",
+  ],
+  [
+    "a bad api address",
+    "api:\n  address: 8083\n",
+    'Cannot load config: b.yml:2: api.address: expected "host:port" or ":port" with a port from 0 to 65535, got 8083',
+  ],
+  [
+    "a non-boolean api.enabled",
+    "api:\n  enabled: no\n",
+    'Cannot load config: b.yml:2: api.enabled: expected true or false, got "no"',
+  ],
+  [
+    "an api token that is not a string",
+    "api:\n  token: 1234\n",
+    "Cannot load config: b.yml:2: api.token: expected a string, got 1234",
+  ],
+  [
+    "an empty api token",
+    'api:\n  token: ""\n',
+    "Cannot load config: b.yml:2: api.token: expected a non-empty string",
+  ],
+  [
+    "both api.token and api.token_env",
+    "api:\n  token: a\n  token_env: B\n",
+    'Cannot load config: b.yml:3: api.token_env: expected either "token" or "token_env"',
+  ],
+  [
+    "a bad api.token_env",
+    "api:\n  token_env: $TOKEN\n",
+    'Cannot load config: b.yml:2: api.token_env: expected the name of an environment variable, got "$TOKEN"',
+  ],
+  [
+    "api basic credentials without a password",
+    "api:\n  basic:\n    username: ops\n",
+    'Cannot load config: b.yml:2: api.basic: expected "password"',
+  ],
+  [
+    "an api basic user name with a colon",
+    "api:\n  basic: {username: 'a:b', password: c}\n",
+    'Cannot load config: b.yml:2: api.basic.username: expected a name without ":", got "a:b"',
+  ],
+  [
+    "api TLS without a key",
+    "api:\n  tls:\n    cert: a.crt\n",
+    'Cannot load config: b.yml:2: api.tls: expected "key", the path of a PEM file',
+  ],
+  [
+    "an unknown api TLS key",
+    "api:\n  tls:\n    cert: a\n    key: b\n    ca: c\n",
+    "Cannot load config: b.yml:5: api.tls.ca: unknown key; expected one of cert, key",
+  ],
+  [
+    "a negative sys_interval",
+    "sys_interval: -1\n",
+    'Cannot load config: b.yml:1: sys_interval: expected a duration from 0 to 86400 seconds (seconds as a number, fractions allowed, or a string such as "10s", "500ms"), got -1',
+  ],
+  [
+    "a sys_interval over a day",
+    "sys_interval: 2d\n",
+    'Cannot load config: b.yml:1: sys_interval: expected a duration from 0 to 86400 seconds (seconds as a number, fractions allowed, or a string such as "10s", "500ms"), got "2d"',
+  ],
+  [
+    "a sys_interval that is not a duration",
+    "sys_interval: often\n",
+    'Cannot load config: b.yml:1: sys_interval: expected a duration from 0 to 86400 seconds (seconds as a number, fractions allowed, or a string such as "10s", "500ms"), got "often"',
+  ],
+  [
     "YAML syntax",
     "mqtt:\n  max_inflight: &a 1\n",
     "Cannot load config: b.yml:2: invalid YAML at column 17: anchors are not supported",
@@ -316,6 +442,39 @@ Deno.test("loadConfig() refuses unreadable or non-PEM TLS files", async () => {
     await rejects(loadConfig(`${dir}/b.yml`), {
       message:
         `Cannot load config: ${dir}/b.yml:6: listeners[1].tls.key: expected a PEM file, but "${dir}/server.key" has no "-----BEGIN" line`,
+    });
+  });
+});
+
+Deno.test("loadConfig() reads api.token_env and checks the api TLS files", async () => {
+  await withDir(async (dir) => {
+    const name = `GMQTT_CONFIG_TEST_${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.writeTextFile(`${dir}/b.yml`, `api:\n  token_env: ${name}\n`);
+    await rejects(loadConfig(`${dir}/b.yml`), {
+      name: "ConfigError",
+      message:
+        `Cannot load config: ${dir}/b.yml:2: api.token_env: the environment variable "${name}" is not set or empty`,
+    });
+    Deno.env.set(name, "from-env");
+    try {
+      strictEqual((await loadConfig(`${dir}/b.yml`)).api?.token, "from-env");
+    } finally {
+      Deno.env.delete(name);
+    }
+    await Deno.writeTextFile(`${dir}/api.crt`, PEM);
+    await Deno.writeTextFile(
+      `${dir}/b.yml`,
+      "api:\n  tls:\n    cert: api.crt\n    key: api.key\n",
+    );
+    await rejects(loadConfig(`${dir}/b.yml`), {
+      message: new RegExp(
+        `^Cannot load config: ${dir}/b.yml:4: api\\.tls\\.key: cannot read "${dir}/api.key": No such file`,
+      ),
+    });
+    await Deno.writeTextFile(`${dir}/api.key`, PEM);
+    deepStrictEqual((await loadConfig(`${dir}/b.yml`)).api?.tls, {
+      certFile: `${dir}/api.crt`,
+      keyFile: `${dir}/api.key`,
     });
   });
 });

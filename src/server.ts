@@ -127,13 +127,19 @@ export interface ClientSummary extends ClientInfo {
   readonly queueLimit: number;
   /** Number of subscriptions. */
   readonly subscriptions: number;
-  /** Traffic counters of the connection. */
+  /** Bytes read from the connection. */
   readonly bytesIn: number;
+  /** Bytes written to the connection. */
   readonly bytesOut: number;
+  /** Packets read from the connection. */
   readonly packetsIn: number;
+  /** Packets written to the connection. */
   readonly packetsOut: number;
+  /** PUBLISH packets the client sent. */
   readonly messagesIn: number;
+  /** PUBLISH packets sent to the client. */
   readonly messagesOut: number;
+  /** QoS 0 messages to the client dropped because it did not keep up. */
   readonly messagesDropped: number;
 }
 
@@ -223,6 +229,8 @@ export class Server {
   readonly #sys: SysTopics;
 
   /**
+   * Makes a server; nothing listens until `listen()` and `start()`.
+   *
    * @param options Limits, hooks and logger; every field has a default.
    * @throws {RangeError} If an option is out of range.
    */

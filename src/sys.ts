@@ -93,6 +93,8 @@ export class SysTopics {
   #publishing: Promise<void> | undefined;
 
   /**
+   * Makes a publisher; nothing is published until `start()`.
+   *
    * @param source The server whose statistics to publish.
    * @param options Interval, clock and logger.
    * @throws {RangeError} If `interval` is negative or not a number.

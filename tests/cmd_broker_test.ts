@@ -3,7 +3,7 @@
  * WebSocket listeners, authentication, ACL, signals and exit codes.
  */
 
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import {
   type ConnectPacket,
   decodePacket,
@@ -671,6 +671,9 @@ Deno.test("broker --version and --help print to stdout and exit 0", async () => 
       "--tls-key",
       "--log-level",
       "--log-format",
+      "--api-port",
+      "--api-host",
+      "--sys-interval",
       "--version",
       "passwd",
     ]
@@ -721,6 +724,40 @@ Deno.test("broker exits 2 with one line for each kind of configuration error", a
           new RegExp(
             `^Cannot start broker: \\S+/c\\.yml:2: listeners\\[0\\]\\.address: cannot listen on 127\\.0\\.0\\.1:${busy.addr.port}: the address is in use$`,
           ),
+        ],
+        [
+          "API port in use",
+          `listeners:\n  - address: "127.0.0.1:0"\napi:\n  address: "127.0.0.1:${busy.addr.port}"\n`,
+          [],
+          new RegExp(
+            `^Cannot start broker: \\S+/c\\.yml:4: api\\.address: cannot listen on 127\\.0\\.0\\.1:${busy.addr.port}: the address is in use$`,
+          ),
+        ],
+        [
+          "API port in use, from the flag",
+          'listeners:\n  - address: "127.0.0.1:0"\n',
+          ["--api-port", String(busy.addr.port)],
+          new RegExp(
+            `^Cannot start broker: api\\.address: cannot listen on 127\\.0\\.0\\.1:${busy.addr.port}: the address is in use$`,
+          ),
+        ],
+        [
+          "unknown api key",
+          "api:\n  port: 1\n",
+          [],
+          /^Cannot load config: \S+:2: api\.port: unknown key; expected one of /,
+        ],
+        [
+          "API host flag without an API",
+          "",
+          ["--api-host", "0.0.0.0"],
+          /^Cannot start broker: --api-host needs --api-port/,
+        ],
+        [
+          "bad $SYS interval flag",
+          "",
+          ["--sys-interval", "1m"],
+          /^Cannot start broker: --sys-interval: expected seconds from 0 to 86400, got "1m"$/,
         ],
         [
           "YAML syntax",
@@ -777,5 +814,96 @@ Deno.test("broker exits 2 with one line for each kind of configuration error", a
     } finally {
       busy.close();
     }
+  });
+});
+
+Deno.test("broker --api-port serves the HTTP API with the token of the config file", async () => {
+  await withDir(async (dir) => {
+    const [port, apiPort] = [freePort(), freePort()];
+    await Deno.writeTextFile(
+      `${dir}/broker.yml`,
+      `listeners:\n  - address: "127.0.0.1:${port}"\napi:\n  token: s3cret\n`,
+    );
+    await using broker = new BrokerProcess([
+      "--config",
+      `${dir}/broker.yml`,
+      "--api-port",
+      String(apiPort),
+    ]);
+    await broker.started();
+    // The API's address is printed with the listeners, before "started".
+    const lines = broker.lines.map((l) => l.replace(/^\S+ /, ""));
+    const api = lines.indexOf(
+      `INFO  broker: api listening hostname=127.0.0.1 port=${apiPort}`,
+    );
+    ok(api > 0 && api < lines.indexOf("INFO  broker: started version=0.1.0"));
+
+    const url = `http://127.0.0.1:${apiPort}`;
+    const health = await fetch(`${url}/healthz`);
+    strictEqual(health.status, 200);
+    deepStrictEqual(await health.json(), { status: "ok" });
+    const denied = await fetch(`${url}/api/v1/clients`);
+    strictEqual(denied.status, 401);
+    await denied.body?.cancel();
+
+    const sub = new Deno.Command("mosquitto_sub", {
+      args: ["-h", "127.0.0.1", "-p", String(port), "-i", "watcher", "-t", "x"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const clients = async (): Promise<string[]> => {
+        const response = await fetch(`${url}/api/v1/clients`, {
+          headers: { authorization: "Bearer s3cret" },
+        });
+        strictEqual(response.status, 200);
+        const body = await response.json();
+        return body.items.map((c: { clientId: string; connected: boolean }) =>
+          `${c.clientId} ${c.connected}`
+        );
+      };
+      const deadline = Date.now() + 10_000;
+      let seen = await clients();
+      while (!seen.includes("watcher true") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        seen = await clients();
+      }
+      deepStrictEqual(seen, ["watcher true"]);
+    } finally {
+      sub.kill("SIGTERM");
+      await sub.status;
+    }
+    strictEqual((await broker.stop()).code, 0);
+    // The API stopped with the broker.
+    await rejects(fetch(`${url}/healthz`));
+  });
+});
+
+Deno.test("broker publishes $SYS topics every sys_interval seconds", async () => {
+  await withDir(async (dir) => {
+    const port = freePort();
+    await Deno.writeTextFile(
+      `${dir}/broker.yml`,
+      `listeners:\n  - address: "127.0.0.1:${port}"\nsys_interval: 0.1\n`,
+    );
+    await using broker = new BrokerProcess(["--config", `${dir}/broker.yml`]);
+    await broker.started();
+    const sub = await mosquitto("mosquitto_sub", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-t",
+      "$SYS/broker/uptime",
+      "-C",
+      "1",
+      // Under the default interval of 10 s, so the setting is what counts.
+      "-W",
+      "5",
+    ]);
+    strictEqual(sub.code, 0, sub.stderr);
+    ok(/^[0-9]+ seconds$/.test(sub.stdout.trim()), sub.stdout);
+    strictEqual((await broker.stop()).code, 0);
   });
 });
