@@ -155,6 +155,10 @@ export function readStamp(payload: Uint8Array, out: Stamp): boolean {
 export class SequenceTracker {
   #seen = new Uint8Array(1024);
   #highest = -1;
+  /** The highest sequence number received, -1 before the first. */
+  get highest(): number {
+    return this.#highest;
+  }
   /** Distinct sequence numbers received. */
   unique = 0;
   /** Sequence numbers received more than once. */

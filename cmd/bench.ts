@@ -43,19 +43,19 @@ import {
   type BenchOptions,
   type BenchProgress,
   type BenchResult,
-  runBench,
   type Scenario,
   SCENARIOS,
-} from "./_bench_run.ts";
+} from "./_bench_options.ts";
+import { runBench } from "./_bench_run.ts";
 
-export {
-  type BenchOptions,
-  type BenchProgress,
-  type BenchResult,
-  type ConnectResult,
-  runBench,
-  type Scenario,
-} from "./_bench_run.ts";
+export type {
+  BenchOptions,
+  BenchProgress,
+  BenchResult,
+  ConnectResult,
+  Scenario,
+} from "./_bench_options.ts";
+export { runBench } from "./_bench_run.ts";
 export type { LatencySummary } from "./_bench_stats.ts";
 export type { ProtocolVersion, QoS } from "../packets/mod.ts";
 

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Runs the same cmd/bench.ts scenarios against gmqtt and Mosquitto, one after
+# the other, on free loopback ports, and prints a markdown table of both
+# numbers and the ratio gmqtt/Mosquitto.
+#
+#   bench/compare.sh                  # about 3 minutes
+#   ROUNDS=3 bench/compare.sh         # median of 3 rounds, order alternating
+#   SECONDS_PER_ROW=10 CONNECTIONS=20000 bench/compare.sh
+#
+# Both brokers listen on 127.0.0.1 only and keep nothing on disk. Mosquitto
+# has no in-flight or queue limit (0: with 1000/100000, 2.0.11 dropped QoS 1
+# messages in fanin), gmqtt its highest in-flight limit (65,535) and 10^6
+# queued messages per client. Both are killed on exit.
+# Needs deno, and Mosquitto (installed with apt-get when missing, as root).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-1}
+SECONDS_PER_ROW=${SECONDS_PER_ROW:-5}
+CONNECTIONS=${CONNECTIONS:-10000}
+HOLD=${HOLD:-3}
+
+# 10k connections need 10k descriptors in each broker and in the generator.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((CONNECTIONS + 1000)) ]; then
+  echo "error: ulimit -n is $(ulimit -n); $((CONNECTIONS + 1000)) needed" >&2
+  exit 1
+fi
+
+if ! command -v mosquitto >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y mosquitto >&2 ||
+      { apt-get update >&2 && apt-get install -y mosquitto >&2; }
+  else
+    echo "error: mosquitto is not installed (apt-get install mosquitto)" >&2
+    exit 1
+  fi
+fi
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  deno eval --quiet 'const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+console.log((l.addr as Deno.NetAddr).port); l.close();'
+}
+
+wait_port() { # port pid name
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    if ! kill -0 "$2" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "error: $3 did not start on port $1; its output:" >&2
+  cat "$WORK/$3.log" >&2
+  exit 1
+}
+
+# -- Mosquitto -----------------------------------------------------------------
+MOSQ_PORT=$(free_port)
+cat >"$WORK/mosquitto.conf" <<EOF
+listener $MOSQ_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+max_inflight_messages 0
+max_queued_messages 0
+max_connections -1
+set_tcp_nodelay true
+log_dest stderr
+log_type error
+EOF
+"$MOSQUITTO" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
+MOSQ_PID=$!
+PIDS+=("$MOSQ_PID")
+
+# -- gmqtt -----------------------------------------------------------------------
+OURS_PORT=$(free_port)
+cat >"$WORK/gmqtt.yml" <<EOF
+listeners:
+  - address: "127.0.0.1:$OURS_PORT"
+mqtt:
+  max_inflight: 65535
+  max_queued_messages: 1000000
+  max_output_buffer: 16777216
+log:
+  level: warn
+EOF
+deno run -A cmd/broker.ts --config "$WORK/gmqtt.yml" >"$WORK/gmqtt.log" 2>&1 &
+OURS_PID=$!
+PIDS+=("$OURS_PID")
+
+wait_port "$MOSQ_PORT" "$MOSQ_PID" mosquitto
+wait_port "$OURS_PORT" "$OURS_PID" gmqtt
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+fds() { ls "/proc/$1/fd" | wc -l; }
+
+bench() { # name broker round args...
+  local name=$1 broker=$2 round=$3
+  shift 3
+  local port=$OURS_PORT
+  if [ "$broker" = mosquitto ]; then port=$MOSQ_PORT; fi
+  printf '%-12s %-10s round %s: %s\n' "$name" "$broker" "$round" "$*" >&2
+  deno run -A cmd/bench.ts "$@" --port "$port" --json \
+    >"$WORK/$name.$broker.$round.json"
+  sleep 1 # let the broker close the last connections
+}
+
+# conn: connect rate and latency, and RSS per idle connection while held.
+conn_row() { # broker round
+  local broker=$1 round=$2 pid=$OURS_PID port=$OURS_PORT
+  if [ "$broker" = mosquitto ]; then pid=$MOSQ_PID port=$MOSQ_PORT; fi
+  local before_rss before_fds after_rss=0
+  before_rss=$(rss_kb "$pid")
+  before_fds=$(fds "$pid")
+  printf '%-12s %-10s round %s: conn -c %s --hold %s\n' conn "$broker" \
+    "$round" "$CONNECTIONS" "$HOLD" >&2
+  deno run -A cmd/bench.ts conn -c "$CONNECTIONS" -w 100 --hold "$HOLD" \
+    --port "$port" --json >"$WORK/conn.$broker.$round.json" &
+  local bench_pid=$!
+  # Once every connection is accepted, give the CONNECTs a second to land.
+  for _ in $(seq 600); do
+    if [ "$(fds "$pid")" -ge $((before_fds + CONNECTIONS)) ]; then
+      sleep 1
+      after_rss=$(rss_kb "$pid")
+      break
+    fi
+    kill -0 "$bench_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$bench_pid"
+  echo "{\"before\": $before_rss, \"after\": $after_rss, \"connections\": $CONNECTIONS}" \
+    >"$WORK/rss.$broker.$round.json"
+  sleep 2
+}
+
+D=$SECONDS_PER_ROW
+for round in $(seq "$ROUNDS"); do
+  # Alternate which broker goes first, so neither always runs on a warmer
+  # (or busier) machine.
+  if [ $((round % 2)) = 1 ]; then order="gmqtt mosquitto"; else order="mosquitto gmqtt"; fi
+  for b in $order; do conn_row "$b" "$round"; done
+  for b in $order; do bench fanin-q0 "$b" "$round" fanin -c 100 -q 0 -d "$D"; done
+  for b in $order; do bench fanin-q1 "$b" "$round" fanin -c 100 -q 1 -d "$D"; done
+  for b in $order; do bench fanout-q0 "$b" "$round" fanout -c 100 -q 0 -d "$D"; done
+  for b in $order; do bench pairs-q0 "$b" "$round" pairs -c 100 -q 0 -d "$D"; done
+  for b in $order; do bench pairs-q1 "$b" "$round" pairs -c 100 -q 1 -d "$D"; done
+  for b in $order; do bench pairs-q2 "$b" "$round" pairs -c 100 -q 2 -d "$D"; done
+  for b in $order; do bench latency "$b" "$round" pairs -c 100 -q 1 -r 10000 -d "$D"; done
+done
+
+# -- the table -------------------------------------------------------------------
+deno eval --quiet "
+const dir = '$WORK';
+const rounds = $ROUNDS;
+const read = (name, broker) => {
+  const out = [];
+  for (let r = 1; r <= rounds; r++) {
+    try { out.push(JSON.parse(Deno.readTextFileSync(dir + '/' + name + '.' + broker + '.' + r + '.json'))); } catch { /* missing */ }
+  }
+  return out;
+};
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const value = (name, broker, pick) => median(read(name, broker).map(pick));
+const num = (x, digits = 0) => Number.isFinite(x)
+  ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+  : 'n/a';
+const issues = (name, broker) => {
+  const rs = read(name, broker);
+  const lost = rs.reduce((s, r) => s + (r.lost ?? 0), 0);
+  const dup = rs.reduce((s, r) => s + (r.duplicated ?? 0), 0);
+  const ooo = rs.reduce((s, r) => s + (r.outOfOrder ?? 0), 0);
+  const failed = rs.reduce((s, r) => s + (r.connect?.failed ?? 0), 0);
+  const errors = rs.reduce((s, r) => s + (r.errors?.length ?? 0), 0);
+  const parts = [];
+  if (lost) parts.push(lost + ' lost');
+  if (dup) parts.push(dup + ' dup');
+  if (ooo) parts.push(ooo + ' out of order');
+  if (failed) parts.push(failed + ' failed');
+  if (errors) parts.push(errors + ' errors');
+  return parts.join(', ') || '-';
+};
+const rows = [];
+const row = (label, name, pick, digits = 0) => {
+  const a = value(name, 'gmqtt', pick), b = value(name, 'mosquitto', pick);
+  rows.push('| ' + label + ' | ' + num(a, digits) + ' | ' + num(b, digits) + ' | ' +
+    (Number.isFinite(a / b) ? (a / b).toFixed(2) : 'n/a') + ' | ' +
+    issues(name, 'gmqtt') + ' / ' + issues(name, 'mosquitto') + ' |');
+};
+const n = $CONNECTIONS;
+row('conn ' + n / 1000 + 'k: connections/s', 'conn', (r) => r.connect.rate);
+row('conn ' + n / 1000 + 'k: connect latency p50, ms', 'conn', (r) => r.connect.latency.p50, 2);
+row('conn ' + n / 1000 + 'k: connect latency p99, ms', 'conn', (r) => r.connect.latency.p99, 2);
+// Round 1 only: a broker's heap (or malloc arena) stays grown afterwards.
+rows.push((() => {
+  const kb = (broker) => {
+    const r = read('rss', broker)[0];
+    return r && r.after > 0 ? (r.after - r.before) / r.connections : NaN;
+  };
+  const a = kb('gmqtt'), b = kb('mosquitto');
+  return '| RSS per idle connection (round 1), KB | ' + num(a, 1) + ' | ' +
+    num(b, 1) + ' | ' + (Number.isFinite(a / b) ? (a / b).toFixed(1) : 'n/a') + ' | - |';
+})());
+row('fanin 100→1, QoS 0: msg/s delivered', 'fanin-q0', (r) => r.deliveryRate);
+row('fanin 100→1, QoS 1: msg/s delivered', 'fanin-q1', (r) => r.deliveryRate);
+row('fanout 1→100, QoS 0: msg/s delivered', 'fanout-q0', (r) => r.deliveryRate);
+row('pairs 100, QoS 0: msg/s delivered', 'pairs-q0', (r) => r.deliveryRate);
+row('pairs 100, QoS 1: msg/s delivered', 'pairs-q1', (r) => r.deliveryRate);
+row('pairs 100, QoS 2: msg/s delivered', 'pairs-q2', (r) => r.deliveryRate);
+row('latency, 100 pairs QoS 1 at 10k msg/s: p50, ms', 'latency', (r) => r.latency.p50, 2);
+row('latency, 100 pairs QoS 1 at 10k msg/s: p99, ms', 'latency', (r) => r.latency.p99, 2);
+console.log('| Row | gmqtt | Mosquitto | gmqtt/Mosquitto | problems (gmqtt / Mosquitto) |');
+console.log('|---|---:|---:|---:|---|');
+for (const r of rows) console.log(r);
+console.log();
+console.log('Rows of ' + $SECONDS_PER_ROW + ' s, ' + rounds + ' round(s) (median), 64 B payloads, window 64 per publisher;');
+console.log('RSS: VmRSS of the broker holding ' + n + ' idle connections minus VmRSS before, per connection, in round 1.');
+"

@@ -1,0 +1,298 @@
+/**
+ * The options and results of `cmd/bench.ts`, and the checks and defaults of
+ * the options.
+ *
+ * @module
+ */
+
+import {
+  isValidTopicName,
+  type ProtocolVersion,
+  type QoS,
+} from "../packets/mod.ts";
+import type { LinkOptions } from "./_bench_client.ts";
+import { type LatencySummary, STAMP_SIZE } from "./_bench_stats.ts";
+
+/** A load pattern. */
+export type Scenario = "conn" | "pub" | "fanin" | "fanout" | "pairs";
+
+/** Every scenario, in the order of the help text. */
+export const SCENARIOS: readonly Scenario[] = [
+  "conn",
+  "pub",
+  "fanin",
+  "fanout",
+  "pairs",
+];
+
+/** What to run and where; see {@linkcode runBench} for the defaults. */
+export interface BenchOptions {
+  /** The load pattern. */
+  scenario: Scenario;
+  /** Broker host name or address; "127.0.0.1" by default. */
+  hostname?: string;
+  /** Broker port; 1883, or 8883 with `tls`, by default. */
+  port?: number;
+  /** Connect with TLS; false by default. */
+  tls?: boolean;
+  /** PEM certificates to trust for TLS, instead of the system's. */
+  caCerts?: string[];
+  /** A `ws://` or `wss://` URL: connect over WebSocket instead. */
+  url?: string;
+  /** Username sent in CONNECT. */
+  username?: string;
+  /** Password sent in CONNECT. */
+  password?: string;
+  /**
+   * Connections (conn), publishers (pub, fanin), subscribers (fanout) or
+   * pairs (pairs); 1000 for conn, 10 otherwise, by default.
+   */
+  clients?: number;
+  /** QoS of publishes and subscriptions; 0 by default. */
+  qos?: QoS;
+  /** Payload bytes, at least 16 (the stamp); 64 by default. */
+  size?: number;
+  /** Messages per publisher; 10,000 by default unless `duration` is given. */
+  messages?: number;
+  /** Seconds to publish (or, with `messages`, the longest to publish for). */
+  duration?: number;
+  /** First topic level; "bench" by default. */
+  topic?: string;
+  /** Messages per second for all publishers together (conn: connections per second); no cap by default. */
+  rate?: number;
+  /**
+   * Messages a publisher may have unacknowledged: not yet acked (QoS 1
+   * and 2) or not yet delivered to every subscriber (all QoS); 64 by
+   * default. For conn: connection handshakes at once, 100 by default.
+   */
+  inflight?: number;
+  /** conn: seconds to hold the connections open; 1 by default. */
+  hold?: number;
+  /** 3 (3.1), 4 (3.1.1) or 5; 4 by default. */
+  protocolVersion?: ProtocolVersion;
+  /**
+   * Seconds allowed for a connection, a SUBACK, a publisher's window to
+   * move, and the deliveries after the last publish; 10 by default.
+   */
+  timeout?: number;
+  /** Called about twice a second while running. */
+  onProgress?: (progress: BenchProgress) => void;
+  /** Stops the run early; the result counts what was done. */
+  signal?: AbortSignal;
+}
+
+/** Where a run is. */
+export interface BenchProgress {
+  /** The scenario running. */
+  readonly scenario: Scenario;
+  /** Seconds since the load started. */
+  readonly elapsed: number;
+  /** Messages published (conn: connections opened). */
+  readonly done: number;
+  /** Messages delivered to subscribers. */
+  readonly delivered: number;
+  /** Estimated seconds left, if known. */
+  readonly eta: number | undefined;
+}
+
+/** Connection figures of the conn scenario. */
+export interface ConnectResult {
+  /** Connections that got a CONNACK accepting them. */
+  readonly connections: number;
+  /** Connections that failed or were refused. */
+  readonly failed: number;
+  /** Connections per second, from the first attempt to the last CONNACK. */
+  readonly rate: number;
+  /** Time from opening the socket to the CONNACK. */
+  readonly latency: LatencySummary;
+}
+
+/** The outcome of a run; JSON-ready. */
+export interface BenchResult {
+  /** The scenario run. */
+  readonly scenario: Scenario;
+  /** How the clients connected. */
+  readonly transport: "tcp" | "tls" | "ws";
+  /** QoS of publishes and subscriptions. */
+  readonly qos: QoS;
+  /** MQTT protocol level of the clients. */
+  readonly protocolVersion: ProtocolVersion;
+  /** Publishing clients (conn: connections opened). */
+  readonly publishers: number;
+  /** Subscribing clients. */
+  readonly subscribers: number;
+  /** Payload bytes of each message. */
+  readonly payloadSize: number;
+  /** Seconds from the start of the load to the last delivery (or publish). */
+  readonly elapsed: number;
+  /** Messages written by publishers. */
+  readonly published: number;
+  /** QoS 1 and 2 messages acknowledged by the broker (PUBACK, PUBCOMP). */
+  readonly acked: number;
+  /** Published messages per second, while publishing. */
+  readonly publishRate: number;
+  /** Deliveries expected: each published message times its subscribers. */
+  readonly expected: number;
+  /** Distinct messages delivered to subscribers. */
+  readonly delivered: number;
+  /** Deliveries per second, from the start to the last delivery. */
+  readonly deliveryRate: number;
+  /** Expected deliveries that never came. */
+  readonly lost: number;
+  /** Messages a subscriber got again. */
+  readonly duplicated: number;
+  /** Messages that came after a later one of the same publisher. */
+  readonly outOfOrder: number;
+  /** Times a publisher's window did not move for `timeout` and was reset. */
+  readonly stalls: number;
+  /** Publish-to-delivery latency of distinct deliveries. */
+  readonly latency: LatencySummary;
+  /** The conn scenario's figures. */
+  readonly connect?: ConnectResult;
+  /** Distinct error messages seen (at most 10). */
+  readonly errors: string[];
+}
+
+/** Options with every default filled in. */
+export interface Resolved {
+  readonly scenario: Scenario;
+  readonly link: LinkOptions;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly clients: number;
+  readonly qos: QoS;
+  readonly size: number;
+  readonly messages: number;
+  readonly duration: number;
+  readonly topic: string;
+  readonly rate: number;
+  readonly inflight: number;
+  readonly hold: number;
+  readonly protocolVersion: ProtocolVersion;
+  readonly timeout: number;
+  readonly onProgress: ((progress: BenchProgress) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+const MAX_CLIENTS = 100_000;
+const MAX_MESSAGES = 1_000_000_000;
+const MAX_SECONDS = 24 * 3600;
+
+function number(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  integer = true,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" || Number.isNaN(value) || value < min ||
+    value > max || (integer && !Number.isInteger(value))
+  ) {
+    throw new RangeError(
+      `Cannot run benchmark: ${name} must be ${
+        integer ? "an integer" : "a number"
+      } from ${min} to ${max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks options and fills in the defaults.
+ *
+ * @throws {RangeError | TypeError} If an option is invalid.
+ */
+export function resolveOptions(options: BenchOptions): Resolved {
+  const scenario = options.scenario;
+  if (!SCENARIOS.includes(scenario)) {
+    throw new TypeError(
+      `Cannot run benchmark: unknown scenario ${JSON.stringify(scenario)}`,
+    );
+  }
+  const tls = options.tls ?? false;
+  let link: LinkOptions;
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = number("port", options.port, tls ? 8883 : 1883, 1, 65535);
+  if (options.url !== undefined) {
+    const url = new URL(options.url);
+    if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+      throw new TypeError(
+        `Cannot run benchmark: url ${options.url} is not ws: or wss:`,
+      );
+    }
+    link = { transport: "ws", hostname, port, url: url.href };
+  } else {
+    link = {
+      transport: tls ? "tls" : "tcp",
+      hostname,
+      port,
+      ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+    };
+  }
+  const qos = number("qos", options.qos, 0, 0, 2) as QoS;
+  const version = number(
+    "protocolVersion",
+    options.protocolVersion,
+    4,
+    3,
+    5,
+  ) as ProtocolVersion;
+  const duration = number(
+    "duration",
+    options.duration,
+    0,
+    0,
+    MAX_SECONDS,
+    false,
+  );
+  const messages = number(
+    "messages",
+    options.messages,
+    duration > 0 ? MAX_MESSAGES : 10_000,
+    1,
+    MAX_MESSAGES,
+  );
+  const topic = options.topic ?? "bench";
+  if (topic === "" || !isValidTopicName(topic)) {
+    throw new TypeError(
+      `Cannot run benchmark: topic ${
+        JSON.stringify(topic)
+      } must be a non-empty topic name`,
+    );
+  }
+  return {
+    scenario,
+    link,
+    username: options.username,
+    password: options.password,
+    clients: number(
+      "clients",
+      options.clients,
+      scenario === "conn" ? 1000 : 10,
+      1,
+      MAX_CLIENTS,
+    ),
+    qos,
+    size: number("size", options.size, 64, STAMP_SIZE, 256 * 1024 * 1024),
+    messages,
+    duration,
+    topic,
+    rate: number("rate", options.rate, 0, 0, 1e9, false),
+    inflight: number(
+      "inflight",
+      options.inflight,
+      scenario === "conn" ? 100 : 64,
+      1,
+      // Packet ids must not wrap onto an unacknowledged one.
+      qos > 0 ? 65535 : 1_000_000,
+    ),
+    hold: number("hold", options.hold, 1, 0, MAX_SECONDS, false),
+    protocolVersion: version,
+    timeout: number("timeout", options.timeout, 10, 0.001, 3600, false) * 1000,
+    onProgress: options.onProgress,
+    signal: options.signal,
+  };
+}
