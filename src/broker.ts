@@ -66,6 +66,8 @@ export class Broker implements SessionContext {
   readonly online: Map<string, Connection> = new Map();
   readonly subscriptions: TopicTree<SubscriptionRecord> = new TopicTree();
   readonly retained: RetainedStore;
+  /** Options for `frameLength`, shared by every connection. */
+  readonly frameOptions: { readonly maximumPacketSize: number };
   readonly #pendingWills: Map<string, PendingWill> = new Map();
   /** The last PUBLISH encoded, reused while one message fans out. */
   #encoded: EncodedPublish | undefined;
@@ -83,6 +85,7 @@ export class Broker implements SessionContext {
     this.logger = logger;
     this.now = now;
     this.retained = new RetainedStore({ now });
+    this.frameOptions = { maximumPacketSize: options.maxPacketSize };
   }
 
   get maxInflight(): number {

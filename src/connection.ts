@@ -24,7 +24,13 @@ import type { Message } from "./message.ts";
 import type { Delivery, Session, SessionOutput } from "./session.ts";
 import type { Transport } from "./transport.ts";
 
-const MIN_READ_BUFFER = 4096;
+/**
+ * First size of a connection's read buffer: small, since a pending read
+ * keeps its buffer alive and most connections are idle most of the time.
+ */
+const MIN_READ_BUFFER = 1024;
+/** Reads of under a quarter of the buffer in a row before it shrinks. */
+const SHRINK_AFTER_SMALL_READS = 16;
 const MAX_GROWN_READ_BUFFER = 65536;
 
 type MutableClientInfo = { -readonly [K in keyof ClientInfo]: ClientInfo[K] };
@@ -60,8 +66,8 @@ export class Connection implements SessionOutput {
   client: ClientInfo | undefined;
   /** The session while the client is connected. */
   session: Session | undefined;
-  /** Resolves once the connection is closed and its hooks were called. */
-  readonly closed: Promise<void>;
+  #closed: Promise<void> | undefined;
+  #closedDone = false;
   /**
    * Why a session that ends with this connection ends, when it is not the
    * client's doing: another connection took over, or the server kicked it.
@@ -72,19 +78,20 @@ export class Connection implements SessionOutput {
   #version: ProtocolVersion = 4;
   #will: Will | undefined;
   #isClosed = false;
-  #resolveClosed!: () => void;
+  #resolveClosed: (() => void) | undefined;
   #readBuffer = new Uint8Array(MIN_READ_BUFFER);
+  #smallReads = 0;
   #start = 0;
   #end = 0;
   /** Output batched since the last write began. */
-  readonly #out = new PacketWriter({ initialSize: 1024 });
+  readonly #out = new PacketWriter({ initialSize: 256 });
   /** Bytes of the write in progress. */
   #writingBytes = 0;
   /** Set while closing, so the last packets still go out. */
   #closingFlush = false;
   #writing = false;
   #flushScheduled = false;
-  #flushed: (() => void)[] = [];
+  #flushed: (() => void)[] | undefined;
   /** Topic aliases the client set (MQTT 5.0), by alias. */
   #aliases: Map<number, string> | undefined;
   /** Most PUBLISH the client may have unacknowledged (5.0 receive maximum). */
@@ -98,7 +105,15 @@ export class Connection implements SessionOutput {
     this.client = undefined;
     this.session = undefined;
     this.endReason = undefined;
-    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Resolves once the connection is closed and its hooks were called. */
+  get closed(): Promise<void> {
+    // Made when asked for: most connections never are.
+    if (this.#closedDone) return Promise.resolve();
+    return this.#closed ??= new Promise((resolve) =>
+      this.#resolveClosed = resolve
+    );
   }
 
   /** Protocol level of the connection (4 until CONNECT says otherwise). */
@@ -146,8 +161,7 @@ export class Connection implements SessionOutput {
 
   async #readLoop(): Promise<Error | undefined> {
     const broker = this.#broker;
-    const maximumPacketSize = broker.options.maxPacketSize;
-    const sizeOptions = { maximumPacketSize };
+    const sizeOptions = broker.frameOptions;
     // Bytes of the packet being received, as its fixed header announced.
     let needed = 0;
     while (!this.#isClosed) {
@@ -158,7 +172,13 @@ export class Connection implements SessionOutput {
       }
       let n: number | null;
       try {
-        n = await this.transport.read(this.#readBuffer.subarray(this.#end));
+        // Read into the whole buffer when it is empty (an idle connection
+        // keeps no view object alive while it waits).
+        n = await this.transport.read(
+          this.#end === 0
+            ? this.#readBuffer
+            : this.#readBuffer.subarray(this.#end),
+        );
       } catch (e) {
         if (this.#isClosed) return undefined;
         return e instanceof Error ? e : new Error(String(e));
@@ -206,10 +226,19 @@ export class Connection implements SessionOutput {
         }
         throw e;
       }
+      // A grown buffer goes back to the smallest size once reads have been
+      // small for a while, so an idle connection holds little memory.
+      this.#smallReads = n * 4 < this.#readBuffer.length
+        ? this.#smallReads + 1
+        : 0;
       if (this.#start === this.#end) {
         this.#start = this.#end = 0;
-        if (!filled && this.#readBuffer.length > MIN_READ_BUFFER) {
+        if (
+          this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
+          this.#readBuffer.length > MIN_READ_BUFFER
+        ) {
           this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
+          this.#smallReads = 0;
         }
       } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
         this.#makeRoom(this.#readBuffer.length * 2);
@@ -816,7 +845,8 @@ export class Connection implements SessionOutput {
 
   #notifyFlushed(): void {
     const waiting = this.#flushed;
-    this.#flushed = [];
+    if (waiting === undefined) return;
+    this.#flushed = undefined;
     for (const resolve of waiting) resolve();
   }
 
@@ -824,7 +854,7 @@ export class Connection implements SessionOutput {
   #drained(): Promise<void> {
     if (!this.#writing && this.#out.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#flushed.push(resolve);
+      (this.#flushed ??= []).push(resolve);
       if (!this.#writing && !this.#flushScheduled) void this.#flush();
     });
   }
@@ -882,6 +912,7 @@ export class Connection implements SessionOutput {
       });
     }
     broker.hooks.notify("onClosed", this.transport.info, this.client, error);
-    this.#resolveClosed();
+    this.#closedDone = true;
+    this.#resolveClosed?.();
   }
 }

@@ -771,7 +771,7 @@ export class Server {
     for (const s of broker.sessions.values()) {
       if (s.output !== undefined) active++;
       inflight += s.inflight.size;
-      queued += s.queue.length;
+      queued += s.queued;
     }
     return {
       ...broker.metrics.snapshot(),
@@ -793,8 +793,8 @@ function clientSummary(c: Connection): ClientSummary | undefined {
     connectedAt: c.openedAt,
     inflight: session.inflight.size,
     inflightLimit: session.inflightLimit,
-    queued: session.queue.length,
-    queueLimit: session.queue.limit,
+    queued: session.queued,
+    queueLimit: session.queueLimit,
     subscriptions: session.subscriptions.size,
     ...c.stats,
   };
@@ -810,8 +810,8 @@ function sessionSummary(s: Session): SessionSummary {
     expiryInterval: s.expiryInterval,
     inflight: s.inflight.size,
     inflightLimit: s.inflightLimit,
-    queued: s.queue.length,
-    queueLimit: s.queue.limit,
+    queued: s.queued,
+    queueLimit: s.queueLimit,
     subscriptions: [...s.subscriptions.entries()].map(([filter, r]) => ({
       ...r,
       topicFilter: filter,

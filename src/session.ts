@@ -67,14 +67,12 @@ export interface SessionContext {
 /** Session state of one client id. */
 export class Session {
   readonly clientId: string;
-  /** Subscriptions by topic filter (the full filter, `$share/...` included). */
-  readonly subscriptions: Map<string, SubscriptionRecord> = new Map();
-  /** Outgoing QoS 1/2 messages by packet id, oldest first. */
-  readonly inflight: Map<number, InflightEntry> = new Map();
+  #subscriptions: Map<string, SubscriptionRecord> | undefined;
+  #inflight: Map<number, InflightEntry> | undefined;
+  #incomingQoS2: Set<number> | undefined;
   /** Messages waiting for the inflight window or for the client to return. */
-  readonly queue: SessionQueue<Delivery>;
-  /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
-  readonly incomingQoS2: Set<number> = new Set();
+  #queue: SessionQueue<Delivery> | undefined;
+  readonly #queueLimit: number;
   /** When the session was made, in server milliseconds. */
   readonly createdAt: number;
   /** User name its client last connected with. */
@@ -106,10 +104,34 @@ export class Session {
     this.username = undefined;
     this.output = undefined;
     this.inflightLimit = context.maxInflight;
-    this.queue = new SessionQueue<Delivery>({
-      limit: options.maxQueuedMessages,
-      now: context.now,
-    });
+    this.#queueLimit = options.maxQueuedMessages;
+  }
+
+  /** Messages waiting in the queue. */
+  get queued(): number {
+    return this.#queue?.length ?? 0;
+  }
+
+  /** Most messages the queue holds. */
+  get queueLimit(): number {
+    return this.#queueLimit;
+  }
+
+  /** Subscriptions by topic filter (the full filter, `$share/...` included). */
+  get subscriptions(): Map<string, SubscriptionRecord> {
+    // Made on first use, as are the two below: most sessions of idle
+    // clients never need all three.
+    return this.#subscriptions ??= new Map();
+  }
+
+  /** Outgoing QoS 1/2 messages by packet id, oldest first. */
+  get inflight(): Map<number, InflightEntry> {
+    return this.#inflight ??= new Map();
+  }
+
+  /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
+  get incomingQoS2(): Set<number> {
+    return this.#incomingQoS2 ??= new Set();
   }
 
   /**
@@ -140,8 +162,8 @@ export class Session {
       return;
     }
     if (
-      output !== undefined && this.queue.length === 0 &&
-      this.inflight.size < this.inflightLimit
+      output !== undefined && (this.#queue?.length ?? 0) === 0 &&
+      (this.#inflight?.size ?? 0) < this.inflightLimit
     ) {
       this.#sendInflight(output, delivery);
       return;
@@ -174,8 +196,10 @@ export class Session {
     const output = this.output;
     if (output === undefined) return;
     const max = this.inflightLimit;
-    while (this.queue.length > 0) {
-      const next = this.queue.shift((expired) =>
+    const queue = this.#queue;
+    if (queue === undefined) return;
+    while (queue.length > 0) {
+      const next = queue.shift((expired) =>
         this.#context.dropped(this.clientId, expired.message, "expired")
       );
       if (next === undefined) break;
@@ -200,7 +224,7 @@ export class Session {
   resume(output: SessionOutput): void {
     this.output = output;
     this.disconnectedAt = undefined;
-    for (const entry of this.inflight.values()) {
+    for (const entry of this.#inflight?.values() ?? []) {
       if (entry.phase === 2) output.sendPubrel(entry.packetId);
       else output.sendPublish(entry.delivery, entry.packetId, true);
     }
@@ -215,15 +239,20 @@ export class Session {
 
   /** Drops everything queued, reporting each message; for an ended session. */
   discard(reason: DropReason = "queue_full"): void {
-    for (const d of this.queue.clear()) {
+    for (const d of this.#queue?.clear() ?? []) {
       this.#context.dropped(this.clientId, d.message, reason);
     }
-    this.inflight.clear();
-    this.incomingQoS2.clear();
+    this.#inflight = undefined;
+    this.#incomingQoS2 = undefined;
   }
 
   #enqueue(delivery: Delivery): void {
-    const dropped = this.queue.push(delivery);
+    // The queue is made on first use: an idle client's session has none.
+    this.#queue ??= new SessionQueue<Delivery>({
+      limit: this.#queueLimit,
+      now: this.#context.now,
+    });
+    const dropped = this.#queue.push(delivery);
     for (const { item, reason } of dropped) {
       this.#context.dropped(this.clientId, item.message, reason);
     }

@@ -36,9 +36,15 @@ export interface SessionQueueOptions {
 }
 
 /** A growable FIFO ring buffer that tags each item with a sequence number. */
+/**
+ * The storage of an empty ring, shared: a ring never writes to it (it grows
+ * into new arrays first), so an idle session's queue allocates nothing.
+ */
+const NO_ITEMS: readonly never[] = Object.freeze([]);
+
 class Ring<T> {
-  #items: (T | undefined)[] = [];
-  #seqs: number[] = [];
+  #items: (T | undefined)[] = NO_ITEMS as never[];
+  #seqs: number[] = NO_ITEMS as never[];
   #head = 0;
   length = 0;
 
@@ -109,8 +115,8 @@ class Ring<T> {
 
   /** Empties the ring and releases its storage. */
   clear(): void {
-    this.#items = [];
-    this.#seqs = [];
+    this.#items = NO_ITEMS as never[];
+    this.#seqs = NO_ITEMS as never[];
     this.#head = 0;
     this.length = 0;
   }
