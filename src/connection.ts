@@ -49,15 +49,14 @@ export interface ConnectionStats {
 /** The broker side of one client connection. */
 export class Connection implements SessionOutput {
   readonly transport: Transport;
-  readonly stats: ConnectionStats = {
-    bytesIn: 0,
-    bytesOut: 0,
-    packetsIn: 0,
-    packetsOut: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    messagesDropped: 0,
-  };
+  // Counters, kept as fields (not an object) to keep connections small.
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #packetsIn = 0;
+  #packetsOut = 0;
+  #messagesIn = 0;
+  #messagesOut = 0;
+  #messagesDropped = 0;
   /** When the connection was accepted, in server milliseconds. */
   readonly openedAt: number;
   /** When anything was last read, in server milliseconds. */
@@ -131,36 +130,52 @@ export class Connection implements SessionOutput {
     return this.#out.length + this.#writingBytes;
   }
 
-  /** Serves the connection until it ends; never rejects. */
-  async run(): Promise<void> {
-    let error: Error | undefined;
-    try {
-      const accepted = await this.#broker.hooks.checkAccept(
-        this.transport.info,
-      );
-      if (!accepted) {
-        this.#broker.logger.info("connection refused by hook", {
-          remote: this.transport.info.remoteAddress,
-        });
-        error = new Error("Connection refused by a checkAccept hook");
-      } else {
-        error = await this.#readLoop();
-      }
-    } catch (e) {
-      error = e instanceof Error ? e : new Error(String(e));
-      if (!this.#isClosed) {
-        this.#broker.logger.error("internal error", {
-          client_id: this.client?.clientId,
-          remote: this.transport.info.remoteAddress,
-          error: error.stack ?? error.message,
-        });
-      }
-    }
-    await this.close(error);
+  /** The connection's traffic counters. */
+  get stats(): ConnectionStats {
+    return {
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      packetsIn: this.#packetsIn,
+      packetsOut: this.#packetsOut,
+      messagesIn: this.#messagesIn,
+      messagesOut: this.#messagesOut,
+      messagesDropped: this.#messagesDropped,
+    };
   }
 
+  /** Serves the connection until it ends; never rejects. */
+  run(): Promise<void> {
+    // One async function per connection (the read loop), not two: each
+    // suspended one costs memory for as long as the connection is open.
+    return this.#readLoop().then(
+      (error) => this.close(error),
+      (e) => {
+        const error = e instanceof Error ? e : new Error(String(e));
+        if (!this.#isClosed) {
+          this.#broker.logger.error("internal error", {
+            client_id: this.client?.clientId,
+            remote: this.transport.info.remoteAddress,
+            error: error.stack ?? error.message,
+          });
+        }
+        return this.close(error);
+      },
+    );
+  }
+
+  /**
+   * Asks the accept hooks, then reads and handles packets until the
+   * connection ends; resolves the error that ended it, if any.
+   */
   async #readLoop(): Promise<Error | undefined> {
     const broker = this.#broker;
+    const accepted = await broker.hooks.checkAccept(this.transport.info);
+    if (!accepted) {
+      broker.logger.info("connection refused by hook", {
+        remote: this.transport.info.remoteAddress,
+      });
+      return new Error("Connection refused by a checkAccept hook");
+    }
     const sizeOptions = broker.frameOptions;
     // Bytes of the packet being received, as its fixed header announced.
     let needed = 0;
@@ -188,7 +203,7 @@ export class Connection implements SessionOutput {
       }
       if (this.#isClosed) return undefined;
       this.#end += n;
-      this.stats.bytesIn += n;
+      this.#bytesIn += n;
       this.lastActivity = broker.now();
       const filled = this.#end === this.#readBuffer.length;
       try {
@@ -214,7 +229,7 @@ export class Connection implements SessionOutput {
           needed = 0;
           const packet = decodePacket(view.subarray(0, length), this.#version);
           this.#start += length;
-          this.stats.packetsIn++;
+          this.#packetsIn++;
           broker.countPacketIn(packet.type, length);
           const pending = this.#handle(packet);
           if (pending !== undefined) await pending;
@@ -568,7 +583,7 @@ export class Connection implements SessionOutput {
       this.#send({ type: "pubrec", packetId: packet.packetId! });
       return;
     }
-    this.stats.messagesIn++;
+    this.#messagesIn++;
     const client = this.client!;
     const message = broker.makeMessage(packet, topic, client.clientId);
     const check = broker.hooks.hasCheckPublish
@@ -757,7 +772,7 @@ export class Connection implements SessionOutput {
     if (
       delivery.qos === 0 && this.outputBytes > broker.options.maxOutputBuffer
     ) {
-      this.stats.messagesDropped++;
+      this.#messagesDropped++;
       return false;
     }
     const properties = this.#version === 5
@@ -774,8 +789,8 @@ export class Connection implements SessionOutput {
       if (packetId !== undefined) this.session?.complete(packetId);
       return true;
     }
-    this.stats.messagesOut++;
-    this.stats.packetsOut++;
+    this.#messagesOut++;
+    this.#packetsOut++;
     broker.countPacketOut("publish", bytes.length);
     const offset = this.#out.writeBytes(bytes);
     if (packetId !== undefined) {
@@ -795,7 +810,7 @@ export class Connection implements SessionOutput {
     const out = this.#out;
     const before = out.length;
     out.write(packet, this.#version);
-    this.stats.packetsOut++;
+    this.#packetsOut++;
     this.#broker.countPacketOut(packet.type, out.length - before);
     this.#scheduleFlush();
   }
@@ -827,7 +842,7 @@ export class Connection implements SessionOutput {
           );
         }
         this.#writingBytes = 0;
-        this.stats.bytesOut += chunk.length;
+        this.#bytesOut += chunk.length;
       }
     } catch (e) {
       this.#out.take();
