@@ -38,6 +38,17 @@ if ! command -v mosquitto >/dev/null; then
 fi
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
+# With two cores or more, each broker runs on core 0 and the load generator
+# on core 1: both brokers serve from one event loop, and without pinning the
+# generator and the broker's runtime threads compete for the same cores,
+# which adds scheduling noise to every latency figure. PIN=0 turns it off.
+BROKER_CPU=()
+BENCH_CPU=()
+if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  BROKER_CPU=(taskset -c 0)
+  BENCH_CPU=(taskset -c 1)
+fi
+
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -77,7 +88,7 @@ set_tcp_nodelay true
 log_dest stderr
 log_type error
 EOF
-"$MOSQUITTO" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
+"${BROKER_CPU[@]}" "$MOSQUITTO" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
 MOSQ_PID=$!
 PIDS+=("$MOSQ_PID")
 
@@ -93,7 +104,7 @@ mqtt:
 log:
   level: warn
 EOF
-deno run -A cmd/broker.ts --config "$WORK/gmqtt.yml" >"$WORK/gmqtt.log" 2>&1 &
+"${BROKER_CPU[@]}" deno run -A cmd/broker.ts --config "$WORK/gmqtt.yml" >"$WORK/gmqtt.log" 2>&1 &
 OURS_PID=$!
 PIDS+=("$OURS_PID")
 
@@ -109,7 +120,7 @@ bench() { # name broker round args...
   local port=$OURS_PORT
   if [ "$broker" = mosquitto ]; then port=$MOSQ_PORT; fi
   printf '%-12s %-10s round %s: %s\n' "$name" "$broker" "$round" "$*" >&2
-  deno run -A cmd/bench.ts "$@" --port "$port" --json \
+  "${BENCH_CPU[@]}" deno run -A cmd/bench.ts "$@" --port "$port" --json \
     >"$WORK/$name.$broker.$round.json"
   sleep 1 # let the broker close the last connections
 }
@@ -123,7 +134,7 @@ conn_row() { # broker round
   before_fds=$(fds "$pid")
   printf '%-12s %-10s round %s: conn -c %s --hold %s\n' conn "$broker" \
     "$round" "$CONNECTIONS" "$HOLD" >&2
-  deno run -A cmd/bench.ts conn -c "$CONNECTIONS" -w 100 --hold "$HOLD" \
+  "${BENCH_CPU[@]}" deno run -A cmd/bench.ts conn -c "$CONNECTIONS" -w 100 --hold "$HOLD" \
     --port "$port" --json >"$WORK/conn.$broker.$round.json" &
   local bench_pid=$!
   # Once every connection is accepted, give the CONNECTs a second to land.

@@ -69,17 +69,36 @@ const MQTT_FIELDS: Readonly<Record<string, MqttField>> = {
     max: 86400,
   },
   sweep_interval: { key: "sweepInterval", kind: "ms", min: 1, max: 3600_000 },
+  message_expiry: {
+    key: "messageExpiry",
+    kind: "seconds",
+    min: 0,
+    max: 0xffffffff,
+  },
+  server_receive_maximum: {
+    key: "receiveMaximum",
+    kind: "int",
+    min: 1,
+    max: 65535,
+  },
+  subscription_identifier_available: {
+    key: "subscriptionIdentifiersAvailable",
+    kind: "bool",
+  },
+  wildcard_subscription_available: {
+    key: "wildcardSubscriptionAvailable",
+    kind: "bool",
+  },
+  shared_subscription_available: {
+    key: "sharedSubscriptionAvailable",
+    kind: "bool",
+  },
 };
 
 /** Keys of the Go gmqtt `mqtt` section that this broker does not have yet. */
 const MQTT_UNSUPPORTED = new Set([
   "session_expiry_check_timer",
-  "message_expiry",
   "inflight_expiry",
-  "server_receive_maximum",
-  "subscription_identifier_available",
-  "wildcard_subscription_available",
-  "shared_subscription_available",
   "delivery_mode",
 ]);
 

@@ -44,6 +44,11 @@ export interface ResolvedOptions {
   readonly topicAliasMaximum: number;
   readonly maxOutputBuffer: number;
   readonly connectTimeout: number;
+  readonly messageExpiry: number;
+  readonly receiveMaximum: number;
+  readonly wildcardSubscriptionAvailable: boolean;
+  readonly subscriptionIdentifiersAvailable: boolean;
+  readonly sharedSubscriptionAvailable: boolean;
 }
 
 /** A will waiting for its delay (MQTT 5.0) to pass. */
@@ -398,9 +403,7 @@ export class Broker implements SessionContext {
       // Published asks for the flag as published.
       retain: match.retainAsPublished && message.retain,
       ...(match.ids !== undefined ? { subscriptionIds: match.ids } : {}),
-      ...(message.expiresAt !== undefined
-        ? { expiresAt: message.expiresAt }
-        : {}),
+      ...this.#queueExpiry(message),
     };
     session.deliver(delivery);
   }
@@ -471,11 +474,21 @@ export class Broker implements SessionContext {
         ...(subscriptionId !== undefined
           ? { subscriptionIds: [subscriptionId] }
           : {}),
-        ...(message.expiresAt !== undefined
-          ? { expiresAt: message.expiresAt }
-          : {}),
+        ...this.#queueExpiry(message),
       });
     }
+  }
+
+  /**
+   * When a delivery of the message expires in a queue: its own expiry, else
+   * `messageExpiry` seconds after the server took it, else never.
+   */
+  #queueExpiry(message: Message): { expiresAt?: number } {
+    if (message.expiresAt !== undefined) {
+      return { expiresAt: message.expiresAt };
+    }
+    const limit = this.options.messageExpiry;
+    return limit > 0 ? { expiresAt: message.createdAt + limit * 1000 } : {};
   }
 
   /** Reports an undelivered message. */

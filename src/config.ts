@@ -75,6 +75,11 @@ export type MqttConfig = Pick<
   | "maxOutputBuffer"
   | "connectTimeout"
   | "sweepInterval"
+  | "messageExpiry"
+  | "receiveMaximum"
+  | "wildcardSubscriptionAvailable"
+  | "subscriptionIdentifiersAvailable"
+  | "sharedSubscriptionAvailable"
 >;
 
 /** A loaded and checked configuration. */

@@ -50,6 +50,11 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
     maxOutputBuffer: 1048576,
     connectTimeout: 10,
     sweepInterval: 1000,
+    messageExpiry: 0,
+    receiveMaximum: 65535,
+    subscriptionIdentifiersAvailable: true,
+    wildcardSubscriptionAvailable: true,
+    sharedSubscriptionAvailable: true,
   });
   deepStrictEqual(config.log, { level: "info", format: "text" });
   strictEqual(config.auth.allowAnonymous, true);
@@ -98,6 +103,24 @@ mqtt:
     maxKeepAlive: 90,
     connectTimeout: 5,
     sweepInterval: 250,
+  });
+});
+
+Deno.test("parseConfig() reads message expiry, receive maximum and the feature switches", () => {
+  const config = parseConfig(`
+mqtt:
+  message_expiry: 2h
+  server_receive_maximum: 100
+  subscription_identifier_available: false
+  wildcard_subscription_available: false
+  shared_subscription_available: false
+`);
+  deepStrictEqual(config.mqtt, {
+    messageExpiry: 7200,
+    receiveMaximum: 100,
+    subscriptionIdentifiersAvailable: false,
+    wildcardSubscriptionAvailable: false,
+    sharedSubscriptionAvailable: false,
   });
 });
 

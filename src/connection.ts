@@ -520,9 +520,18 @@ export class Connection implements SessionOutput {
             ...(options.maxPacketSize < 268435460
               ? { maximumPacketSize: options.maxPacketSize }
               : {}),
-            sharedSubscriptionAvailable: 1 as const,
-            subscriptionIdentifiersAvailable: 1 as const,
-            wildcardSubscriptionAvailable: 1 as const,
+            ...(options.receiveMaximum < 65535
+              ? { receiveMaximum: options.receiveMaximum }
+              : {}),
+            sharedSubscriptionAvailable: flag(
+              options.sharedSubscriptionAvailable,
+            ),
+            subscriptionIdentifiersAvailable: flag(
+              options.subscriptionIdentifiersAvailable,
+            ),
+            wildcardSubscriptionAvailable: flag(
+              options.wildcardSubscriptionAvailable,
+            ),
           },
         }
         : {}),
@@ -578,10 +587,23 @@ export class Connection implements SessionOutput {
         "Cannot accept a retained PUBLISH: retain is not available",
       );
     }
-    if (packet.qos === 2 && session.incomingQoS2.has(packet.packetId!)) {
-      // [MQTT-4.3.3-10] A resent QoS 2 PUBLISH is not delivered again.
-      this.#send({ type: "pubrec", packetId: packet.packetId! });
-      return;
+    if (packet.qos === 2) {
+      const unreleased = session.incomingQoS2;
+      if (unreleased.has(packet.packetId!)) {
+        // [MQTT-4.3.3-10] A resent QoS 2 PUBLISH is not delivered again.
+        this.#send({ type: "pubrec", packetId: packet.packetId! });
+        return;
+      }
+      if (
+        this.#version === 5 &&
+        unreleased.size >= broker.options.receiveMaximum
+      ) {
+        // [MQTT-3.3.4-9] More than the Receive Maximum the server gave.
+        throw new MqttError(
+          ReasonCode.ReceiveMaximumExceeded,
+          `Cannot accept a QoS 2 PUBLISH: ${unreleased.size} are unreleased, the Receive Maximum is ${broker.options.receiveMaximum}`,
+        );
+      }
     }
     this.#messagesIn++;
     const client = this.client!;
@@ -685,13 +707,34 @@ export class Connection implements SessionOutput {
     const codes: number[] = [];
     const made: { index: number; isNew: boolean }[] = [];
     const subscriptionId = packet.properties?.subscriptionIdentifiers?.[0];
+    const options = broker.options;
+    if (
+      subscriptionId !== undefined && !options.subscriptionIdentifiersAvailable
+    ) {
+      // The CONNACK said they are not available: a protocol breach (0xA1).
+      throw new MqttError(
+        ReasonCode.SubscriptionIdentifiersNotSupported,
+        "Cannot subscribe with a Subscription Identifier: they are not available",
+      );
+    }
     for (let i = 0; i < packet.subscriptions.length; i++) {
       const sub = packet.subscriptions[i]!;
-      if (sub.noLocal && sub.topicFilter.startsWith("$share/")) {
+      const shared = sub.topicFilter.startsWith("$share/");
+      if (sub.noLocal && shared) {
         // [MQTT-3.8.3-4]
         throw new ProtocolError(
           "Cannot subscribe with No Local to a shared subscription",
         );
+      }
+      const unavailable = shared && !options.sharedSubscriptionAvailable
+        ? ReasonCode.SharedSubscriptionsNotSupported
+        : !options.wildcardSubscriptionAvailable &&
+            /[+#]/.test(sub.topicFilter)
+        ? ReasonCode.WildcardSubscriptionsNotSupported
+        : undefined;
+      if (unavailable !== undefined) {
+        codes.push(this.#version === 5 ? unavailable : 0x80);
+        continue;
       }
       let verdict = broker.hooks.checkSubscribe(client, sub);
       if (verdict instanceof Promise) verdict = await verdict;
@@ -930,4 +973,9 @@ export class Connection implements SessionOutput {
     this.#closedDone = true;
     this.#resolveClosed?.();
   }
+}
+
+/** A boolean as the 0 or 1 of a 5.0 property. */
+function flag(value: boolean): 0 | 1 {
+  return value ? 1 : 0;
 }

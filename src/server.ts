@@ -54,6 +54,24 @@ export interface ServerOptions {
   maxOutputBuffer?: number;
   /** Seconds a new connection has to send CONNECT; 10 by default. */
   connectTimeout?: number;
+  /**
+   * Seconds a message without a Message Expiry Interval of its own may wait
+   * in a session's queue before it is dropped as expired; 0 (the default)
+   * lets it wait as long as the session lasts.
+   */
+  messageExpiry?: number;
+  /**
+   * QoS 2 messages a 5.0 client may have unreleased at once (the server's
+   * Receive Maximum, 1 to 65,535); 65,535 by default. More is a protocol
+   * breach (0x93).
+   */
+  receiveMaximum?: number;
+  /** Whether filters may hold wildcards; true by default. */
+  wildcardSubscriptionAvailable?: boolean;
+  /** Whether 5.0 SUBSCRIBE may carry a Subscription Identifier; true by default. */
+  subscriptionIdentifiersAvailable?: boolean;
+  /** Whether `$share/{group}/{filter}` subscriptions are served; true by default. */
+  sharedSubscriptionAvailable?: boolean;
   /** Milliseconds between checks of keep-alive and expiry; 1000 by default. */
   sweepInterval?: number;
   /** Current time in milliseconds, `Date.now` by default; tests fake it. */
@@ -192,6 +210,11 @@ const DEFAULTS: ResolvedOptions = {
   topicAliasMaximum: 10,
   maxOutputBuffer: 1 << 20,
   connectTimeout: 10,
+  messageExpiry: 0,
+  receiveMaximum: 65535,
+  wildcardSubscriptionAvailable: true,
+  subscriptionIdentifiersAvailable: true,
+  sharedSubscriptionAvailable: true,
 };
 
 type Listener = SocketListener | WebSocketListener;
@@ -298,6 +321,27 @@ export class Server {
         1,
         86400,
       ),
+      messageExpiry: int(
+        "messageExpiry",
+        options.messageExpiry,
+        DEFAULTS.messageExpiry,
+        0,
+        0xffffffff,
+      ),
+      receiveMaximum: int(
+        "receiveMaximum",
+        options.receiveMaximum,
+        DEFAULTS.receiveMaximum,
+        1,
+        65535,
+      ),
+      wildcardSubscriptionAvailable: options.wildcardSubscriptionAvailable ??
+        DEFAULTS.wildcardSubscriptionAvailable,
+      subscriptionIdentifiersAvailable:
+        options.subscriptionIdentifiersAvailable ??
+          DEFAULTS.subscriptionIdentifiersAvailable,
+      sharedSubscriptionAvailable: options.sharedSubscriptionAvailable ??
+        DEFAULTS.sharedSubscriptionAvailable,
     };
     this.#sweepInterval = int(
       "sweepInterval",
