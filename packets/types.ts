@@ -319,3 +319,19 @@ export const PACKET_TYPE_CODES: Readonly<Record<PacketType, number>> = {
   disconnect: 14,
   auth: 15,
 };
+
+/**
+ * The fifteen packet types in the order of their type numbers.
+ *
+ * @example List the packet types
+ * ```ts
+ * import { PACKET_TYPES } from "@gmqtt/broker/packets";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(PACKET_TYPES.length, 15);
+ * strictEqual(PACKET_TYPES[0], "connect");
+ * ```
+ */
+export const PACKET_TYPES: readonly PacketType[] = Object.freeze(
+  Object.keys(PACKET_TYPE_CODES) as PacketType[],
+);

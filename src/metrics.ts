@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { PacketType, QoS } from "../packets/types.ts";
+import { PACKET_TYPES, type PacketType, type QoS } from "../packets/types.ts";
 import type { DropReason, SessionTerminatedReason } from "./hooks.ts";
 
 /** Packets and bytes by packet type. */
@@ -14,25 +14,8 @@ export type PacketCounts = Record<
 >;
 
 function packetCounts(): PacketCounts {
-  const types: PacketType[] = [
-    "connect",
-    "connack",
-    "publish",
-    "puback",
-    "pubrec",
-    "pubrel",
-    "pubcomp",
-    "subscribe",
-    "suback",
-    "unsubscribe",
-    "unsuback",
-    "pingreq",
-    "pingresp",
-    "disconnect",
-    "auth",
-  ];
   const counts = {} as PacketCounts;
-  for (const t of types) counts[t] = { packets: 0, bytes: 0 };
+  for (const t of PACKET_TYPES) counts[t] = { packets: 0, bytes: 0 };
   return counts;
 }
 

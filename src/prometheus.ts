@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PacketType } from "../packets/types.ts";
+import { PACKET_TYPES } from "../packets/types.ts";
 import type { DropReason, SessionTerminatedReason } from "./hooks.ts";
 import type { MetricsSnapshot } from "./metrics.ts";
 
@@ -47,24 +47,6 @@ export interface PrometheusOptions {
   /** When the process started, in milliseconds since the epoch; not reported by default. */
   startTime?: number;
 }
-
-const PACKET_TYPES: readonly PacketType[] = [
-  "connect",
-  "connack",
-  "publish",
-  "puback",
-  "pubrec",
-  "pubrel",
-  "pubcomp",
-  "subscribe",
-  "suback",
-  "unsubscribe",
-  "unsuback",
-  "pingreq",
-  "pingresp",
-  "disconnect",
-  "auth",
-];
 
 type Labels = Readonly<Record<string, string>>;
 type Sample = readonly [Labels, number];

@@ -109,19 +109,4 @@ export function malformed(text: string, protocolVersion = 4): Uint8Array {
   return found[0]!.bytes;
 }
 
-/** A clock the test moves by hand, for the server's `now` option. */
-export class FakeClock {
-  /** Current time in milliseconds. */
-  time = 1_000_000;
-  /** The `now` function to give the server. */
-  readonly now = (): number => this.time;
-  /** Moves the clock forward by `ms` milliseconds. */
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
-
-/** Resolves after `ms` milliseconds (for the server's sweep timer). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { FakeClock, sleep as delay } from "./_harness.ts";

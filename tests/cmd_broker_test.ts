@@ -3,6 +3,7 @@
  * WebSocket listeners, authentication, ACL, signals and exit codes.
  */
 
+import { createTestCertificate } from "./_tls.ts";
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import {
   type ConnectPacket,
@@ -293,34 +294,6 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-/** Makes a self-signed certificate for 127.0.0.1 and localhost. */
-async function makeCertificate(dir: string): Promise<void> {
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      `${dir}/server.key`,
-      "-out",
-      `${dir}/server.crt`,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  strictEqual(code, 0, decoder.decode(stderr));
-}
-
 function isPortFree(port: number): boolean {
   try {
     Deno.listen({ hostname: "0.0.0.0", port }).close();
@@ -385,7 +358,10 @@ Deno.test("broker stops gracefully with exit code 0 on SIGTERM and SIGINT", asyn
 
 Deno.test("broker serves TCP, TLS and WebSocket listeners from a config file", async () => {
   await withDir(async (dir) => {
-    await makeCertificate(dir);
+    const certificate = await createTestCertificate();
+    await Deno.copyFile(certificate.certFile, `${dir}/server.crt`);
+    await Deno.copyFile(certificate.keyFile, `${dir}/server.key`);
+    certificate.remove();
     const [tcp, tls, ws] = [freePort(), freePort(), freePort()];
     await Deno.writeTextFile(
       `${dir}/broker.yml`,
