@@ -227,6 +227,100 @@ export class PacketWriter {
   }
 
   /**
+   * A view of bytes already written, for reading them back (such as to copy
+   * one encoded packet to other writers). The bytes stay as they are until
+   * `setUint16` changes them: the writer only appends, and a buffer it has
+   * grown out of or handed over with `take()` is never written again.
+   *
+   * @example Copy an encoded packet to a second writer
+   * ```ts
+   * import { PacketWriter } from "@gmqtt/broker/packets";
+   * import { deepStrictEqual } from "node:assert/strict";
+   *
+   * const a = new PacketWriter();
+   * const b = new PacketWriter();
+   * const at = a.write({ type: "pingresp" });
+   * b.writeBytes(a.view(at, a.length - at));
+   * deepStrictEqual(b.take(), Uint8Array.of(0xd0, 0x00));
+   * ```
+   * @param offset Where the bytes start, from the start of the bytes not yet
+   * taken.
+   * @param length How many bytes.
+   * @returns A view of them.
+   * @throws {RangeError} If they are not all within the bytes written.
+   */
+  view(offset: number, length: number): Uint8Array {
+    const buffer = this.#buffer;
+    if (
+      !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 ||
+      length < 0 || offset + length > buffer.length
+    ) {
+      throw new RangeError(
+        `Cannot view bytes: ${offset} to ${
+          offset + length
+        } is not within the ${buffer.length} bytes written`,
+      );
+    }
+    return buffer.bytes.subarray(offset, offset + length);
+  }
+
+  /**
+   * Forgets the bytes written after `length`, such as a packet written and
+   * then found too large for its receiver.
+   *
+   * @example Undo the last packet
+   * ```ts
+   * import { PacketWriter } from "@gmqtt/broker/packets";
+   * import { strictEqual } from "node:assert/strict";
+   *
+   * const writer = new PacketWriter();
+   * writer.write({ type: "pingreq" });
+   * const at = writer.write({ type: "pingresp" });
+   * writer.truncate(at);
+   * strictEqual(writer.length, 2);
+   * ```
+   * @param length The number of bytes to keep.
+   * @throws {RangeError} If `length` is more than the bytes written.
+   */
+  truncate(length: number): void {
+    const buffer = this.#buffer;
+    if (!Number.isInteger(length) || length < 0 || length > buffer.length) {
+      throw new RangeError(
+        `Cannot truncate to ${length} bytes: ${buffer.length} are written`,
+      );
+    }
+    buffer.length = length;
+  }
+
+  /**
+   * Gives back bytes from `take()` once they have been sent, so the writer
+   * can write its next batch into their buffer instead of allocating one. The
+   * caller must not use the bytes again. Ignored when the writer already has
+   * a buffer, or when the buffer is larger than the writer would start with.
+   *
+   * @example Reuse one buffer for batch after batch
+   * ```ts
+   * import { PacketWriter } from "@gmqtt/broker/packets";
+   * import { strictEqual } from "node:assert/strict";
+   *
+   * const writer = new PacketWriter();
+   * writer.write({ type: "pingresp" });
+   * const first = writer.take();
+   * writer.recycle(first); // after it was written to the socket
+   * writer.write({ type: "pingresp" });
+   * strictEqual(writer.take().buffer, first.buffer);
+   * ```
+   * @param bytes What `take()` returned, fully sent.
+   */
+  recycle(bytes: Uint8Array): void {
+    const buffer = this.#buffer;
+    if (buffer.bytes !== NO_BUFFER || buffer.length !== 0) return;
+    const whole = new Uint8Array(bytes.buffer as ArrayBuffer);
+    if (whole.length < this.#initialSize || whole.length > buffer.size) return;
+    buffer.bytes = whole;
+  }
+
+  /**
    * Hands over everything written as one `Uint8Array`, a view of the
    * writer's buffer, and empties the writer. The writer gives that buffer up:
    * the next write allocates a fresh one, so the bytes taken stay valid.

@@ -74,8 +74,46 @@ export class Broker implements SessionContext {
   /** Options for `frameLength`, shared by every connection. */
   readonly frameOptions: { readonly maximumPacketSize: number };
   readonly #pendingWills: Map<string, PendingWill> = new Map();
-  /** The last PUBLISH encoded, reused while one message fans out. */
+  /** The PUBLISH encoded last while one message fans out. */
   #encoded: EncodedPublish | undefined;
+  /** Routings under way (they nest when a hook publishes): encoded bytes
+   * are shared only while one is. */
+  #routing = 0;
+  /** Matches of the last routing, kept to be reused by the next one. */
+  #spareMatches: Map<string, MatchedSubscription> | undefined;
+  /** What the current subscription walk collects into. */
+  #walk: RouteWalk | undefined;
+  /** The walk's callback, made once. */
+  readonly #collect = (record: SubscriptionRecord, key: string): void => {
+    const walk = this.#walk!;
+    if (record.shareName !== undefined) {
+      walk.shared ??= new Map();
+      const group = `${record.shareName}\u0000${record.topicFilter}`;
+      let candidates = walk.shared.get(group);
+      if (candidates === undefined) walk.shared.set(group, candidates = []);
+      candidates.push({ clientId: sharedClientId(key), record });
+      return;
+    }
+    // [MQTT-3.8.3-3] No Local: not back to the publisher.
+    if (record.noLocal && key === walk.publisher) return;
+    const best = walk.best;
+    const seen = best.get(key);
+    if (seen === undefined) {
+      best.set(key, {
+        qos: record.qos,
+        retainAsPublished: record.retainAsPublished === true,
+        ids: record.subscriptionId === undefined
+          ? undefined
+          : [record.subscriptionId],
+      });
+    } else {
+      if (record.qos > seen.qos) seen.qos = record.qos;
+      if (record.retainAsPublished) seen.retainAsPublished = true;
+      if (record.subscriptionId !== undefined) {
+        (seen.ids ??= []).push(record.subscriptionId);
+      }
+    }
+  };
   /** Next member to pick, per shared subscription group. */
   readonly #sharedTurns: Map<string, number> = new Map();
 
@@ -99,6 +137,23 @@ export class Broker implements SessionContext {
 
   get queueQoS0(): boolean {
     return this.options.queueQoS0Messages;
+  }
+
+  /** Connections with output batched, to write at the end of this tick. */
+  #toFlush: Connection[] = [];
+  /** Writes every batch of this tick; one microtask for all connections. */
+  readonly #flushAll = (): void => {
+    const connections = this.#toFlush;
+    this.#toFlush = [];
+    for (const connection of connections) connection.flush();
+  };
+
+  /**
+   * Has a connection's batched output written once this task's work is
+   * done, together with every other connection's.
+   */
+  flushSoon(connection: Connection): void {
+    if (this.#toFlush.push(connection) === 1) queueMicrotask(this.#flushAll);
   }
 
   /** A fresh client id for a client that sent none. */
@@ -271,22 +326,23 @@ export class Broker implements SessionContext {
     publisher: string | undefined,
   ): Message {
     const now = this.now();
-    const props = packet.properties;
-    const properties = props === undefined
-      ? undefined
-      : forwardedProperties(props);
-    const expiry = props?.messageExpiryInterval;
-    return {
+    const message: Mutable<Message> = {
       topic,
       // The read buffer is reused: keep a copy.
       payload: packet.payload.slice(),
       qos: packet.qos,
       retain: packet.retain,
-      ...(properties !== undefined ? { properties } : {}),
-      ...(expiry !== undefined ? { expiresAt: now + expiry * 1000 } : {}),
-      ...(publisher !== undefined ? { publisher } : {}),
       createdAt: now,
     };
+    const props = packet.properties;
+    if (props !== undefined) {
+      const properties = forwardedProperties(props);
+      if (properties !== undefined) message.properties = properties;
+      const expiry = props.messageExpiryInterval;
+      if (expiry !== undefined) message.expiresAt = now + expiry * 1000;
+    }
+    if (publisher !== undefined) message.publisher = publisher;
+    return message;
   }
 
   /**
@@ -320,65 +376,53 @@ export class Broker implements SessionContext {
       // [MQTT-3.3.1-5] [MQTT-3.3.1-10] Store, replace, or delete when empty.
       this.retained.set(message);
     }
-    // One copy per client at the highest QoS of its matches; subscription
-    // ids of every match (MQTT 5.0).
-    let best: Map<string, MatchedSubscription> | undefined;
-    let shared: Map<string, SharedCandidate[]> | undefined;
-    const publisher = message.publisher;
-    this.subscriptions.match(message.topic, (record, key) => {
-      if (record.shareName !== undefined) {
-        shared ??= new Map();
-        const group = `${record.shareName}\u0000${record.topicFilter}`;
-        let candidates = shared.get(group);
-        if (candidates === undefined) shared.set(group, candidates = []);
-        candidates.push({ clientId: sharedClientId(key), record });
-        return;
-      }
-      // [MQTT-3.8.3-3] No Local: not back to the publisher.
-      if (record.noLocal && key === publisher) return;
-      best ??= new Map();
-      const seen = best.get(key);
-      if (seen === undefined) {
-        best.set(key, {
-          qos: record.qos,
-          retainAsPublished: record.retainAsPublished === true,
-          ids: record.subscriptionId === undefined
-            ? undefined
-            : [record.subscriptionId],
-        });
-      } else {
-        if (record.qos > seen.qos) seen.qos = record.qos;
-        if (record.retainAsPublished) seen.retainAsPublished = true;
-        if (record.subscriptionId !== undefined) {
-          (seen.ids ??= []).push(record.subscriptionId);
-        }
-      }
-    });
+    // One copy per client at the highest QoS of its matches, with the
+    // subscription ids of every match (MQTT 5.0). The matches map is reused
+    // from one routing to the next (a nested one makes its own).
+    const best = this.#spareMatches ?? new Map<string, MatchedSubscription>();
+    this.#spareMatches = undefined;
+    const walk: RouteWalk = {
+      best,
+      shared: undefined,
+      publisher: message.publisher,
+    };
+    this.#walk = walk;
+    this.subscriptions.match(message.topic, this.#collect);
+    this.#walk = undefined;
+    this.#routing++;
     let delivered = 0;
-    if (best !== undefined) {
+    try {
       for (const [clientId, match] of best) {
         const session = this.sessions.get(clientId);
         if (session === undefined) continue;
         this.#deliverMatch(session, message, match);
         delivered++;
       }
-    }
-    if (shared !== undefined) {
-      for (const [group, candidates] of shared) {
-        const chosen = this.#pickShared(group, candidates);
-        const session = this.sessions.get(chosen.clientId);
-        if (session === undefined) continue;
-        this.#deliverMatch(session, message, {
-          qos: chosen.record.qos,
-          retainAsPublished: chosen.record.retainAsPublished === true,
-          ids: chosen.record.subscriptionId === undefined
-            ? undefined
-            : [chosen.record.subscriptionId],
-        });
-        delivered++;
+      if (walk.shared !== undefined) {
+        for (const [group, candidates] of walk.shared) {
+          const chosen = this.#pickShared(group, candidates);
+          const session = this.sessions.get(chosen.clientId);
+          if (session === undefined) continue;
+          this.#deliverMatch(session, message, {
+            qos: chosen.record.qos,
+            retainAsPublished: chosen.record.retainAsPublished === true,
+            ids: chosen.record.subscriptionId === undefined
+              ? undefined
+              : [chosen.record.subscriptionId],
+          });
+          delivered++;
+        }
       }
+    } finally {
+      this.#routingDone();
+      best.clear();
+      this.#spareMatches = best;
     }
     if (delivered === 0) this.metrics.messageUnrouted();
+  }
+
+  #routingDone(): void {
+    if (--this.#routing === 0) this.#encoded = undefined;
   }
 
   /** Picks a shared subscriber, online ones first, in turn. */
@@ -395,17 +439,15 @@ export class Broker implements SessionContext {
     message: Message,
     match: MatchedSubscription,
   ): void {
-    const qos = (match.qos < message.qos ? match.qos : message.qos) as QoS;
-    const delivery: Delivery = {
+    session.deliver({
       message,
-      qos,
+      qos: (match.qos < message.qos ? match.qos : message.qos) as QoS,
       // [MQTT-3.3.1-9] A live delivery has RETAIN 0, unless 5.0 Retain As
       // Published asks for the flag as published.
       retain: match.retainAsPublished && message.retain,
-      ...(match.ids !== undefined ? { subscriptionIds: match.ids } : {}),
-      ...this.#queueExpiry(message),
-    };
-    session.deliver(delivery);
+      subscriptionIds: match.ids,
+      expiresAt: this.#queueExpiry(message),
+    });
   }
 
   /**
@@ -466,15 +508,14 @@ export class Broker implements SessionContext {
     subscriptionId: number | undefined,
   ): void {
     if (parseSharedSubscription(topicFilter) !== undefined) return;
+    const ids = subscriptionId === undefined ? undefined : [subscriptionId];
     for (const message of this.retained.match(topicFilter)) {
       session.deliver({
         message,
         qos: (message.qos < granted ? message.qos : granted) as QoS,
         retain: true,
-        ...(subscriptionId !== undefined
-          ? { subscriptionIds: [subscriptionId] }
-          : {}),
-        ...this.#queueExpiry(message),
+        subscriptionIds: ids,
+        expiresAt: this.#queueExpiry(message),
       });
     }
   }
@@ -483,12 +524,10 @@ export class Broker implements SessionContext {
    * When a delivery of the message expires in a queue: its own expiry, else
    * `messageExpiry` seconds after the server took it, else never.
    */
-  #queueExpiry(message: Message): { expiresAt?: number } {
-    if (message.expiresAt !== undefined) {
-      return { expiresAt: message.expiresAt };
-    }
+  #queueExpiry(message: Message): number | undefined {
+    if (message.expiresAt !== undefined) return message.expiresAt;
     const limit = this.options.messageExpiry;
-    return limit > 0 ? { expiresAt: message.createdAt + limit * 1000 } : {};
+    return limit > 0 ? message.createdAt + limit * 1000 : undefined;
   }
 
   /** Reports an undelivered message. */
@@ -535,48 +574,47 @@ export class Broker implements SessionContext {
   }
 
   /**
-   * The bytes of a PUBLISH for a delivery, with packet id 1 where it has one
-   * (the connection patches in the real id at {@linkcode packetIdOffset}).
-   * A message fanned out to many subscribers is encoded once per form (3.x
-   * or 5.0, QoS, RETAIN) and the bytes shared: never modify them.
+   * The bytes of the same PUBLISH already encoded for another subscriber
+   * during this routing of the message, if its form matches (3.x or 5.0,
+   * QoS, RETAIN; no per-subscriber properties, no DUP). Its packet id is
+   * the other subscriber's: patch in your own.
    */
-  publishBytes(
+  encodedPublish(
     delivery: Delivery,
-    dup: boolean,
     version: ProtocolVersion,
-    properties: Properties | undefined,
-  ): Uint8Array {
-    const { message, qos, retain } = delivery;
-    this.metrics.messageSent(qos, message.payload.length);
-    if (properties !== undefined || dup) {
-      return encodePacket({
-        type: "publish",
-        topic: message.topic,
-        payload: message.payload,
-        qos,
-        retain,
-        dup,
-        ...(qos > 0 ? { packetId: 1 } : {}),
-        ...(properties !== undefined ? { properties } : {}),
-      }, version);
-    }
-    const v5 = version === 5;
+  ): Uint8Array | undefined {
     const cached = this.#encoded;
-    if (
-      cached !== undefined && cached.message === message &&
-      cached.v5 === v5 && cached.qos === qos && cached.retain === retain
-    ) return cached.bytes;
-    const bytes = encodePacket({
-      type: "publish",
-      topic: message.topic,
-      payload: message.payload,
-      qos,
-      retain,
-      dup: false,
-      ...(qos > 0 ? { packetId: 1 } : {}),
-    }, version);
-    this.#encoded = { message, v5, qos, retain, bytes };
-    return bytes;
+    return cached !== undefined && cached.message === delivery.message &&
+        cached.v5 === (version === 5) && cached.qos === delivery.qos &&
+        cached.retain === delivery.retain
+      ? cached.bytes
+      : undefined;
+  }
+
+  /**
+   * Offers the bytes of a PUBLISH just encoded for one subscriber to the
+   * others of this routing. They must stay unchanged until the routing ends
+   * (a view into a connection's output batch does: it is only appended to).
+   */
+  shareEncodedPublish(
+    delivery: Delivery,
+    version: ProtocolVersion,
+    bytes: Uint8Array,
+  ): void {
+    if (!this.#routing) return;
+    this.#encoded = {
+      message: delivery.message,
+      v5: version === 5,
+      qos: delivery.qos,
+      retain: delivery.retain,
+      bytes,
+    };
+  }
+
+  /** Counts a PUBLISH written to a subscriber. */
+  countMessageSent(delivery: Delivery, bytes: number): void {
+    this.metrics.messageSent(delivery.qos, delivery.message.payload.length);
+    this.metrics.packetOut("publish", bytes);
   }
 
   countPacketIn(type: PacketType, bytes: number): void {
@@ -647,12 +685,21 @@ export function packetIdOffset(bytes: Uint8Array): number {
   return at + 2 + ((bytes[at]! << 8) | bytes[at + 1]!);
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 interface EncodedPublish {
   readonly message: Message;
   readonly v5: boolean;
   readonly qos: QoS;
   readonly retain: boolean;
   readonly bytes: Uint8Array;
+}
+
+/** What one walk of the subscription tree collects. */
+interface RouteWalk {
+  readonly best: Map<string, MatchedSubscription>;
+  shared: Map<string, SharedCandidate[]> | undefined;
+  readonly publisher: string | undefined;
 }
 
 interface MatchedSubscription {

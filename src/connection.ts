@@ -9,6 +9,7 @@ import { decodePacket, frameLength, PacketWriter } from "../packets/mod.ts";
 import { MqttError, ProtocolError } from "../packets/errors.ts";
 import { ReasonCode, toConnackReturnCode } from "../packets/reason_code.ts";
 import type {
+  AckPacket,
   ConnectPacket,
   Packet,
   ProtocolVersion,
@@ -641,33 +642,30 @@ export class Connection implements SessionOutput {
     } else {
       routed = broker.publish(message, this.client);
     }
-    const ack = () => {
-      if (packet.qos === 1) {
-        this.#send({
-          type: "puback",
-          packetId: packet.packetId!,
-          ...(this.#version === 5 && verdict !== undefined
-            ? { reasonCode: verdict }
-            : {}),
-        });
-      } else if (packet.qos === 2) {
-        if (verdict === undefined) {
-          this.session?.incomingQoS2.add(packet.packetId!);
-        }
-        this.#send({
-          type: "pubrec",
-          packetId: packet.packetId!,
-          ...(this.#version === 5 && verdict !== undefined
-            ? { reasonCode: verdict }
-            : {}),
-        });
-      }
-    };
     if (routed === undefined) {
-      ack();
+      this.#acknowledge(packet, verdict);
       return;
     }
-    return routed.then(ack);
+    return routed.then(() => this.#acknowledge(packet, verdict));
+  }
+
+  /**
+   * Answers a client's QoS 1 or 2 PUBLISH, once it was routed or refused;
+   * a QoS 2 packet id is held until PUBREL unless it was refused.
+   */
+  #acknowledge(packet: PublishPacket, verdict: number | undefined): void {
+    if (packet.qos === 0) return;
+    const reply: AckPacket<"puback" | "pubrec"> = {
+      type: packet.qos === 1 ? "puback" : "pubrec",
+      packetId: packet.packetId!,
+    };
+    if (this.#version === 5 && verdict !== undefined) {
+      reply.reasonCode = verdict;
+    }
+    if (packet.qos === 2 && verdict === undefined) {
+      this.session?.incomingQoS2.add(packet.packetId!);
+    }
+    this.#send(reply as Packet);
   }
 
   /** Applies a 5.0 topic alias; returns the topic name to route. */
@@ -818,12 +816,41 @@ export class Connection implements SessionOutput {
       this.#messagesDropped++;
       return false;
     }
-    const properties = this.#version === 5
+    const out = this.#out;
+    const offset = out.length;
+    const version = this.#version;
+    const properties = version === 5
       ? broker.outgoingProperties(delivery)
       : undefined;
-    const bytes = broker.publishBytes(delivery, dup, this.#version, properties);
-    if (bytes.length > this.#maxPacketSizeOut) {
+    // The same message fanned out to many subscribers is encoded once; the
+    // others copy those bytes and patch in their packet id.
+    const shareable = properties === undefined && !dup;
+    const encoded = shareable
+      ? broker.encodedPublish(delivery, version)
+      : undefined;
+    if (encoded !== undefined) {
+      out.writeBytes(encoded);
+      if (packetId !== undefined) {
+        out.setUint16(offset + packetIdOffset(encoded), packetId);
+      }
+    } else {
+      const { message } = delivery;
+      const packet: PublishPacket = {
+        type: "publish",
+        topic: message.topic,
+        payload: message.payload,
+        qos: delivery.qos,
+        retain: delivery.retain,
+        dup,
+      };
+      if (packetId !== undefined) packet.packetId = packetId;
+      if (properties !== undefined) packet.properties = properties;
+      out.write(packet, version);
+    }
+    const length = out.length - offset;
+    if (length > this.#maxPacketSizeOut) {
       // [MQTT-3.1.2-25] Never send more than the client can take.
+      out.truncate(offset);
       broker.dropped(
         this.client?.clientId,
         delivery.message,
@@ -832,13 +859,12 @@ export class Connection implements SessionOutput {
       if (packetId !== undefined) this.session?.complete(packetId);
       return true;
     }
+    if (shareable && encoded === undefined) {
+      broker.shareEncodedPublish(delivery, version, out.view(offset, length));
+    }
     this.#messagesOut++;
     this.#packetsOut++;
-    broker.countPacketOut("publish", bytes.length);
-    const offset = this.#out.writeBytes(bytes);
-    if (packetId !== undefined) {
-      this.#out.setUint16(offset + packetIdOffset(bytes), packetId);
-    }
+    broker.countMessageSent(delivery, length);
     this.#scheduleFlush();
     return true;
   }
@@ -862,11 +888,16 @@ export class Connection implements SessionOutput {
     if (!this.#flushScheduled && !this.#writing) {
       this.#flushScheduled = true;
       if (this.transport.flush === "microtask") {
-        queueMicrotask(() => void this.#flush());
+        this.#broker.flushSoon(this);
       } else {
         setTimeout(() => void this.#flush(), 0);
       }
     }
+  }
+
+  /** Starts writing what was batched; the broker calls it once per tick. */
+  flush(): void {
+    void this.#flush();
   }
 
   /** Writes everything batched, one write at a time, until none is left. */
@@ -886,6 +917,8 @@ export class Connection implements SessionOutput {
         }
         this.#writingBytes = 0;
         this.#bytesOut += chunk.length;
+        // Sent: the next batch may go into the same buffer.
+        if (this.transport.reusesWrittenBytes) this.#out.recycle(chunk);
       }
     } catch (e) {
       this.#out.take();

@@ -28,9 +28,9 @@ export interface Delivery {
   /** RETAIN flag as sent: set for retained messages sent on subscribe. */
   readonly retain: boolean;
   /** Subscription identifiers of the matching subscriptions (MQTT 5.0). */
-  readonly subscriptionIds?: number[];
-  /** Same as `message.expiresAt`, for the queue's drop policy. */
-  readonly expiresAt?: number;
+  readonly subscriptionIds: number[] | undefined;
+  /** When it expires in a queue: the message's expiry, or the server's limit. */
+  readonly expiresAt: number | undefined;
 }
 
 /** An outgoing QoS 1 or 2 message waiting for its acknowledgement. */

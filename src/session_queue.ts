@@ -14,7 +14,7 @@ export interface QueuedItem {
   /** QoS 0 items are dropped first when the queue is full. */
   readonly qos: QoS;
   /** When the item expires, in milliseconds of the queue's clock. */
-  readonly expiresAt?: number;
+  readonly expiresAt?: number | undefined;
 }
 
 /** An item that {@linkcode SessionQueue.push} dropped, and why. */

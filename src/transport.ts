@@ -17,6 +17,12 @@ export interface Transport {
    * whose every message is its own task).
    */
   readonly flush: "microtask" | "macrotask";
+  /**
+   * Whether the bytes given to `write` may be overwritten once it resolved:
+   * true when the transport has copied or sent them by then (sockets), false
+   * when a reader on the other side may still hold them (streams).
+   */
+  readonly reusesWrittenBytes: boolean;
   /** Reads into `buffer`; resolves the count of bytes read, or null at the end. */
   read(buffer: Uint8Array): Promise<number | null>;
   /** Writes bytes; resolves how many were written (possibly fewer). */

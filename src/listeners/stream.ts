@@ -19,6 +19,7 @@ export interface Duplex {
 export class StreamTransport implements Transport {
   readonly info: ConnectionInfo;
   readonly flush = "microtask" as const;
+  readonly reusesWrittenBytes = false;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #rest: Uint8Array | undefined;

@@ -13,6 +13,7 @@ import { formatAddress } from "./_address.ts";
 export class ConnTransport implements Transport {
   readonly info: ConnectionInfo;
   readonly flush = "microtask" as const;
+  readonly reusesWrittenBytes = true;
   readonly #conn: Deno.Conn;
 
   constructor(conn: Deno.Conn, info: ConnectionInfo) {

@@ -25,6 +25,7 @@ const SUBPROTOCOLS = ["mqtt", "mqttv3.1"];
 export class WebSocketTransport implements Transport {
   readonly info: ConnectionInfo;
   readonly flush = "macrotask" as const;
+  readonly reusesWrittenBytes = false;
   readonly #socket: WebSocket;
   #chunks: Uint8Array[] = [];
   #ended = false;
