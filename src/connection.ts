@@ -10,8 +10,10 @@ import { MqttError, ProtocolError } from "../packets/errors.ts";
 import { ReasonCode, toConnackReturnCode } from "../packets/reason_code.ts";
 import type {
   AckPacket,
+  ConnackPacket,
   ConnectPacket,
   Packet,
+  Properties,
   ProtocolVersion,
   PublishPacket,
   QoS,
@@ -170,7 +172,8 @@ export class Connection implements SessionOutput {
    */
   async #readLoop(): Promise<Error | undefined> {
     const broker = this.#broker;
-    const accepted = await broker.hooks.checkAccept(this.transport.info);
+    let accepted = broker.hooks.checkAccept(this.transport.info);
+    if (accepted instanceof Promise) accepted = await accepted;
     if (!accepted) {
       broker.logger.info("connection refused by hook", {
         remote: this.transport.info.remoteAddress,
@@ -407,7 +410,11 @@ export class Connection implements SessionOutput {
     }
   }
 
-  async #onConnect(packet: ConnectPacket): Promise<void> {
+  /**
+   * Checks a CONNECT and asks the connect hooks; answers at once when they
+   * answer at once, or returns a promise when one is async.
+   */
+  #onConnect(packet: ConnectPacket): Promise<void> | undefined {
     if (this.client !== undefined) {
       // [MQTT-3.1.0-2] A second CONNECT is a protocol violation.
       throw new ProtocolError("Cannot accept a second CONNECT");
@@ -417,7 +424,6 @@ export class Connection implements SessionOutput {
     this.#version = packet.protocolVersion;
     const v5 = packet.protocolVersion === 5;
     let clientId = packet.clientId;
-    let assigned = false;
     if (clientId === "") {
       // [MQTT-3.1.3-7] [MQTT-3.1.3-8] An empty id needs clean session in
       // 3.1.1; 3.1 does not allow it at all.
@@ -429,15 +435,13 @@ export class Connection implements SessionOutput {
         return;
       }
       clientId = broker.newClientId();
-      assigned = true;
     }
     let keepAlive = packet.keepAlive;
-    let serverKeepAlive: number | undefined;
     if (
       v5 && options.maxKeepAlive > 0 &&
       (keepAlive === 0 || keepAlive > options.maxKeepAlive)
     ) {
-      keepAlive = serverKeepAlive = options.maxKeepAlive;
+      keepAlive = options.maxKeepAlive;
     }
     const info = this.transport.info;
     const client: MutableClientInfo = {
@@ -460,36 +464,48 @@ export class Connection implements SessionOutput {
       // The will outlives the read buffer: copy its payload.
       this.#will = { ...will, payload: will.payload.slice() };
     }
-    const verdict = await broker.hooks.checkConnect(client, packet);
+    if (v5 && packet.properties?.authenticationMethod !== undefined) {
+      // No extended authentication method is supported.
+      this.#refuse(ReasonCode.BadAuthenticationMethod);
+      return;
+    }
+    const verdict = broker.hooks.checkConnect(client, packet);
+    if (verdict instanceof Promise) {
+      return verdict.then((v) => this.#connected(packet, client, v));
+    }
+    this.#connected(packet, client, verdict);
+  }
+
+  /** Accepts or refuses the client as the connect hooks decided. */
+  #connected(
+    packet: ConnectPacket,
+    client: ClientInfo,
+    verdict: number | undefined,
+  ): void {
     if (this.#isClosed) return;
+    const broker = this.#broker;
+    const logger = broker.logger;
     if (verdict !== undefined) {
       this.#will = undefined;
-      broker.logger.info("connection refused", {
-        client_id: clientId,
+      logger.info("connection refused", {
+        client_id: client.clientId,
         username: packet.username,
-        remote: info.remoteAddress,
+        remote: client.remoteAddress,
         reason_code: verdict,
       });
       this.#refuse(verdict);
       return;
     }
-    const sessionExpiry = v5
-      ? Math.min(
-        packet.properties?.sessionExpiryInterval ?? 0,
-        options.maxSessionExpiryInterval,
-      )
+    const options = broker.options;
+    const requestedExpiry = packet.properties?.sessionExpiryInterval ?? 0;
+    const sessionExpiry = packet.protocolVersion === 5
+      ? Math.min(requestedExpiry, options.maxSessionExpiryInterval)
       : packet.clean
       ? 0
       : options.maxSessionExpiryInterval;
-    if (v5) {
-      const props = packet.properties;
-      if (props?.maximumPacketSize !== undefined) {
-        this.#maxPacketSizeOut = props.maximumPacketSize;
-      }
-      if (props?.authenticationMethod !== undefined) {
-        this.#refuse(ReasonCode.BadAuthenticationMethod);
-        return;
-      }
+    const maximumPacketSize = packet.properties?.maximumPacketSize;
+    if (maximumPacketSize !== undefined) {
+      this.#maxPacketSizeOut = maximumPacketSize;
     }
     this.client = client;
     const { session, present } = broker.attach(
@@ -499,58 +515,73 @@ export class Connection implements SessionOutput {
       packet.properties?.receiveMaximum,
     );
     this.session = session;
-    this.#send({
+    const connack: ConnackPacket = {
       type: "connack",
       sessionPresent: present,
       reasonCode: 0,
-      ...(v5
-        ? {
-          properties: {
-            ...(assigned ? { assignedClientIdentifier: clientId } : {}),
-            ...(serverKeepAlive !== undefined ? { serverKeepAlive } : {}),
-            ...(sessionExpiry !==
-                (packet.properties?.sessionExpiryInterval ?? 0)
-              ? { sessionExpiryInterval: sessionExpiry }
-              : {}),
-            ...(options.retainAvailable ? {} : { retainAvailable: 0 as const }),
-            // [MQTT-3.2.2-9]
-            ...(options.maxQoS < 2
-              ? { maximumQoS: options.maxQoS as 0 | 1 }
-              : {}),
-            topicAliasMaximum: options.topicAliasMaximum,
-            ...(options.maxPacketSize < 268435460
-              ? { maximumPacketSize: options.maxPacketSize }
-              : {}),
-            ...(options.receiveMaximum < 65535
-              ? { receiveMaximum: options.receiveMaximum }
-              : {}),
-            sharedSubscriptionAvailable: flag(
-              options.sharedSubscriptionAvailable,
-            ),
-            subscriptionIdentifiersAvailable: flag(
-              options.subscriptionIdentifiersAvailable,
-            ),
-            wildcardSubscriptionAvailable: flag(
-              options.wildcardSubscriptionAvailable,
-            ),
-          },
-        }
-        : {}),
-    });
-    broker.logger.info("client connected", {
-      client_id: clientId,
-      username: packet.username,
-      remote: info.remoteAddress,
-      protocol: packet.protocolVersion,
-      clean: packet.clean,
-      keep_alive: keepAlive,
-    });
+    };
+    if (packet.protocolVersion === 5) {
+      connack.properties = this.#connackProperties(
+        packet,
+        client,
+        sessionExpiry,
+      );
+    }
+    this.#send(connack);
+    if (logger.isEnabledFor("info")) {
+      logger.info("client connected", {
+        client_id: client.clientId,
+        username: packet.username,
+        remote: client.remoteAddress,
+        protocol: packet.protocolVersion,
+        clean: packet.clean,
+        keep_alive: client.keepAlive,
+      });
+    }
     broker.hooks.notify("onConnected", client);
     broker.hooks.notify(
       present ? "onSessionResumed" : "onSessionCreated",
       client,
     );
     session.resume(this);
+  }
+
+  /** What a 5.0 CONNACK tells the client of the server's limits. */
+  #connackProperties(
+    packet: ConnectPacket,
+    client: ClientInfo,
+    sessionExpiry: number,
+  ): Properties {
+    const options = this.#broker.options;
+    const properties: Properties = {
+      topicAliasMaximum: options.topicAliasMaximum,
+      sharedSubscriptionAvailable: flag(options.sharedSubscriptionAvailable),
+      subscriptionIdentifiersAvailable: flag(
+        options.subscriptionIdentifiersAvailable,
+      ),
+      wildcardSubscriptionAvailable: flag(
+        options.wildcardSubscriptionAvailable,
+      ),
+    };
+    if (client.clientId !== packet.clientId) {
+      properties.assignedClientIdentifier = client.clientId;
+    }
+    if (client.keepAlive !== packet.keepAlive) {
+      properties.serverKeepAlive = client.keepAlive;
+    }
+    if (sessionExpiry !== (packet.properties?.sessionExpiryInterval ?? 0)) {
+      properties.sessionExpiryInterval = sessionExpiry;
+    }
+    if (!options.retainAvailable) properties.retainAvailable = 0;
+    // [MQTT-3.2.2-9]
+    if (options.maxQoS < 2) properties.maximumQoS = options.maxQoS as 0 | 1;
+    if (options.maxPacketSize < 268435460) {
+      properties.maximumPacketSize = options.maxPacketSize;
+    }
+    if (options.receiveMaximum < 65535) {
+      properties.receiveMaximum = options.receiveMaximum;
+    }
+    return properties;
   }
 
   /** Sends a refusing CONNACK and closes. */

@@ -51,6 +51,7 @@ export class SocketListener {
   readonly #kind: "tcp" | "tls";
   readonly #logger: Logger;
   #closed = false;
+  #lastLocal: { hostname: string; port: number; text: string } | undefined;
   readonly done: Promise<void>;
 
   constructor(
@@ -97,12 +98,26 @@ export class SocketListener {
       serve(
         new ConnTransport(conn, {
           remoteAddress: formatAddress(conn.remoteAddr),
-          localAddress: formatAddress(conn.localAddr),
+          localAddress: this.#localAddress(conn.localAddr as Deno.NetAddr),
           transport: this.#kind,
           listener: this.#name,
         }),
       );
     }
+  }
+
+  /**
+   * The local address as text; the same string for every connection to
+   * the same address, so idle connections do not each hold a copy.
+   */
+  #localAddress(addr: Deno.NetAddr): string {
+    const last = this.#lastLocal;
+    if (last?.hostname === addr.hostname && last.port === addr.port) {
+      return last.text;
+    }
+    const text = formatAddress(addr);
+    this.#lastLocal = { hostname: addr.hostname, port: addr.port, text };
+    return text;
   }
 
   /** Stops accepting; open connections are not touched. */
