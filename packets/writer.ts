@@ -321,6 +321,27 @@ export class PacketWriter {
   }
 
   /**
+   * Lets go of the buffer when nothing is written, so an idle writer holds no
+   * memory; the next write allocates one again.
+   *
+   * @example Release an idle writer's buffer
+   * ```ts
+   * import { PacketWriter } from "@gmqtt/broker/packets";
+   * import { strictEqual } from "node:assert/strict";
+   *
+   * const writer = new PacketWriter();
+   * writer.write({ type: "pingresp" });
+   * writer.recycle(writer.take());
+   * writer.release();
+   * strictEqual(writer.length, 0);
+   * ```
+   */
+  release(): void {
+    const buffer = this.#buffer;
+    if (buffer.length === 0) buffer.bytes = NO_BUFFER;
+  }
+
+  /**
    * Hands over everything written as one `Uint8Array`, a view of the
    * writer's buffer, and empties the writer. The writer gives that buffer up:
    * the next write allocates a fresh one, so the bytes taken stay valid.

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { encodePacket } from "../packets/mod.ts";
 import { parseSharedSubscription } from "../packets/topic.ts";
 import type {
   PacketType,
@@ -27,6 +26,7 @@ import {
   type SessionContext,
   type SubscriptionRecord,
 } from "./session.ts";
+import type { Channel, ChannelContext } from "./channel.ts";
 import type { Connection } from "./connection.ts";
 import { TopicTree } from "./topic_tree.ts";
 
@@ -59,7 +59,7 @@ interface PendingWill {
 }
 
 /** Routing state shared by every connection of one server. */
-export class Broker implements SessionContext {
+export class Broker implements SessionContext, ChannelContext {
   readonly options: ResolvedOptions;
   readonly hooks: HookRunner;
   readonly logger: Logger;
@@ -139,21 +139,21 @@ export class Broker implements SessionContext {
     return this.options.queueQoS0Messages;
   }
 
-  /** Connections with output batched, to write at the end of this tick. */
-  #toFlush: Connection[] = [];
+  /** Channels with output batched, to write at the end of this tick. */
+  #toFlush: Channel[] = [];
   /** Writes every batch of this tick; one microtask for all connections. */
   readonly #flushAll = (): void => {
-    const connections = this.#toFlush;
+    const channels = this.#toFlush;
     this.#toFlush = [];
-    for (const connection of connections) connection.flush();
+    for (const channel of channels) channel.flush();
   };
 
   /**
    * Has a connection's batched output written once this task's work is
    * done, together with every other connection's.
    */
-  flushSoon(connection: Connection): void {
-    if (this.#toFlush.push(connection) === 1) queueMicrotask(this.#flushAll);
+  flushSoon(channel: Channel): void {
+    if (this.#toFlush.push(channel) === 1) queueMicrotask(this.#flushAll);
   }
 
   /** A fresh client id for a client that sent none. */
@@ -635,6 +635,7 @@ export class Broker implements SessionContext {
     const connectDeadline = this.options.connectTimeout * 1000;
     for (const connection of this.connections) {
       if (connection.isClosed) continue;
+      connection.trim();
       const client = connection.client;
       if (client === undefined) {
         if (now - connection.openedAt >= connectDeadline) {

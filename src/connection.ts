@@ -1,11 +1,11 @@
 /**
- * One network connection: reads and frames packets, batches output, and runs
- * the MQTT protocol for its client.
+ * The MQTT protocol for one client connection: CONNECT, the PUBLISH flows,
+ * SUBSCRIBE and UNSUBSCRIBE, keep-alive pings and the end of the connection.
+ * Its bytes go through a {@linkcode Channel}.
  *
  * @module
  */
 
-import { decodePacket, frameLength, PacketWriter } from "../packets/mod.ts";
 import { MqttError, ProtocolError } from "../packets/errors.ts";
 import { ReasonCode, toConnackReturnCode } from "../packets/reason_code.ts";
 import type {
@@ -22,19 +22,11 @@ import type {
   Will,
 } from "../packets/types.ts";
 import { type Broker, packetIdOffset } from "./broker.ts";
+import { Channel, type PacketHandler } from "./channel.ts";
 import type { ClientInfo } from "./hooks.ts";
 import type { Message } from "./message.ts";
 import type { Delivery, Session, SessionOutput } from "./session.ts";
 import type { Transport } from "./transport.ts";
-
-/**
- * First size of a connection's read buffer: small, since a pending read
- * keeps its buffer alive and most connections are idle most of the time.
- */
-const MIN_READ_BUFFER = 1024;
-/** Reads of under a quarter of the buffer in a row before it shrinks. */
-const SHRINK_AFTER_SMALL_READS = 16;
-const MAX_GROWN_READ_BUFFER = 65536;
 
 type MutableClientInfo = { -readonly [K in keyof ClientInfo]: ClientInfo[K] };
 
@@ -50,20 +42,13 @@ export interface ConnectionStats {
 }
 
 /** The broker side of one client connection. */
-export class Connection implements SessionOutput {
-  readonly transport: Transport;
-  // Counters, kept as fields (not an object) to keep connections small.
-  #bytesIn = 0;
-  #bytesOut = 0;
-  #packetsIn = 0;
-  #packetsOut = 0;
+export class Connection implements SessionOutput, PacketHandler {
+  readonly #channel: Channel;
   #messagesIn = 0;
   #messagesOut = 0;
   #messagesDropped = 0;
   /** When the connection was accepted, in server milliseconds. */
   readonly openedAt: number;
-  /** When anything was last read, in server milliseconds. */
-  lastActivity: number;
   /** Set once CONNECT was accepted. */
   client: ClientInfo | undefined;
   /** The session while the client is connected. */
@@ -81,32 +66,38 @@ export class Connection implements SessionOutput {
   #will: Will | undefined;
   #isClosed = false;
   #resolveClosed: (() => void) | undefined;
-  #readBuffer = new Uint8Array(MIN_READ_BUFFER);
-  #smallReads = 0;
-  #start = 0;
-  #end = 0;
-  /** Output batched since the last write began. */
-  readonly #out = new PacketWriter({ initialSize: 256 });
-  /** Bytes of the write in progress. */
-  #writingBytes = 0;
-  /** Set while closing, so the last packets still go out. */
-  #closingFlush = false;
-  #writing = false;
-  #flushScheduled = false;
-  #flushed: (() => void)[] | undefined;
   /** Topic aliases the client set (MQTT 5.0), by alias. */
   #aliases: Map<number, string> | undefined;
-  /** Most PUBLISH the client may have unacknowledged (5.0 receive maximum). */
+  /** Largest packet the client takes (MQTT 5.0 Maximum Packet Size). */
   #maxPacketSizeOut = Infinity;
 
   constructor(broker: Broker, transport: Transport) {
     this.#broker = broker;
-    this.transport = transport;
+    this.#channel = new Channel(transport, broker);
     this.openedAt = broker.now();
-    this.lastActivity = this.openedAt;
     this.client = undefined;
     this.session = undefined;
     this.endReason = undefined;
+  }
+
+  /** The transport under the connection. */
+  get transport(): Transport {
+    return this.#channel.transport;
+  }
+
+  /** When anything was last read, in server milliseconds. */
+  get lastActivity(): number {
+    return this.#channel.lastActivity;
+  }
+
+  /** Lets go of memory kept for reuse while the connection is busy. */
+  trim(): void {
+    this.#channel.trim();
+  }
+
+  /** Whether only a CONNECT may come next. */
+  get expectsConnect(): boolean {
+    return this.client === undefined;
   }
 
   /** Resolves once the connection is closed and its hooks were called. */
@@ -130,16 +121,16 @@ export class Connection implements SessionOutput {
 
   /** Bytes written to the connection and not yet acknowledged by the OS. */
   get outputBytes(): number {
-    return this.#out.length + this.#writingBytes;
+    return this.#channel.outputBytes;
   }
 
   /** The connection's traffic counters. */
   get stats(): ConnectionStats {
     return {
-      bytesIn: this.#bytesIn,
-      bytesOut: this.#bytesOut,
-      packetsIn: this.#packetsIn,
-      packetsOut: this.#packetsOut,
+      bytesIn: this.#channel.bytesIn,
+      bytesOut: this.#channel.bytesOut,
+      packetsIn: this.#channel.packetsIn,
+      packetsOut: this.#channel.packetsOut,
       messagesIn: this.#messagesIn,
       messagesOut: this.#messagesOut,
       messagesDropped: this.#messagesDropped,
@@ -148,14 +139,24 @@ export class Connection implements SessionOutput {
 
   /** Serves the connection until it ends; never rejects. */
   run(): Promise<void> {
-    // One async function per connection (the read loop), not two: each
+    const broker = this.#broker;
+    const accepted = broker.hooks.checkAccept(this.transport.info);
+    // One async function runs per connection (the channel's read loop): each
     // suspended one costs memory for as long as the connection is open.
-    return this.#readLoop().then(
-      (error) => this.close(error),
+    const reading = accepted instanceof Promise
+      ? accepted.then((ok) => ok ? this.#read() : this.#refused())
+      : accepted
+      ? this.#read()
+      : Promise.resolve(this.#refused());
+    return reading.then(
+      (error) => {
+        if (error instanceof MqttError) this.#protocolError(error);
+        return this.close(error);
+      },
       (e) => {
         const error = e instanceof Error ? e : new Error(String(e));
         if (!this.#isClosed) {
-          this.#broker.logger.error("internal error", {
+          broker.logger.error("internal error", {
             client_id: this.client?.clientId,
             remote: this.transport.info.remoteAddress,
             error: error.stack ?? error.message,
@@ -166,125 +167,20 @@ export class Connection implements SessionOutput {
     );
   }
 
-  /**
-   * Asks the accept hooks, then reads and handles packets until the
-   * connection ends; resolves the error that ended it, if any.
-   */
-  async #readLoop(): Promise<Error | undefined> {
-    const broker = this.#broker;
-    let accepted = broker.hooks.checkAccept(this.transport.info);
-    if (accepted instanceof Promise) accepted = await accepted;
-    if (!accepted) {
-      broker.logger.info("connection refused by hook", {
-        remote: this.transport.info.remoteAddress,
-      });
-      return new Error("Connection refused by a checkAccept hook");
-    }
-    const sizeOptions = broker.frameOptions;
-    // Bytes of the packet being received, as its fixed header announced.
-    let needed = 0;
-    while (!this.#isClosed) {
-      if (this.#end === this.#readBuffer.length) {
-        // Grow with the bytes that arrive, never by what a header announces,
-        // so a peer cannot reserve memory it has not sent.
-        this.#makeRoom(Math.min(needed, this.#readBuffer.length * 2));
-      }
-      let n: number | null;
-      try {
-        // Read into the whole buffer when it is empty (an idle connection
-        // keeps no view object alive while it waits).
-        n = await this.transport.read(
-          this.#end === 0
-            ? this.#readBuffer
-            : this.#readBuffer.subarray(this.#end),
-        );
-      } catch (e) {
-        if (this.#isClosed) return undefined;
-        return e instanceof Error ? e : new Error(String(e));
-      }
-      if (n === null) {
-        return this.#isClosed ? undefined : new Error("Connection lost");
-      }
-      if (this.#isClosed) return undefined;
-      this.#end += n;
-      this.#bytesIn += n;
-      this.lastActivity = broker.now();
-      const filled = this.#end === this.#readBuffer.length;
-      try {
-        while (!this.#isClosed) {
-          const available = this.#end - this.#start;
-          if (available < 1) break;
-          if (
-            this.client === undefined && this.#readBuffer[this.#start] !== 0x10
-          ) {
-            // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
-            throw new ProtocolError(
-              "Cannot accept a packet before CONNECT: CONNECT must come first",
-            );
-          }
-          if (available < 2) break;
-          const view = this.#readBuffer.subarray(this.#start, this.#end);
-          const length = frameLength(view, sizeOptions);
-          if (length < 0) break;
-          if (length > available) {
-            needed = length;
-            break;
-          }
-          needed = 0;
-          const packet = decodePacket(view.subarray(0, length), this.#version);
-          this.#start += length;
-          this.#packetsIn++;
-          broker.countPacketIn(packet.type, length);
-          const pending = this.#handle(packet);
-          if (pending !== undefined) await pending;
-        }
-      } catch (e) {
-        if (e instanceof MqttError) {
-          this.#protocolError(e);
-          return e;
-        }
-        throw e;
-      }
-      // A grown buffer goes back to the smallest size once reads have been
-      // small for a while, so an idle connection holds little memory.
-      this.#smallReads = n * 4 < this.#readBuffer.length
-        ? this.#smallReads + 1
-        : 0;
-      if (this.#start === this.#end) {
-        this.#start = this.#end = 0;
-        if (
-          this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
-          this.#readBuffer.length > MIN_READ_BUFFER
-        ) {
-          this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
-          this.#smallReads = 0;
-        }
-      } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
-        this.#makeRoom(this.#readBuffer.length * 2);
-      }
-    }
-    return undefined;
+  #read(): Promise<Error | undefined> {
+    return this.#channel.readPackets(this);
   }
 
-  /**
-   * Makes the read buffer hold at least `size` bytes from the start of the
-   * unparsed tail, and leaves room to read. The tail moves to the front;
-   * no packet still in use views the buffer (payloads are copied on routing).
-   */
-  #makeRoom(size: number): void {
-    const tail = this.#end - this.#start;
-    const want = Math.max(size, tail + 1);
-    if (want > this.#readBuffer.length) {
-      let grown = this.#readBuffer.length;
-      while (grown < want) grown *= 2;
-      const next = new Uint8Array(grown);
-      next.set(this.#readBuffer.subarray(this.#start, this.#end));
-      this.#readBuffer = next;
-    } else {
-      this.#readBuffer.copyWithin(0, this.#start, this.#end);
-    }
-    this.#start = 0;
-    this.#end = tail;
+  #refused(): Error {
+    this.#broker.logger.info("connection refused by hook", {
+      remote: this.transport.info.remoteAddress,
+    });
+    return new Error("Connection refused by a checkAccept hook");
+  }
+
+  /** Takes a write failure: the connection is gone. */
+  writeFailed(error: Error): void {
+    if (!this.#isClosed) void this.close(error);
   }
 
   /** Tells the peer what it did wrong, as its protocol version allows. */
@@ -322,7 +218,8 @@ export class Connection implements SessionOutput {
     }
   }
 
-  #handle(packet: Packet): Promise<void> | undefined {
+  /** Handles one packet from the client. */
+  handlePacket(packet: Packet): Promise<void> | undefined {
     if (packet.type === "connect") return this.#onConnect(packet);
     if (this.client === undefined) {
       // [MQTT-3.1.0-1] The first packet must be CONNECT.
@@ -421,7 +318,7 @@ export class Connection implements SessionOutput {
     }
     const broker = this.#broker;
     const options = broker.options;
-    this.#version = packet.protocolVersion;
+    this.#version = this.#channel.version = packet.protocolVersion;
     const v5 = packet.protocolVersion === 5;
     let clientId = packet.clientId;
     if (clientId === "") {
@@ -847,7 +744,8 @@ export class Connection implements SessionOutput {
       this.#messagesDropped++;
       return false;
     }
-    const out = this.#out;
+    const channel = this.#channel;
+    const out = channel.output;
     const offset = out.length;
     const version = this.#version;
     const properties = version === 5
@@ -894,9 +792,8 @@ export class Connection implements SessionOutput {
       broker.shareEncodedPublish(delivery, version, out.view(offset, length));
     }
     this.#messagesOut++;
-    this.#packetsOut++;
     broker.countMessageSent(delivery, length);
-    this.#scheduleFlush();
+    channel.sent();
     return true;
   }
 
@@ -906,79 +803,7 @@ export class Connection implements SessionOutput {
   }
 
   #send(packet: Packet): void {
-    if (this.#isClosed && !this.#closingFlush) return;
-    const out = this.#out;
-    const before = out.length;
-    out.write(packet, this.#version);
-    this.#packetsOut++;
-    this.#broker.countPacketOut(packet.type, out.length - before);
-    this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (!this.#flushScheduled && !this.#writing) {
-      this.#flushScheduled = true;
-      if (this.transport.flush === "microtask") {
-        this.#broker.flushSoon(this);
-      } else {
-        setTimeout(() => void this.#flush(), 0);
-      }
-    }
-  }
-
-  /** Starts writing what was batched; the broker calls it once per tick. */
-  flush(): void {
-    void this.#flush();
-  }
-
-  /** Writes everything batched, one write at a time, until none is left. */
-  async #flush(): Promise<void> {
-    this.#flushScheduled = false;
-    if (this.#writing) return;
-    this.#writing = true;
-    try {
-      while (this.#out.length > 0) {
-        const chunk = this.#out.take();
-        this.#writingBytes = chunk.length;
-        let written = 0;
-        while (written < chunk.length) {
-          written += await this.transport.write(
-            written === 0 ? chunk : chunk.subarray(written),
-          );
-        }
-        this.#writingBytes = 0;
-        this.#bytesOut += chunk.length;
-        // Sent: the next batch may go into the same buffer.
-        if (this.transport.reusesWrittenBytes) this.#out.recycle(chunk);
-      }
-    } catch (e) {
-      this.#out.take();
-      this.#writingBytes = 0;
-      this.#writing = false;
-      this.#notifyFlushed();
-      if (!this.#isClosed) {
-        void this.close(e instanceof Error ? e : new Error(String(e)));
-      }
-      return;
-    }
-    this.#writing = false;
-    this.#notifyFlushed();
-  }
-
-  #notifyFlushed(): void {
-    const waiting = this.#flushed;
-    if (waiting === undefined) return;
-    this.#flushed = undefined;
-    for (const resolve of waiting) resolve();
-  }
-
-  /** Resolves when all output so far was written (or failed). */
-  #drained(): Promise<void> {
-    if (!this.#writing && this.#out.length === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      (this.#flushed ??= []).push(resolve);
-      if (!this.#writing && !this.#flushScheduled) void this.#flush();
-    });
+    this.#channel.send(packet);
   }
 
   // -- closing -------------------------------------------------------------
@@ -996,10 +821,10 @@ export class Connection implements SessionOutput {
     if (this.#isClosed) return this.closed;
     this.#isClosed = true;
     const broker = this.#broker;
+    this.#channel.stop();
     if (
       options?.reasonCode !== undefined && this.#version === 5 && this.client
     ) {
-      this.#closingFlush = true;
       this.#send({ type: "disconnect", reasonCode: options.reasonCode });
     }
     const will = this.#will;
@@ -1012,18 +837,7 @@ export class Connection implements SessionOutput {
   }
 
   async #finish(error: Error | undefined): Promise<void> {
-    this.#closingFlush = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#drained(),
-      new Promise<void>((resolve) => timer = setTimeout(resolve, 1000)),
-    ]);
-    clearTimeout(timer);
-    try {
-      this.transport.close();
-    } catch {
-      // Already closed by the peer.
-    }
+    await this.#channel.close();
     const broker = this.#broker;
     broker.connectionClosed(this);
     if (this.client !== undefined) {

@@ -1,0 +1,346 @@
+/**
+ * The byte side of one connection: reads from its transport into a buffer
+ * that grows and shrinks with the traffic, frames and decodes packets in
+ * place, and writes everything sent in one tick as one batch.
+ *
+ * @module
+ */
+
+import { decodePacket, frameLength, PacketWriter } from "../packets/mod.ts";
+import { MqttError, ProtocolError } from "../packets/errors.ts";
+import type { Packet, PacketType, ProtocolVersion } from "../packets/types.ts";
+import type { Transport } from "./transport.ts";
+
+/**
+ * First size of a read buffer: small, since a pending read keeps its buffer
+ * alive and most connections are idle most of the time.
+ */
+const MIN_READ_BUFFER = 512;
+/** Reads of under a quarter of the buffer in a row before it shrinks. */
+const SHRINK_AFTER_SMALL_READS = 16;
+/** Largest size a buffer grows to when reads keep filling it. */
+const MAX_GROWN_READ_BUFFER = 65536;
+/** How long closing waits for batched output to be written. */
+const CLOSE_FLUSH_TIMEOUT = 1000;
+
+/** What a channel needs from its server. */
+export interface ChannelContext {
+  /** Options for `frameLength`, shared by every channel. */
+  readonly frameOptions: { readonly maximumPacketSize: number };
+  /** The server clock. */
+  now(): number;
+  /** Counts a packet read. */
+  countPacketIn(type: PacketType, bytes: number): void;
+  /** Counts a packet written. */
+  countPacketOut(type: PacketType, bytes: number): void;
+  /** Calls `channel.flush()` once the current task's work is done. */
+  flushSoon(channel: Channel): void;
+}
+
+/** What handles the packets a channel reads. */
+export interface PacketHandler {
+  /** Whether only a CONNECT may come next. */
+  readonly expectsConnect: boolean;
+  /** Handles one packet; a promise pauses reading until it settles. */
+  handlePacket(packet: Packet): Promise<void> | undefined;
+  /** Learns that a write failed: the connection is gone. */
+  writeFailed(error: Error): void;
+}
+
+/** Reads packets from a transport and writes batches to it. */
+export class Channel {
+  readonly transport: Transport;
+  /** Protocol level packets are decoded and encoded with. */
+  version: ProtocolVersion = 4;
+  /** When anything was last read, in server milliseconds. */
+  lastActivity: number;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #packetsIn = 0;
+  #packetsOut = 0;
+  readonly #context: ChannelContext;
+  #readBuffer = new Uint8Array(MIN_READ_BUFFER);
+  #smallReads = 0;
+  #start = 0;
+  #end = 0;
+  /** Set once reading should stop. */
+  #stopped = false;
+  /** Set once the transport is closed: nothing more is written. */
+  #transportClosed = false;
+  /** Output batched since the last write began. */
+  readonly #out = new PacketWriter({ initialSize: 256 });
+  /** Bytes of the write in progress. */
+  #writingBytes = 0;
+  #writing = false;
+  #flushScheduled = false;
+  #flushed: (() => void)[] | undefined;
+  /** Who reads, told when a write fails. */
+  #handler: PacketHandler | undefined;
+
+  constructor(transport: Transport, context: ChannelContext) {
+    this.transport = transport;
+    this.#context = context;
+    this.lastActivity = context.now();
+  }
+
+  /** Bytes read. */
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  /** Bytes written. */
+  get bytesOut(): number {
+    return this.#bytesOut;
+  }
+
+  /** Packets read. */
+  get packetsIn(): number {
+    return this.#packetsIn;
+  }
+
+  /** Packets written. */
+  get packetsOut(): number {
+    return this.#packetsOut;
+  }
+
+  /** Bytes batched or being written, not yet taken by the OS. */
+  get outputBytes(): number {
+    return this.#out.length + this.#writingBytes;
+  }
+
+  /** The batch packets are encoded into; call `sent()` after writing one. */
+  get output(): PacketWriter {
+    return this.#out;
+  }
+
+  /**
+   * Reads and handles packets until the transport ends, `stop()` is called,
+   * or the peer breaks the protocol. Resolves the error that ended it: an
+   * `MqttError` for a breach, another error for a failed read, "Connection
+   * lost" for an end the peer did not announce, undefined after `stop()`.
+   *
+   * @param handler Takes each packet; reading waits while it works.
+   */
+  async readPackets(handler: PacketHandler): Promise<Error | undefined> {
+    this.#handler = handler;
+    const context = this.#context;
+    const sizeOptions = context.frameOptions;
+    // Bytes of the packet being received, as its fixed header announced.
+    let needed = 0;
+    while (!this.#stopped) {
+      if (this.#end === this.#readBuffer.length) {
+        // Grow with the bytes that arrive, never by what a header announces,
+        // so a peer cannot reserve memory it has not sent.
+        this.#makeRoom(Math.min(needed, this.#readBuffer.length * 2));
+      }
+      let n: number | null;
+      try {
+        // Read into the whole buffer when it is empty (an idle connection
+        // keeps no view object alive while it waits).
+        n = await this.transport.read(
+          this.#end === 0
+            ? this.#readBuffer
+            : this.#readBuffer.subarray(this.#end),
+        );
+      } catch (e) {
+        if (this.#stopped) return undefined;
+        return e instanceof Error ? e : new Error(String(e));
+      }
+      if (n === null) {
+        return this.#stopped ? undefined : new Error("Connection lost");
+      }
+      if (this.#stopped) return undefined;
+      this.#end += n;
+      this.#bytesIn += n;
+      this.lastActivity = context.now();
+      const filled = this.#end === this.#readBuffer.length;
+      try {
+        while (!this.#stopped) {
+          const available = this.#end - this.#start;
+          if (available < 1) break;
+          if (
+            handler.expectsConnect && this.#readBuffer[this.#start] !== 0x10
+          ) {
+            // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
+            throw new ProtocolError(
+              "Cannot accept a packet before CONNECT: CONNECT must come first",
+            );
+          }
+          if (available < 2) break;
+          const view = this.#readBuffer.subarray(this.#start, this.#end);
+          const length = frameLength(view, sizeOptions);
+          if (length < 0) break;
+          if (length > available) {
+            needed = length;
+            break;
+          }
+          needed = 0;
+          const packet = decodePacket(view.subarray(0, length), this.version);
+          this.#start += length;
+          this.#packetsIn++;
+          context.countPacketIn(packet.type, length);
+          const pending = handler.handlePacket(packet);
+          if (pending !== undefined) await pending;
+        }
+      } catch (e) {
+        if (e instanceof MqttError) return e;
+        throw e;
+      }
+      // A grown buffer goes back to the smallest size once reads have been
+      // small for a while, so an idle connection holds little memory.
+      this.#smallReads = n * 4 < this.#readBuffer.length
+        ? this.#smallReads + 1
+        : 0;
+      if (this.#start === this.#end) {
+        this.#start = this.#end = 0;
+        if (
+          this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
+          this.#readBuffer.length > MIN_READ_BUFFER
+        ) {
+          this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
+          this.#smallReads = 0;
+        }
+      } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
+        this.#makeRoom(this.#readBuffer.length * 2);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes the read buffer hold at least `size` bytes from the start of the
+   * unparsed tail, and leaves room to read. The tail moves to the front;
+   * no packet still in use views the buffer (payloads are copied on routing).
+   */
+  #makeRoom(size: number): void {
+    const tail = this.#end - this.#start;
+    const want = Math.max(size, tail + 1);
+    if (want > this.#readBuffer.length) {
+      let grown = this.#readBuffer.length;
+      while (grown < want) grown *= 2;
+      const next = new Uint8Array(grown);
+      next.set(this.#readBuffer.subarray(this.#start, this.#end));
+      this.#readBuffer = next;
+    } else {
+      this.#readBuffer.copyWithin(0, this.#start, this.#end);
+    }
+    this.#start = 0;
+    this.#end = tail;
+  }
+
+  /** Encodes a packet into the batch. */
+  send(packet: Packet): void {
+    if (this.#transportClosed) return;
+    const out = this.#out;
+    const before = out.length;
+    out.write(packet, this.version);
+    this.#context.countPacketOut(packet.type, out.length - before);
+    this.sent();
+  }
+
+  /** Counts a packet written into `output` and has the batch written soon. */
+  sent(): void {
+    this.#packetsOut++;
+    if (this.#flushScheduled || this.#writing) return;
+    this.#flushScheduled = true;
+    if (this.transport.flush === "microtask") {
+      this.#context.flushSoon(this);
+    } else {
+      setTimeout(() => void this.#flush(), 0);
+    }
+  }
+
+  /** Starts writing what was batched; the server calls it once per tick. */
+  flush(): void {
+    void this.#flush();
+  }
+
+  /** Writes everything batched, one write at a time, until none is left. */
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    if (this.#writing) return;
+    this.#writing = true;
+    const out = this.#out;
+    try {
+      while (out.length > 0) {
+        const chunk = out.take();
+        this.#writingBytes = chunk.length;
+        let written = 0;
+        while (written < chunk.length) {
+          written += await this.transport.write(
+            written === 0 ? chunk : chunk.subarray(written),
+          );
+        }
+        this.#writingBytes = 0;
+        this.#bytesOut += chunk.length;
+        // Sent: the next batch may go into the same buffer.
+        if (this.transport.reusesWrittenBytes) out.recycle(chunk);
+      }
+    } catch (e) {
+      out.take();
+      this.#writingBytes = 0;
+      this.#writing = false;
+      this.#notifyFlushed();
+      if (!this.#transportClosed) {
+        this.#handler?.writeFailed(
+          e instanceof Error ? e : new Error(String(e)),
+        );
+      }
+      return;
+    }
+    this.#writing = false;
+    this.#notifyFlushed();
+  }
+
+  #notifyFlushed(): void {
+    const waiting = this.#flushed;
+    if (waiting === undefined) return;
+    this.#flushed = undefined;
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Resolves when all output so far was written (or failed). */
+  #drained(): Promise<void> {
+    if (!this.#writing && this.#out.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.#flushed ??= []).push(resolve);
+      if (!this.#writing && !this.#flushScheduled) void this.#flush();
+    });
+  }
+
+  /**
+   * Lets go of the output buffer kept for reuse when nothing is batched or
+   * being written; the server does it now and then, so that idle
+   * connections hold no output memory.
+   */
+  trim(): void {
+    if (!this.#writing) this.#out.release();
+  }
+
+  /** Stops reading; what is batched still goes out on `close()`. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /**
+   * Stops reading, writes what is batched (for up to a second), then closes
+   * the transport.
+   */
+  async close(): Promise<void> {
+    this.#stopped = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#drained(),
+      new Promise<void>((resolve) =>
+        timer = setTimeout(resolve, CLOSE_FLUSH_TIMEOUT)
+      ),
+    ]);
+    clearTimeout(timer);
+    this.#transportClosed = true;
+    try {
+      this.transport.close();
+    } catch {
+      // Already closed by the peer.
+    }
+  }
+}
