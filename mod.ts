@@ -31,15 +31,17 @@
  */
 
 export {
-  type ClientSummary,
   type ListenerAddress,
   type ListenOptions,
   type PublishOptions,
   Server,
-  type ServerOptions,
-  type SessionSummary,
-  type SubscriptionSummary,
 } from "./src/server.ts";
+export type { ServerOptions } from "./src/options.ts";
+export type {
+  ClientSummary,
+  SessionSummary,
+  SubscriptionSummary,
+} from "./src/summaries.ts";
 export type {
   Awaitable,
   ClientInfo,

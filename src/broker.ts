@@ -28,28 +28,8 @@ import {
 } from "./session.ts";
 import type { Channel, ChannelContext } from "./channel.ts";
 import type { Connection } from "./connection.ts";
+import type { ResolvedOptions } from "./options.ts";
 import { TopicTree } from "./topic_tree.ts";
-
-/** Server options with every default filled in. */
-export interface ResolvedOptions {
-  readonly maxInflight: number;
-  readonly maxQueuedMessages: number;
-  readonly queueQoS0Messages: boolean;
-  readonly maxPacketSize: number;
-  readonly maxKeepAlive: number;
-  readonly retainAvailable: boolean;
-  readonly allowEmptyClientId: boolean;
-  readonly maxQoS: QoS;
-  readonly maxSessionExpiryInterval: number;
-  readonly topicAliasMaximum: number;
-  readonly maxOutputBuffer: number;
-  readonly connectTimeout: number;
-  readonly messageExpiry: number;
-  readonly receiveMaximum: number;
-  readonly wildcardSubscriptionAvailable: boolean;
-  readonly subscriptionIdentifiersAvailable: boolean;
-  readonly sharedSubscriptionAvailable: boolean;
-}
 
 /** A will waiting for its delay (MQTT 5.0) to pass. */
 interface PendingWill {

@@ -19,7 +19,8 @@ import { ConfigError } from "./_config_error.ts";
 import { readConfig } from "./_config_sections.ts";
 import type { Hooks } from "./hooks.ts";
 import type { LevelName, LogFormat } from "./logger.ts";
-import type { ListenOptions, ServerOptions } from "./server.ts";
+import type { ServerOptions } from "./options.ts";
+import type { ListenOptions } from "./server.ts";
 import { parse as parseYaml, YamlError } from "./yaml.ts";
 
 /** One listener of {@linkcode BrokerConfig.listeners}. */

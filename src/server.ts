@@ -7,10 +7,18 @@
 import type { QoS, Subscription } from "../packets/types.ts";
 import { isValidTopicFilter, isValidTopicName } from "../packets/topic.ts";
 import { HookRunner } from "./_hook_runner.ts";
-import { Broker, type ResolvedOptions } from "./broker.ts";
+import { Broker } from "./broker.ts";
+import { resolveOptions, type ServerOptions } from "./options.ts";
+import {
+  type ClientSummary,
+  clientSummary,
+  type SessionSummary,
+  sessionSummary,
+  type SubscriptionSummary,
+} from "./summaries.ts";
 import { Connection } from "./connection.ts";
-import type { ClientInfo, Hooks, TransportKind } from "./hooks.ts";
-import { type Logger, silentLogger } from "./logger.ts";
+import type { TransportKind } from "./hooks.ts";
+import { silentLogger } from "./logger.ts";
 import type { Message } from "./message.ts";
 import type { MetricsSnapshot } from "./metrics.ts";
 import { type Duplex, StreamTransport } from "./listeners/stream.ts";
@@ -19,69 +27,6 @@ import { WebSocketListener } from "./listeners/websocket.ts";
 import { SysTopics } from "./sys.ts";
 import type { Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
-
-/** Options for {@linkcode Server}. */
-export interface ServerOptions {
-  /** Hooks, called in this order; none by default. */
-  hooks?: Hooks | Hooks[];
-  /** Where the server reports what it does; silent by default. */
-  logger?: Logger;
-  /** QoS 1 and 2 messages in flight per client before more are queued; 32 by default (1 to 65,535). */
-  maxInflight?: number;
-  /** Messages queued per session, 1000 by default; expired go first, then QoS 0, then the oldest. */
-  maxQueuedMessages?: number;
-  /** Whether QoS 0 messages are queued for offline persistent sessions; true by default. */
-  queueQoS0Messages?: boolean;
-  /** Largest packet accepted, in bytes; 268,435,460 (the protocol's limit) by default. */
-  maxPacketSize?: number;
-  /** Largest keep-alive in seconds a 5.0 client may use (0 for none); 0 by default. */
-  maxKeepAlive?: number;
-  /** Whether retained messages are supported; true by default. */
-  retainAvailable?: boolean;
-  /** Whether a client may connect with an empty client id (it is given one); true by default. */
-  allowEmptyClientId?: boolean;
-  /** Highest QoS granted to subscriptions and accepted from 5.0 clients; 2 by default. */
-  maxQoS?: QoS;
-  /**
-   * Seconds an offline persistent session is kept: the limit for 5.0 clients'
-   * session expiry, and the expiry of 3.1.1 clean-session-0 sessions;
-   * 7200 by default; 4,294,967,295 keeps them for ever.
-   */
-  sessionExpiry?: number;
-  /** Topic aliases a 5.0 client may set per connection; 10 by default. */
-  topicAliasMaximum?: number;
-  /** Bytes of unsent output per connection past which QoS 0 messages to it are dropped; 1 MiB by default. */
-  maxOutputBuffer?: number;
-  /** Seconds a new connection has to send CONNECT; 10 by default. */
-  connectTimeout?: number;
-  /**
-   * Seconds a message without a Message Expiry Interval of its own may wait
-   * in a session's queue before it is dropped as expired; 0 (the default)
-   * lets it wait as long as the session lasts.
-   */
-  messageExpiry?: number;
-  /**
-   * QoS 2 messages a 5.0 client may have unreleased at once (the server's
-   * Receive Maximum, 1 to 65,535); 65,535 by default. More is a protocol
-   * breach (0x93).
-   */
-  receiveMaximum?: number;
-  /** Whether filters may hold wildcards; true by default. */
-  wildcardSubscriptionAvailable?: boolean;
-  /** Whether 5.0 SUBSCRIBE may carry a Subscription Identifier; true by default. */
-  subscriptionIdentifiersAvailable?: boolean;
-  /** Whether `$share/{group}/{filter}` subscriptions are served; true by default. */
-  sharedSubscriptionAvailable?: boolean;
-  /** Milliseconds between checks of keep-alive and expiry; 1000 by default. */
-  sweepInterval?: number;
-  /** Current time in milliseconds, `Date.now` by default; tests fake it. */
-  now?: () => number;
-  /**
-   * Statistics published to `$SYS/broker/...` while started: `interval` in
-   * seconds, 10 by default, 0 disables.
-   */
-  sys?: { interval?: number };
-}
 
 /** Where and how a listener accepts connections. */
 export interface ListenOptions {
@@ -131,92 +76,6 @@ export interface PublishOptions {
   messageExpiryInterval?: number;
 }
 
-/** A client connected now. */
-export interface ClientSummary extends ClientInfo {
-  /** When it connected, in milliseconds since the epoch (server clock). */
-  readonly connectedAt: number;
-  /** Outgoing QoS 1/2 messages waiting for an acknowledgement. */
-  readonly inflight: number;
-  /** Most messages in flight to it at once (the server's `maxInflight`). */
-  readonly inflightLimit: number;
-  /** Messages waiting in its session's queue. */
-  readonly queued: number;
-  /** Most messages its session's queue holds. */
-  readonly queueLimit: number;
-  /** Number of subscriptions. */
-  readonly subscriptions: number;
-  /** Bytes read from the connection. */
-  readonly bytesIn: number;
-  /** Bytes written to the connection. */
-  readonly bytesOut: number;
-  /** Packets read from the connection. */
-  readonly packetsIn: number;
-  /** Packets written to the connection. */
-  readonly packetsOut: number;
-  /** PUBLISH packets the client sent. */
-  readonly messagesIn: number;
-  /** PUBLISH packets sent to the client. */
-  readonly messagesOut: number;
-  /** QoS 0 messages to the client dropped because it did not keep up. */
-  readonly messagesDropped: number;
-}
-
-/** A subscription with the client id that holds it. */
-export interface SubscriptionSummary extends Subscription {
-  /** The subscriber. */
-  readonly clientId: string;
-  /** Share name of a `$share/{name}/{filter}` subscription. */
-  readonly shareName?: string;
-  /** Subscription identifier (MQTT 5.0). */
-  readonly subscriptionId?: number;
-}
-
-/** A session, online or not. */
-export interface SessionSummary {
-  /** The client id it belongs to. */
-  readonly clientId: string;
-  /** User name its client last connected with, if any. */
-  readonly username: string | undefined;
-  /** Whether its client is connected. */
-  readonly connected: boolean;
-  /** When it was made. */
-  readonly createdAt: number;
-  /** When its client disconnected, if it is offline. */
-  readonly disconnectedAt: number | undefined;
-  /** Seconds it outlives its connection. */
-  readonly expiryInterval: number;
-  /** Outgoing QoS 1/2 messages waiting for an acknowledgement. */
-  readonly inflight: number;
-  /** Most messages in flight at once for its client. */
-  readonly inflightLimit: number;
-  /** Messages waiting in its queue. */
-  readonly queued: number;
-  /** Most messages its queue holds. */
-  readonly queueLimit: number;
-  /** Its subscriptions. */
-  readonly subscriptions: Subscription[];
-}
-
-const DEFAULTS: ResolvedOptions = {
-  maxInflight: 32,
-  maxQueuedMessages: 1000,
-  queueQoS0Messages: true,
-  maxPacketSize: 268435460,
-  maxKeepAlive: 0,
-  retainAvailable: true,
-  allowEmptyClientId: true,
-  maxQoS: 2,
-  maxSessionExpiryInterval: 7200,
-  topicAliasMaximum: 10,
-  maxOutputBuffer: 1 << 20,
-  connectTimeout: 10,
-  messageExpiry: 0,
-  receiveMaximum: 65535,
-  wildcardSubscriptionAvailable: true,
-  subscriptionIdentifiersAvailable: true,
-  sharedSubscriptionAvailable: true,
-};
-
 type Listener = SocketListener | WebSocketListener;
 
 interface PendingListener {
@@ -258,98 +117,8 @@ export class Server {
    * @throws {RangeError} If an option is out of range.
    */
   constructor(options: ServerOptions = {}) {
-    const resolved: ResolvedOptions = {
-      maxInflight: int(
-        "maxInflight",
-        options.maxInflight,
-        DEFAULTS.maxInflight,
-        1,
-        65535,
-      ),
-      maxQueuedMessages: int(
-        "maxQueuedMessages",
-        options.maxQueuedMessages,
-        DEFAULTS.maxQueuedMessages,
-        0,
-        Number.MAX_SAFE_INTEGER,
-      ),
-      queueQoS0Messages: options.queueQoS0Messages ??
-        DEFAULTS.queueQoS0Messages,
-      maxPacketSize: int(
-        "maxPacketSize",
-        options.maxPacketSize,
-        DEFAULTS.maxPacketSize,
-        2,
-        268435460,
-      ),
-      maxKeepAlive: int(
-        "maxKeepAlive",
-        options.maxKeepAlive,
-        DEFAULTS.maxKeepAlive,
-        0,
-        65535,
-      ),
-      retainAvailable: options.retainAvailable ?? DEFAULTS.retainAvailable,
-      allowEmptyClientId: options.allowEmptyClientId ??
-        DEFAULTS.allowEmptyClientId,
-      maxQoS: int("maxQoS", options.maxQoS, DEFAULTS.maxQoS, 0, 2) as QoS,
-      maxSessionExpiryInterval: int(
-        "sessionExpiry",
-        options.sessionExpiry,
-        DEFAULTS.maxSessionExpiryInterval,
-        0,
-        0xffffffff,
-      ),
-      topicAliasMaximum: int(
-        "topicAliasMaximum",
-        options.topicAliasMaximum,
-        DEFAULTS.topicAliasMaximum,
-        0,
-        65535,
-      ),
-      maxOutputBuffer: int(
-        "maxOutputBuffer",
-        options.maxOutputBuffer,
-        DEFAULTS.maxOutputBuffer,
-        0,
-        Number.MAX_SAFE_INTEGER,
-      ),
-      connectTimeout: int(
-        "connectTimeout",
-        options.connectTimeout,
-        DEFAULTS.connectTimeout,
-        1,
-        86400,
-      ),
-      messageExpiry: int(
-        "messageExpiry",
-        options.messageExpiry,
-        DEFAULTS.messageExpiry,
-        0,
-        0xffffffff,
-      ),
-      receiveMaximum: int(
-        "receiveMaximum",
-        options.receiveMaximum,
-        DEFAULTS.receiveMaximum,
-        1,
-        65535,
-      ),
-      wildcardSubscriptionAvailable: options.wildcardSubscriptionAvailable ??
-        DEFAULTS.wildcardSubscriptionAvailable,
-      subscriptionIdentifiersAvailable:
-        options.subscriptionIdentifiersAvailable ??
-          DEFAULTS.subscriptionIdentifiersAvailable,
-      sharedSubscriptionAvailable: options.sharedSubscriptionAvailable ??
-        DEFAULTS.sharedSubscriptionAvailable,
-    };
-    this.#sweepInterval = int(
-      "sweepInterval",
-      options.sweepInterval,
-      1000,
-      1,
-      3600_000,
-    );
+    const { resolved, sweepInterval } = resolveOptions(options);
+    this.#sweepInterval = sweepInterval;
     const logger = options.logger ?? silentLogger();
     const hooks = options.hooks === undefined
       ? []
@@ -826,55 +595,4 @@ export class Server {
       queuedMessages: queued,
     };
   }
-}
-
-function clientSummary(c: Connection): ClientSummary | undefined {
-  const client = c.client;
-  const session = c.session;
-  if (client === undefined || session === undefined) return undefined;
-  return {
-    ...client,
-    connectedAt: c.openedAt,
-    inflight: session.inflight.size,
-    inflightLimit: session.inflightLimit,
-    queued: session.queued,
-    queueLimit: session.queueLimit,
-    subscriptions: session.subscriptions.size,
-    ...c.stats,
-  };
-}
-
-function sessionSummary(s: Session): SessionSummary {
-  return {
-    clientId: s.clientId,
-    username: s.username,
-    connected: s.output !== undefined,
-    createdAt: s.createdAt,
-    disconnectedAt: s.disconnectedAt,
-    expiryInterval: s.expiryInterval,
-    inflight: s.inflight.size,
-    inflightLimit: s.inflightLimit,
-    queued: s.queued,
-    queueLimit: s.queueLimit,
-    subscriptions: [...s.subscriptions.entries()].map(([filter, r]) => ({
-      ...r,
-      topicFilter: filter,
-    })),
-  };
-}
-
-function int(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `Cannot create server: ${name} must be an integer from ${min} to ${max}, got ${value}`,
-    );
-  }
-  return value;
 }

@@ -9,7 +9,7 @@ import type {
   ClientSummary,
   SessionSummary,
   SubscriptionSummary,
-} from "../server.ts";
+} from "../summaries.ts";
 
 /** A client, connected or (through its persistent session) offline. */
 export interface ClientView {
