@@ -18,7 +18,8 @@ import {
 import type { Server } from "../mod.ts";
 
 /** How a {@linkcode Peer} sends bytes and closes its transport. */
-interface PeerIo {
+/** How a peer sends and closes. */
+export interface PeerIo {
   send(bytes: Uint8Array): Promise<void>;
   /** Closes the transport; resolves once the peer has seen the end. */
   close(): Promise<void>;
@@ -196,14 +197,15 @@ async function pump(conn: Deno.Conn, peer: Peer): Promise<void> {
 }
 
 /** Opens a TLS connection to 127.0.0.1 that trusts `caCert`; sends nothing. */
-export async function connectTls(port: number, caCert: string): Promise<Peer> {
-  const conn = await Deno.connectTls({
-    hostname: "127.0.0.1",
-    port,
-    caCerts: [caCert],
-  });
-  await conn.handshake();
-  const peer: Peer = new Peer({
+/**
+ * Wires a connection to a peer: its bytes are read into the peer until the
+ * connection ends; `close()` closes it and waits for the reader.
+ */
+export function peerOnConn<P extends Peer>(
+  conn: Deno.Conn,
+  make: (io: PeerIo) => P,
+): P {
+  const peer = make({
     async send(bytes) {
       let written = 0;
       while (written < bytes.length) {
@@ -221,6 +223,17 @@ export async function connectTls(port: number, caCert: string): Promise<Peer> {
   });
   const reading = pump(conn, peer);
   return peer;
+}
+
+/** Connects over TLS to 127.0.0.1, trusting `caCert`. */
+export async function connectTls(port: number, caCert: string): Promise<Peer> {
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port,
+    caCerts: [caCert],
+  });
+  await conn.handshake();
+  return peerOnConn(conn, (io) => new Peer(io));
 }
 
 /** A {@linkcode Peer} over a WebSocket, with the socket itself. */
