@@ -166,12 +166,21 @@ export class Server {
   }
 
   /**
-   * Opens every listener and starts housekeeping.
+   * Opens every listener and starts housekeeping; does nothing if started.
    *
+   * @returns A promise that resolves once every listener is open.
    * @throws {Deno.errors.AddrInUse} If a port is taken (every listener opened
    * so far is closed again).
+   * @throws {TypeError} If the server was stopped.
    */
   start(): Promise<void> {
+    if (this.#stopping !== undefined) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot start the server: it was stopped; make a new one",
+        ),
+      );
+    }
     if (this.#started) return Promise.resolve();
     this.#started = true;
     try {
@@ -288,9 +297,12 @@ export class Server {
    * Stops gracefully, in order: closes every listener, closes every
    * connection (5.0 clients are told "server shutting down"; wills are not
    * published), waits for them to close for up to `timeout` milliseconds,
-   * stops housekeeping, then calls the `onStop` hooks.
+   * stops housekeeping, then calls the `onStop` hooks. Calling it again
+   * returns the same promise; a stopped server is not started again (make a
+   * new one).
    *
    * @param options `timeout` in milliseconds, 5000 by default.
+   * @returns A promise that resolves when the server has stopped.
    */
   stop(options: { timeout?: number } = {}): Promise<void> {
     this.#stopping ??= this.#stop(options.timeout ?? 5000);

@@ -18,6 +18,7 @@ import {
   PINGRESP,
   publish,
 } from "../packets/testdata/packets.ts";
+import { Server } from "../mod.ts";
 import { startServer, TestClient } from "./_client.ts";
 import { FakeClock, subscribeTo, text, waitFor } from "./_harness.ts";
 
@@ -308,4 +309,13 @@ Deno.test("Server.subscriptions() lists every subscription, by client id or by m
   await waitFor(() => s.server.subscriptions({ clientId: "b" }).length === 0);
   await a.send(PINGREQ);
   deepStrictEqual(await a.next(), PINGRESP);
+});
+
+Deno.test("Server.start() refuses to start a server that was stopped", async () => {
+  const server = new Server();
+  server.listen({ hostname: "127.0.0.1", port: 0 });
+  await server.start();
+  await server.stop();
+  await rejects(() => server.start(), TypeError);
+  deepStrictEqual(server.addresses, []);
 });
