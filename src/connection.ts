@@ -220,6 +220,7 @@ export class Connection implements SessionOutput, PacketHandler {
 
   /** Handles one packet from the client. */
   handlePacket(packet: Packet): Promise<void> | undefined {
+    if (this.#broker.logger.isEnabledFor("debug")) this.#dump("in", packet);
     if (packet.type === "connect") return this.#onConnect(packet);
     if (this.client === undefined) {
       // [MQTT-3.1.0-1] The first packet must be CONNECT.
@@ -763,18 +764,7 @@ export class Connection implements SessionOutput, PacketHandler {
         out.setUint16(offset + packetIdOffset(encoded), packetId);
       }
     } else {
-      const { message } = delivery;
-      const packet: PublishPacket = {
-        type: "publish",
-        topic: message.topic,
-        payload: message.payload,
-        qos: delivery.qos,
-        retain: delivery.retain,
-        dup,
-      };
-      if (packetId !== undefined) packet.packetId = packetId;
-      if (properties !== undefined) packet.properties = properties;
-      out.write(packet, version);
+      out.write(publishPacket(delivery, packetId, dup, properties), version);
     }
     const length = out.length - offset;
     if (length > this.#maxPacketSizeOut) {
@@ -793,6 +783,9 @@ export class Connection implements SessionOutput, PacketHandler {
     }
     this.#messagesOut++;
     broker.countMessageSent(delivery, length);
+    if (broker.logger.isEnabledFor("debug")) {
+      this.#dump("out", publishPacket(delivery, packetId, dup, properties));
+    }
     channel.sent();
     return true;
   }
@@ -803,7 +796,24 @@ export class Connection implements SessionOutput, PacketHandler {
   }
 
   #send(packet: Packet): void {
+    if (this.#broker.logger.isEnabledFor("debug")) this.#dump("out", packet);
     this.#channel.send(packet);
+  }
+
+  /** Logs a packet at debug level; passwords are left out. */
+  #dump(direction: "in" | "out", packet: Packet): void {
+    const fields: Record<string, unknown> = {
+      client_id: this.client?.clientId,
+      remote: this.transport.info.remoteAddress,
+      ...packet,
+    };
+    if (packet.type === "connect" && packet.password !== undefined) {
+      fields.password = "(hidden)";
+    }
+    this.#broker.logger.debug(
+      direction === "in" ? "packet received" : "packet sent",
+      fields,
+    );
   }
 
   // -- closing -------------------------------------------------------------
@@ -851,6 +861,27 @@ export class Connection implements SessionOutput, PacketHandler {
     this.#closedDone = true;
     this.#resolveClosed?.();
   }
+}
+
+/** The PUBLISH that carries a delivery. */
+function publishPacket(
+  delivery: Delivery,
+  packetId: number | undefined,
+  dup: boolean,
+  properties: Properties | undefined,
+): PublishPacket {
+  const { message } = delivery;
+  const packet: PublishPacket = {
+    type: "publish",
+    topic: message.topic,
+    payload: message.payload,
+    qos: delivery.qos,
+    retain: delivery.retain,
+    dup,
+  };
+  if (packetId !== undefined) packet.packetId = packetId;
+  if (properties !== undefined) packet.properties = properties;
+  return packet;
 }
 
 /** A boolean as the 0 or 1 of a 5.0 property. */
