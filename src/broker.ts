@@ -285,6 +285,13 @@ export class Broker implements SessionContext, ChannelContext {
   ): void {
     if (this.sessions.get(session.clientId) !== session) return;
     this.sessions.delete(session.clientId);
+    // [MQTT-3.1.3-9] A will waiting for its delay goes out when the session
+    // ends first.
+    const will = this.#pendingWills.get(session.clientId);
+    if (will !== undefined) {
+      this.#pendingWills.delete(session.clientId);
+      void this.#publishWill(will.client, will.message);
+    }
     for (const filter of session.subscriptions.keys()) {
       this.#removeFromTree(session.clientId, filter);
     }

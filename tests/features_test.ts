@@ -105,3 +105,30 @@ Deno.test("Server disconnects with 0xA1 a SUBSCRIBE with an identifier when subs
   strictEqual(p.reasonCode, 0xa1);
   await client.closed();
 });
+
+Deno.test("Server publishes a delayed will at once when the session is discarded first", async () => {
+  await using s = await startServer();
+  const watcher = await connect(s.port, { clientId: "watcher" });
+  await using _ = watcher;
+  await subscribe(watcher, [["wills/#", 0]]);
+  const { client } = await TestClient.connect(s.port, {
+    protocolVersion: 5,
+    clientId: "delayed",
+    properties: { sessionExpiryInterval: 3600 },
+    will: {
+      topic: "wills/delayed",
+      payload: new TextEncoder().encode("gone"),
+      qos: 0,
+      retain: false,
+      properties: { willDelayInterval: 3600 },
+    },
+  });
+  await client.close();
+  await waitFor(() => s.server.session("delayed")?.connected === false);
+  await watcher.nothing(50);
+  // [MQTT-3.1.3-9] The session ends before the delay: the will goes now.
+  ok(await s.server.kick("delayed", { discardSession: true }));
+  const p = await watcher.next();
+  ok(p.type === "publish");
+  strictEqual(p.topic, "wills/delayed");
+});
