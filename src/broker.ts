@@ -136,6 +136,39 @@ export class Broker implements SessionContext, ChannelContext {
     if (this.#toFlush.push(channel) === 1) queueMicrotask(this.#flushAll);
   }
 
+  /** Channels to write in the next task (WebSocket). */
+  #toFlushLater: Channel[] = [];
+  /** Posts the task that writes them; made on first use. */
+  #flushPort: MessagePort | undefined;
+
+  /**
+   * Has a channel's batched output written in a later task: every incoming
+   * WebSocket message is a task of its own, so batching across them needs a
+   * task, and a message port's task comes without a timer's delay.
+   */
+  flushLater(channel: Channel): void {
+    if (this.#toFlushLater.push(channel) !== 1) return;
+    if (this.#flushPort === undefined) {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => {
+        const channels = this.#toFlushLater;
+        this.#toFlushLater = [];
+        for (const c of channels) c.flush();
+      };
+      this.#flushPort = port2;
+      this.#flushPorts = [port1, port2];
+    }
+    this.#flushPort.postMessage(null);
+  }
+
+  #flushPorts: MessagePort[] | undefined;
+
+  /** Closes what keeps the event loop busy; the server calls it on stop. */
+  close(): void {
+    for (const port of this.#flushPorts ?? []) port.close();
+    this.#flushPorts = this.#flushPort = undefined;
+  }
+
   /** A fresh client id for a client that sent none. */
   newClientId(): string {
     return `auto-${crypto.randomUUID()}`;

@@ -35,6 +35,8 @@ export interface ChannelContext {
   countPacketOut(type: PacketType, bytes: number): void;
   /** Calls `channel.flush()` once the current task's work is done. */
   flushSoon(channel: Channel): void;
+  /** Calls `channel.flush()` in a later task, after the tasks queued now. */
+  flushLater(channel: Channel): void;
 }
 
 /** What handles the packets a channel reads. */
@@ -246,7 +248,7 @@ export class Channel {
     if (this.transport.flush === "microtask") {
       this.#context.flushSoon(this);
     } else {
-      setTimeout(() => void this.#flush(), 0);
+      this.#context.flushLater(this);
     }
   }
 

@@ -327,6 +327,7 @@ export class Server {
     ]);
     clearTimeout(timer);
     clearInterval(this.#sweepTimer);
+    broker.close();
     this.#sweepTimer = undefined;
     for (const l of this.#listeners) delete l.address;
     await broker.hooks.notifyAndWait("onStop");
