@@ -23,6 +23,8 @@ import type {
 } from "../packets/types.ts";
 import { type Broker, packetIdOffset } from "./broker.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
+import { TopicAliases } from "./_topic_aliases.ts";
+import { connackProperties } from "./_connack.ts";
 import type { ClientInfo } from "./hooks.ts";
 import type { Message } from "./message.ts";
 import type { Delivery, Session, SessionOutput } from "./session.ts";
@@ -66,8 +68,8 @@ export class Connection implements SessionOutput, PacketHandler {
   #will: Will | undefined;
   #isClosed = false;
   #resolveClosed: (() => void) | undefined;
-  /** Topic aliases the client set (MQTT 5.0), by alias. */
-  #aliases: Map<number, string> | undefined;
+  /** Topic aliases the client set (MQTT 5.0). */
+  #aliases: TopicAliases | undefined;
   /** Largest packet the client takes (MQTT 5.0 Maximum Packet Size). */
   #maxPacketSizeOut = Infinity;
 
@@ -419,7 +421,8 @@ export class Connection implements SessionOutput, PacketHandler {
       reasonCode: 0,
     };
     if (packet.protocolVersion === 5) {
-      connack.properties = this.#connackProperties(
+      connack.properties = connackProperties(
+        options,
         packet,
         client,
         sessionExpiry,
@@ -444,44 +447,6 @@ export class Connection implements SessionOutput, PacketHandler {
     session.resume(this);
   }
 
-  /** What a 5.0 CONNACK tells the client of the server's limits. */
-  #connackProperties(
-    packet: ConnectPacket,
-    client: ClientInfo,
-    sessionExpiry: number,
-  ): Properties {
-    const options = this.#broker.options;
-    const properties: Properties = {
-      topicAliasMaximum: options.topicAliasMaximum,
-      sharedSubscriptionAvailable: flag(options.sharedSubscriptionAvailable),
-      subscriptionIdentifiersAvailable: flag(
-        options.subscriptionIdentifiersAvailable,
-      ),
-      wildcardSubscriptionAvailable: flag(
-        options.wildcardSubscriptionAvailable,
-      ),
-    };
-    if (client.clientId !== packet.clientId) {
-      properties.assignedClientIdentifier = client.clientId;
-    }
-    if (client.keepAlive !== packet.keepAlive) {
-      properties.serverKeepAlive = client.keepAlive;
-    }
-    if (sessionExpiry !== (packet.properties?.sessionExpiryInterval ?? 0)) {
-      properties.sessionExpiryInterval = sessionExpiry;
-    }
-    if (!options.retainAvailable) properties.retainAvailable = 0;
-    // [MQTT-3.2.2-9]
-    if (options.maxQoS < 2) properties.maximumQoS = options.maxQoS as 0 | 1;
-    if (options.maxPacketSize < 268435460) {
-      properties.maximumPacketSize = options.maxPacketSize;
-    }
-    if (options.receiveMaximum < 65535) {
-      properties.receiveMaximum = options.receiveMaximum;
-    }
-    return properties;
-  }
-
   /** Sends a refusing CONNACK and closes. */
   #refuse(reasonCode: number): void {
     this.#send({
@@ -499,7 +464,8 @@ export class Connection implements SessionOutput, PacketHandler {
     const session = this.session!;
     let topic = packet.topic;
     if (this.#version === 5) {
-      topic = this.#resolveAlias(packet);
+      this.#aliases ??= new TopicAliases(broker.options.topicAliasMaximum);
+      topic = this.#aliases.resolve(packet);
     }
     if (packet.qos > broker.options.maxQoS && this.#version === 5) {
       // [MQTT-3.2.2-11]
@@ -595,36 +561,6 @@ export class Connection implements SessionOutput, PacketHandler {
       this.session?.incomingQoS2.add(packet.packetId!);
     }
     this.#send(reply as Packet);
-  }
-
-  /** Applies a 5.0 topic alias; returns the topic name to route. */
-  #resolveAlias(packet: PublishPacket): string {
-    const alias = packet.properties?.topicAlias;
-    if (alias === undefined) {
-      if (packet.topic === "") {
-        throw new ProtocolError(
-          "Cannot route a PUBLISH with an empty topic and no topic alias",
-        );
-      }
-      return packet.topic;
-    }
-    if (alias === 0 || alias > this.#broker.options.topicAliasMaximum) {
-      // [MQTT-3.3.2-9] [MQTT-3.3.2-10]
-      throw new MqttError(
-        ReasonCode.TopicAliasInvalid,
-        `Cannot use topic alias ${alias}: the maximum is ${this.#broker.options.topicAliasMaximum}`,
-      );
-    }
-    this.#aliases ??= new Map();
-    if (packet.topic !== "") {
-      this.#aliases.set(alias, packet.topic);
-      return packet.topic;
-    }
-    const topic = this.#aliases.get(alias);
-    if (topic === undefined) {
-      throw new ProtocolError(`Cannot use topic alias ${alias}: it is not set`);
-    }
-    return topic;
   }
 
   async #onSubscribe(packet: SubscribePacket): Promise<void> {
@@ -882,9 +818,4 @@ function publishPacket(
   if (packetId !== undefined) packet.packetId = packetId;
   if (properties !== undefined) packet.properties = properties;
   return packet;
-}
-
-/** A boolean as the 0 or 1 of a 5.0 property. */
-function flag(value: boolean): 0 | 1 {
-  return value ? 1 : 0;
 }
