@@ -16,15 +16,13 @@ import type {
   Properties,
   ProtocolVersion,
   PublishPacket,
-  QoS,
-  SubscribePacket,
-  UnsubscribePacket,
   Will,
 } from "../packets/types.ts";
 import { type Broker, packetIdOffset } from "./broker.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { connackProperties } from "./_connack.ts";
+import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import type { ClientInfo } from "./hooks.ts";
 import type { Message } from "./message.ts";
 import type { Delivery, Session, SessionOutput } from "./session.ts";
@@ -196,13 +194,13 @@ export class Connection implements SessionOutput, PacketHandler {
       // A bad CONNECT: answer with a CONNACK where the protocol has a code.
       if (error.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
         // [MQTT-3.1.2-2] 3.1.1 return code 1; 5.0 reason code 0x84.
-        this.#send({
+        this.send({
           type: "connack",
           sessionPresent: false,
           reasonCode: this.#version === 5 ? error.reasonCode : 0x01,
         });
       } else if (this.#version === 5) {
-        this.#send({
+        this.send({
           type: "connack",
           sessionPresent: false,
           reasonCode: error.reasonCode,
@@ -212,7 +210,7 @@ export class Connection implements SessionOutput, PacketHandler {
     }
     if (this.#version === 5) {
       // [MQTT-4.13.1-1] 5.0 may say why before it closes.
-      this.#send({
+      this.send({
         type: "disconnect",
         reasonCode: error.reasonCode,
         properties: { reasonString: error.message },
@@ -241,7 +239,7 @@ export class Connection implements SessionOutput, PacketHandler {
         if (this.session?.received(packet.packetId)) {
           this.sendPubrel(packet.packetId);
         } else if (this.#version === 5) {
-          this.#send({
+          this.send({
             type: "pubrel",
             packetId: packet.packetId,
             reasonCode: ReasonCode.PacketIdentifierNotFound,
@@ -251,7 +249,7 @@ export class Connection implements SessionOutput, PacketHandler {
       case "pubrel": {
         // [MQTT-4.3.3-12] Release the id and answer PUBCOMP, known or not.
         const known = this.session?.incomingQoS2.delete(packet.packetId);
-        this.#send({
+        this.send({
           type: "pubcomp",
           packetId: packet.packetId,
           ...(this.#version === 5 && !known
@@ -261,12 +259,12 @@ export class Connection implements SessionOutput, PacketHandler {
         return;
       }
       case "subscribe":
-        return this.#onSubscribe(packet);
+        return handleSubscribe(this.#broker, this, packet);
       case "unsubscribe":
-        return this.#onUnsubscribe(packet);
+        return handleUnsubscribe(this.#broker, this, packet);
       case "pingreq":
         // [MQTT-3.12.4-1]
-        this.#send({ type: "pingresp" });
+        this.send({ type: "pingresp" });
         return;
       case "disconnect":
         if (this.#version === 5) {
@@ -428,7 +426,7 @@ export class Connection implements SessionOutput, PacketHandler {
         sessionExpiry,
       );
     }
-    this.#send(connack);
+    this.send(connack);
     if (logger.isEnabledFor("info")) {
       logger.info("client connected", {
         client_id: client.clientId,
@@ -449,7 +447,7 @@ export class Connection implements SessionOutput, PacketHandler {
 
   /** Sends a refusing CONNACK and closes. */
   #refuse(reasonCode: number): void {
-    this.#send({
+    this.send({
       type: "connack",
       sessionPresent: false,
       reasonCode: this.#version === 5
@@ -487,7 +485,7 @@ export class Connection implements SessionOutput, PacketHandler {
       const unreleased = session.incomingQoS2;
       if (unreleased.has(packet.packetId!)) {
         // [MQTT-4.3.3-10] A resent QoS 2 PUBLISH is not delivered again.
-        this.#send({ type: "pubrec", packetId: packet.packetId! });
+        this.send({ type: "pubrec", packetId: packet.packetId! });
         return;
       }
       if (
@@ -560,110 +558,7 @@ export class Connection implements SessionOutput, PacketHandler {
     if (packet.qos === 2 && verdict === undefined) {
       this.session?.incomingQoS2.add(packet.packetId!);
     }
-    this.#send(reply as Packet);
-  }
-
-  async #onSubscribe(packet: SubscribePacket): Promise<void> {
-    const broker = this.#broker;
-    const client = this.client!;
-    const session = this.session!;
-    const codes: number[] = [];
-    const made: { index: number; isNew: boolean }[] = [];
-    const subscriptionId = packet.properties?.subscriptionIdentifiers?.[0];
-    const options = broker.options;
-    if (
-      subscriptionId !== undefined && !options.subscriptionIdentifiersAvailable
-    ) {
-      // The CONNACK said they are not available: a protocol breach (0xA1).
-      throw new MqttError(
-        ReasonCode.SubscriptionIdentifiersNotSupported,
-        "Cannot subscribe with a Subscription Identifier: they are not available",
-      );
-    }
-    for (let i = 0; i < packet.subscriptions.length; i++) {
-      const sub = packet.subscriptions[i]!;
-      const shared = sub.topicFilter.startsWith("$share/");
-      if (sub.noLocal && shared) {
-        // [MQTT-3.8.3-4]
-        throw new ProtocolError(
-          "Cannot subscribe with No Local to a shared subscription",
-        );
-      }
-      const unavailable = shared && !options.sharedSubscriptionAvailable
-        ? ReasonCode.SharedSubscriptionsNotSupported
-        : !options.wildcardSubscriptionAvailable &&
-            /[+#]/.test(sub.topicFilter)
-        ? ReasonCode.WildcardSubscriptionsNotSupported
-        : undefined;
-      if (unavailable !== undefined) {
-        codes.push(this.#version === 5 ? unavailable : 0x80);
-        continue;
-      }
-      let verdict = broker.hooks.checkSubscribe(client, sub);
-      if (verdict instanceof Promise) verdict = await verdict;
-      if (this.#isClosed) return;
-      if (verdict !== undefined && verdict >= 0x80) {
-        codes.push(this.#version === 5 ? verdict : 0x80);
-        continue;
-      }
-      const granted = Math.min(
-        sub.qos,
-        verdict ?? 2,
-        broker.options.maxQoS,
-      ) as QoS;
-      const isNew = broker.subscribe(session, {
-        ...sub,
-        qos: granted,
-        ...(subscriptionId !== undefined ? { subscriptionId } : {}),
-      });
-      codes.push(granted);
-      made.push({ index: i, isNew });
-    }
-    // [MQTT-3.8.4-1] [MQTT-3.8.4-5] One code per filter, in order.
-    this.#send({
-      type: "suback",
-      packetId: packet.packetId,
-      reasonCodes: codes,
-    });
-    for (const { index, isNew } of made) {
-      const sub = packet.subscriptions[index]!;
-      broker.hooks.notify("onSubscribed", client, sub, codes[index] as QoS);
-      // [MQTT-3.3.1-6] Retained messages go to a new subscription;
-      // 5.0 retain handling 1 only when new, 2 never.
-      const handling = sub.retainHandling ?? 0;
-      if (handling === 2 || (handling === 1 && !isNew)) continue;
-      broker.sendRetained(
-        session,
-        sub.topicFilter,
-        codes[index] as QoS,
-        subscriptionId,
-      );
-    }
-  }
-
-  async #onUnsubscribe(packet: UnsubscribePacket): Promise<void> {
-    const broker = this.#broker;
-    const client = this.client!;
-    const session = this.session!;
-    const codes: number[] = [];
-    for (const filter of packet.topicFilters) {
-      let verdict = broker.hooks.checkUnsubscribe(client, filter);
-      if (verdict instanceof Promise) verdict = await verdict;
-      if (this.#isClosed) return;
-      if (verdict !== undefined) {
-        codes.push(verdict);
-        continue;
-      }
-      const existed = broker.unsubscribe(session, filter);
-      codes.push(existed ? 0 : ReasonCode.NoSubscriptionExisted);
-      if (existed) broker.hooks.notify("onUnsubscribed", client, filter);
-    }
-    // [MQTT-3.10.4-4] UNSUBACK even when nothing matched.
-    this.#send({
-      type: "unsuback",
-      packetId: packet.packetId,
-      ...(this.#version === 5 ? { reasonCodes: codes } : {}),
-    });
+    this.send(reply as Packet);
   }
 
   // -- output --------------------------------------------------------------
@@ -728,10 +623,11 @@ export class Connection implements SessionOutput, PacketHandler {
 
   /** Writes a PUBREL for an outgoing QoS 2 message. */
   sendPubrel(packetId: number): void {
-    this.#send({ type: "pubrel", packetId });
+    this.send({ type: "pubrel", packetId });
   }
 
-  #send(packet: Packet): void {
+  /** Writes a packet to the client. */
+  send(packet: Packet): void {
     if (this.#broker.logger.isEnabledFor("debug")) this.#dump("out", packet);
     this.#channel.send(packet);
   }
@@ -771,7 +667,7 @@ export class Connection implements SessionOutput, PacketHandler {
     if (
       options?.reasonCode !== undefined && this.#version === 5 && this.client
     ) {
-      this.#send({ type: "disconnect", reasonCode: options.reasonCode });
+      this.send({ type: "disconnect", reasonCode: options.reasonCode });
     }
     const will = this.#will;
     this.#will = undefined;

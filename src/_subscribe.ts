@@ -1,0 +1,147 @@
+/**
+ * SUBSCRIBE and UNSUBSCRIBE from a client: the subscription ACL hooks, the
+ * feature switches, the SUBACK and UNSUBACK, and the retained messages a new
+ * subscription gets.
+ *
+ * @module
+ */
+
+import { MqttError, ProtocolError } from "../packets/errors.ts";
+import { ReasonCode } from "../packets/reason_code.ts";
+import type {
+  Packet,
+  ProtocolVersion,
+  QoS,
+  SubscribePacket,
+  UnsubscribePacket,
+} from "../packets/types.ts";
+import type { Broker } from "./broker.ts";
+import type { ClientInfo } from "./hooks.ts";
+import type { Session } from "./session.ts";
+
+/** What the handlers need of the client's connection. */
+export interface SubscribingConnection {
+  readonly client: ClientInfo | undefined;
+  readonly session: Session | undefined;
+  readonly isClosed: boolean;
+  readonly protocolVersion: ProtocolVersion;
+  send(packet: Packet): void;
+}
+
+/**
+ * Handles a SUBSCRIBE: asks the subscribe hooks for each filter, answers
+ * SUBACK, then sends the retained messages of the new subscriptions.
+ */
+export async function handleSubscribe(
+  broker: Broker,
+  connection: SubscribingConnection,
+  packet: SubscribePacket,
+): Promise<void> {
+  const client = connection.client!;
+  const session = connection.session!;
+  const v5 = connection.protocolVersion === 5;
+  const codes: number[] = [];
+  const made: { index: number; isNew: boolean }[] = [];
+  const subscriptionId = packet.properties?.subscriptionIdentifiers?.[0];
+  const options = broker.options;
+  if (
+    subscriptionId !== undefined && !options.subscriptionIdentifiersAvailable
+  ) {
+    // The CONNACK said they are not available: a protocol breach (0xA1).
+    throw new MqttError(
+      ReasonCode.SubscriptionIdentifiersNotSupported,
+      "Cannot subscribe with a Subscription Identifier: they are not available",
+    );
+  }
+  for (let i = 0; i < packet.subscriptions.length; i++) {
+    const sub = packet.subscriptions[i]!;
+    const shared = sub.topicFilter.startsWith("$share/");
+    if (sub.noLocal && shared) {
+      // [MQTT-3.8.3-4]
+      throw new ProtocolError(
+        "Cannot subscribe with No Local to a shared subscription",
+      );
+    }
+    const unavailable = shared && !options.sharedSubscriptionAvailable
+      ? ReasonCode.SharedSubscriptionsNotSupported
+      : !options.wildcardSubscriptionAvailable &&
+          /[+#]/.test(sub.topicFilter)
+      ? ReasonCode.WildcardSubscriptionsNotSupported
+      : undefined;
+    if (unavailable !== undefined) {
+      codes.push(v5 ? unavailable : 0x80);
+      continue;
+    }
+    let verdict = broker.hooks.checkSubscribe(client, sub);
+    if (verdict instanceof Promise) verdict = await verdict;
+    if (connection.isClosed) return;
+    if (verdict !== undefined && verdict >= 0x80) {
+      codes.push(v5 ? verdict : 0x80);
+      continue;
+    }
+    const granted = Math.min(
+      sub.qos,
+      verdict ?? 2,
+      broker.options.maxQoS,
+    ) as QoS;
+    const isNew = broker.subscribe(session, {
+      ...sub,
+      qos: granted,
+      ...(subscriptionId !== undefined ? { subscriptionId } : {}),
+    });
+    codes.push(granted);
+    made.push({ index: i, isNew });
+  }
+  // [MQTT-3.8.4-1] [MQTT-3.8.4-5] One code per filter, in order.
+  connection.send({
+    type: "suback",
+    packetId: packet.packetId,
+    reasonCodes: codes,
+  });
+  for (const { index, isNew } of made) {
+    const sub = packet.subscriptions[index]!;
+    broker.hooks.notify("onSubscribed", client, sub, codes[index] as QoS);
+    // [MQTT-3.3.1-6] Retained messages go to a new subscription;
+    // 5.0 retain handling 1 only when new, 2 never.
+    const handling = sub.retainHandling ?? 0;
+    if (handling === 2 || (handling === 1 && !isNew)) continue;
+    broker.sendRetained(
+      session,
+      sub.topicFilter,
+      codes[index] as QoS,
+      subscriptionId,
+    );
+  }
+}
+
+/**
+ * Handles an UNSUBSCRIBE: asks the unsubscribe hooks for each filter and
+ * answers UNSUBACK.
+ */
+export async function handleUnsubscribe(
+  broker: Broker,
+  connection: SubscribingConnection,
+  packet: UnsubscribePacket,
+): Promise<void> {
+  const client = connection.client!;
+  const session = connection.session!;
+  const codes: number[] = [];
+  for (const filter of packet.topicFilters) {
+    let verdict = broker.hooks.checkUnsubscribe(client, filter);
+    if (verdict instanceof Promise) verdict = await verdict;
+    if (connection.isClosed) return;
+    if (verdict !== undefined) {
+      codes.push(verdict);
+      continue;
+    }
+    const existed = broker.unsubscribe(session, filter);
+    codes.push(existed ? 0 : ReasonCode.NoSubscriptionExisted);
+    if (existed) broker.hooks.notify("onUnsubscribed", client, filter);
+  }
+  // [MQTT-3.10.4-4] UNSUBACK even when nothing matched.
+  connection.send({
+    type: "unsuback",
+    packetId: packet.packetId,
+    ...(connection.protocolVersion === 5 ? { reasonCodes: codes } : {}),
+  });
+}
