@@ -325,10 +325,10 @@ export class Broker implements SessionContext, ChannelContext {
       this.#pendingWills.delete(session.clientId);
       void this.#publishWill(will.client, will.message);
     }
-    for (const filter of session.subscriptions.keys()) {
+    for (const [filter] of session.subscriptionEntries()) {
       this.#removeFromTree(session.clientId, filter);
     }
-    session.subscriptions.clear();
+    if (session.subscriptionCount > 0) session.subscriptions.clear();
     session.discard("expired");
     this.metrics.sessionTerminated(reason);
     this.hooks.notify("onSessionTerminated", session.clientId, reason);

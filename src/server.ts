@@ -541,7 +541,7 @@ export class Server {
       return out;
     }
     for (const session of sessions) {
-      for (const [filter, record] of session.subscriptions) {
+      for (const [filter, record] of session.subscriptionEntries()) {
         out.push({
           ...record,
           topicFilter: filter,
@@ -596,7 +596,7 @@ export class Server {
     let active = 0, inflight = 0, queued = 0;
     for (const s of broker.sessions.values()) {
       if (s.output !== undefined) active++;
-      inflight += s.inflight.size;
+      inflight += s.inflightCount;
       queued += s.queued;
     }
     return {

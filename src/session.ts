@@ -117,6 +117,21 @@ export class Session {
     return this.#queueLimit;
   }
 
+  /** Number of subscriptions, without making the map. */
+  get subscriptionCount(): number {
+    return this.#subscriptions?.size ?? 0;
+  }
+
+  /** The subscriptions by filter, for reading, without making the map. */
+  subscriptionEntries(): Iterable<[string, SubscriptionRecord]> {
+    return this.#subscriptions?.entries() ?? [];
+  }
+
+  /** Number of messages in flight, without making the map. */
+  get inflightCount(): number {
+    return this.#inflight?.size ?? 0;
+  }
+
   /** Subscriptions by topic filter (the full filter, `$share/...` included). */
   get subscriptions(): Map<string, SubscriptionRecord> {
     // Made on first use, as are the two below: most sessions of idle
@@ -163,7 +178,7 @@ export class Session {
     }
     if (
       output !== undefined && (this.#queue?.length ?? 0) === 0 &&
-      (this.#inflight?.size ?? 0) < this.inflightLimit
+      this.inflightCount < this.inflightLimit
     ) {
       this.#sendInflight(output, delivery);
       return;
@@ -173,16 +188,15 @@ export class Session {
 
   /** Handles PUBACK (QoS 1) or PUBCOMP (QoS 2); false if the id is unknown. */
   complete(packetId: number): boolean {
-    const entry = this.inflight.get(packetId);
-    if (entry === undefined) return false;
-    this.inflight.delete(packetId);
+    const inflight = this.#inflight;
+    if (inflight === undefined || !inflight.delete(packetId)) return false;
     this.drain();
     return true;
   }
 
   /** Handles PUBREC: moves the message to phase 2; false if unknown. */
   received(packetId: number): boolean {
-    const entry = this.inflight.get(packetId);
+    const entry = this.#inflight?.get(packetId);
     if (entry === undefined || entry.delivery.qos !== 2) return false;
     entry.phase = 2;
     return true;

@@ -83,11 +83,11 @@ export function clientSummary(c: Connection): ClientSummary | undefined {
   return {
     ...client,
     connectedAt: c.openedAt,
-    inflight: session.inflight.size,
+    inflight: session.inflightCount,
     inflightLimit: session.inflightLimit,
     queued: session.queued,
     queueLimit: session.queueLimit,
-    subscriptions: session.subscriptions.size,
+    subscriptions: session.subscriptionCount,
     ...c.stats,
   };
 }
@@ -101,11 +101,11 @@ export function sessionSummary(s: Session): SessionSummary {
     createdAt: s.createdAt,
     disconnectedAt: s.disconnectedAt,
     expiryInterval: s.expiryInterval,
-    inflight: s.inflight.size,
+    inflight: s.inflightCount,
     inflightLimit: s.inflightLimit,
     queued: s.queued,
     queueLimit: s.queueLimit,
-    subscriptions: [...s.subscriptions.entries()].map(([filter, r]) => ({
+    subscriptions: [...s.subscriptionEntries()].map(([filter, r]) => ({
       ...r,
       topicFilter: filter,
     })),

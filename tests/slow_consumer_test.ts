@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { encodePacket } from "../packets/mod.ts";
 import { startServer, TestClient } from "./_client.ts";
+import { waitFor } from "./_harness.ts";
 import type { DropReason } from "../mod.ts";
 
 /** Connects and subscribes without ever reading what the server sends. */
@@ -26,14 +27,6 @@ async function silentSubscriber(
   return conn;
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("Condition not met in 2 s");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 Deno.test("Server drops QoS 0 messages to a subscriber that stops reading, and keeps serving the others", async () => {
   const drops: [string | undefined, DropReason][] = [];
   await using s = await startServer({
@@ -56,7 +49,9 @@ Deno.test("Server drops QoS 0 messages to a subscriber that stops reading, and k
       subscriptions: [{ topicFilter: "flood", qos: 0 }],
     });
     strictEqual((await fast.next()).type, "suback");
-    await until(() => s.server.subscriptions({ topic: "flood" }).length === 2);
+    await waitFor(() =>
+      s.server.subscriptions({ topic: "flood" }).length === 2
+    );
 
     // 2000 x 16 KiB = 32 MiB: far more than the socket buffers and the
     // output limit hold. The reading client takes each batch of 50 before
