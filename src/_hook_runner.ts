@@ -5,14 +5,7 @@ import type {
   Subscription,
 } from "../packets/types.ts";
 import { ReasonCode } from "../packets/reason_code.ts";
-import type {
-  Awaitable,
-  ClientInfo,
-  ConnectionInfo,
-  DropReason,
-  Hooks,
-  SessionTerminatedReason,
-} from "./hooks.ts";
+import type { Awaitable, ClientInfo, ConnectionInfo, Hooks } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
 import type { Message } from "./message.ts";
 
@@ -276,9 +269,6 @@ export type OnHookName =
   | "onMessageDropped"
   | "onClosed"
   | "onStop";
-
-/** Re-exported for the session and connection modules. */
-export type { DropReason, SessionTerminatedReason };
 
 /** The members of that name, bound to their hooks objects. */
 function pick<K extends keyof Hooks>(
