@@ -93,6 +93,60 @@ const MQTT_FIELDS: Readonly<Record<string, MqttField>> = {
     key: "sharedSubscriptionAvailable",
     kind: "bool",
   },
+  max_connections: {
+    key: "maxConnections",
+    kind: "int",
+    min: 1,
+    max: MAX_SAFE,
+  },
+  max_sessions: {
+    key: "maxSessions",
+    kind: "int",
+    min: 1,
+    max: MAX_SAFE,
+  },
+  max_subscriptions_per_client: {
+    key: "maxSubscriptionsPerClient",
+    kind: "int",
+    min: 1,
+    max: MAX_SAFE,
+  },
+  max_filters_per_subscribe: {
+    key: "maxFiltersPerSubscribe",
+    kind: "int",
+    min: 1,
+    max: 65535,
+  },
+  max_topic_levels: {
+    key: "maxTopicLevels",
+    kind: "int",
+    min: 1,
+    max: 65535,
+  },
+  max_retained_messages: {
+    key: "maxRetainedMessages",
+    kind: "int",
+    min: 0,
+    max: MAX_SAFE,
+  },
+  max_retained_bytes: {
+    key: "maxRetainedBytes",
+    kind: "int",
+    min: 0,
+    max: MAX_SAFE,
+  },
+  max_queued_bytes: {
+    key: "maxQueuedBytes",
+    kind: "int",
+    min: 0,
+    max: MAX_SAFE,
+  },
+  max_queued_memory: {
+    key: "maxQueuedMemory",
+    kind: "int",
+    min: 0,
+    max: MAX_SAFE,
+  },
 };
 
 /** Keys of the Go gmqtt `mqtt` section that this broker does not have yet. */

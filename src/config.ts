@@ -81,6 +81,15 @@ export type MqttConfig = Pick<
   | "wildcardSubscriptionAvailable"
   | "subscriptionIdentifiersAvailable"
   | "sharedSubscriptionAvailable"
+  | "maxConnections"
+  | "maxSessions"
+  | "maxSubscriptionsPerClient"
+  | "maxFiltersPerSubscribe"
+  | "maxTopicLevels"
+  | "maxRetainedMessages"
+  | "maxRetainedBytes"
+  | "maxQueuedBytes"
+  | "maxQueuedMemory"
 >;
 
 /** A loaded and checked configuration. */

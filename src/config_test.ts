@@ -37,7 +37,7 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
     { hostname: "127.0.0.1", port: 8080, websocket: { path: "/mqtt" } },
   ]);
   deepStrictEqual(config.mqtt, {
-    maxPacketSize: 268435460,
+    maxPacketSize: 1048576,
     maxKeepAlive: 0,
     maxInflight: 32,
     maxQueuedMessages: 1000,
@@ -55,6 +55,15 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
     subscriptionIdentifiersAvailable: true,
     wildcardSubscriptionAvailable: true,
     sharedSubscriptionAvailable: true,
+    maxConnections: 20000,
+    maxSessions: 100000,
+    maxSubscriptionsPerClient: 1000,
+    maxFiltersPerSubscribe: 256,
+    maxTopicLevels: 128,
+    maxRetainedMessages: 100000,
+    maxRetainedBytes: 67108864,
+    maxQueuedBytes: 8388608,
+    maxQueuedMemory: 268435456,
   });
   deepStrictEqual(config.log, { level: "info", format: "text" });
   strictEqual(config.auth.allowAnonymous, true);

@@ -20,9 +20,16 @@ export interface ServerOptions {
   maxQueuedMessages?: number;
   /** Whether QoS 0 messages are queued for offline persistent sessions; true by default. */
   queueQoS0Messages?: boolean;
-  /** Largest packet accepted, in bytes; 268,435,460 (the protocol's limit) by default. */
+  /**
+   * Largest packet accepted, in bytes; 1 MiB by default (the protocol allows
+   * up to 268,435,460). Past it the connection is closed (0x95 in 5.0).
+   */
   maxPacketSize?: number;
-  /** Largest keep-alive in seconds a 5.0 client may use (0 for none); 0 by default. */
+  /**
+   * Longest keep-alive in seconds a client may use (0 for none); 0 by
+   * default. A 5.0 client is told (Server Keep Alive); a 3.1 or 3.1.1 client
+   * that asks for 0 or for more is held to it all the same.
+   */
   maxKeepAlive?: number;
   /** Whether retained messages are supported; true by default. */
   retainAvailable?: boolean;
@@ -62,6 +69,50 @@ export interface ServerOptions {
   sharedSubscriptionAvailable?: boolean;
   /** Milliseconds between checks of keep-alive and expiry; 1000 by default. */
   sweepInterval?: number;
+  /**
+   * Network connections served at once; 20,000 by default. Past it a new
+   * connection is closed as soon as it is accepted, and a warning is logged
+   * at most once a minute.
+   */
+  maxConnections?: number;
+  /**
+   * Sessions kept, online and offline; 100,000 by default. A CONNECT that
+   * would make one more is refused (0x97 Quota exceeded, 3.1.1 code 3).
+   */
+  maxSessions?: number;
+  /**
+   * Subscriptions one session may hold; 1000 by default. A filter past it
+   * is refused in SUBACK (0x97, or 0x80 in 3.1.1).
+   */
+  maxSubscriptionsPerClient?: number;
+  /**
+   * Topic filters one SUBSCRIBE or UNSUBSCRIBE may list; 256 by default.
+   * More is a protocol error that closes the connection (0x97 in 5.0).
+   */
+  maxFiltersPerSubscribe?: number;
+  /**
+   * Levels a topic name or filter may have; 128 by default. A PUBLISH past
+   * it is refused as a bad topic (0x90), a filter in SUBACK (0x8F).
+   */
+  maxTopicLevels?: number;
+  /**
+   * Retained messages kept; 100,000 by default. Past it a message on a new
+   * topic is delivered but not retained (a warning is logged at most once a
+   * minute); replacing or deleting a retained message always works.
+   */
+  maxRetainedMessages?: number;
+  /** Bytes of retained messages (topic and payload) kept; 64 MiB by default, with the same rule. */
+  maxRetainedBytes?: number;
+  /**
+   * Bytes of messages (topic and payload) queued per session; 8 MiB by
+   * default. When full the queue drops as it does at `maxQueuedMessages`.
+   */
+  maxQueuedBytes?: number;
+  /**
+   * Bytes of messages queued across all sessions; 256 MiB by default. Past
+   * it a message for a session that is not online is dropped ("queue_full").
+   */
+  maxQueuedMemory?: number;
   /** Current time in milliseconds, `Date.now` by default; tests fake it. */
   now?: () => number;
   /**
@@ -90,13 +141,22 @@ export interface ResolvedOptions {
   readonly wildcardSubscriptionAvailable: boolean;
   readonly subscriptionIdentifiersAvailable: boolean;
   readonly sharedSubscriptionAvailable: boolean;
+  readonly maxConnections: number;
+  readonly maxSessions: number;
+  readonly maxSubscriptionsPerClient: number;
+  readonly maxFiltersPerSubscribe: number;
+  readonly maxTopicLevels: number;
+  readonly maxRetainedMessages: number;
+  readonly maxRetainedBytes: number;
+  readonly maxQueuedBytes: number;
+  readonly maxQueuedMemory: number;
 }
 
 const DEFAULTS: ResolvedOptions = {
   maxInflight: 32,
   maxQueuedMessages: 1000,
   queueQoS0Messages: true,
-  maxPacketSize: 268435460,
+  maxPacketSize: 1 << 20,
   maxKeepAlive: 0,
   retainAvailable: true,
   allowEmptyClientId: true,
@@ -110,6 +170,15 @@ const DEFAULTS: ResolvedOptions = {
   wildcardSubscriptionAvailable: true,
   subscriptionIdentifiersAvailable: true,
   sharedSubscriptionAvailable: true,
+  maxConnections: 20000,
+  maxSessions: 100000,
+  maxSubscriptionsPerClient: 1000,
+  maxFiltersPerSubscribe: 256,
+  maxTopicLevels: 128,
+  maxRetainedMessages: 100000,
+  maxRetainedBytes: 64 << 20,
+  maxQueuedBytes: 8 << 20,
+  maxQueuedMemory: 256 << 20,
 };
 
 /**
@@ -204,6 +273,69 @@ export function resolveOptions(
         DEFAULTS.subscriptionIdentifiersAvailable,
     sharedSubscriptionAvailable: options.sharedSubscriptionAvailable ??
       DEFAULTS.sharedSubscriptionAvailable,
+    maxConnections: int(
+      "maxConnections",
+      options.maxConnections,
+      DEFAULTS.maxConnections,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxSessions: int(
+      "maxSessions",
+      options.maxSessions,
+      DEFAULTS.maxSessions,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxSubscriptionsPerClient: int(
+      "maxSubscriptionsPerClient",
+      options.maxSubscriptionsPerClient,
+      DEFAULTS.maxSubscriptionsPerClient,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxFiltersPerSubscribe: int(
+      "maxFiltersPerSubscribe",
+      options.maxFiltersPerSubscribe,
+      DEFAULTS.maxFiltersPerSubscribe,
+      1,
+      65535,
+    ),
+    maxTopicLevels: int(
+      "maxTopicLevels",
+      options.maxTopicLevels,
+      DEFAULTS.maxTopicLevels,
+      1,
+      65535,
+    ),
+    maxRetainedMessages: int(
+      "maxRetainedMessages",
+      options.maxRetainedMessages,
+      DEFAULTS.maxRetainedMessages,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxRetainedBytes: int(
+      "maxRetainedBytes",
+      options.maxRetainedBytes,
+      DEFAULTS.maxRetainedBytes,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxQueuedBytes: int(
+      "maxQueuedBytes",
+      options.maxQueuedBytes,
+      DEFAULTS.maxQueuedBytes,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxQueuedMemory: int(
+      "maxQueuedMemory",
+      options.maxQueuedMemory,
+      DEFAULTS.maxQueuedMemory,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
   const sweepInterval = int(
     "sweepInterval",
