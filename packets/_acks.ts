@@ -5,6 +5,12 @@
  * @module
  */
 
+import {
+  AUTH_REASON_CODES,
+  DISCONNECT_REASON_CODES,
+  PUBACK_REASON_CODES,
+  PUBREL_REASON_CODES,
+} from "./_reason_code_sets.ts";
 import { Reader } from "./_reader.ts";
 import { ACKS, AUTH, decodeProperties, DISCONNECT } from "./_properties.ts";
 import { propertiesSize, writeProperties } from "./_properties_encode.ts";
@@ -24,51 +30,6 @@ import type {
 
 /** The four acknowledgement types. */
 export type AckType = "puback" | "pubrec" | "pubrel" | "pubcomp";
-
-const PUBACK_REASON_CODES: ReadonlySet<number> = new Set([
-  0x00,
-  0x10,
-  0x80,
-  0x83,
-  0x87,
-  0x90,
-  0x91,
-  0x97,
-  0x99,
-]);
-const PUBREL_REASON_CODES: ReadonlySet<number> = new Set([0x00, 0x92]);
-const DISCONNECT_REASON_CODES: ReadonlySet<number> = new Set([
-  0x00,
-  0x04,
-  0x80,
-  0x81,
-  0x82,
-  0x83,
-  0x87,
-  0x89,
-  0x8b,
-  0x8d,
-  0x8e,
-  0x8f,
-  0x90,
-  0x93,
-  0x94,
-  0x95,
-  0x96,
-  0x97,
-  0x98,
-  0x99,
-  0x9a,
-  0x9b,
-  0x9c,
-  0x9d,
-  0x9e,
-  0x9f,
-  0xa0,
-  0xa1,
-  0xa2,
-]);
-const AUTH_REASON_CODES: ReadonlySet<number> = new Set([0x00, 0x18, 0x19]);
 
 const ACK_NAMES: Readonly<Record<AckType, string>> = {
   puback: "PUBACK",

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { quote } from "./_quote.ts";
+import { CONNACK_REASON_CODES } from "./_reason_code_sets.ts";
 import { MalformedPacketError, MqttError, ProtocolError } from "./errors.ts";
 import { ReasonCode } from "./reason_code.ts";
 import { Reader } from "./_reader.ts";
@@ -27,32 +29,6 @@ import type {
   QoS,
   Will,
 } from "./types.ts";
-
-/** The reason codes a 5.0 CONNACK may carry. */
-const CONNACK_REASON_CODES: ReadonlySet<number> = new Set([
-  0x00,
-  0x80,
-  0x81,
-  0x82,
-  0x83,
-  0x84,
-  0x85,
-  0x86,
-  0x87,
-  0x88,
-  0x89,
-  0x8a,
-  0x8c,
-  0x90,
-  0x95,
-  0x97,
-  0x99,
-  0x9a,
-  0x9b,
-  0x9c,
-  0x9d,
-  0x9f,
-]);
 
 function invalidTopic(version: ProtocolVersion, message: string): MqttError {
   return version === 5
@@ -132,7 +108,7 @@ export function decodeConnect(
     if (topic.includes("+") || topic.includes("#")) {
       throw invalidTopic(
         version,
-        `Cannot decode CONNECT will topic: "${topic}" has a wildcard`,
+        `Cannot decode CONNECT will topic: ${quote(topic)} has a wildcard`,
       );
     }
     const will: Will = {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { quote } from "./_quote.ts";
 import { MalformedPacketError, MqttError, ProtocolError } from "./errors.ts";
 import { ReasonCode } from "./reason_code.ts";
 import { Reader } from "./_reader.ts";
@@ -52,7 +53,9 @@ export function decodePublish(
   const reader = new Reader(bytes, start, end, "PUBLISH");
   const topic = reader.string("topic");
   if (topic.includes("+") || topic.includes("#")) {
-    const message = `Cannot decode PUBLISH topic: "${topic}" has a wildcard`;
+    const message = `Cannot decode PUBLISH topic: ${
+      quote(topic)
+    } has a wildcard`;
     // [MQTT-3.3.2-2]
     throw version === 5
       ? new MqttError(ReasonCode.TopicNameInvalid, message)
@@ -108,7 +111,7 @@ export function encodePublish(
   let remaining = stringSize(topic, "PUBLISH topic");
   if (topic.includes("+") || topic.includes("#")) {
     throw new TypeError(
-      `Cannot encode PUBLISH topic: "${topic}" has a wildcard`, // [MQTT-3.3.2-2]
+      `Cannot encode PUBLISH topic: ${quote(topic)} has a wildcard`, // [MQTT-3.3.2-2]
     );
   }
   if (qos === 0) {

@@ -5,6 +5,12 @@
  * @module
  */
 
+import { quote } from "./_quote.ts";
+import {
+  SUBACK_REASON_CODES,
+  SUBACK_RETURN_CODES,
+  UNSUBACK_REASON_CODES,
+} from "./_reason_code_sets.ts";
 import { MalformedPacketError, MqttError, ProtocolError } from "./errors.ts";
 import { ReasonCode } from "./reason_code.ts";
 import { Reader } from "./_reader.ts";
@@ -36,39 +42,6 @@ import type {
   UnsubscribePacket,
 } from "./types.ts";
 
-/** The reason codes a 5.0 SUBACK may carry. */
-const SUBACK_REASON_CODES: ReadonlySet<number> = new Set([
-  0x00,
-  0x01,
-  0x02,
-  0x80,
-  0x83,
-  0x87,
-  0x8f,
-  0x91,
-  0x97,
-  0x9e,
-  0xa1,
-  0xa2,
-]);
-/** The return codes a 3.1.1 SUBACK may carry [MQTT-3.9.3-2]. */
-const SUBACK_RETURN_CODES: ReadonlySet<number> = new Set([
-  0x00,
-  0x01,
-  0x02,
-  0x80,
-]);
-/** The reason codes a 5.0 UNSUBACK may carry. */
-const UNSUBACK_REASON_CODES: ReadonlySet<number> = new Set([
-  0x00,
-  0x11,
-  0x80,
-  0x83,
-  0x87,
-  0x8f,
-  0x91,
-]);
-
 function readPacketId(reader: Reader): number {
   const packetId = reader.u16("packet id");
   if (packetId === 0) {
@@ -80,8 +53,9 @@ function readPacketId(reader: Reader): number {
 function readFilter(reader: Reader, version: ProtocolVersion): string {
   const filter = reader.string("topic filter");
   if (!isValidTopicFilter(filter)) {
-    const message =
-      `Cannot decode ${reader.packet} topic filter: "${filter}" is not valid`;
+    const message = `Cannot decode ${reader.packet} topic filter: ${
+      quote(filter)
+    } is not valid`;
     throw version === 5
       ? new MqttError(ReasonCode.TopicFilterInvalid, message)
       : new MalformedPacketError(message);
@@ -177,7 +151,7 @@ function checkFilters(filters: readonly string[], name: string): number {
     size += stringSize(filter, `${name} topic filter`);
     if (!isValidTopicFilter(filter)) {
       throw new TypeError(
-        `Cannot encode ${name} topic filter: "${filter}" is not valid`,
+        `Cannot encode ${name} topic filter: ${quote(filter)} is not valid`,
       );
     }
   }

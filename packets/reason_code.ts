@@ -4,6 +4,15 @@
  * @module
  */
 
+import {
+  CONNACK_REASON_CODES,
+  DISCONNECT_REASON_CODES,
+  PUBACK_REASON_CODES,
+  PUBREL_REASON_CODES,
+  SUBACK_REASON_CODES,
+  UNSUBACK_REASON_CODES,
+} from "./_reason_code_sets.ts";
+
 /**
  * The MQTT 5.0 reason codes, by name. Several names share a value, as in the
  * specification (0x00 is Success, Normal disconnection and Granted QoS 0).
@@ -115,5 +124,90 @@ export function toConnackReturnCode(reasonCode: number): ConnackReturnCode {
       return ConnackReturnCode.NotAuthorized;
     default:
       return ConnackReturnCode.ServerUnavailable;
+  }
+}
+
+/** The packet types whose MQTT 5.0 reason code a server picks. */
+export type ReasonCodePacketType =
+  | "connack"
+  | "puback"
+  | "pubrec"
+  | "pubrel"
+  | "pubcomp"
+  | "suback"
+  | "unsuback"
+  | "disconnect";
+
+/**
+ * Maps a reason code to one that an MQTT 5.0 packet of the given type may
+ * carry, so that a code chosen elsewhere (a hook's verdict, an error's code)
+ * never makes the encoder throw. An allowed code is kept. Otherwise:
+ * DISCONNECT takes 0x87 Not authorized for the authentication codes (0x86,
+ * 0x8A, 0x8C), 0x82 Protocol Error for any other error code and 0x00 for a
+ * code under 0x80; CONNACK takes 0x88 Server unavailable for 0x8B and 0x80
+ * Unspecified error for anything else; PUBREL and PUBCOMP take 0x92 for an
+ * error code and 0x00 otherwise; PUBACK, PUBREC, SUBACK and UNSUBACK take
+ * 0x80 Unspecified error.
+ *
+ * @example Map a code DISCONNECT does not allow
+ * ```ts
+ * import { allowedReasonCode, ReasonCode } from "@gmqtt/broker/packets";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(
+ *   allowedReasonCode("disconnect", ReasonCode.UnsupportedProtocolVersion),
+ *   ReasonCode.ProtocolError,
+ * );
+ * strictEqual(allowedReasonCode("connack", ReasonCode.NotAuthorized), 0x87);
+ * ```
+ * @param type The packet the code goes in.
+ * @param reasonCode Any reason code.
+ * @returns A reason code that packet may carry.
+ */
+export function allowedReasonCode(
+  type: ReasonCodePacketType,
+  reasonCode: number,
+): number {
+  switch (type) {
+    case "disconnect":
+      if (DISCONNECT_REASON_CODES.has(reasonCode)) return reasonCode;
+      if (
+        reasonCode === ReasonCode.BadUserNameOrPassword ||
+        reasonCode === ReasonCode.Banned ||
+        reasonCode === ReasonCode.BadAuthenticationMethod
+      ) {
+        return ReasonCode.NotAuthorized;
+      }
+      return reasonCode >= 0x80
+        ? ReasonCode.ProtocolError
+        : ReasonCode.NormalDisconnection;
+    case "connack":
+      if (CONNACK_REASON_CODES.has(reasonCode)) return reasonCode;
+      return reasonCode === ReasonCode.ServerShuttingDown
+        ? ReasonCode.ServerUnavailable
+        : ReasonCode.UnspecifiedError;
+    case "pubrel":
+    case "pubcomp":
+      if (PUBREL_REASON_CODES.has(reasonCode)) return reasonCode;
+      return reasonCode >= 0x80
+        ? ReasonCode.PacketIdentifierNotFound
+        : ReasonCode.Success;
+    case "puback":
+    case "pubrec":
+      return PUBACK_REASON_CODES.has(reasonCode)
+        ? reasonCode
+        : ReasonCode.UnspecifiedError;
+    case "suback":
+      return SUBACK_REASON_CODES.has(reasonCode)
+        ? reasonCode
+        : ReasonCode.UnspecifiedError;
+    case "unsuback":
+      return UNSUBACK_REASON_CODES.has(reasonCode)
+        ? reasonCode
+        : ReasonCode.UnspecifiedError;
+    default: {
+      const unknown: never = type;
+      throw new TypeError(`Cannot map a reason code for ${String(unknown)}`);
+    }
   }
 }

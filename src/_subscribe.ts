@@ -18,6 +18,7 @@ import type {
 import type { Broker } from "./broker.ts";
 import type { ClientInfo } from "./hooks.ts";
 import type { Session } from "./session.ts";
+import { filterLevels } from "./_topic_levels.ts";
 
 /** What the handlers need of the client's connection. */
 export interface SubscribingConnection {
@@ -30,7 +31,12 @@ export interface SubscribingConnection {
 
 /**
  * Handles a SUBSCRIBE: asks the subscribe hooks for each filter, answers
- * SUBACK, then sends the retained messages of the new subscriptions.
+ * SUBACK, then sends the retained messages of the new subscriptions (the
+ * returned promise, which pauses reading from this client, settles once
+ * they are sent). A filter listed more than once counts once: its last
+ * occurrence's options win, and every position gets that occurrence's code.
+ *
+ * @throws {MqttError} 0x97 for more than `maxFiltersPerSubscribe` filters.
  */
 export async function handleSubscribe(
   broker: Broker,
@@ -53,14 +59,38 @@ export async function handleSubscribe(
       "Cannot subscribe with a Subscription Identifier: they are not available",
     );
   }
-  for (let i = 0; i < packet.subscriptions.length; i++) {
-    const sub = packet.subscriptions[i]!;
-    const shared = sub.topicFilter.startsWith("$share/");
-    if (sub.noLocal && shared) {
+  const subscriptions = packet.subscriptions;
+  checkFilterCount("SUBSCRIBE", subscriptions.length, options);
+  // Where each filter occurs last: earlier occurrences take its code.
+  const last = new Map<string, number>();
+  for (let i = 0; i < subscriptions.length; i++) {
+    const sub = subscriptions[i]!;
+    if (sub.noLocal && sub.topicFilter.startsWith("$share/")) {
       // [MQTT-3.8.3-4]
       throw new ProtocolError(
         "Cannot subscribe with No Local to a shared subscription",
       );
+    }
+    last.set(sub.topicFilter, i);
+  }
+  for (let i = 0; i < subscriptions.length; i++) {
+    const sub = subscriptions[i]!;
+    if (last.get(sub.topicFilter) !== i) {
+      codes.push(-1); // Filled in below from the last occurrence.
+      continue;
+    }
+    const shared = sub.topicFilter.startsWith("$share/");
+    if (filterLevels(sub.topicFilter) > options.maxTopicLevels) {
+      codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+      continue;
+    }
+    if (
+      session.subscriptionCount >= options.maxSubscriptionsPerClient &&
+      !session.subscriptions.has(sub.topicFilter)
+    ) {
+      // Replacing a subscription is allowed; one more is not.
+      codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
+      continue;
     }
     const unavailable = shared && !options.sharedSubscriptionAvailable
       ? ReasonCode.SharedSubscriptionsNotSupported
@@ -92,6 +122,11 @@ export async function handleSubscribe(
     codes.push(granted);
     made.push({ index: i, isNew });
   }
+  for (let i = 0; i < codes.length; i++) {
+    if (codes[i] === -1) {
+      codes[i] = codes[last.get(subscriptions[i]!.topicFilter)!]!;
+    }
+  }
   // [MQTT-3.8.4-1] [MQTT-3.8.4-5] One code per filter, in order.
   connection.send({
     type: "suback",
@@ -105,7 +140,8 @@ export async function handleSubscribe(
     // 5.0 retain handling 1 only when new, 2 never.
     const handling = sub.retainHandling ?? 0;
     if (handling === 2 || (handling === 1 && !isNew)) continue;
-    broker.sendRetained(
+    if (connection.isClosed) return;
+    await broker.sendRetained(
       session,
       sub.topicFilter,
       codes[index] as QoS,
@@ -114,9 +150,26 @@ export async function handleSubscribe(
   }
 }
 
+/** Refuses a SUBSCRIBE or UNSUBSCRIBE listing too many filters. */
+function checkFilterCount(
+  name: string,
+  count: number,
+  options: { readonly maxFiltersPerSubscribe: number },
+): void {
+  if (count > options.maxFiltersPerSubscribe) {
+    // A protocol breach: 5.0 is told 0x97 in DISCONNECT, 3.1.1 is closed.
+    throw new MqttError(
+      ReasonCode.QuotaExceeded,
+      `Cannot accept ${name} with ${count} topic filters: the maximum is ${options.maxFiltersPerSubscribe}`,
+    );
+  }
+}
+
 /**
  * Handles an UNSUBSCRIBE: asks the unsubscribe hooks for each filter and
  * answers UNSUBACK.
+ *
+ * @throws {MqttError} 0x97 for more than `maxFiltersPerSubscribe` filters.
  */
 export async function handleUnsubscribe(
   broker: Broker,
@@ -126,6 +179,11 @@ export async function handleUnsubscribe(
   const client = connection.client!;
   const session = connection.session!;
   const codes: number[] = [];
+  checkFilterCount(
+    "UNSUBSCRIBE",
+    packet.topicFilters.length,
+    broker.options,
+  );
   for (const filter of packet.topicFilters) {
     let verdict = broker.hooks.checkUnsubscribe(client, filter);
     if (verdict instanceof Promise) verdict = await verdict;

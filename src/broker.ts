@@ -31,6 +31,11 @@ import type { Connection } from "./connection.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { TopicTree } from "./topic_tree.ts";
 
+/** Retained messages sent to a new subscription between two yields. */
+const RETAINED_SLICE = 256;
+/** Milliseconds a job that yields with port messages runs before I/O gets a turn. */
+const IO_YIELD_INTERVAL = 4;
+
 /** A will waiting for its delay (MQTT 5.0) to pass. */
 interface PendingWill {
   readonly client: ClientInfo;
@@ -148,25 +153,79 @@ export class Broker implements SessionContext, ChannelContext {
    */
   flushLater(channel: Channel): void {
     if (this.#toFlushLater.push(channel) !== 1) return;
+    if (this.#nextTaskWaiters.length > 0) return; // A message is posted.
+    this.#taskPort().postMessage(null);
+  }
+
+  #flushPorts: MessagePort[] | undefined;
+  readonly #ioYielded = (): void => {
+    this.#ioYieldTimer = undefined;
+    this.#lastIoYield = performance.now();
+    const waiters = this.#ioYieldWaiters;
+    this.#ioYieldWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+  /** Who waits for the next task (see `#nextTask`). */
+  #nextTaskWaiters: (() => void)[] = [];
+
+  /** The port whose messages run the next task; made on first use. */
+  #taskPort(): MessagePort {
     if (this.#flushPort === undefined) {
       const { port1, port2 } = new MessageChannel();
       port1.onmessage = () => {
         const channels = this.#toFlushLater;
         this.#toFlushLater = [];
         for (const c of channels) c.flush();
+        const waiters = this.#nextTaskWaiters;
+        this.#nextTaskWaiters = [];
+        for (const resolve of waiters) resolve();
       };
       this.#flushPort = port2;
       this.#flushPorts = [port1, port2];
     }
-    this.#flushPort.postMessage(null);
+    return this.#flushPort;
   }
 
-  #flushPorts: MessagePort[] | undefined;
+  /** When `#nextTask` last let I/O in, from `performance.now()`. */
+  #lastIoYield = 0;
+  /** The timer of a `#nextTask` that lets I/O in, and who waits for it. */
+  #ioYieldTimer: ReturnType<typeof setTimeout> | undefined;
+  #ioYieldWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves in a later task: a long job yields to other work with it. A port
+   * message (about 7 µs) lets other tasks run but, in Deno 2.9.6, not the
+   * I/O of other connections (a chain of them starves socket reads), so
+   * once 4 ms have passed since I/O last had its turn, the yield is a
+   * `setTimeout(0)` (about 2 ms, idle) instead.
+   */
+  #nextTask(): Promise<void> {
+    const now = performance.now();
+    if (now - this.#lastIoYield >= IO_YIELD_INTERVAL) {
+      this.#lastIoYield = now;
+      return new Promise((resolve) => {
+        this.#ioYieldWaiters.push(resolve);
+        this.#ioYieldTimer ??= setTimeout(this.#ioYielded, 0);
+      });
+    }
+    return new Promise((resolve) => {
+      const first = this.#nextTaskWaiters.push(resolve) === 1;
+      if (first && this.#toFlushLater.length === 0) {
+        this.#taskPort().postMessage(null);
+      }
+    });
+  }
 
   /** Closes what keeps the event loop busy; the server calls it on stop. */
   close(): void {
     for (const port of this.#flushPorts ?? []) port.close();
     this.#flushPorts = this.#flushPort = undefined;
+    // Nothing more runs on the port: let waiting jobs see the end.
+    const waiters = this.#nextTaskWaiters;
+    this.#nextTaskWaiters = [];
+    for (const resolve of waiters) resolve();
+    clearTimeout(this.#ioYieldTimer);
+    this.#ioYielded();
   }
 
   /** A fresh client id for a client that sent none. */
@@ -519,17 +578,36 @@ export class Broker implements SessionContext, ChannelContext {
   /**
    * Sends the retained messages matching a new subscription, with RETAIN 1
    * [MQTT-3.3.1-8], at the lower of their QoS and the granted QoS. Shared
-   * subscriptions get none [MQTT-3.8.4-...].
+   * subscriptions get none [MQTT-3.8.4-...]. They go in slices of 256 with
+   * a task between slices, so that other clients are served meanwhile, and
+   * while the client's unsent output is above `maxOutputBuffer` the next
+   * message waits for it to drain. Stops when the connection closes or the
+   * session ends.
    */
-  sendRetained(
+  async sendRetained(
     session: Session,
     topicFilter: string,
     granted: QoS,
     subscriptionId: number | undefined,
-  ): void {
+  ): Promise<void> {
     if (parseSharedSubscription(topicFilter) !== undefined) return;
     const ids = subscriptionId === undefined ? undefined : [subscriptionId];
-    for (const message of this.retained.match(topicFilter)) {
+    const messages = this.retained.match(topicFilter);
+    const connection = this.online.get(session.clientId);
+    const limit = this.options.maxOutputBuffer;
+    for (let i = 0; i < messages.length; i++) {
+      if (i > 0 && i % RETAINED_SLICE === 0) await this.#nextTask();
+      if (connection !== undefined && connection.outputBytes > limit) {
+        await connection.outputDrained();
+      }
+      if (
+        this.sessions.get(session.clientId) !== session ||
+        (connection !== undefined &&
+          (connection.isClosed || session.output !== connection))
+      ) {
+        return;
+      }
+      const message = messages[i]!;
       session.deliver({
         message,
         qos: (message.qos < granted ? message.qos : granted) as QoS,

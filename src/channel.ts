@@ -29,6 +29,11 @@ export interface ChannelContext {
   readonly frameOptions: { readonly maximumPacketSize: number };
   /** The server clock. */
   now(): number;
+  /**
+   * `maxOutputBuffer`: past that many unsent bytes the channel stops reading
+   * until its output has drained below half of it.
+   */
+  readonly options: { readonly maxOutputBuffer: number };
   /** Counts a packet read. */
   countPacketIn(type: PacketType, bytes: number): void;
   /** Counts a packet written. */
@@ -78,6 +83,8 @@ export class Channel {
   #flushed: (() => void)[] | undefined;
   /** Who reads, told when a write fails. */
   #handler: PacketHandler | undefined;
+  /** Who waits for the output to drain below half of `maxOutputBuffer`. */
+  #drainWaiters: (() => void)[] | undefined;
 
   constructor(transport: Transport, context: ChannelContext) {
     this.transport = transport;
@@ -177,6 +184,14 @@ export class Channel {
             break;
           }
           needed = 0;
+          if (this.outputBytes > context.options.maxOutputBuffer) {
+            // Backpressure: every reply (PINGRESP, PUBCOMP...) adds output;
+            // a peer that sends and never reads gets no more read from it
+            // until what it was sent has drained.
+            await this.outputDrained();
+            if (this.#stopped) break;
+            continue;
+          }
           const packet = decodePacket(view.subarray(0, length), this.version);
           this.#start += length;
           this.#packetsIn++;
@@ -275,6 +290,7 @@ export class Channel {
         }
         this.#writingBytes = 0;
         this.#bytesOut += chunk.length;
+        if (this.#drainWaiters !== undefined) this.#drainProgress();
         // Sent: the next batch may go into the same buffer.
         if (this.transport.reusesWrittenBytes) out.recycle(chunk);
       }
@@ -283,6 +299,7 @@ export class Channel {
       this.#writingBytes = 0;
       this.#writing = false;
       this.#notifyFlushed();
+      this.#wakeDrainWaiters();
       if (!this.#transportClosed) {
         this.#handler?.writeFailed(
           e instanceof Error ? e : new Error(String(e)),
@@ -292,6 +309,37 @@ export class Channel {
     }
     this.#writing = false;
     this.#notifyFlushed();
+  }
+
+  /**
+   * Resolves once the unsent output is at most half of `maxOutputBuffer`, or
+   * the channel stops. While something waits for it, each completed write
+   * counts as activity for keep-alive: reading is paused by the server, not
+   * by the peer, and a peer that takes its output is alive. A peer that
+   * takes nothing makes no progress and is closed at its keep-alive.
+   */
+  outputDrained(): Promise<void> {
+    if (
+      this.#stopped ||
+      this.outputBytes <= this.#context.options.maxOutputBuffer / 2
+    ) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  }
+
+  #drainProgress(): void {
+    this.lastActivity = this.#context.now();
+    if (this.outputBytes <= this.#context.options.maxOutputBuffer / 2) {
+      this.#wakeDrainWaiters();
+    }
+  }
+
+  #wakeDrainWaiters(): void {
+    const waiting = this.#drainWaiters;
+    if (waiting === undefined) return;
+    this.#drainWaiters = undefined;
+    for (const resolve of waiting) resolve();
   }
 
   #notifyFlushed(): void {
@@ -322,6 +370,7 @@ export class Channel {
   /** Stops reading; what is batched still goes out on `close()`. */
   stop(): void {
     this.#stopped = true;
+    this.#wakeDrainWaiters();
   }
 
   /**
@@ -330,6 +379,7 @@ export class Channel {
    */
   async close(): Promise<void> {
     this.#stopped = true;
+    this.#wakeDrainWaiters();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#drained(),

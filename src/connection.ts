@@ -23,6 +23,8 @@ import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { connackProperties } from "./_connack.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
+import { legalReply } from "./_replies.ts";
+import { isSysTopic, topicLevels } from "./_topic_levels.ts";
 import type { ClientInfo } from "./hooks.ts";
 import type { Message } from "./message.ts";
 import type { Delivery, Session, SessionOutput } from "./session.ts";
@@ -150,21 +152,34 @@ export class Connection implements SessionOutput, PacketHandler {
       : Promise.resolve(this.#refused());
     return reading.then(
       (error) => {
-        if (error instanceof MqttError) this.#protocolError(error);
+        // Nothing thrown while answering an error may escape: the caller
+        // does not wait for this promise.
+        try {
+          if (error instanceof MqttError) this.#protocolError(error);
+        } catch (e) {
+          this.#internalError(e);
+        }
         return this.close(error);
       },
       (e) => {
         const error = e instanceof Error ? e : new Error(String(e));
-        if (!this.#isClosed) {
-          broker.logger.error("internal error", {
-            client_id: this.client?.clientId,
-            remote: this.transport.info.remoteAddress,
-            error: error.stack ?? error.message,
-          });
-        }
+        if (!this.#isClosed) this.#internalError(error);
         return this.close(error);
       },
-    );
+    ).catch((e) => {
+      // close() does not throw; this is the last guard all the same.
+      this.#internalError(e);
+    });
+  }
+
+  /** Logs an error of the broker's own while serving this connection. */
+  #internalError(e: unknown): void {
+    const error = e instanceof Error ? e : new Error(String(e));
+    this.#broker.logger.error("internal error", {
+      client_id: this.client?.clientId,
+      remote: this.transport.info.remoteAddress,
+      error: error.stack ?? error.message,
+    });
   }
 
   #read(): Promise<Error | undefined> {
@@ -321,6 +336,11 @@ export class Connection implements SessionOutput, PacketHandler {
     const options = broker.options;
     this.#version = this.#channel.version = packet.protocolVersion;
     const v5 = packet.protocolVersion === 5;
+    const maximumPacketSize = packet.properties?.maximumPacketSize;
+    if (maximumPacketSize !== undefined) {
+      // [MQTT-3.2.2-19] It binds the CONNACK already.
+      this.#maxPacketSizeOut = maximumPacketSize;
+    }
     let clientId = packet.clientId;
     if (clientId === "") {
       // [MQTT-3.1.3-7] [MQTT-3.1.3-8] An empty id needs clean session in
@@ -336,9 +356,11 @@ export class Connection implements SessionOutput, PacketHandler {
     }
     let keepAlive = packet.keepAlive;
     if (
-      v5 && options.maxKeepAlive > 0 &&
+      options.maxKeepAlive > 0 &&
       (keepAlive === 0 || keepAlive > options.maxKeepAlive)
     ) {
+      // 5.0 is told in the CONNACK (Server Keep Alive); 3.1 and 3.1.1 cannot
+      // be told and are held to it all the same.
       keepAlive = options.maxKeepAlive;
     }
     const info = this.transport.info;
@@ -355,6 +377,24 @@ export class Connection implements SessionOutput, PacketHandler {
     };
     if (packet.will !== undefined) {
       const will = packet.will;
+      if (topicLevels(will.topic) > options.maxTopicLevels) {
+        this.#broker.logger.info("connection refused", {
+          client_id: clientId,
+          remote: info.remoteAddress,
+          reason: `Will topic has more than ${options.maxTopicLevels} levels`,
+        });
+        if (v5) {
+          this.#refuse(ReasonCode.TopicNameInvalid);
+        } else {
+          // 3.1.1 has no return code for it: close without CONNACK.
+          void this.close(
+            new Error(
+              `Connection refused: will topic has more than ${options.maxTopicLevels} levels`,
+            ),
+          );
+        }
+        return;
+      }
       if (will.retain && !options.retainAvailable && v5) {
         this.#refuse(ReasonCode.RetainNotSupported);
         return;
@@ -401,10 +441,6 @@ export class Connection implements SessionOutput, PacketHandler {
       : packet.clean
       ? 0
       : options.maxSessionExpiryInterval;
-    const maximumPacketSize = packet.properties?.maximumPacketSize;
-    if (maximumPacketSize !== undefined) {
-      this.#maxPacketSizeOut = maximumPacketSize;
-    }
     this.client = client;
     const { session, present } = broker.attach(
       this,
@@ -465,6 +501,13 @@ export class Connection implements SessionOutput, PacketHandler {
       this.#aliases ??= new TopicAliases(broker.options.topicAliasMaximum);
       topic = this.#aliases.resolve(packet);
     }
+    if (topicLevels(topic) > broker.options.maxTopicLevels) {
+      // 3.1.1 closes; 5.0 says 0x90 first.
+      throw new MqttError(
+        ReasonCode.TopicNameInvalid,
+        `Cannot accept a PUBLISH: its topic has more than ${broker.options.maxTopicLevels} levels`,
+      );
+    }
     if (packet.qos > broker.options.maxQoS && this.#version === 5) {
       // [MQTT-3.2.2-11]
       throw new MqttError(
@@ -502,6 +545,10 @@ export class Connection implements SessionOutput, PacketHandler {
     this.#messagesIn++;
     const client = this.client!;
     const message = broker.makeMessage(packet, topic, client.clientId);
+    if (isSysTopic(topic)) {
+      // Only the server publishes under $SYS, whatever the ACL and hooks say.
+      return this.#published(packet, message, ReasonCode.NotAuthorized);
+    }
     const check = broker.hooks.hasCheckPublish
       ? broker.hooks.checkPublish(
         client,
@@ -626,10 +673,29 @@ export class Connection implements SessionOutput, PacketHandler {
     this.send({ type: "pubrel", packetId });
   }
 
-  /** Writes a packet to the client. */
+  /**
+   * Writes a packet to the client. A 5.0 packet is made legal first (reason
+   * code, reason string, Maximum Packet Size); a packet that still cannot be
+   * encoded is logged and not sent, never thrown to the caller.
+   */
   send(packet: Packet): void {
-    if (this.#broker.logger.isEnabledFor("debug")) this.#dump("out", packet);
-    this.#channel.send(packet);
+    const legal = this.#version === 5
+      ? legalReply(packet, this.#maxPacketSizeOut)
+      : packet;
+    if (this.#broker.logger.isEnabledFor("debug")) this.#dump("out", legal);
+    try {
+      this.#channel.send(legal);
+    } catch (e) {
+      this.#internalError(e);
+    }
+  }
+
+  /**
+   * Resolves once the unsent output is at most half of `maxOutputBuffer`, or
+   * the connection closes.
+   */
+  outputDrained(): Promise<void> {
+    return this.#channel.outputDrained();
   }
 
   /** Logs a packet at debug level; passwords are left out. */

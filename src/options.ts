@@ -45,7 +45,12 @@ export interface ServerOptions {
   sessionExpiry?: number;
   /** Topic aliases a 5.0 client may set per connection; 10 by default. */
   topicAliasMaximum?: number;
-  /** Bytes of unsent output per connection past which QoS 0 messages to it are dropped; 1 MiB by default. */
+  /**
+   * Bytes of unsent output per connection, 1 MiB by default. Past it QoS 0
+   * messages to it are dropped, nothing more is read from it until its
+   * output has drained below half (a client that sends and never reads is
+   * then closed at its keep-alive), and retained messages to it wait.
+   */
   maxOutputBuffer?: number;
   /** Seconds a new connection has to send CONNECT; 10 by default. */
   connectTimeout?: number;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { filterLevels, topicLevels } from "./_topic_levels.ts";
 import type { QoS, Subscription } from "../packets/types.ts";
 import { isValidTopicFilter, isValidTopicName } from "../packets/topic.ts";
 import { HookRunner } from "./_hook_runner.ts";
@@ -342,7 +343,8 @@ export class Server {
    *
    * @param message Topic, payload and flags.
    * @returns A promise that resolves when the message has been routed.
-   * @throws {TypeError} If the topic is not a valid topic name.
+   * @throws {TypeError} If the topic is not a valid topic name, or has more
+   * levels than `maxTopicLevels`.
    */
   async publish(message: PublishOptions): Promise<void> {
     if (typeof message.topic !== "string" || !isValidTopicName(message.topic)) {
@@ -350,6 +352,12 @@ export class Server {
         `Cannot publish: topic ${
           JSON.stringify(message.topic)
         } is not a valid topic name`,
+      );
+    }
+    const maxTopicLevels = this.#broker.options.maxTopicLevels;
+    if (topicLevels(message.topic) > maxTopicLevels) {
+      throw new TypeError(
+        `Cannot publish: the topic has more than maxTopicLevels (${maxTopicLevels}) levels`,
       );
     }
     const qos = message.qos ?? 0;
@@ -381,11 +389,16 @@ export class Server {
    * @param clientId The session's client id.
    * @param subscriptions Filters with their QoS (and 5.0 options).
    * @returns Whether each filter was new for the session.
-   * @throws {RangeError} If there is no session with that client id.
-   * @throws {TypeError} If a filter is invalid.
+   * @throws {RangeError} If there is no session with that client id, or the
+   * new filters would take the session past `maxSubscriptionsPerClient`.
+   * @throws {TypeError} If a filter is invalid or has more levels than
+   * `maxTopicLevels`.
    */
   subscribe(clientId: string, subscriptions: Subscription[]): boolean[] {
     const session = this.#session(clientId);
+    const broker = this.#broker;
+    const { maxTopicLevels, maxSubscriptionsPerClient } = broker.options;
+    const added = new Set<string>();
     for (const s of subscriptions) {
       if (!isValidTopicFilter(s.topicFilter)) {
         throw new TypeError(
@@ -394,12 +407,35 @@ export class Server {
           } is invalid`,
         );
       }
+      if (filterLevels(s.topicFilter) > maxTopicLevels) {
+        throw new TypeError(
+          `Cannot subscribe: a topic filter has more than maxTopicLevels (${maxTopicLevels}) levels`,
+        );
+      }
+      if (
+        session.subscriptionCount === 0 ||
+        !session.subscriptions.has(s.topicFilter)
+      ) {
+        added.add(s.topicFilter);
+      }
+    }
+    if (session.subscriptionCount + added.size > maxSubscriptionsPerClient) {
+      throw new RangeError(
+        `Cannot subscribe: ${added.size} new filters would take the session past maxSubscriptionsPerClient (${maxSubscriptionsPerClient})`,
+      );
     }
     return subscriptions.map((s) => {
-      const qos = Math.min(s.qos, this.#broker.options.maxQoS) as QoS;
-      const isNew = this.#broker.subscribe(session, { ...s, qos });
+      const qos = Math.min(s.qos, broker.options.maxQoS) as QoS;
+      const isNew = broker.subscribe(session, { ...s, qos });
       if (isNew) {
-        this.#broker.sendRetained(session, s.topicFilter, qos, undefined);
+        broker.sendRetained(session, s.topicFilter, qos, undefined).catch(
+          (e) => {
+            broker.logger.error("retained messages not sent", {
+              client_id: clientId,
+              error: e instanceof Error ? e.stack ?? e.message : String(e),
+            });
+          },
+        );
       }
       return isNew;
     });
