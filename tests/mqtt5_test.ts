@@ -64,6 +64,8 @@ Deno.test("Server sends its features in the 5.0 CONNACK properties", async () =>
     sessionPresent: false,
     reasonCode: 0,
     properties: {
+      // The default limit of 1 MiB is below the protocol's, so it is told.
+      maximumPacketSize: 1048576,
       topicAliasMaximum: 10,
       wildcardSubscriptionAvailable: 1,
       subscriptionIdentifiersAvailable: 1,
