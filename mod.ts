@@ -36,7 +36,7 @@ export {
   type PublishOptions,
   Server,
 } from "./src/server.ts";
-export type { ServerOptions } from "./src/options.ts";
+export type { ServerOptions, SessionOwnerChange } from "./src/options.ts";
 export type {
   ClientSummary,
   SessionSummary,
@@ -106,6 +106,7 @@ export {
   type Will,
 } from "./packets/mod.ts";
 export {
+  type ClientIdBinding,
   DEFAULT_PBKDF2_ITERATIONS,
   hashPassword,
   type HashPasswordOptions,

@@ -391,6 +391,7 @@ async function apiOptions(
     logger,
     ...(api.token !== undefined ? { token: api.token } : {}),
     ...(api.basic !== undefined ? { basic: api.basic } : {}),
+    ...(api.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
     ...(api.tls !== undefined
       ? {
         cert: await Deno.readTextFile(api.tls.certFile),

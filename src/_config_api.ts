@@ -7,6 +7,7 @@
 
 import { type Checker, show } from "./_config_check.ts";
 import type { ApiConfig } from "./config.ts";
+import { isLoopback } from "./api/handler.ts";
 
 /** Where the API listens when `api.address` is not set. */
 const API_HOSTNAME = "127.0.0.1";
@@ -22,6 +23,7 @@ export function readApi(c: Checker, value: unknown): ApiConfig | undefined {
     "token_env",
     "basic",
     "tls",
+    "allow_unauthenticated",
   ]);
   const enabled = a.enabled === undefined
     ? true
@@ -66,6 +68,24 @@ export function readApi(c: Checker, value: unknown): ApiConfig | undefined {
   if (a.tls !== undefined) {
     const tlsAt = [...at, "tls"];
     config.tls = c.pemFiles(c.mapping(a.tls, tlsAt, ["cert", "key"]), tlsAt);
+  }
+  if (a.allow_unauthenticated !== undefined) {
+    config.allowUnauthenticated = c.bool(a.allow_unauthenticated, [
+      ...at,
+      "allow_unauthenticated",
+    ]);
+  }
+  if (
+    enabled && !config.allowUnauthenticated && config.token === undefined &&
+    config.tokenEnv === undefined && config.basic === undefined &&
+    !isLoopback(config.hostname)
+  ) {
+    c.fail(
+      [...at, "address"],
+      `the API would listen on ${
+        show(config.hostname)
+      } without credentials: set token, token_env or basic, bind 127.0.0.1, or set allow_unauthenticated: true`,
+    );
   }
   return enabled ? config : undefined;
 }

@@ -23,7 +23,8 @@ const MAX_SYS_INTERVAL = 86400;
 type MqttField =
   | { key: keyof MqttConfig; kind: "int"; min: number; max: number }
   | { key: keyof MqttConfig; kind: "seconds" | "ms"; min: number; max: number }
-  | { key: keyof MqttConfig; kind: "bool" };
+  | { key: keyof MqttConfig; kind: "bool" }
+  | { key: keyof MqttConfig; kind: "oneOf"; values: readonly string[] };
 
 const MQTT_FIELDS: Readonly<Record<string, MqttField>> = {
   max_packet_size: {
@@ -147,6 +148,11 @@ const MQTT_FIELDS: Readonly<Record<string, MqttField>> = {
     min: 0,
     max: MAX_SAFE,
   },
+  session_owner_change: {
+    key: "sessionOwnerChange",
+    kind: "oneOf",
+    values: ["refuse", "clean"],
+  },
 };
 
 /** Keys of the Go gmqtt `mqtt` section that this broker does not have yet. */
@@ -198,6 +204,7 @@ export function readConfig(
   }
   if (top.auth !== undefined) config.auth = auth(c, top.auth);
   if (top.acl !== undefined) config.acl = acl(c, top.acl);
+  checkUsersNamed(c, config);
   if (top.api !== undefined) {
     const read = readApi(c, top.api);
     if (read !== undefined) config.api = read;
@@ -284,6 +291,10 @@ function mqtt(c: Checker, value: unknown): MqttConfig {
       out[field.key] = c.bool(raw, at);
       continue;
     }
+    if (field.kind === "oneOf") {
+      out[field.key] = c.oneOf(raw, at, field.values);
+      continue;
+    }
     const { min, max } = field;
     if (field.kind === "int") {
       if (
@@ -327,6 +338,7 @@ function auth(c: Checker, value: unknown): BrokerConfig["auth"] {
     "password_file",
     "users",
     "allow_anonymous",
+    "client_id_binding",
   ]);
   const users = new Map<string, string>();
   if (auth.users !== undefined) {
@@ -371,7 +383,41 @@ function auth(c: Checker, value: unknown): BrokerConfig["auth"] {
         ]),
       }
       : {}),
+    ...(auth.client_id_binding !== undefined
+      ? {
+        clientIdBinding: c.oneOf(
+          auth.client_id_binding,
+          ["auth", "client_id_binding"],
+          ["none", "exact", "prefix"] as const,
+        ),
+      }
+      : {}),
   };
+}
+
+/**
+ * Refuses what names users when there are none to log in as: anyone could
+ * claim such a user name with any password.
+ */
+function checkUsersNamed(c: Checker, config: BrokerConfig): void {
+  const { users, passwordFile, clientIdBinding } = config.auth;
+  if (users.size > 0 || passwordFile !== undefined) return;
+  for (const [i, rule] of config.acl.rules.entries()) {
+    if (rule.username !== undefined) {
+      c.fail(
+        ["acl", "rules", i, "username"],
+        `a rule for user ${
+          show(rule.username)
+        } needs users to log in as (auth.password_file or auth.users): without them any client may claim any user name`,
+      );
+    }
+  }
+  if (clientIdBinding !== undefined && clientIdBinding !== "none") {
+    c.fail(
+      ["auth", "client_id_binding"],
+      "binding client ids to user names needs users (auth.password_file or auth.users)",
+    );
+  }
 }
 
 function acl(c: Checker, value: unknown): BrokerConfig["acl"] {

@@ -19,7 +19,7 @@ export class HookRunner {
     Awaitable<boolean | undefined | void>
   >[];
   readonly #connect: Fn<
-    [ClientInfo, ConnectPacket],
+    [ClientInfo, ConnectPacket, AbortSignal | undefined],
     Awaitable<number | undefined | void>
   >[];
   readonly #subscribe: Fn<
@@ -78,14 +78,21 @@ export class HookRunner {
       : verdict === undefined;
   }
 
+  /** Whether any hook decides on CONNECT. */
+  get hasCheckConnect(): boolean {
+    return this.#connect.length > 0;
+  }
+
+  /** `signal` aborts if the connection closes before the hooks answered. */
   checkConnect(
     client: ClientInfo,
     packet: ConnectPacket,
+    signal?: AbortSignal,
   ): Awaitable<number | undefined> {
     return this.#decide(
       "checkConnect",
       this.#connect,
-      [client, packet],
+      [client, packet, signal],
       (r) => {
         const c = code(r);
         return c === 0 ? undefined : c;

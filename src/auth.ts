@@ -55,6 +55,23 @@ export interface PasswordHash {
   readonly hash: Uint8Array;
 }
 
+/**
+ * How {@linkcode passwordAuth} binds client ids to user names:
+ *
+ * - `"none"`: any client may use any client id;
+ * - `"exact"`: a client with a user name must use that user name as its
+ *   client id;
+ * - `"prefix"`: a client with a user name must use that user name as its
+ *   client id, or the user name, a `:` and anything after it (`alice`,
+ *   `alice:1`, `alice:kitchen`). User names cannot hold `:`, so no user can
+ *   claim another user's ids.
+ *
+ * With `"exact"` or `"prefix"`, an anonymous client may not use a client id
+ * that belongs to a known user (one equal to a user name, or a user name
+ * followed by `:`).
+ */
+export type ClientIdBinding = "none" | "exact" | "prefix";
+
 /** Options for {@linkcode passwordAuth}. */
 export interface PasswordAuthOptions {
   /**
@@ -69,6 +86,41 @@ export interface PasswordAuthOptions {
    * is always checked.
    */
   allowAnonymous?: boolean;
+  /**
+   * Whether client ids are bound to user names (see
+   * {@linkcode ClientIdBinding}); `"none"` by default. A client id the
+   * binding does not allow is refused with "client identifier not valid"
+   * (0x85; CONNACK return code 2 before 5.0).
+   */
+  clientIdBinding?: ClientIdBinding;
+  /**
+   * Password checks (PBKDF2 runs) at once; 2 by default. Others wait in a
+   * queue, first come first served.
+   */
+  maxConcurrentChecks?: number;
+  /**
+   * Password checks waiting for their turn; 1000 by default. Past it a
+   * CONNECT is refused at once with "server busy" (0x89; CONNACK return code
+   * 3, server unavailable, before 5.0). A waiting check whose connection
+   * closes leaves the queue without running.
+   */
+  maxQueuedChecks?: number;
+  /**
+   * Seconds a failed check (a user name with a wrong password) is
+   * remembered, so the same wrong password is refused again without running
+   * PBKDF2; 10 by default, 0 remembers none. Only failures are remembered:
+   * a right password always runs a full check.
+   */
+  failureCacheTime?: number;
+  /** Failed checks remembered at most; 10,000 by default. Past it the oldest is forgotten. */
+  failureCacheSize?: number;
+  /**
+   * Checks a password against a hash; {@linkcode verifyPassword} by default.
+   * Tests count calls with it; it may also check another hash scheme.
+   */
+  verify?: (password: Uint8Array, hash: string) => Promise<boolean>;
+  /** Current time in milliseconds, `Date.now` by default; tests fake it. */
+  now?: () => number;
 }
 
 /**
@@ -282,6 +334,14 @@ export function setPasswordFileUser(
  * authorized" (0x87; return code 5). An unknown user costs as much time as
  * a known one, so timing does not tell which user names exist.
  *
+ * Checks cannot be flooded: at most `maxConcurrentChecks` run at once, at
+ * most `maxQueuedChecks` wait (past it a CONNECT gets "server busy", 0x89 /
+ * return code 3), a waiting check whose connection closed is skipped (the
+ * `signal` of `checkConnect`), and a wrong password tried again within
+ * `failureCacheTime` is refused without running PBKDF2. With
+ * `clientIdBinding`, client ids are bound to user names (0x85 / return code
+ * 2 otherwise).
+ *
  * @example Let two users in and nobody else
  * ```ts
  * import { hashPassword, passwordAuth, Server } from "@gmqtt/broker";
@@ -292,17 +352,21 @@ export function setPasswordFileUser(
  *       alice: await hashPassword("alice-pw", { iterations: 1000 }),
  *       bob: await hashPassword("bob-pw", { iterations: 1000 }),
  *     },
+ *     clientIdBinding: "prefix", // alice connects as "alice" or "alice:..."
  *   }),
  * });
  * server.listen({ hostname: "127.0.0.1", port: 0 });
  * await server.start();
  * await server.stop();
  * ```
- * @param options Users and whether anonymous clients may connect.
+ * @param options Users, whether anonymous clients may connect, the client
+ * id binding and the limits of password checks.
  * @returns Hooks with a `checkConnect` member.
- * @throws {TypeError} If a user name or a hash is not valid.
+ * @throws {TypeError} If a user name, a hash or the binding is not valid.
+ * @throws {RangeError} If a limit is out of range.
  */
 export function passwordAuth(options: PasswordAuthOptions = {}): Hooks {
+  const what = "Cannot create password auth";
   const users = new Map<string, string>(
     options.users instanceof Map
       ? options.users
@@ -310,10 +374,10 @@ export function passwordAuth(options: PasswordAuthOptions = {}): Hooks {
   );
   let decoy: string | undefined;
   for (const [username, hash] of users) {
-    checkUsername(username, "Cannot create password auth");
+    checkUsername(username, what);
     if (parsePasswordHash(hash) === undefined) {
       throw new TypeError(
-        `Cannot create password auth: the password of ${
+        `${what}: the password of ${
           JSON.stringify(username)
         } is not a $${SCHEME}$ hash`,
       );
@@ -321,28 +385,202 @@ export function passwordAuth(options: PasswordAuthOptions = {}): Hooks {
     decoy ??= hash;
   }
   const allowAnonymous = options.allowAnonymous ?? users.size === 0;
+  const binding = options.clientIdBinding ?? "none";
+  if (binding !== "none" && binding !== "exact" && binding !== "prefix") {
+    throw new TypeError(
+      `${what}: clientIdBinding must be "none", "exact" or "prefix", got ${
+        JSON.stringify(binding)
+      }`,
+    );
+  }
+  const limiter = new CheckLimiter(
+    limit(what, "maxConcurrentChecks", options.maxConcurrentChecks, 2, 1),
+    limit(what, "maxQueuedChecks", options.maxQueuedChecks, 1000, 0),
+  );
+  const failures = new FailureCache(
+    limit(what, "failureCacheTime", options.failureCacheTime, 10, 0) * 1000,
+    limit(what, "failureCacheSize", options.failureCacheSize, 10_000, 0),
+    options.now ?? Date.now,
+  );
+  const verify = options.verify ?? verifyPassword;
+  /** Whether a client id is one that belongs to a known user. */
+  const ownedId = (clientId: string): boolean =>
+    users.has(binding === "prefix" ? clientId.split(":", 1)[0]! : clientId);
   return {
     async checkConnect(
-      _client: ClientInfo,
+      client: ClientInfo,
       packet: ConnectPacket,
+      signal?: AbortSignal,
     ): Promise<Awaited<Verdict>> {
-      if (packet.username === undefined) {
-        return allowAnonymous ? undefined : ReasonCode.NotAuthorized;
+      const username = packet.username;
+      if (username === undefined) {
+        if (!allowAnonymous) return ReasonCode.NotAuthorized;
+        return binding !== "none" && ownedId(client.clientId)
+          ? ReasonCode.ClientIdentifierNotValid
+          : undefined;
       }
-      const hash = users.get(packet.username);
+      const hash = users.get(username);
       const password = packet.password ?? new Uint8Array(0);
-      if (hash === undefined) {
-        // Spend the time a known user costs, so timing tells nothing.
-        if (decoy !== undefined) await verifyPassword(password, decoy);
+      const key = await failures.key(username, password);
+      if (failures.has(key)) return ReasonCode.BadUserNameOrPassword;
+      if (!limiter.hasRoom) return ReasonCode.ServerBusy;
+      if (!await limiter.acquire(signal)) return ReasonCode.UnspecifiedError;
+      let ok = false;
+      try {
+        // The connection may have closed while the check waited.
+        if (signal?.aborted) return ReasonCode.UnspecifiedError;
+        // Checks of the same wrong password that waited behind the first
+        // one need no PBKDF2 of their own.
+        if (failures.has(key)) return ReasonCode.BadUserNameOrPassword;
+        if (hash !== undefined) ok = await verify(password, hash);
+        // An unknown user spends the time a known one costs, so timing
+        // tells nothing.
+        else if (decoy !== undefined) await verify(password, decoy);
+      } finally {
+        limiter.release();
+      }
+      if (!ok || packet.password === undefined) {
+        failures.add(key);
         return ReasonCode.BadUserNameOrPassword;
       }
-      const ok = await verifyPassword(password, hash);
-      if (!ok || packet.password === undefined) {
-        return ReasonCode.BadUserNameOrPassword;
+      if (binding === "exact" && client.clientId !== username) {
+        return ReasonCode.ClientIdentifierNotValid;
+      }
+      if (
+        binding === "prefix" && client.clientId !== username &&
+        !client.clientId.startsWith(`${username}:`)
+      ) {
+        return ReasonCode.ClientIdentifierNotValid;
       }
       return undefined;
     },
   };
+}
+
+/**
+ * Lets a bounded number of password checks run at once and queues a bounded
+ * number more; a queued check whose signal aborts leaves the queue.
+ */
+class CheckLimiter {
+  readonly #max: number;
+  readonly #maxQueued: number;
+  #running = 0;
+  /** Waiting checks, oldest first; each is called when its turn comes. */
+  readonly #waiting: Set<() => void> = new Set();
+
+  constructor(max: number, maxQueued: number) {
+    this.#max = max;
+    this.#maxQueued = maxQueued;
+  }
+
+  /** Whether a check can run now or wait in the queue. */
+  get hasRoom(): boolean {
+    return this.#running < this.#max || this.#waiting.size < this.#maxQueued;
+  }
+
+  /**
+   * Waits for a turn; resolves false (holding no turn) if `signal` aborted
+   * first. A true answer must be followed by {@linkcode release}.
+   */
+  acquire(signal: AbortSignal | undefined): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    if (this.#running < this.#max) {
+      this.#running++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.#waiting.delete(turn);
+        resolve(false);
+      };
+      const turn = (): void => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(true);
+      };
+      this.#waiting.add(turn);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Ends a check: the turn goes to the oldest waiting check. */
+  release(): void {
+    for (const next of this.#waiting) {
+      this.#waiting.delete(next);
+      next(); // the turn passes on; #running stays the same
+      return;
+    }
+    this.#running--;
+  }
+}
+
+/**
+ * Recently failed checks by user name and a salted SHA-256 of the password,
+ * each for a while; the oldest is forgotten first when full.
+ */
+class FailureCache {
+  readonly #ttl: number;
+  readonly #size: number;
+  readonly #now: () => number;
+  /** Key to when it is forgotten; insertion order is age. */
+  readonly #entries: Map<string, number> = new Map();
+  /** Salts the password digests, so the keys held tell nothing outside. */
+  readonly #salt: Uint8Array = crypto.getRandomValues(new Uint8Array(16));
+
+  constructor(ttl: number, size: number, now: () => number) {
+    this.#ttl = ttl;
+    this.#size = size;
+    this.#now = now;
+  }
+
+  /** The cache key of a user name and password; "" when caching is off. */
+  async key(username: string, password: Uint8Array): Promise<string> {
+    if (this.#ttl === 0 || this.#size === 0) return "";
+    const input = new Uint8Array(this.#salt.length + password.length);
+    input.set(this.#salt);
+    input.set(password, this.#salt.length);
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", input),
+    );
+    // User names never hold U+0000 [MQTT-1.5.4-2].
+    return `${username}\u0000${toBase64(digest)}`;
+  }
+
+  has(key: string): boolean {
+    if (key === "") return false;
+    const until = this.#entries.get(key);
+    if (until === undefined) return false;
+    if (until > this.#now()) return true;
+    this.#entries.delete(key);
+    return false;
+  }
+
+  add(key: string): void {
+    if (key === "") return;
+    this.#entries.delete(key);
+    this.#entries.set(key, this.#now() + this.#ttl);
+    if (this.#entries.size > this.#size) {
+      for (const oldest of this.#entries.keys()) {
+        this.#entries.delete(oldest);
+        break;
+      }
+    }
+  }
+}
+
+function limit(
+  what: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(
+      `${what}: ${name} must be an integer of ${min} or more, got ${value}`,
+    );
+  }
+  return value;
 }
 
 function checkUsername(username: string, what: string): void {

@@ -202,3 +202,219 @@ Deno.test("passwordAuth() throws for a plain-text password", () => {
     message: /"alice" is not a \$pbkdf2-sha256\$ hash/,
   });
 });
+
+/** A verifier that counts its runs around the real one. */
+function countingVerify(): {
+  runs: () => number;
+  verify: (password: Uint8Array, hash: string) => Promise<boolean>;
+} {
+  let runs = 0;
+  return {
+    runs: () => runs,
+    verify: (password, hash) => {
+      runs++;
+      return verifyPassword(password, hash);
+    },
+  };
+}
+
+/** A verifier whose checks wait until `release` lets them answer. */
+function gatedVerify(): {
+  runs: () => number;
+  release: () => void;
+  verify: (password: Uint8Array, hash: string) => Promise<boolean>;
+} {
+  let runs = 0;
+  const gates: (() => void)[] = [];
+  return {
+    runs: () => runs,
+    release: () => gates.shift()?.(),
+    verify: async (password, hash) => {
+      runs++;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return verifyPassword(password, hash);
+    },
+  };
+}
+
+function connectAs(
+  hooks: ReturnType<typeof passwordAuth>,
+  clientId: string,
+  username?: string,
+  password?: string,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  const packet = { ...connect(username, password), clientId };
+  return Promise.resolve(
+    hooks.checkConnect?.(
+      { ...CLIENT, clientId, username },
+      packet,
+      signal,
+    ),
+  ).then((v) => v ?? undefined);
+}
+
+Deno.test("passwordAuth() runs a bounded number of PBKDF2 checks for 500 parallel tries of one wrong password", async () => {
+  const counter = countingVerify();
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("right", FAST) },
+    verify: counter.verify,
+  });
+  const verdicts = await Promise.all(
+    Array.from({ length: 500 }, () => check(hooks, connect("alice", "wrong"))),
+  );
+  strictEqual(verdicts.every((v) => v === 0x86), true);
+  // The first checks (2 at once) run PBKDF2; the rest find their failure.
+  strictEqual(counter.runs() <= 2, true, `${counter.runs()} runs`);
+  strictEqual(await check(hooks, connect("alice", "right")), undefined);
+});
+
+Deno.test("passwordAuth() answers a repeated wrong password from its failure cache until it expires", async () => {
+  let now = 0;
+  const counter = countingVerify();
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("right", FAST) },
+    verify: counter.verify,
+    now: () => now,
+  });
+  strictEqual(await check(hooks, connect("alice", "wrong")), 0x86);
+  strictEqual(counter.runs(), 1);
+  strictEqual(await check(hooks, connect("alice", "wrong")), 0x86);
+  strictEqual(counter.runs(), 1);
+  // Another password, or another user, is checked in full.
+  strictEqual(await check(hooks, connect("alice", "wrong2")), 0x86);
+  strictEqual(await check(hooks, connect("bob", "wrong")), 0x86);
+  strictEqual(counter.runs(), 3);
+  now += 10_000;
+  strictEqual(await check(hooks, connect("alice", "wrong")), 0x86);
+  strictEqual(counter.runs(), 4);
+});
+
+Deno.test("passwordAuth() never caches a right password", async () => {
+  const counter = countingVerify();
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("right", FAST) },
+    verify: counter.verify,
+  });
+  strictEqual(await check(hooks, connect("alice", "right")), undefined);
+  strictEqual(await check(hooks, connect("alice", "right")), undefined);
+  strictEqual(counter.runs(), 2);
+});
+
+Deno.test("passwordAuth() forgets the oldest failure past failureCacheSize", async () => {
+  const counter = countingVerify();
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("right", FAST) },
+    verify: counter.verify,
+    failureCacheSize: 2,
+  });
+  for (const pw of ["a", "b", "c"]) {
+    await check(hooks, connect("alice", pw));
+  }
+  strictEqual(counter.runs(), 3);
+  await check(hooks, connect("alice", "c"));
+  await check(hooks, connect("alice", "b"));
+  strictEqual(counter.runs(), 3);
+  await check(hooks, connect("alice", "a"));
+  strictEqual(counter.runs(), 4);
+});
+
+Deno.test("passwordAuth() skips a queued check whose signal aborted, and never runs it", async () => {
+  const gate = gatedVerify();
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("right", FAST) },
+    verify: gate.verify,
+    maxConcurrentChecks: 1,
+  });
+  const first = connectAs(hooks, "c1", "alice", "right");
+  const abort = new AbortController();
+  const second = connectAs(hooks, "c2", "alice", "right", abort.signal);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  strictEqual(gate.runs(), 1);
+  abort.abort();
+  strictEqual(typeof await second, "number");
+  gate.release();
+  strictEqual(await first, undefined);
+  strictEqual(gate.runs(), 1);
+  // The turn went back: a new check runs.
+  const third = connectAs(hooks, "c3", "alice", "right");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  strictEqual(gate.runs(), 2);
+  gate.release();
+  strictEqual(await third, undefined);
+});
+
+Deno.test("passwordAuth() refuses with server busy (0x89) past maxQueuedChecks", async () => {
+  const gate = gatedVerify();
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("right", FAST) },
+    verify: gate.verify,
+    maxConcurrentChecks: 1,
+    maxQueuedChecks: 1,
+  });
+  const running = connectAs(hooks, "c1", "alice", "right");
+  const queued = connectAs(hooks, "c2", "alice", "right");
+  strictEqual(await connectAs(hooks, "c3", "alice", "right"), 0x89);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gate.release();
+  strictEqual(await running, undefined);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gate.release();
+  strictEqual(await queued, undefined);
+});
+
+Deno.test("passwordAuth() with clientIdBinding exact lets a user connect only under its own name", async () => {
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("a", FAST) },
+    clientIdBinding: "exact",
+    allowAnonymous: true,
+  });
+  strictEqual(await connectAs(hooks, "alice", "alice", "a"), undefined);
+  strictEqual(await connectAs(hooks, "alice:1", "alice", "a"), 0x85);
+  strictEqual(await connectAs(hooks, "bob", "alice", "a"), 0x85);
+  // A wrong password is refused as such, whatever the client id.
+  strictEqual(await connectAs(hooks, "bob", "alice", "x"), 0x86);
+  // Anonymous clients may not take a user's id.
+  strictEqual(await connectAs(hooks, "alice", undefined), 0x85);
+  strictEqual(await connectAs(hooks, "sensor", undefined), undefined);
+});
+
+Deno.test("passwordAuth() with clientIdBinding prefix allows the user name and the user name followed by a colon", async () => {
+  const hooks = passwordAuth({
+    users: {
+      alice: await hashPassword("a", FAST),
+      "alice-bob": await hashPassword("ab", FAST),
+    },
+    clientIdBinding: "prefix",
+    allowAnonymous: true,
+  });
+  strictEqual(await connectAs(hooks, "alice", "alice", "a"), undefined);
+  strictEqual(await connectAs(hooks, "alice:kitchen", "alice", "a"), undefined);
+  strictEqual(await connectAs(hooks, "alice-bob", "alice", "a"), 0x85);
+  strictEqual(await connectAs(hooks, "aliceX", "alice", "a"), 0x85);
+  strictEqual(
+    await connectAs(hooks, "alice-bob:1", "alice-bob", "ab"),
+    undefined,
+  );
+  strictEqual(await connectAs(hooks, "alice:1", undefined), 0x85);
+  strictEqual(await connectAs(hooks, "carol:1", undefined), undefined);
+});
+
+Deno.test("passwordAuth() with clientIdBinding none lets any client id in", async () => {
+  const hooks = passwordAuth({
+    users: { alice: await hashPassword("a", FAST) },
+    allowAnonymous: true,
+  });
+  strictEqual(await connectAs(hooks, "bob", "alice", "a"), undefined);
+  strictEqual(await connectAs(hooks, "alice", undefined), undefined);
+});
+
+Deno.test("passwordAuth() throws on a bad binding or limit", () => {
+  throws(
+    () => passwordAuth({ clientIdBinding: "loose" as "none" }),
+    TypeError,
+  );
+  throws(() => passwordAuth({ maxConcurrentChecks: 0 }), RangeError);
+  throws(() => passwordAuth({ maxQueuedChecks: -1 }), RangeError);
+  throws(() => passwordAuth({ failureCacheTime: 1.5 }), RangeError);
+});

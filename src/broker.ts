@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ReasonCode } from "../packets/reason_code.ts";
 import { parseSharedSubscription } from "../packets/topic.ts";
 import type {
   PacketType,
@@ -245,6 +246,26 @@ export class Broker implements SessionContext, ChannelContext {
   }
 
   /**
+   * Whether a client that passed the connect hooks may take up the session
+   * of its client id: with `sessionOwnerChange` "refuse", a session made
+   * under another user name refuses it (0x87). Answers `undefined` to go
+   * ahead.
+   */
+  checkSessionOwner(client: ClientInfo): number | undefined {
+    const session = this.sessions.get(client.clientId);
+    if (
+      session === undefined || session.username === client.username ||
+      this.options.sessionOwnerChange !== "refuse"
+    ) return undefined;
+    this.logger.warn("session belongs to another user", {
+      client_id: client.clientId,
+      username: client.username,
+      remote: client.remoteAddress,
+    });
+    return ReasonCode.NotAuthorized;
+  }
+
+  /**
    * Binds an accepted client to its session: takes over a connection with
    * the same client id [MQTT-3.1.4-2], resumes or replaces the stored
    * session [MQTT-3.1.2-4..6], and cancels a will still waiting for its delay.
@@ -273,7 +294,12 @@ export class Broker implements SessionContext, ChannelContext {
     this.online.set(clientId, connection);
     let session = this.sessions.get(clientId);
     let present = false;
-    if (session !== undefined && client.clean) {
+    // With sessionOwnerChange "clean", another user's session is not
+    // taken up: it ends and a new one starts.
+    if (
+      session !== undefined &&
+      (client.clean || session.username !== client.username)
+    ) {
       this.#terminate(session, previous ? "taken_over" : "normal");
       session = undefined;
     }
@@ -725,7 +751,8 @@ export class Broker implements SessionContext, ChannelContext {
 
   /**
    * Periodic housekeeping: closes clients silent for 1.5 times their
-   * keep-alive [MQTT-3.1.2-24] and connections that never sent CONNECT,
+   * keep-alive [MQTT-3.1.2-24] and connections that never sent CONNECT
+   * (or whose CONNECT waited three connect timeouts for its hooks),
    * publishes delayed wills that are due, and ends expired sessions.
    */
   sweep(): void {
@@ -736,8 +763,17 @@ export class Broker implements SessionContext, ChannelContext {
       connection.trim();
       const client = connection.client;
       if (client === undefined) {
-        if (now - connection.openedAt >= connectDeadline) {
-          void connection.close(new Error("No CONNECT in time"));
+        // A CONNECT waiting for its hooks is not the client's delay; a
+        // ceiling stops a hung hook from holding the connection for ever.
+        const pending = connection.connectPending;
+        if (now - connection.openedAt >= connectDeadline * (pending ? 3 : 1)) {
+          void connection.close(
+            new Error(
+              pending
+                ? "Connect hooks did not answer in time"
+                : "No CONNECT in time",
+            ),
+          );
         }
         continue;
       }

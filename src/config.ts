@@ -13,7 +13,11 @@
 
 import { aclHooks, type AclPermission, type AclRule } from "./acl.ts";
 import type { BasicCredentials } from "./api/handler.ts";
-import { parsePasswordFile, passwordAuth } from "./auth.ts";
+import {
+  type ClientIdBinding,
+  parsePasswordFile,
+  passwordAuth,
+} from "./auth.ts";
 import { Checker } from "./_config_check.ts";
 import { ConfigError } from "./_config_error.ts";
 import { readConfig } from "./_config_sections.ts";
@@ -56,6 +60,11 @@ export interface ApiConfig {
   basic?: BasicCredentials;
   /** HTTPS: paths of the PEM certificate chain and key; plain HTTP without. */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Whether the API may listen on an address other than loopback without
+   * `token` or `basic`; false by default.
+   */
+  allowUnauthenticated?: boolean;
   /** Line of `api.address` (or of `api`) in the file, for messages. */
   line?: number;
 }
@@ -90,6 +99,7 @@ export type MqttConfig = Pick<
   | "maxRetainedBytes"
   | "maxQueuedBytes"
   | "maxQueuedMemory"
+  | "sessionOwnerChange"
 >;
 
 /** A loaded and checked configuration. */
@@ -111,6 +121,8 @@ export interface BrokerConfig {
     users: Map<string, string>;
     allowAnonymous?: boolean;
     passwordFile?: string;
+    /** How client ids are bound to user names; "none" by default. */
+    clientIdBinding?: ClientIdBinding;
   };
   /** ACL rules (none by default) and the answer when none matches ("allow"). */
   acl: { rules: AclRule[]; default: AclPermission };
@@ -318,12 +330,17 @@ export function parseConfig(text: string, file = "config.yml"): BrokerConfig {
  */
 export function toServerOptions(config: BrokerConfig): ServerOptions {
   const hooks: Hooks[] = [];
-  const { users, allowAnonymous, passwordFile } = config.auth;
+  const { users, allowAnonymous, passwordFile, clientIdBinding } = config.auth;
   // A password file counts as configured users, even an empty one.
   const hasUsers = users.size > 0 || passwordFile !== undefined;
+  const binding = clientIdBinding ?? "none";
   if (hasUsers || allowAnonymous === false) {
     hooks.push(
-      passwordAuth({ users, allowAnonymous: allowAnonymous ?? !hasUsers }),
+      passwordAuth({
+        users,
+        allowAnonymous: allowAnonymous ?? !hasUsers,
+        clientIdBinding: binding,
+      }),
     );
   }
   if (config.acl.rules.length > 0 || config.acl.default === "deny") {

@@ -64,9 +64,11 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
     maxRetainedBytes: 67108864,
     maxQueuedBytes: 8388608,
     maxQueuedMemory: 268435456,
+    sessionOwnerChange: "refuse",
   });
   deepStrictEqual(config.log, { level: "info", format: "text" });
   strictEqual(config.auth.allowAnonymous, true);
+  strictEqual(config.auth.clientIdBinding, "none");
   strictEqual(
     await verifyPassword("alice-password", config.auth.users.get("alice")!),
     true,
@@ -323,6 +325,36 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
     'Cannot load config: b.yml:3: acl.rules[0].topic: expected a valid topic filter, got "a/#/b"',
   ],
   [
+    "an ACL rule naming a user when there are no users",
+    "acl:\n  rules:\n    - {permission: allow, action: all, topic: '#', username: admin}\n",
+    'Cannot load config: b.yml:3: acl.rules[0].username: a rule for user "admin" needs users to log in as (auth.password_file or auth.users): without them any client may claim any user name',
+  ],
+  [
+    "an ACL rule naming a user with allow_anonymous and no users",
+    "auth:\n  allow_anonymous: true\nacl:\n  rules:\n    - {permission: allow, action: all, topic: '#', username: admin}\n",
+    'Cannot load config: b.yml:5: acl.rules[0].username: a rule for user "admin" needs users to log in as (auth.password_file or auth.users): without them any client may claim any user name',
+  ],
+  [
+    "a client id binding without users",
+    "auth:\n  client_id_binding: exact\n",
+    "Cannot load config: b.yml:2: auth.client_id_binding: binding client ids to user names needs users (auth.password_file or auth.users)",
+  ],
+  [
+    "a bad client id binding",
+    `auth:\n  users: [{username: a, password: "${HASH}"}]\n  client_id_binding: loose\n`,
+    'Cannot load config: b.yml:3: auth.client_id_binding: expected one of none, exact, prefix, got "loose"',
+  ],
+  [
+    "a bad session_owner_change",
+    "mqtt:\n  session_owner_change: keep\n",
+    'Cannot load config: b.yml:2: mqtt.session_owner_change: expected one of refuse, clean, got "keep"',
+  ],
+  [
+    "an API on every interface without credentials",
+    'api:\n  address: ":8083"\n',
+    'Cannot load config: b.yml:2: api.address: the API would listen on "0.0.0.0" without credentials: set token, token_env or basic, bind 127.0.0.1, or set allow_unauthenticated: true',
+  ],
+  [
     "a bad log level",
     "log:\n  level: verbose\n",
     'Cannot load config: b.yml:2: log.level: expected one of debug, info, warn, error, off, got "verbose"',
@@ -335,7 +367,7 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
   [
     "an unknown api key",
     "api:\n  port: 8083\n",
-    "Cannot load config: b.yml:2: api.port: unknown key; expected one of enabled, address, token, token_env, basic, tls",
+    "Cannot load config: b.yml:2: api.port: unknown key; expected one of enabled, address, token, token_env, basic, tls, allow_unauthenticated",
   ],
   [
     "an api section of the wrong shape",
@@ -542,4 +574,92 @@ Deno.test("toServerOptions() adds hooks only for users, a password file, closed 
   const acl = defaultConfig();
   acl.acl.default = "deny";
   strictEqual((toServerOptions(acl).hooks as unknown[]).length, 1);
+});
+
+Deno.test("parseConfig() takes ACL rules naming users when users are configured, anonymous clients allowed or not", () => {
+  for (const anonymous of [true, false]) {
+    const config = parseConfig(`
+auth:
+  users: [{username: admin, password: "${HASH}"}]
+  allow_anonymous: ${anonymous}
+  client_id_binding: prefix
+acl:
+  rules:
+    - {permission: allow, action: all, topic: "#", username: admin}
+`);
+    strictEqual(config.acl.rules[0]?.username, "admin");
+    strictEqual(config.auth.clientIdBinding, "prefix");
+  }
+  // A password file counts as users, even before it is read.
+  const withFile = parseConfig(`
+auth:
+  password_file: passwords.txt
+acl:
+  rules:
+    - {permission: allow, action: all, topic: "#", username: admin}
+`);
+  strictEqual(withFile.acl.rules.length, 1);
+});
+
+Deno.test("parseConfig() lets the API listen beyond loopback with credentials or allow_unauthenticated", () => {
+  for (
+    const extra of [
+      "  token: t\n",
+      "  token_env: GMQTT_TOKEN\n",
+      "  basic: {username: u, password: p}\n",
+      "  allow_unauthenticated: true\n",
+    ]
+  ) {
+    const config = parseConfig(`api:\n  address: ":8083"\n${extra}`);
+    strictEqual(config.api?.hostname, "0.0.0.0");
+  }
+  for (const address of ["127.0.0.1:0", "[::1]:0", "localhost:0"]) {
+    strictEqual(parseConfig(`api:\n  address: "${address}"\n`).api?.port, 0);
+  }
+  strictEqual(
+    parseConfig('api:\n  address: ":8083"\n  allow_unauthenticated: true\n')
+      .api?.allowUnauthenticated,
+    true,
+  );
+});
+
+Deno.test("parseConfig() reads mqtt.session_owner_change", () => {
+  deepStrictEqual(
+    parseConfig("mqtt:\n  session_owner_change: clean\n").mqtt,
+    { sessionOwnerChange: "clean" },
+  );
+});
+
+Deno.test("toServerOptions() passes auth.client_id_binding to passwordAuth", async () => {
+  const config = parseConfig(`
+auth:
+  users: [{username: alice, password: "${HASH}"}]
+  allow_anonymous: true
+  client_id_binding: exact
+`);
+  const hooks = toServerOptions(config).hooks;
+  const auth = Array.isArray(hooks) ? hooks[0] : hooks;
+  const verdict = await auth?.checkConnect?.(
+    {
+      remoteAddress: "",
+      localAddress: "",
+      transport: "tcp",
+      listener: "",
+      clientId: "alice",
+      username: undefined,
+      protocolVersion: 4,
+      clean: true,
+      keepAlive: 0,
+    },
+    {
+      type: "connect",
+      protocolName: "MQTT",
+      protocolVersion: 4,
+      clean: true,
+      keepAlive: 0,
+      clientId: "alice",
+    },
+  );
+  // Anonymous clients may not use alice's client id (0x85).
+  strictEqual(verdict, 0x85);
 });

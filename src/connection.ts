@@ -72,6 +72,13 @@ export class Connection implements SessionOutput, PacketHandler {
   #aliases: TopicAliases | undefined;
   /** Largest packet the client takes (MQTT 5.0 Maximum Packet Size). */
   #maxPacketSizeOut = Infinity;
+  /** Aborts the connect hooks' signal if the connection closes first. */
+  #connectAbort: AbortController | undefined;
+  /**
+   * Whether a CONNECT arrived and waits for async connect hooks: the
+   * connect timeout does not apply then, only its ceiling.
+   */
+  connectPending = false;
 
   constructor(broker: Broker, transport: Transport) {
     this.#broker = broker;
@@ -407,11 +414,24 @@ export class Connection implements SessionOutput, PacketHandler {
       this.#refuse(ReasonCode.BadAuthenticationMethod);
       return;
     }
-    const verdict = broker.hooks.checkConnect(client, packet);
+    const abort = broker.hooks.hasCheckConnect
+      ? new AbortController()
+      : undefined;
+    const verdict = broker.hooks.checkConnect(client, packet, abort?.signal);
     if (verdict instanceof Promise) {
-      return verdict.then((v) => this.#connected(packet, client, v));
+      this.#connectAbort = abort;
+      this.connectPending = true;
+      return verdict.then((v) => {
+        this.#connectAbort = undefined;
+        this.connectPending = false;
+        this.#connected(packet, client, v ?? broker.checkSessionOwner(client));
+      });
     }
-    this.#connected(packet, client, verdict);
+    this.#connected(
+      packet,
+      client,
+      verdict ?? broker.checkSessionOwner(client),
+    );
   }
 
   /** Accepts or refuses the client as the connect hooks decided. */
@@ -729,6 +749,8 @@ export class Connection implements SessionOutput, PacketHandler {
     if (this.#isClosed) return this.closed;
     this.#isClosed = true;
     const broker = this.#broker;
+    this.#connectAbort?.abort(new Error("Connection closed"));
+    this.#connectAbort = undefined;
     this.#channel.stop();
     if (
       options?.reasonCode !== undefined && this.#version === 5 && this.client

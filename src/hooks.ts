@@ -92,8 +92,20 @@ export interface Hooks {
    * the connection: MQTT 5.0 codes (0x86 bad user name or password, 0x87 not
    * authorized, ...) are sent as the nearest 3.1.1 return code (4, 5, ...) to
    * older clients; 3.1.1 return codes 1 to 5 are also understood.
+   *
+   * `signal` aborts when the connection closes before the hooks have
+   * answered (the client left, the server stopped, or the CONNACK took more
+   * than three times the connect timeout): a slow check (a password hash, a
+   * call to another service) may then give up, as its answer goes nowhere.
+   * The broker always passes one; it is optional for callers of the hook.
+   * While a CONNECT waits for these hooks, the connect timeout does not
+   * apply to its connection; three times the connect timeout closes it.
    */
-  checkConnect?(client: ClientInfo, packet: ConnectPacket): Verdict;
+  checkConnect?(
+    client: ClientInfo,
+    packet: ConnectPacket,
+    signal?: AbortSignal,
+  ): Verdict;
   /** Observes a client whose CONNACK accepted it. */
   onConnected?(client: ClientInfo): void | Promise<void>;
   /** Observes a new session, made for a client that had none or asked for a clean one. */

@@ -52,7 +52,12 @@ export interface ServerOptions {
    * then closed at its keep-alive), and retained messages to it wait.
    */
   maxOutputBuffer?: number;
-  /** Seconds a new connection has to send CONNECT; 10 by default. */
+  /**
+   * Seconds a new connection has to send CONNECT; 10 by default. A CONNECT
+   * that arrived and waits for async `checkConnect` hooks (a password check
+   * in a queue, say) is not closed by it, but three times this after the
+   * connection opened it is.
+   */
   connectTimeout?: number;
   /**
    * Seconds a message without a Message Expiry Interval of its own may wait
@@ -118,6 +123,21 @@ export interface ServerOptions {
    * it a message for a session that is not online is dropped ("queue_full").
    */
   maxQueuedMemory?: number;
+  /**
+   * What happens when a client connects with the client id of an existing
+   * session (online or offline) that was made under another user name (or
+   * with one where it had none, or the other way round); "refuse" by
+   * default:
+   *
+   * - "refuse": the CONNECT is refused with "not authorized" (0x87; CONNACK
+   *   return code 5 before 5.0), and the existing connection and session
+   *   are left as they are;
+   * - "clean": the old session is discarded (its connection is taken over)
+   *   and the client starts with a new, empty one.
+   *
+   * A session never changes owner with its subscriptions and queue.
+   */
+  sessionOwnerChange?: SessionOwnerChange;
   /** Current time in milliseconds, `Date.now` by default; tests fake it. */
   now?: () => number;
   /**
@@ -126,6 +146,9 @@ export interface ServerOptions {
    */
   sys?: { interval?: number };
 }
+
+/** What {@linkcode ServerOptions.sessionOwnerChange} does. */
+export type SessionOwnerChange = "refuse" | "clean";
 
 /** Server options with every default filled in. */
 export interface ResolvedOptions {
@@ -155,6 +178,7 @@ export interface ResolvedOptions {
   readonly maxRetainedBytes: number;
   readonly maxQueuedBytes: number;
   readonly maxQueuedMemory: number;
+  readonly sessionOwnerChange: SessionOwnerChange;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -184,12 +208,14 @@ const DEFAULTS: ResolvedOptions = {
   maxRetainedBytes: 64 << 20,
   maxQueuedBytes: 8 << 20,
   maxQueuedMemory: 256 << 20,
+  sessionOwnerChange: "refuse",
 };
 
 /**
  * Checks the options and fills in the defaults.
  *
  * @throws {RangeError} If an option is out of range.
+ * @throws {TypeError} If `sessionOwnerChange` is not one of its values.
  */
 export function resolveOptions(
   options: ServerOptions,
@@ -341,6 +367,12 @@ export function resolveOptions(
       0,
       Number.MAX_SAFE_INTEGER,
     ),
+    sessionOwnerChange: oneOf(
+      "sessionOwnerChange",
+      options.sessionOwnerChange,
+      DEFAULTS.sessionOwnerChange,
+      ["refuse", "clean"],
+    ),
   };
   const sweepInterval = int(
     "sweepInterval",
@@ -363,6 +395,23 @@ function int(
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(
       `Cannot create server: ${name} must be an integer from ${min} to ${max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  value: T | undefined,
+  fallback: T,
+  allowed: readonly T[],
+): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) {
+    throw new TypeError(
+      `Cannot create server: ${name} must be ${
+        allowed.map((a) => JSON.stringify(a)).join(" or ")
+      }, got ${JSON.stringify(value)}`,
     );
   }
   return value;

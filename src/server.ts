@@ -8,6 +8,7 @@ import { filterLevels, topicLevels } from "./_topic_levels.ts";
 import type { QoS, Subscription } from "../packets/types.ts";
 import { isValidTopicFilter, isValidTopicName } from "../packets/topic.ts";
 import { HookRunner } from "./_hook_runner.ts";
+import { checkPublished } from "./_publish_check.ts";
 import { Broker } from "./broker.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import {
@@ -343,8 +344,12 @@ export class Server {
    *
    * @param message Topic, payload and flags.
    * @returns A promise that resolves when the message has been routed.
-   * @throws {TypeError} If the topic is not a valid topic name, or has more
-   * levels than `maxTopicLevels`.
+   * @throws {TypeError} If the topic is not a valid topic name or has more
+   * levels than `maxTopicLevels`, or a property is of the wrong type, holds
+   * U+0000, or is not one a PUBLISH carries; the message names it.
+   * @throws {RangeError} If the QoS is not 0, 1 or 2, a string property is
+   * longer than 65,535 bytes of UTF-8, binary data longer than 65,535
+   * bytes, or the whole PUBLISH larger than `maxPacketSize`.
    */
   async publish(message: PublishOptions): Promise<void> {
     if (typeof message.topic !== "string" || !isValidTopicName(message.topic)) {
@@ -367,8 +372,15 @@ export class Server {
     const payload = typeof message.payload === "string"
       ? new TextEncoder().encode(message.payload)
       : message.payload?.slice() ?? new Uint8Array(0);
-    const now = this.#broker.now();
     const expiry = message.messageExpiryInterval;
+    checkPublished({
+      topic: message.topic,
+      payload,
+      qos,
+      properties: message.properties,
+      messageExpiryInterval: expiry,
+    }, this.#broker.options.maxPacketSize);
+    const now = this.#broker.now();
     await this.#broker.publish({
       topic: message.topic,
       payload,

@@ -724,6 +724,24 @@ Deno.test("broker exits 2 with one line for each kind of configuration error", a
           /^Cannot load config: \S+:2: api\.port: unknown key; expected one of /,
         ],
         [
+          "ACL rule naming a user without users",
+          "acl:\n  rules:\n    - {permission: allow, action: all, topic: '#', username: admin}\n",
+          [],
+          /^Cannot load config: \S+:3: acl\.rules\[0\]\.username: a rule for user "admin" needs users to log in as/,
+        ],
+        [
+          "API on every interface without credentials",
+          'listeners:\n  - address: "127.0.0.1:0"\napi:\n  address: ":0"\n',
+          [],
+          /^Cannot load config: \S+:4: api\.address: the API would listen on "0\.0\.0\.0" without credentials/,
+        ],
+        [
+          "API host flag on every interface without credentials",
+          'listeners:\n  - address: "127.0.0.1:0"\n',
+          ["--api-port", "0", "--api-host", "0.0.0.0"],
+          /^Cannot start broker: api\.address: cannot listen on 0\.0\.0\.0:0: Cannot serve the API on "0\.0\.0\.0" without credentials/,
+        ],
+        [
           "API host flag without an API",
           "",
           ["--api-host", "0.0.0.0"],

@@ -7,6 +7,7 @@
 
 import { isValidTopicFilter } from "../../packets/topic.ts";
 import type { Logger } from "../logger.ts";
+import { publishErrorField } from "../_publish_check.ts";
 import { authorizer, type BasicCredentials } from "./_auth.ts";
 export type { BasicCredentials };
 import {
@@ -54,6 +55,12 @@ export interface ApiOptions {
   now?: () => number;
   /** Where unexpected errors are reported; nowhere by default. */
   logger?: Logger;
+  /**
+   * Whether `serveApi()` may listen on an address other than loopback
+   * without `token` or `basic`; false by default, so anyone who can reach
+   * the address cannot manage the broker by mistake.
+   */
+  allowUnauthenticated?: boolean;
 }
 
 const PAGE_LIMIT = 100;
@@ -116,11 +123,17 @@ type Route = Partial<Record<"GET" | "POST" | "DELETE", Handler>>;
  * @param server The server to show and act on.
  * @param options Credentials, limits and clock.
  * @returns A function answering one request.
+ * @throws {TypeError} If the options carry a `hostname` (as those of
+ * `serveApi()` do) that is not loopback, with neither credentials nor
+ * `allowUnauthenticated`.
  */
 export function apiHandler(
   server: Server,
   options: ApiOptions = {},
 ): (request: Request) => Promise<Response> {
+  // serveApi() hands its own options over, the address it binds included.
+  const hostname = (options as { hostname?: unknown }).hostname;
+  if (typeof hostname === "string") checkApiExposure(hostname, options);
   const now = options.now ?? Date.now;
   const startedAt = options.startedAt ?? server.startedAt ?? now();
   const maxBodySize = options.maxBodySize ?? 1 << 20;
@@ -212,7 +225,13 @@ export function apiHandler(
     }],
     [/^\/api\/v1\/publish$/, {
       POST: async (request) => {
-        await server.publish(publishOptions(await body(request)));
+        try {
+          await server.publish(publishOptions(await body(request)));
+        } catch (error) {
+          const field = publishErrorField(error);
+          if (field === undefined) throw error;
+          throw badField(field, (error as Error).message);
+        }
         return json({ published: true });
       },
     }],
@@ -277,6 +296,42 @@ export function apiHandler(
       return json({ error: "Cannot answer: internal error" }, 500);
     }
   };
+}
+
+/**
+ * Refuses to serve the API on an address other than loopback without
+ * credentials, unless `allowUnauthenticated`. Internal: `serveApi()` runs it
+ * through {@linkcode apiHandler}; not exported from `mod.ts`.
+ *
+ * @param hostname The address the API is to listen on.
+ * @param options The API's credentials and `allowUnauthenticated`.
+ * @throws {TypeError} If the API would be open to anyone on the network.
+ */
+export function checkApiExposure(hostname: string, options: ApiOptions): void {
+  if (
+    options.allowUnauthenticated === true || options.token !== undefined ||
+    options.basic !== undefined || isLoopback(hostname)
+  ) return;
+  throw new TypeError(
+    `Cannot serve the API on ${
+      JSON.stringify(hostname)
+    } without credentials: set token or basic, listen on 127.0.0.1, or set allowUnauthenticated`,
+  );
+}
+
+/**
+ * Whether an address reaches only this machine: `localhost`, 127.0.0.0/8
+ * or `::1`. Internal, not exported from `mod.ts`.
+ *
+ * @param hostname An address or host name, IPv6 with or without brackets.
+ * @returns Whether it is a loopback address.
+ */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (host === "localhost" || host === "::1") return true;
+  if (/^(?:0{1,4}:){7}0{0,3}1$/.test(host)) return true;
+  const v4 = host.replace(/^::ffff:/, "");
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
 function unknownClient(clientId: string): HttpError {
