@@ -11,6 +11,7 @@
  * @module
  */
 
+import { createHmac } from "node:crypto";
 import { ReasonCode } from "../packets/reason_code.ts";
 import type { ConnectPacket } from "../packets/types.ts";
 import type { ClientInfo, Hooks, Verdict } from "./hooks.ts";
@@ -421,7 +422,7 @@ export function passwordAuth(options: PasswordAuthOptions = {}): Hooks {
       }
       const hash = users.get(username);
       const password = packet.password ?? new Uint8Array(0);
-      const key = await failures.key(username, password);
+      const key = failures.key(username, password);
       if (failures.has(key)) return ReasonCode.BadUserNameOrPassword;
       if (!limiter.hasRoom) return ReasonCode.ServerBusy;
       if (!await limiter.acquire(signal)) return ReasonCode.UnspecifiedError;
@@ -523,8 +524,8 @@ class FailureCache {
   readonly #now: () => number;
   /** Key to when it is forgotten; insertion order is age. */
   readonly #entries: Map<string, number> = new Map();
-  /** Salts the password digests, so the keys held tell nothing outside. */
-  readonly #salt: Uint8Array = crypto.getRandomValues(new Uint8Array(16));
+  /** Keys the password digests, so the keys held tell nothing outside. */
+  readonly #secret: Uint8Array = crypto.getRandomValues(new Uint8Array(32));
 
   constructor(ttl: number, size: number, now: () => number) {
     this.#ttl = ttl;
@@ -532,17 +533,17 @@ class FailureCache {
     this.#now = now;
   }
 
-  /** The cache key of a user name and password; "" when caching is off. */
-  async key(username: string, password: Uint8Array): Promise<string> {
+  /**
+   * The cache key of a user name and password; "" when caching is off.
+   * Synchronous (an HMAC from `node:crypto`; WebCrypto has only async
+   * digests), so that checks reach the limiter in the order they came.
+   */
+  key(username: string, password: Uint8Array): string {
     if (this.#ttl === 0 || this.#size === 0) return "";
-    const input = new Uint8Array(this.#salt.length + password.length);
-    input.set(this.#salt);
-    input.set(password, this.#salt.length);
-    const digest = new Uint8Array(
-      await crypto.subtle.digest("SHA-256", input),
-    );
+    const digest = createHmac("sha256", this.#secret).update(password)
+      .digest("base64");
     // User names never hold U+0000 [MQTT-1.5.4-2].
-    return `${username}\u0000${toBase64(digest)}`;
+    return `${username}\u0000${digest}`;
   }
 
   has(key: string): boolean {
