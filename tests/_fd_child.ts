@@ -18,11 +18,12 @@ server.listen({ hostname: "127.0.0.1", port: 0, websocket: true });
 await server.start();
 const api = serveApi(server, { port: 0 });
 const [tcp, ws] = server.addresses;
-console.log(JSON.stringify({
-  tcp: tcp!.port,
-  ws: ws!.port,
-  api: api.address.port,
-}));
+await Deno.stdout.write(
+  new TextEncoder().encode(
+    JSON.stringify({ tcp: tcp!.port, ws: ws!.port, api: api.address.port }) +
+      "\n",
+  ),
+);
 // Serve until the parent closes stdin.
 for await (const _ of Deno.stdin.readable) {
   // Nothing to read.

@@ -51,7 +51,7 @@ const DRAIN_BUFFER = 512;
  */
 export class WebSocketTransport implements Transport {
   readonly info: ConnectionInfo;
-  readonly flush = "microtask" as const;
+  readonly flush = "macrotask" as const;
   readonly reusesWrittenBytes = true;
   readonly #conn: Deno.Conn;
   readonly #frames: FrameReader;
