@@ -235,6 +235,9 @@ export class Server {
         path,
         ...(tls ? { tls } : {}),
         logger,
+        maxPacketSize: this.#broker.options.maxPacketSize,
+        // The upgrade request gets as long as CONNECT does.
+        headerTimeout: this.#broker.options.connectTimeout * 1000,
         serve,
       });
       // A default name tells the bound port, not the 0 that was asked for.

@@ -1,9 +1,12 @@
 /**
- * Serves the HTTP API with `Deno.serve`.
+ * Serves the HTTP API over the broker's own HTTP/1.1 server (bounded
+ * requests, timeouts, a connection cap; see {@linkcode ServeApiOptions}).
  *
  * @module
  */
 
+import { silentLogger } from "../logger.ts";
+import { HTTP_LIMITS, HttpServer } from "../listeners/http1.ts";
 import type { Server } from "../server.ts";
 import { apiHandler, type ApiOptions } from "./handler.ts";
 
@@ -17,6 +20,16 @@ export interface ServeApiOptions extends ApiOptions {
   cert?: string;
   /** PEM private key. */
   key?: string;
+  /**
+   * Milliseconds a client has to send a whole request once it started
+   * (and a new connection its first request), 10000 by default; the
+   * connection is closed past it.
+   */
+  headerTimeout?: number;
+  /** Milliseconds a kept-alive connection may stay idle, 5000 by default. */
+  idleTimeout?: number;
+  /** HTTP connections served at once, 1024 by default; more are closed at once. */
+  maxConnections?: number;
 }
 
 /** The address an {@linkcode ApiServer} is bound to. */
@@ -45,7 +58,10 @@ export interface ApiAddress {
  * ```
  */
 export class ApiServer implements AsyncDisposable {
-  readonly #http: Deno.HttpServer<Deno.NetAddr>;
+  readonly #http: HttpServer;
+  readonly #finished: Promise<void>;
+  #resolveFinished: () => void = () => {};
+  #stopping: Promise<void> | undefined;
 
   /**
    * Starts serving; use {@linkcode serveApi}.
@@ -56,49 +72,56 @@ export class ApiServer implements AsyncDisposable {
    */
   constructor(server: Server, options: ServeApiOptions = {}) {
     const handler = apiHandler(server, options);
-    const logger = options.logger;
-    const tls = options.cert !== undefined && options.key !== undefined
-      ? { cert: options.cert, key: options.key }
-      : {};
+    const logger = options.logger ?? silentLogger();
     if ((options.cert === undefined) !== (options.key === undefined)) {
       throw new TypeError(
         "Cannot serve the API with TLS: both a certificate and a key are needed",
       );
     }
-    this.#http = Deno.serve({
+    const address = {
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? 8083,
-      ...tls,
-      onListen: () => {},
-      onError: (error) => {
-        logger?.error("api request failed", { error: String(error) });
-        return new Response('{"error":"Cannot answer: internal error"}\n', {
-          status: 500,
-          headers: { "content-type": "application/json; charset=utf-8" },
-        });
+    };
+    const tls = options.cert !== undefined && options.key !== undefined;
+    const listener = tls
+      ? Deno.listenTls({ ...address, cert: options.cert!, key: options.key! })
+      : Deno.listen(address);
+    this.#http = new HttpServer(listener, {
+      name: "api",
+      logger,
+      scheme: tls ? "https" : "http",
+      handler: (request) => handler(request),
+      limits: {
+        headerTimeout: options.headerTimeout ?? HTTP_LIMITS.headerTimeout,
+        idleTimeout: options.idleTimeout ?? HTTP_LIMITS.idleTimeout,
+        maxConnections: options.maxConnections ?? HTTP_LIMITS.maxConnections,
+        // Bodies past the API's own limit get its JSON 413 answer.
+        maxBodyBytes: Math.max(options.maxBodySize ?? 1 << 20, 1 << 20),
       },
-    }, handler);
-    logger?.info("api listening", { ...this.address });
+    });
+    this.#finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    logger.info("api listening", { ...this.address });
   }
 
   /** The bound address. */
   get address(): ApiAddress {
-    const { hostname, port } = this.#http.addr;
-    return { hostname, port };
+    return this.#http.address;
   }
 
   /** Resolves once the HTTP server has stopped. */
   get finished(): Promise<void> {
-    return this.#http.finished;
+    return this.#finished;
   }
 
   /**
-   * Stops accepting requests and waits for those in progress to finish.
+   * Stops accepting requests, ends streaming responses and waits for the
+   * requests in progress to finish.
    *
    * @returns A promise that resolves once stopped.
    */
   shutdown(): Promise<void> {
-    return this.#http.shutdown();
+    this.#stopping ??= this.#http.close().then(() => this.#resolveFinished());
+    return this.#stopping;
   }
 
   /** Same as {@linkcode ApiServer.shutdown}, for `await using`. */
@@ -109,7 +132,7 @@ export class ApiServer implements AsyncDisposable {
 
 /**
  * Serves the HTTP API of a server (see {@linkcode apiHandler} for the
- * endpoints) with `Deno.serve`, on 127.0.0.1:8083 unless told otherwise.
+ * endpoints) on 127.0.0.1:8083 unless told otherwise.
  *
  * @example Serve the API with a bearer token
  * ```ts

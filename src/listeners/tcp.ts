@@ -7,6 +7,7 @@
 import type { ConnectionInfo } from "../hooks.ts";
 import type { Logger } from "../logger.ts";
 import type { Transport } from "../transport.ts";
+import { acceptLoop } from "./_accept.ts";
 import { formatAddress } from "./_address.ts";
 
 /** A `Deno.Conn` as a broker transport. */
@@ -75,35 +76,29 @@ export class SocketListener {
     return { hostname: addr.hostname, port: addr.port };
   }
 
-  async #accept(serve: (transport: Transport) => void): Promise<void> {
-    while (!this.#closed) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (this.#closed) return;
-        if (error instanceof Deno.errors.BadResource) return;
-        // Out of descriptors and the like: wait a moment, keep serving.
-        this.#logger.error("accept failed", { listener: this.#name, error });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      if (this.#kind === "tcp") {
-        try {
-          (conn as Deno.TcpConn).setNoDelay(true);
-        } catch {
-          // The peer is already gone; the read will say so.
+  #accept(serve: (transport: Transport) => void): Promise<void> {
+    return acceptLoop(this.#listener, {
+      name: this.#name,
+      logger: this.#logger,
+      closed: () => this.#closed,
+      serve: (conn) => {
+        if (this.#kind === "tcp") {
+          try {
+            (conn as Deno.TcpConn).setNoDelay(true);
+          } catch {
+            // The peer is already gone; the read will say so.
+          }
         }
-      }
-      serve(
-        new ConnTransport(conn, {
-          remoteAddress: formatAddress(conn.remoteAddr),
-          localAddress: this.#localAddress(conn.localAddr as Deno.NetAddr),
-          transport: this.#kind,
-          listener: this.#name,
-        }),
-      );
-    }
+        serve(
+          new ConnTransport(conn, {
+            remoteAddress: formatAddress(conn.remoteAddr),
+            localAddress: this.#localAddress(conn.localAddr as Deno.NetAddr),
+            transport: this.#kind,
+            listener: this.#name,
+          }),
+        );
+      },
+    });
   }
 
   /**
