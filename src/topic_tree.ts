@@ -198,16 +198,55 @@ export class TopicTree<V> {
     topic: string,
     fn: (value: V, key: string, filter: string) => void,
   ): void {
-    const root = this.#root;
+    // An explicit stack, not recursion, so that a topic of any depth is
+    // matched. Each entry is a node that matched the level ending at `end`;
+    // the `+` branch is walked before the exact one, as a recursive walk
+    // would. The stack is made only when a level has two branches.
+    const length = topic.length;
+    let node: Node<V> | undefined = this.#root;
+    let end = -1;
     if (topic.charCodeAt(0) === 0x24 /* $ */) {
       // [MQTT-4.7.2-1] Only exact first levels match a "$" topic.
-      let end = topic.indexOf("/");
-      if (end === -1) end = topic.length;
-      const child = root.children?.get(topic.slice(0, end));
-      if (child !== undefined) visit(child, topic, end, fn);
-      return;
+      end = topic.indexOf("/");
+      if (end === -1) end = length;
+      node = node.children?.get(topic.slice(0, end));
+      if (node === undefined) return;
     }
-    walk(root, topic, 0, fn);
+    let nodes: Node<V>[] | undefined;
+    let ends: number[] | undefined;
+    for (;;) {
+      if (end < length) {
+        // "#" matches this level and everything after it.
+        if (node.hash !== undefined) emit(node.hash, fn);
+        const start = end + 1;
+        end = topic.indexOf("/", start);
+        if (end === -1) end = length;
+        const plus: Node<V> | undefined = node.plus;
+        const child: Node<V> | undefined = node.children?.get(
+          topic.slice(start, end),
+        );
+        if (plus !== undefined) {
+          if (child !== undefined) {
+            (nodes ??= []).push(child);
+            (ends ??= []).push(end);
+          }
+          node = plus;
+          continue;
+        }
+        if (child !== undefined) {
+          node = child;
+          continue;
+        }
+      } else {
+        emit(node, fn);
+        // "a/#" also matches "a" (the parent level).
+        if (node.hash !== undefined) emit(node.hash, fn);
+      }
+      const next = nodes?.pop();
+      if (next === undefined) return;
+      node = next;
+      end = ends!.pop()!;
+    }
   }
 
   /**
@@ -276,41 +315,4 @@ function emit<V>(
   if (entries === undefined) return;
   const filter = node.filter;
   for (const [key, value] of entries) fn(value, key, filter);
-}
-
-/**
- * Matches the topic level that starts at `start` (which may be empty) against
- * the children of `node`.
- */
-function walk<V>(
-  node: Node<V>,
-  topic: string,
-  start: number,
-  fn: (value: V, key: string, filter: string) => void,
-): void {
-  // "#" matches this level and everything after it.
-  if (node.hash !== undefined) emit(node.hash, fn);
-  let end = topic.indexOf("/", start);
-  if (end === -1) end = topic.length;
-  if (node.plus !== undefined) visit(node.plus, topic, end, fn);
-  if (node.children !== undefined) {
-    const child = node.children.get(topic.slice(start, end));
-    if (child !== undefined) visit(child, topic, end, fn);
-  }
-}
-
-/** Continues the match in `node`, which matched the level ending at `end`. */
-function visit<V>(
-  node: Node<V>,
-  topic: string,
-  end: number,
-  fn: (value: V, key: string, filter: string) => void,
-): void {
-  if (end < topic.length) {
-    walk(node, topic, end + 1, fn);
-    return;
-  }
-  emit(node, fn);
-  // "a/#" also matches "a" (the parent level).
-  if (node.hash !== undefined) emit(node.hash, fn);
 }

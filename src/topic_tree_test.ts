@@ -196,3 +196,31 @@ Deno.test("TopicTree.entries() lists every entry", () => {
   deepStrictEqual(listed.sort(), expected.sort());
   strictEqual(tree.size, FILTERS.length + 1);
 });
+
+Deno.test("TopicTree.match() walks a topic of 100,000 levels without recursion", () => {
+  const tree = new TopicTree<number>();
+  const deep = "/".repeat(100_000);
+  tree.add(deep, "exact", 0);
+  tree.add("#", "all", 0);
+  tree.add(`${"+/".repeat(50_000)}#`, "plus", 0);
+  tree.add(`${deep}/#`, "parent", 0);
+  const keys: string[] = [];
+  tree.match(deep, (_value, key) => keys.push(key));
+  deepStrictEqual(keys.sort(), ["all", "exact", "parent", "plus"]);
+  strictEqual(tree.get(deep, "exact"), 0);
+  deepStrictEqual([...tree.entries()].length, 4);
+  strictEqual(tree.remove(deep, "exact"), true);
+  strictEqual(tree.remove(`${deep}/#`, "parent"), true);
+  strictEqual(tree.remove(`${"+/".repeat(50_000)}#`, "plus"), true);
+  strictEqual(tree.size, 1);
+});
+
+Deno.test("TopicTree.match() tries the + branch before the exact one at every level", () => {
+  const tree = new TopicTree<number>();
+  for (const filter of ["a/b/c", "a/+/c", "+/b/c", "+/+/c", "a/b/+"]) {
+    tree.add(filter, filter, 0);
+  }
+  const filters: string[] = [];
+  tree.match("a/b/c", (_value, _key, filter) => filters.push(filter));
+  deepStrictEqual(filters, ["+/+/c", "+/b/c", "a/+/c", "a/b/+", "a/b/c"]);
+});
