@@ -4,13 +4,34 @@
  * @module
  */
 
+import type { Logger } from "./logger.ts";
 import type { Message } from "./message.ts";
 
 /** Options for {@linkcode RetainedStore}. */
 export interface RetainedStoreOptions {
   /** Current time in milliseconds, `Date.now` by default; tests fake it. */
   now?: () => number;
+  /**
+   * Most messages kept, `Infinity` by default. Past it a message on a new
+   * topic is not retained.
+   */
+  maxMessages?: number;
+  /**
+   * Most bytes kept, `Infinity` by default: each message counts the length
+   * of its topic (in UTF-16 code units) plus the bytes of its payload. A
+   * message on a new topic that would pass it is not retained; one that
+   * replaces a message and grows the total past it deletes the old one too.
+   */
+  maxBytes?: number;
+  /**
+   * Where a message not retained because of a limit is reported, as a
+   * warning at most once a minute; silent by default.
+   */
+  logger?: Logger;
 }
+
+/** Milliseconds between two warnings about messages not retained. */
+const WARN_INTERVAL = 60_000;
 
 /** One topic level of the store. */
 class Node {
@@ -58,14 +79,24 @@ export class RetainedStore {
   #root: Node = new Node(undefined, "");
   #byTopic: Map<string, Node> = new Map();
   #now: () => number;
+  #maxMessages: number;
+  #maxBytes: number;
+  #logger: Logger | undefined;
+  #bytes = 0;
+  #refused = 0;
+  #warnedAt = -Infinity;
 
   /**
    * Makes an empty store.
    *
-   * @param options The clock; see {@linkcode RetainedStoreOptions}.
+   * @param options The clock and the limits; see
+   * {@linkcode RetainedStoreOptions}.
    */
   constructor(options: RetainedStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#maxMessages = options.maxMessages ?? Infinity;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#logger = options.logger;
   }
 
   /** The number of retained messages, expired ones not yet deleted included. */
@@ -73,10 +104,24 @@ export class RetainedStore {
     return this.#byTopic.size;
   }
 
+  /** Bytes of the retained messages: topic lengths plus payload bytes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Messages not retained because of `maxMessages` or `maxBytes`. */
+  get refused(): number {
+    return this.#refused;
+  }
+
   /**
    * Retains `message` on its topic, replacing the message retained there. A
    * message with an empty payload deletes the retained message and is not
-   * retained itself [MQTT-3.3.1-10] [MQTT-3.3.1-11].
+   * retained itself [MQTT-3.3.1-10] [MQTT-3.3.1-11]. Past `maxMessages` or
+   * `maxBytes`, a message on a new topic is not retained; a replacement is
+   * checked against `maxBytes` by how much it grows the total, and if it
+   * would pass it the old message is deleted as well (a stale value is never
+   * served). Deleting always works.
    *
    * @example Replace, then delete, a retained message
    * ```ts
@@ -111,11 +156,27 @@ export class RetainedStore {
       this.#deleteNode(topic, node);
       return previous;
     }
+    const size = sizeOf(message);
     const existing = this.#byTopic.get(topic);
     if (existing !== undefined) {
       const previous = existing.message;
+      const previousSize = previous === undefined ? 0 : sizeOf(previous);
+      if (this.#bytes - previousSize + size > this.#maxBytes) {
+        this.#deleteNode(topic, existing);
+        this.#refuse(message, "max_retained_bytes");
+        return previous;
+      }
       existing.message = message;
+      this.#bytes += size - previousSize;
       return previous;
+    }
+    if (this.#byTopic.size >= this.#maxMessages) {
+      this.#refuse(message, "max_retained_messages");
+      return undefined;
+    }
+    if (this.#bytes + size > this.#maxBytes) {
+      this.#refuse(message, "max_retained_bytes");
+      return undefined;
     }
     let node = this.#root;
     let start = 0;
@@ -134,7 +195,24 @@ export class RetainedStore {
     }
     node.message = message;
     this.#byTopic.set(topic, node);
+    this.#bytes += size;
     return undefined;
+  }
+
+  #refuse(message: Message, limit: string): void {
+    this.#refused++;
+    const now = this.#now();
+    if (this.#logger === undefined || now - this.#warnedAt < WARN_INTERVAL) {
+      return;
+    }
+    this.#warnedAt = now;
+    this.#logger.warn("retained message not stored: limit reached", {
+      topic: message.topic,
+      limit,
+      retained_messages: this.#byTopic.size,
+      retained_bytes: this.#bytes,
+      refused_total: this.#refused,
+    });
   }
 
   /**
@@ -231,12 +309,77 @@ export class RetainedStore {
    */
   match(filter: string): Message[] {
     const found: Message[] = [];
-    const levels = filter.split("/");
     const expired: Node[] = [];
-    collect(this.#root, levels, 0, found, expired, this.#now());
-    for (const node of expired) {
-      const topic = node.message?.topic;
-      if (topic !== undefined) this.#deleteNode(topic, node);
+    const now = this.#now();
+    const levels = filter.split("/");
+    const last = levels.length;
+    // An explicit stack, not recursion, so that any depth works: each frame
+    // goes through the children of one node, which continue the match at
+    // `index` (or take everything under them, ALL). Children are visited in
+    // order, depth first, as a recursive walk would.
+    const iterators: Iterator<Node>[] = [];
+    const indexes: number[] = [];
+    let node: Node | undefined = this.#root;
+    let index = 0;
+    for (;;) {
+      if (node !== undefined) {
+        const children: Map<string, Node> | undefined = node.children;
+        if (index < 0) {
+          take(node, found, expired, now);
+          if (children !== undefined) {
+            iterators.push(children.values());
+            indexes.push(ALL);
+          }
+        } else if (index === last) {
+          take(node, found, expired, now);
+        } else {
+          const level = levels[index] as string;
+          if (level === "#") {
+            // "#" matches the parent level too: "a/#" matches "a".
+            if (index > 0) take(node, found, expired, now);
+            if (children !== undefined) {
+              iterators.push(children.values());
+              // [MQTT-4.7.2-1] A leading wildcard does not match "$" topics.
+              indexes.push(index === 0 ? ALL_BUT_DOLLAR : ALL);
+            }
+          } else if (children !== undefined) {
+            if (level === "+") {
+              iterators.push(children.values());
+              indexes.push(index + 1);
+            } else {
+              node = children.get(level);
+              index++;
+              continue;
+            }
+          }
+        }
+      }
+      node = undefined;
+      while (iterators.length > 0) {
+        const next = (iterators[iterators.length - 1] as Iterator<Node>)
+          .next();
+        if (next.done === true) {
+          iterators.pop();
+          indexes.pop();
+          continue;
+        }
+        const child: Node = next.value;
+        const mode = indexes[indexes.length - 1] as number;
+        // [MQTT-4.7.2-1] A leading "+" or "#" does not match "$" topics.
+        // Frames of index 1 come from a "+" at the first level.
+        if (
+          (mode === ALL_BUT_DOLLAR || mode === 1) &&
+          child.level.charCodeAt(0) === 0x24
+        ) continue;
+        node = child;
+        index = mode === ALL_BUT_DOLLAR ? ALL : mode;
+        break;
+      }
+      if (node === undefined) break;
+    }
+    for (const expiredNode of expired) {
+      const topic = expiredNode.message?.topic;
+      if (topic !== undefined) this.#deleteNode(topic, expiredNode);
     }
     return found;
   }
@@ -269,6 +412,7 @@ export class RetainedStore {
 
   #deleteNode(topic: string, node: Node): void {
     this.#byTopic.delete(topic);
+    if (node.message !== undefined) this.#bytes -= sizeOf(node.message);
     node.message = undefined;
     let current = node;
     while (
@@ -283,62 +427,14 @@ export class RetainedStore {
   }
 }
 
-/**
- * Adds to `found` the messages under `node` that match `levels` from `index`
- * on, and to `expired` the nodes of expired ones.
- */
-function collect(
-  node: Node,
-  levels: string[],
-  index: number,
-  found: Message[],
-  expired: Node[],
-  now: number,
-): void {
-  if (index === levels.length) {
-    take(node, found, expired, now);
-    return;
-  }
-  const level = levels[index] as string;
-  const children = node.children;
-  if (level === "#") {
-    // "#" matches the parent level too: "a/#" matches "a".
-    if (index > 0) take(node, found, expired, now);
-    if (children === undefined) return;
-    for (const child of children.values()) {
-      // [MQTT-4.7.2-1] A leading wildcard does not match "$" topics.
-      if (index === 0 && child.level.charCodeAt(0) === 0x24) continue;
-      collectAll(child, found, expired, now);
-    }
-    return;
-  }
-  if (children === undefined) return;
-  if (level === "+") {
-    for (const child of children.values()) {
-      // [MQTT-4.7.2-1]
-      if (index === 0 && child.level.charCodeAt(0) === 0x24) continue;
-      collect(child, levels, index + 1, found, expired, now);
-    }
-    return;
-  }
-  const child = children.get(level);
-  if (child !== undefined) {
-    collect(child, levels, index + 1, found, expired, now);
-  }
-}
+/** Frame index: take every message under the node. */
+const ALL = -1;
+/** Frame index: the same, except for topics starting with "$". */
+const ALL_BUT_DOLLAR = -2;
 
-/** Adds every message at or under `node`. */
-function collectAll(
-  node: Node,
-  found: Message[],
-  expired: Node[],
-  now: number,
-): void {
-  take(node, found, expired, now);
-  if (node.children === undefined) return;
-  for (const child of node.children.values()) {
-    collectAll(child, found, expired, now);
-  }
+/** What a retained message counts against `maxBytes`. */
+function sizeOf(message: Message): number {
+  return message.topic.length + message.payload.length;
 }
 
 /** Adds the message of `node`, if it has one, to `found` or `expired`. */
