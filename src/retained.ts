@@ -308,74 +308,23 @@ export class RetainedStore {
    * @returns The matching messages that have not expired.
    */
   match(filter: string): Message[] {
+    if (!filter.includes("+") && !filter.includes("#")) {
+      // A topic name: one lookup, no walk.
+      const message = this.get(filter);
+      return message === undefined ? [] : [message];
+    }
     const found: Message[] = [];
+    const levels = filter.split("/");
     const expired: Node[] = [];
     const now = this.#now();
-    const levels = filter.split("/");
-    const last = levels.length;
-    // An explicit stack, not recursion, so that any depth works: each frame
-    // goes through the children of one node, which continue the match at
-    // `index` (or take everything under them, ALL). Children are visited in
-    // order, depth first, as a recursive walk would.
-    const iterators: Iterator<Node>[] = [];
-    const indexes: number[] = [];
-    let node: Node | undefined = this.#root;
-    let index = 0;
-    for (;;) {
-      if (node !== undefined) {
-        const children: Map<string, Node> | undefined = node.children;
-        if (index < 0) {
-          take(node, found, expired, now);
-          if (children !== undefined) {
-            iterators.push(children.values());
-            indexes.push(ALL);
-          }
-        } else if (index === last) {
-          take(node, found, expired, now);
-        } else {
-          const level = levels[index] as string;
-          if (level === "#") {
-            // "#" matches the parent level too: "a/#" matches "a".
-            if (index > 0) take(node, found, expired, now);
-            if (children !== undefined) {
-              iterators.push(children.values());
-              // [MQTT-4.7.2-1] A leading wildcard does not match "$" topics.
-              indexes.push(index === 0 ? ALL_BUT_DOLLAR : ALL);
-            }
-          } else if (children !== undefined) {
-            if (level === "+") {
-              iterators.push(children.values());
-              indexes.push(index + 1);
-            } else {
-              node = children.get(level);
-              index++;
-              continue;
-            }
-          }
-        }
-      }
-      node = undefined;
-      while (iterators.length > 0) {
-        const next = (iterators[iterators.length - 1] as Iterator<Node>)
-          .next();
-        if (next.done === true) {
-          iterators.pop();
-          indexes.pop();
-          continue;
-        }
-        const child: Node = next.value;
-        const mode = indexes[indexes.length - 1] as number;
-        // [MQTT-4.7.2-1] A leading "+" or "#" does not match "$" topics.
-        // Frames of index 1 come from a "+" at the first level.
-        if (
-          (mode === ALL_BUT_DOLLAR || mode === 1) &&
-          child.level.charCodeAt(0) === 0x24
-        ) continue;
-        node = child;
-        index = mode === ALL_BUT_DOLLAR ? ALL : mode;
-        break;
-      }
-      if (node === undefined) break;
+    // Work deeper than MAX_DEPTH waits here instead of on the call stack, so
+    // that a topic of any depth is matched.
+    const deferred: [Node, number][] = [];
+    collect(this.#root, levels, 0, found, expired, now, 0, deferred);
+    for (let next = deferred.pop(); next !== undefined; next = deferred.pop()) {
+      const [node, index] = next;
+      if (index === ALL) collectAll(node, found, expired, now, 0, deferred);
+      else collect(node, levels, index, found, expired, now, 0, deferred);
     }
     for (const expiredNode of expired) {
       const topic = expiredNode.message?.topic;
@@ -427,14 +376,89 @@ export class RetainedStore {
   }
 }
 
-/** Frame index: take every message under the node. */
+/** Deferred index: take every message at or under the node. */
 const ALL = -1;
-/** Frame index: the same, except for topics starting with "$". */
-const ALL_BUT_DOLLAR = -2;
+/** Levels `collect` recurses through before it defers the rest. */
+const MAX_DEPTH = 1000;
 
-/** What a retained message counts against `maxBytes`. */
-function sizeOf(message: Message): number {
-  return message.topic.length + message.payload.length;
+/**
+ * Adds to `found` the messages under `node` that match `levels` from `index`
+ * on, and to `expired` the nodes of expired ones. At `depth` MAX_DEPTH it
+ * adds the node to `deferred` instead, for the caller to continue from.
+ */
+function collect(
+  node: Node,
+  levels: string[],
+  index: number,
+  found: Message[],
+  expired: Node[],
+  now: number,
+  depth: number,
+  deferred: [Node, number][],
+): void {
+  if (depth >= MAX_DEPTH) {
+    deferred.push([node, index]);
+    return;
+  }
+  if (index === levels.length) {
+    take(node, found, expired, now);
+    return;
+  }
+  const level = levels[index] as string;
+  const children = node.children;
+  if (level === "#") {
+    // "#" matches the parent level too: "a/#" matches "a".
+    if (index > 0) take(node, found, expired, now);
+    if (children === undefined) return;
+    for (const child of children.values()) {
+      // [MQTT-4.7.2-1] A leading wildcard does not match "$" topics.
+      if (index === 0 && child.level.charCodeAt(0) === 0x24) continue;
+      collectAll(child, found, expired, now, depth + 1, deferred);
+    }
+    return;
+  }
+  if (children === undefined) return;
+  if (level === "+") {
+    for (const child of children.values()) {
+      // [MQTT-4.7.2-1]
+      if (index === 0 && child.level.charCodeAt(0) === 0x24) continue;
+      collect(
+        child,
+        levels,
+        index + 1,
+        found,
+        expired,
+        now,
+        depth + 1,
+        deferred,
+      );
+    }
+    return;
+  }
+  const child = children.get(level);
+  if (child !== undefined) {
+    collect(child, levels, index + 1, found, expired, now, depth + 1, deferred);
+  }
+}
+
+/** Adds every message at or under `node`; defers at MAX_DEPTH. */
+function collectAll(
+  node: Node,
+  found: Message[],
+  expired: Node[],
+  now: number,
+  depth: number,
+  deferred: [Node, number][],
+): void {
+  if (depth >= MAX_DEPTH) {
+    deferred.push([node, ALL]);
+    return;
+  }
+  take(node, found, expired, now);
+  if (node.children === undefined) return;
+  for (const child of node.children.values()) {
+    collectAll(child, found, expired, now, depth + 1, deferred);
+  }
 }
 
 /** Adds the message of `node`, if it has one, to `found` or `expired`. */
@@ -451,4 +475,9 @@ function take(
   } else {
     found.push(message);
   }
+}
+
+/** What a retained message counts against `maxBytes`. */
+function sizeOf(message: Message): number {
+  return message.topic.length + message.payload.length;
 }

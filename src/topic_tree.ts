@@ -4,6 +4,12 @@
  * @module
  */
 
+/**
+ * Topics up to this many characters (so at most one more level) are matched
+ * recursively; the call stack holds a few thousand frames with room to spare.
+ */
+const RECURSIVE_MATCH_LENGTH = 1024;
+
 /** One topic level of the tree; wildcard levels have their own fields. */
 class Node<V> {
   /** Children by exact level, created on demand. */
@@ -198,10 +204,33 @@ export class TopicTree<V> {
     topic: string,
     fn: (value: V, key: string, filter: string) => void,
   ): void {
-    // An explicit stack, not recursion, so that a topic of any depth is
-    // matched. Each entry is a node that matched the level ending at `end`;
-    // the `+` branch is walked before the exact one, as a recursive walk
-    // would. The stack is made only when a level has two branches.
+    // Recursion is the fast way, one or two frames per level: a topic short
+    // enough to have few levels takes it; a longer one takes the explicit
+    // stack, so that a topic of any depth is matched.
+    if (topic.length > RECURSIVE_MATCH_LENGTH) {
+      this.#matchDeep(topic, fn);
+      return;
+    }
+    const root = this.#root;
+    if (topic.charCodeAt(0) === 0x24 /* $ */) {
+      // [MQTT-4.7.2-1] Only exact first levels match a "$" topic.
+      let end = topic.indexOf("/");
+      if (end === -1) end = topic.length;
+      const child = root.children?.get(topic.slice(0, end));
+      if (child !== undefined) visit(child, topic, end, fn);
+      return;
+    }
+    walk(root, topic, 0, fn);
+  }
+
+  /** `match` for long topics: the same calls, in the same order. */
+  #matchDeep(
+    topic: string,
+    fn: (value: V, key: string, filter: string) => void,
+  ): void {
+    // An explicit stack, not recursion. Each entry is a node that matched
+    // the level ending at `end`; the `+` branch is walked before the exact
+    // one, as `walk` does. The stack is made when a level has two branches.
     const length = topic.length;
     let node: Node<V> | undefined = this.#root;
     let end = -1;
@@ -315,4 +344,41 @@ function emit<V>(
   if (entries === undefined) return;
   const filter = node.filter;
   for (const [key, value] of entries) fn(value, key, filter);
+}
+
+/**
+ * Matches the topic level that starts at `start` (which may be empty) against
+ * the children of `node`.
+ */
+function walk<V>(
+  node: Node<V>,
+  topic: string,
+  start: number,
+  fn: (value: V, key: string, filter: string) => void,
+): void {
+  // "#" matches this level and everything after it.
+  if (node.hash !== undefined) emit(node.hash, fn);
+  let end = topic.indexOf("/", start);
+  if (end === -1) end = topic.length;
+  if (node.plus !== undefined) visit(node.plus, topic, end, fn);
+  if (node.children !== undefined) {
+    const child = node.children.get(topic.slice(start, end));
+    if (child !== undefined) visit(child, topic, end, fn);
+  }
+}
+
+/** Continues the match in `node`, which matched the level ending at `end`. */
+function visit<V>(
+  node: Node<V>,
+  topic: string,
+  end: number,
+  fn: (value: V, key: string, filter: string) => void,
+): void {
+  if (end < topic.length) {
+    walk(node, topic, end + 1, fn);
+    return;
+  }
+  emit(node, fn);
+  // "a/#" also matches "a" (the parent level).
+  if (node.hash !== undefined) emit(node.hash, fn);
 }
