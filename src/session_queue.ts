@@ -267,23 +267,33 @@ export class SessionQueue<T extends QueuedItem> {
    * empty.
    */
   push(item: T): DroppedItem<T>[] {
-    const dropped: DroppedItem<T>[] = [];
-    const limit = this.#limit;
     const sizeOf = this.#sizeOf;
     const size = sizeOf === undefined ? 0 : sizeOf(item);
+    if (
+      this.#qos0.length + this.#qos12.length < this.#limit &&
+      this.#bytes + size <= this.#maxBytes
+    ) {
+      this.#append(item, size);
+      return [];
+    }
+    return this.#pushFull(item, size);
+  }
+
+  /** `push` when the item does not fit: drops by the class's policy. */
+  #pushFull(item: T, size: number): DroppedItem<T>[] {
+    const dropped: DroppedItem<T>[] = [];
+    const limit = this.#limit;
     const maxBytes = this.#maxBytes - size;
     if (limit === 0 || maxBytes < 0) {
       dropped.push({ item, reason: "queue_full" });
       return dropped;
     }
-    if (
-      (this.length >= limit || this.#bytes > maxBytes) &&
-      this.#now() >= this.#earliestExpiry
-    ) {
+    if (this.#now() >= this.#earliestExpiry) {
       for (const expired of this.#removeExpired()) {
         dropped.push({ item: expired, reason: "expired" });
       }
     }
+    const sizeOf = this.#sizeOf;
     while (this.length >= limit || this.#bytes > maxBytes) {
       let removed: T;
       if (this.#qos0.length > 0) {
@@ -297,13 +307,17 @@ export class SessionQueue<T extends QueuedItem> {
       if (sizeOf !== undefined) this.#bytes -= sizeOf(removed);
       dropped.push({ item: removed, reason: "queue_full" });
     }
+    this.#append(item, size);
+    return dropped;
+  }
+
+  #append(item: T, size: number): void {
     const expiresAt = item.expiresAt;
     if (expiresAt !== undefined && expiresAt < this.#earliestExpiry) {
       this.#earliestExpiry = expiresAt;
     }
     (item.qos === 0 ? this.#qos0 : this.#qos12).push(item, this.#seq++);
     this.#bytes += size;
-    return dropped;
   }
 
   /**
