@@ -316,3 +316,18 @@ Deno.test("Server keeps shared subscription turns fair after members leave and r
     deepStrictEqual(await counts(2), [0, 0]);
   }
 });
+
+Deno.test("Server gives the queued bytes of an ended session back to maxQueuedMemory", async () => {
+  await using s = await startServer({ maxQueuedMemory: 2 * QUEUED_SIZE });
+  await leaveSubscribed(s.port, "gone", "q");
+  await publishMany(s.port, "q", 3, 200);
+  strictEqual(s.server.sessions()[0]?.queued, 2);
+  // A clean start ends the session and its queue.
+  const clean = await connect(s.port, { clientId: "gone" });
+  await clean.send({ type: "disconnect" });
+  await clean.closed();
+  strictEqual(s.server.sessions().length, 0);
+  await leaveSubscribed(s.port, "next", "q");
+  await publishMany(s.port, "q", 2, 200);
+  strictEqual(s.server.sessions()[0]?.queued, 2);
+});
