@@ -18,7 +18,7 @@ import type {
 import type { HookRunner } from "./_hook_runner.ts";
 import type { ClientInfo, DropReason } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
-import type { Message } from "./message.ts";
+import { type Message, ownProperties } from "./message.ts";
 import { Metrics } from "./metrics.ts";
 import { RetainedStore } from "./retained.ts";
 import {
@@ -31,6 +31,7 @@ import type { Channel, ChannelContext } from "./channel.ts";
 import type { Connection } from "./connection.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { TopicTree } from "./topic_tree.ts";
+import { sharedGroupKey, SharedGroups } from "./_shared_groups.ts";
 
 /** Retained messages sent to a new subscription between two yields. */
 const RETAINED_SLICE = 256;
@@ -74,7 +75,7 @@ export class Broker implements SessionContext, ChannelContext {
     const walk = this.#walk!;
     if (record.shareName !== undefined) {
       walk.shared ??= new Map();
-      const group = `${record.shareName}\u0000${record.topicFilter}`;
+      const group = sharedGroupKey(record.shareName, record.topicFilter);
       let candidates = walk.shared.get(group);
       if (candidates === undefined) walk.shared.set(group, candidates = []);
       candidates.push({ clientId: sharedClientId(key), record });
@@ -100,8 +101,10 @@ export class Broker implements SessionContext, ChannelContext {
       }
     }
   };
-  /** Next member to pick, per shared subscription group. */
-  readonly #sharedTurns: Map<string, number> = new Map();
+  /** Next member to pick, per shared subscription group with members. */
+  readonly #sharedGroups: SharedGroups = new SharedGroups();
+  /** Bytes queued by every session together (see `queuedSize`). */
+  #queuedBytes = 0;
 
   constructor(
     options: ResolvedOptions,
@@ -113,7 +116,12 @@ export class Broker implements SessionContext, ChannelContext {
     this.hooks = hooks;
     this.logger = logger;
     this.now = now;
-    this.retained = new RetainedStore({ now });
+    this.retained = new RetainedStore({
+      now,
+      maxMessages: options.maxRetainedMessages,
+      maxBytes: options.maxRetainedBytes,
+      logger,
+    });
     this.frameOptions = { maximumPacketSize: options.maxPacketSize };
   }
 
@@ -123,6 +131,19 @@ export class Broker implements SessionContext, ChannelContext {
 
   get queueQoS0(): boolean {
     return this.options.queueQoS0Messages;
+  }
+
+  /** Bytes queued by every session together, under `maxQueuedMemory`. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  canQueue(bytes: number): boolean {
+    return this.#queuedBytes + bytes <= this.options.maxQueuedMemory;
+  }
+
+  queuedBytesChanged(delta: number): void {
+    this.#queuedBytes += delta;
   }
 
   /** Channels with output batched, to write at the end of this tick. */
@@ -269,14 +290,23 @@ export class Broker implements SessionContext, ChannelContext {
    * Binds an accepted client to its session: takes over a connection with
    * the same client id [MQTT-3.1.4-2], resumes or replaces the stored
    * session [MQTT-3.1.2-4..6], and cancels a will still waiting for its delay.
+   * Returns `undefined`, and changes nothing, when the client needs a new
+   * session and `maxSessions` are kept already: the connection refuses it
+   * (0x97 Quota exceeded). Resuming or replacing a session is always allowed.
    */
   attach(
     connection: Connection,
     client: ClientInfo,
     expiryInterval: number,
     receiveMaximum = 65535,
-  ): { session: Session; present: boolean } {
+  ): { session: Session; present: boolean } | undefined {
     const clientId = client.clientId;
+    if (
+      !this.sessions.has(clientId) &&
+      this.sessions.size >= this.options.maxSessions
+    ) {
+      return undefined;
+    }
     const previous = this.online.get(clientId);
     if (previous !== undefined && previous !== connection) {
       this.logger.info("client taken over", {
@@ -285,9 +315,7 @@ export class Broker implements SessionContext, ChannelContext {
       });
       // Detaches synchronously; the old will is published.
       previous.endReason = "taken_over";
-      void previous.close(new Error("Session taken over"), {
-        reasonCode: 0x8e,
-      });
+      this.#closeQuietly(previous, new Error("Session taken over"), 0x8e);
     }
     // [MQTT-3.1.3-9] A returning client cancels its delayed will.
     this.#pendingWills.delete(clientId);
@@ -306,6 +334,7 @@ export class Broker implements SessionContext, ChannelContext {
     if (session === undefined) {
       session = new Session(clientId, this, {
         maxQueuedMessages: this.options.maxQueuedMessages,
+        maxQueuedBytes: this.options.maxQueuedBytes,
         expiryInterval,
       });
       this.sessions.set(clientId, session);
@@ -344,7 +373,7 @@ export class Broker implements SessionContext, ChannelContext {
           dueAt: now + Math.min(delay, session.expiryInterval) * 1000,
         });
       } else {
-        void this.#publishWill(client, message);
+        this.#publishWillSoon(client, message);
       }
     }
     if (
@@ -363,7 +392,9 @@ export class Broker implements SessionContext, ChannelContext {
     const expiry = will.properties?.messageExpiryInterval;
     return {
       topic: will.topic,
-      payload: will.payload,
+      // The connection copied the will out of its read buffer already; this
+      // copy keeps the message safe from whoever else holds the will.
+      payload: will.payload.slice(),
       qos: will.qos,
       retain: will.retain,
       ...(properties !== undefined ? { properties } : {}),
@@ -371,6 +402,40 @@ export class Broker implements SessionContext, ChannelContext {
       publisher: client.clientId,
       createdAt: now,
     };
+  }
+
+  /**
+   * Publishes a will without waiting: a failure is logged, it never becomes
+   * an unhandled rejection.
+   */
+  #publishWillSoon(client: ClientInfo, message: Message): void {
+    this.#publishWill(client, message).catch((error: unknown) => {
+      this.logger.error("will not published", {
+        client_id: client.clientId,
+        topic: message.topic.length > 256
+          ? `${message.topic.slice(0, 256)}...`
+          : message.topic,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  }
+
+  /** Closes a connection without waiting; a failure is logged. */
+  #closeQuietly(
+    connection: Connection,
+    error: Error,
+    reasonCode?: number,
+  ): void {
+    connection.close(
+      error,
+      reasonCode === undefined ? undefined : { reasonCode },
+    ).catch((failure: unknown) => {
+      this.logger.error("connection not closed cleanly", {
+        client_id: connection.client?.clientId,
+        reason: error.message,
+        error: failure instanceof Error ? failure.message : String(failure),
+      });
+    });
   }
 
   async #publishWill(client: ClientInfo, message: Message): Promise<void> {
@@ -408,7 +473,7 @@ export class Broker implements SessionContext, ChannelContext {
     const will = this.#pendingWills.get(session.clientId);
     if (will !== undefined) {
       this.#pendingWills.delete(session.clientId);
-      void this.#publishWill(will.client, will.message);
+      this.#publishWillSoon(will.client, will.message);
     }
     for (const [filter] of session.subscriptionEntries()) {
       this.#removeFromTree(session.clientId, filter);
@@ -532,8 +597,7 @@ export class Broker implements SessionContext, ChannelContext {
 
   /** Picks a shared subscriber, online ones first, in turn. */
   #pickShared(group: string, candidates: SharedCandidate[]): SharedCandidate {
-    const turn = this.#sharedTurns.get(group) ?? 0;
-    this.#sharedTurns.set(group, turn + 1 >= 0x40000000 ? 0 : turn + 1);
+    const turn = this.#sharedGroups.nextTurn(group);
     const online = candidates.filter((c) => this.online.has(c.clientId));
     const pool = online.length > 0 ? online : candidates;
     return pool[turn % pool.length]!;
@@ -571,11 +635,15 @@ export class Broker implements SessionContext, ChannelContext {
     session.subscriptions.set(full, stored);
     if (shared === undefined) {
       this.subscriptions.add(full, session.clientId, stored);
-    } else {
+    } else if (
       this.subscriptions.add(
         shared.topicFilter,
         sharedKey(session.clientId, shared.shareName),
         stored,
+      )
+    ) {
+      this.#sharedGroups.join(
+        sharedGroupKey(shared.shareName, shared.topicFilter),
       );
     }
     if (isNew) this.metrics.subscriptionAdded();
@@ -592,10 +660,14 @@ export class Broker implements SessionContext, ChannelContext {
   #removeFromTree(clientId: string, filter: string): void {
     const shared = parseSharedSubscription(filter);
     if (shared === undefined) this.subscriptions.remove(filter, clientId);
-    else {
+    else if (
       this.subscriptions.remove(
         shared.topicFilter,
         sharedKey(clientId, shared.shareName),
+      )
+    ) {
+      this.#sharedGroups.leave(
+        sharedGroupKey(shared.shareName, shared.topicFilter),
       );
     }
     this.metrics.subscriptionRemoved();
@@ -767,7 +839,8 @@ export class Broker implements SessionContext, ChannelContext {
         // ceiling stops a hung hook from holding the connection for ever.
         const pending = connection.connectPending;
         if (now - connection.openedAt >= connectDeadline * (pending ? 3 : 1)) {
-          void connection.close(
+          this.#closeQuietly(
+            connection,
             new Error(
               pending
                 ? "Connect hooks did not answer in time"
@@ -782,15 +855,13 @@ export class Broker implements SessionContext, ChannelContext {
         now - connection.lastActivity >= client.keepAlive * 1500
       ) {
         this.logger.info("keep-alive timeout", { client_id: client.clientId });
-        void connection.close(new Error("Keep-alive timeout"), {
-          reasonCode: 0x8d,
-        });
+        this.#closeQuietly(connection, new Error("Keep-alive timeout"), 0x8d);
       }
     }
     for (const [clientId, pending] of this.#pendingWills) {
       if (pending.dueAt <= now) {
         this.#pendingWills.delete(clientId);
-        void this.#publishWill(pending.client, pending.message);
+        this.#publishWillSoon(pending.client, pending.message);
       }
     }
     for (const session of this.sessions.values()) {
@@ -857,7 +928,10 @@ function sharedClientId(key: string): string {
   return key.slice(key.indexOf("\u0000") + 1);
 }
 
-/** PUBLISH properties that travel with the message to subscribers. */
+/**
+ * PUBLISH properties that travel with the message to subscribers, with their
+ * own copy of any bytes (correlation data is a view into the read buffer).
+ */
 function forwardedProperties(props: Properties): Properties | undefined {
   const {
     topicAlias: _alias,
@@ -866,6 +940,6 @@ function forwardedProperties(props: Properties): Properties | undefined {
     willDelayInterval: _delay,
     ...rest
   } = props;
-  for (const _ in rest) return rest;
+  for (const _ in rest) return ownProperties(rest);
   return undefined;
 }

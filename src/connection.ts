@@ -26,7 +26,7 @@ import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
 import { isSysTopic, topicLevels } from "./_topic_levels.ts";
 import type { ClientInfo } from "./hooks.ts";
-import type { Message } from "./message.ts";
+import { type Message, ownProperties } from "./message.ts";
 import type { Delivery, Session, SessionOutput } from "./session.ts";
 import type { Transport } from "./transport.ts";
 
@@ -406,8 +406,14 @@ export class Connection implements SessionOutput, PacketHandler {
         this.#refuse(ReasonCode.RetainNotSupported);
         return;
       }
-      // The will outlives the read buffer: copy its payload.
-      this.#will = { ...will, payload: will.payload.slice() };
+      // The will outlives the read buffer: copy its payload and properties.
+      this.#will = {
+        ...will,
+        payload: will.payload.slice(),
+        ...(will.properties !== undefined
+          ? { properties: ownProperties(will.properties) }
+          : {}),
+      };
     }
     if (v5 && packet.properties?.authenticationMethod !== undefined) {
       // No extended authentication method is supported.
@@ -461,13 +467,25 @@ export class Connection implements SessionOutput, PacketHandler {
       : packet.clean
       ? 0
       : options.maxSessionExpiryInterval;
-    this.client = client;
-    const { session, present } = broker.attach(
+    const attached = broker.attach(
       this,
       client,
       sessionExpiry,
       packet.properties?.receiveMaximum,
     );
+    if (attached === undefined) {
+      // Past maxSessions: no new session.
+      this.#will = undefined;
+      logger.warn("connection refused: session limit reached", {
+        client_id: client.clientId,
+        remote: client.remoteAddress,
+        max_sessions: options.maxSessions,
+      });
+      this.#refuse(ReasonCode.QuotaExceeded);
+      return;
+    }
+    this.client = client;
+    const { session, present } = attached;
     this.session = session;
     const connack: ConnackPacket = {
       type: "connack",

@@ -33,3 +33,54 @@ export interface Message {
   /** When the server accepted the message, in milliseconds. */
   readonly createdAt: number;
 }
+
+/**
+ * A copy of MQTT properties that owns its bytes: every byte array in them
+ * (such as `correlationData`) is copied, so the result stays intact when the
+ * read buffer the packet was decoded from is reused. Strings, numbers and
+ * the user property pairs (strings) are shared.
+ *
+ * @example Keep correlation data past the read buffer
+ * ```ts
+ * import { ownProperties } from "./message.ts";
+ * import { deepStrictEqual, notStrictEqual } from "node:assert/strict";
+ *
+ * const buffer = Uint8Array.of(1, 2, 3);
+ * const properties = { correlationData: buffer.subarray(0, 2) };
+ * const owned = ownProperties(properties);
+ * buffer.fill(0);
+ * deepStrictEqual(owned.correlationData, Uint8Array.of(1, 2));
+ * notStrictEqual(owned, properties);
+ * ```
+ * @param properties Properties decoded from a packet.
+ * @returns A shallow copy with its own byte arrays.
+ */
+export function ownProperties(properties: Properties): Properties {
+  const copy: Properties = { ...properties };
+  for (const field of BYTE_FIELDS) {
+    const bytes = copy[field];
+    if (bytes !== undefined) copy[field] = bytes.slice();
+  }
+  if (copy.userProperties !== undefined) {
+    copy.userProperties = copy.userProperties.slice();
+  }
+  return copy;
+}
+
+/** The properties whose values are byte arrays. */
+type ByteField = {
+  [K in keyof Properties]-?: NonNullable<Properties[K]> extends Uint8Array ? K
+    : never;
+}[keyof Properties];
+
+/**
+ * Every byte array property, as a record so that a new one in `Properties`
+ * does not compile until it is listed (and so copied).
+ */
+const BYTE_FIELD_SET: Readonly<Record<ByteField, true>> = {
+  correlationData: true,
+  authenticationData: true,
+};
+const BYTE_FIELDS: readonly ByteField[] = Object.freeze(
+  Object.keys(BYTE_FIELD_SET) as ByteField[],
+);

@@ -111,16 +111,24 @@ export interface ServerOptions {
    * minute); replacing or deleting a retained message always works.
    */
   maxRetainedMessages?: number;
-  /** Bytes of retained messages (topic and payload) kept; 64 MiB by default, with the same rule. */
+  /**
+   * Bytes of retained messages kept, each counting its topic length and
+   * payload bytes; 64 MiB by default. Past it a message on a new topic is
+   * delivered but not retained, as above; a replacement that would grow the
+   * total past it deletes the old message too (no stale value is served).
+   */
   maxRetainedBytes?: number;
   /**
-   * Bytes of messages (topic and payload) queued per session; 8 MiB by
-   * default. When full the queue drops as it does at `maxQueuedMessages`.
+   * Bytes of messages queued per session, each counting its topic length,
+   * payload bytes and 64 bytes of overhead; 8 MiB by default. When full the
+   * queue drops as it does at `maxQueuedMessages` ("queue_full").
    */
   maxQueuedBytes?: number;
   /**
-   * Bytes of messages queued across all sessions; 256 MiB by default. Past
-   * it a message for a session that is not online is dropped ("queue_full").
+   * Bytes of messages queued across all sessions, counted as for
+   * `maxQueuedBytes`; 256 MiB by default. Past it a message that would be
+   * queued (for an offline client, or beyond an online client's in-flight
+   * window) is dropped ("queue_full").
    */
   maxQueuedMemory?: number;
   /**

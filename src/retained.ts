@@ -4,13 +4,34 @@
  * @module
  */
 
+import type { Logger } from "./logger.ts";
 import type { Message } from "./message.ts";
 
 /** Options for {@linkcode RetainedStore}. */
 export interface RetainedStoreOptions {
   /** Current time in milliseconds, `Date.now` by default; tests fake it. */
   now?: () => number;
+  /**
+   * Most messages kept, `Infinity` by default. Past it a message on a new
+   * topic is not retained.
+   */
+  maxMessages?: number;
+  /**
+   * Most bytes kept, `Infinity` by default: each message counts the length
+   * of its topic (in UTF-16 code units) plus the bytes of its payload. A
+   * message on a new topic that would pass it is not retained; one that
+   * replaces a message and grows the total past it deletes the old one too.
+   */
+  maxBytes?: number;
+  /**
+   * Where a message not retained because of a limit is reported, as a
+   * warning at most once a minute; silent by default.
+   */
+  logger?: Logger;
 }
+
+/** Milliseconds between two warnings about messages not retained. */
+const WARN_INTERVAL = 60_000;
 
 /** One topic level of the store. */
 class Node {
@@ -58,14 +79,24 @@ export class RetainedStore {
   #root: Node = new Node(undefined, "");
   #byTopic: Map<string, Node> = new Map();
   #now: () => number;
+  #maxMessages: number;
+  #maxBytes: number;
+  #logger: Logger | undefined;
+  #bytes = 0;
+  #refused = 0;
+  #warnedAt = -Infinity;
 
   /**
    * Makes an empty store.
    *
-   * @param options The clock; see {@linkcode RetainedStoreOptions}.
+   * @param options The clock and the limits; see
+   * {@linkcode RetainedStoreOptions}.
    */
   constructor(options: RetainedStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#maxMessages = options.maxMessages ?? Infinity;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#logger = options.logger;
   }
 
   /** The number of retained messages, expired ones not yet deleted included. */
@@ -73,10 +104,24 @@ export class RetainedStore {
     return this.#byTopic.size;
   }
 
+  /** Bytes of the retained messages: topic lengths plus payload bytes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Messages not retained because of `maxMessages` or `maxBytes`. */
+  get refused(): number {
+    return this.#refused;
+  }
+
   /**
    * Retains `message` on its topic, replacing the message retained there. A
    * message with an empty payload deletes the retained message and is not
-   * retained itself [MQTT-3.3.1-10] [MQTT-3.3.1-11].
+   * retained itself [MQTT-3.3.1-10] [MQTT-3.3.1-11]. Past `maxMessages` or
+   * `maxBytes`, a message on a new topic is not retained; a replacement is
+   * checked against `maxBytes` by how much it grows the total, and if it
+   * would pass it the old message is deleted as well (a stale value is never
+   * served). Deleting always works.
    *
    * @example Replace, then delete, a retained message
    * ```ts
@@ -111,11 +156,27 @@ export class RetainedStore {
       this.#deleteNode(topic, node);
       return previous;
     }
+    const size = sizeOf(message);
     const existing = this.#byTopic.get(topic);
     if (existing !== undefined) {
       const previous = existing.message;
+      const previousSize = previous === undefined ? 0 : sizeOf(previous);
+      if (this.#bytes - previousSize + size > this.#maxBytes) {
+        this.#deleteNode(topic, existing);
+        this.#refuse(message, "max_retained_bytes");
+        return previous;
+      }
       existing.message = message;
+      this.#bytes += size - previousSize;
       return previous;
+    }
+    if (this.#byTopic.size >= this.#maxMessages) {
+      this.#refuse(message, "max_retained_messages");
+      return undefined;
+    }
+    if (this.#bytes + size > this.#maxBytes) {
+      this.#refuse(message, "max_retained_bytes");
+      return undefined;
     }
     let node = this.#root;
     let start = 0;
@@ -134,7 +195,24 @@ export class RetainedStore {
     }
     node.message = message;
     this.#byTopic.set(topic, node);
+    this.#bytes += size;
     return undefined;
+  }
+
+  #refuse(message: Message, limit: string): void {
+    this.#refused++;
+    const now = this.#now();
+    if (this.#logger === undefined || now - this.#warnedAt < WARN_INTERVAL) {
+      return;
+    }
+    this.#warnedAt = now;
+    this.#logger.warn("retained message not stored: limit reached", {
+      topic: message.topic,
+      limit,
+      retained_messages: this.#byTopic.size,
+      retained_bytes: this.#bytes,
+      refused_total: this.#refused,
+    });
   }
 
   /**
@@ -230,13 +308,27 @@ export class RetainedStore {
    * @returns The matching messages that have not expired.
    */
   match(filter: string): Message[] {
+    if (!filter.includes("+") && !filter.includes("#")) {
+      // A topic name: one lookup, no walk.
+      const message = this.get(filter);
+      return message === undefined ? [] : [message];
+    }
     const found: Message[] = [];
     const levels = filter.split("/");
     const expired: Node[] = [];
-    collect(this.#root, levels, 0, found, expired, this.#now());
-    for (const node of expired) {
-      const topic = node.message?.topic;
-      if (topic !== undefined) this.#deleteNode(topic, node);
+    const now = this.#now();
+    // Work deeper than MAX_DEPTH waits here instead of on the call stack, so
+    // that a topic of any depth is matched.
+    const deferred: [Node, number][] = [];
+    collect(this.#root, levels, 0, found, expired, now, 0, deferred);
+    for (let next = deferred.pop(); next !== undefined; next = deferred.pop()) {
+      const [node, index] = next;
+      if (index === ALL) collectAll(node, found, expired, now, 0, deferred);
+      else collect(node, levels, index, found, expired, now, 0, deferred);
+    }
+    for (const expiredNode of expired) {
+      const topic = expiredNode.message?.topic;
+      if (topic !== undefined) this.#deleteNode(topic, expiredNode);
     }
     return found;
   }
@@ -269,6 +361,7 @@ export class RetainedStore {
 
   #deleteNode(topic: string, node: Node): void {
     this.#byTopic.delete(topic);
+    if (node.message !== undefined) this.#bytes -= sizeOf(node.message);
     node.message = undefined;
     let current = node;
     while (
@@ -283,9 +376,15 @@ export class RetainedStore {
   }
 }
 
+/** Deferred index: take every message at or under the node. */
+const ALL = -1;
+/** Levels `collect` recurses through before it defers the rest. */
+const MAX_DEPTH = 1000;
+
 /**
  * Adds to `found` the messages under `node` that match `levels` from `index`
- * on, and to `expired` the nodes of expired ones.
+ * on, and to `expired` the nodes of expired ones. At `depth` MAX_DEPTH it
+ * adds the node to `deferred` instead, for the caller to continue from.
  */
 function collect(
   node: Node,
@@ -294,7 +393,13 @@ function collect(
   found: Message[],
   expired: Node[],
   now: number,
+  depth: number,
+  deferred: [Node, number][],
 ): void {
+  if (depth >= MAX_DEPTH) {
+    deferred.push([node, index]);
+    return;
+  }
   if (index === levels.length) {
     take(node, found, expired, now);
     return;
@@ -308,7 +413,7 @@ function collect(
     for (const child of children.values()) {
       // [MQTT-4.7.2-1] A leading wildcard does not match "$" topics.
       if (index === 0 && child.level.charCodeAt(0) === 0x24) continue;
-      collectAll(child, found, expired, now);
+      collectAll(child, found, expired, now, depth + 1, deferred);
     }
     return;
   }
@@ -317,27 +422,42 @@ function collect(
     for (const child of children.values()) {
       // [MQTT-4.7.2-1]
       if (index === 0 && child.level.charCodeAt(0) === 0x24) continue;
-      collect(child, levels, index + 1, found, expired, now);
+      collect(
+        child,
+        levels,
+        index + 1,
+        found,
+        expired,
+        now,
+        depth + 1,
+        deferred,
+      );
     }
     return;
   }
   const child = children.get(level);
   if (child !== undefined) {
-    collect(child, levels, index + 1, found, expired, now);
+    collect(child, levels, index + 1, found, expired, now, depth + 1, deferred);
   }
 }
 
-/** Adds every message at or under `node`. */
+/** Adds every message at or under `node`; defers at MAX_DEPTH. */
 function collectAll(
   node: Node,
   found: Message[],
   expired: Node[],
   now: number,
+  depth: number,
+  deferred: [Node, number][],
 ): void {
+  if (depth >= MAX_DEPTH) {
+    deferred.push([node, ALL]);
+    return;
+  }
   take(node, found, expired, now);
   if (node.children === undefined) return;
   for (const child of node.children.values()) {
-    collectAll(child, found, expired, now);
+    collectAll(child, found, expired, now, depth + 1, deferred);
   }
 }
 
@@ -355,4 +475,9 @@ function take(
   } else {
     found.push(message);
   }
+}
+
+/** What a retained message counts against `maxBytes`. */
+function sizeOf(message: Message): number {
+  return message.topic.length + message.payload.length;
 }

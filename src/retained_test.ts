@@ -1,5 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import type { Message } from "./message.ts";
+import type { Logger } from "./logger.ts";
 import { RetainedStore } from "./retained.ts";
 
 function message(
@@ -166,4 +167,126 @@ Deno.test("RetainedStore.entries() lists every retained message", () => {
   const listed = [...store.entries()].map((m) => m.topic).sort();
   deepStrictEqual(listed, TOPICS.filter((t) => t !== "a/b").sort());
   strictEqual(store.size, TOPICS.length - 1);
+});
+
+Deno.test("RetainedStore.match() finds a message on a topic of 100,000 levels", () => {
+  const store = new RetainedStore();
+  const deep = "/".repeat(100_000);
+  store.set(message(deep, { payload: "deep" }));
+  store.set(message(`a${deep}`, { payload: "a" }));
+  deepStrictEqual(store.match("#").map((m) => m.topic).sort(), [
+    deep,
+    `a${deep}`,
+  ]);
+  deepStrictEqual(store.match(deep).map((m) => m.topic), [deep]);
+  deepStrictEqual(store.match(`${"+/".repeat(50_000)}#`).length, 2);
+  deepStrictEqual(store.match(`+${deep}`).length, 2);
+  strictEqual(store.delete(deep), true);
+  strictEqual(store.delete(`a${deep}`), true);
+  strictEqual(store.size, 0);
+  strictEqual(store.bytes, 0);
+});
+
+Deno.test("RetainedStore.match() returns messages in depth-first order of insertion", () => {
+  const store = new RetainedStore();
+  for (const topic of ["b", "a/y", "a", "a/x/1", "c/z"]) {
+    store.set(message(topic));
+  }
+  deepStrictEqual(store.match("#").map((m) => m.topic), [
+    "b",
+    "a",
+    "a/y",
+    "a/x/1",
+    "c/z",
+  ]);
+  deepStrictEqual(store.match("+/+").map((m) => m.topic), ["a/y", "c/z"]);
+});
+
+Deno.test("RetainedStore.set() refuses a new topic past maxMessages and still replaces and deletes", () => {
+  const store = new RetainedStore({ maxMessages: 2 });
+  store.set(message("a"));
+  store.set(message("b"));
+  strictEqual(store.set(message("c")), undefined);
+  strictEqual(store.get("c"), undefined);
+  strictEqual(store.refused, 1);
+  // Replacing works at the limit.
+  store.set(message("a", { payload: "new" }));
+  strictEqual(new TextDecoder().decode(store.get("a")?.payload), "new");
+  // Deleting makes room.
+  store.set(message("b", { payload: "" }));
+  store.set(message("c"));
+  deepStrictEqual(store.match("#").map((m) => m.topic).sort(), ["a", "c"]);
+});
+
+Deno.test("RetainedStore.set() counts topic and payload bytes against maxBytes", () => {
+  const store = new RetainedStore({ maxBytes: 20 });
+  store.set(message("a", { payload: "123456789" })); // 10 bytes
+  strictEqual(store.bytes, 10);
+  store.set(message("b", { payload: "12345678" })); // 9 bytes
+  strictEqual(store.bytes, 19);
+  store.set(message("c", { payload: "1" })); // 2 bytes: past 20
+  strictEqual(store.get("c"), undefined);
+  strictEqual(store.bytes, 19);
+  // A replacement counts by its difference: 10 -> 11 bytes fits.
+  store.set(message("a", { payload: "1234567890" }));
+  strictEqual(store.bytes, 20);
+  // Shrinking always fits.
+  store.set(message("b", { payload: "1" }));
+  strictEqual(store.bytes, 13);
+  strictEqual(store.refused, 1);
+});
+
+Deno.test("RetainedStore.set() deletes the old message when its replacement passes maxBytes", () => {
+  const store = new RetainedStore({ maxBytes: 10 });
+  store.set(message("a", { payload: "1234" }));
+  store.set(message("b", { payload: "1234" }));
+  const previous = store.set(message("a", { payload: "12345678" }));
+  strictEqual(new TextDecoder().decode(previous?.payload), "1234");
+  strictEqual(store.get("a"), undefined);
+  strictEqual(store.size, 1);
+  strictEqual(store.bytes, 5);
+  strictEqual(store.refused, 1);
+});
+
+Deno.test("RetainedStore.set() warns about refused messages at most once a minute", () => {
+  let now = 0;
+  const warnings: unknown[] = [];
+  const logger = {
+    warn: (msg: string, fields?: Record<string, unknown>) =>
+      warnings.push([msg, fields?.topic, fields?.limit]),
+  } as unknown as Logger;
+  const store = new RetainedStore({ maxMessages: 1, now: () => now, logger });
+  store.set(message("a"));
+  store.set(message("b"));
+  store.set(message("c"));
+  now = 59_999;
+  store.set(message("d"));
+  now = 60_000;
+  store.set(message("e"));
+  deepStrictEqual(warnings, [
+    [
+      "retained message not stored: limit reached",
+      "b",
+      "max_retained_messages",
+    ],
+    [
+      "retained message not stored: limit reached",
+      "e",
+      "max_retained_messages",
+    ],
+  ]);
+  strictEqual(store.refused, 4);
+});
+
+Deno.test("RetainedStore.bytes goes back down as messages expire or are deleted", () => {
+  let now = 0;
+  const store = new RetainedStore({ now: () => now });
+  store.set(message("a", { payload: "xx", expiresAt: 10 }));
+  store.set(message("b", { payload: "xx" }));
+  strictEqual(store.bytes, 6);
+  now = 10;
+  deepStrictEqual(store.match("#").map((m) => m.topic), ["b"]);
+  strictEqual(store.bytes, 3);
+  store.delete("b");
+  strictEqual(store.bytes, 0);
 });

@@ -62,6 +62,29 @@ export interface SessionContext {
   readonly queueQoS0: boolean;
   dropped(clientId: string, message: Message, reason: DropReason): void;
   delivered(session: Session, message: Message): void;
+  /**
+   * Whether `bytes` more may be queued under the budget shared by every
+   * session's queue.
+   */
+  canQueue(bytes: number): boolean;
+  /** Adds `delta` (negative when messages leave) to the queued bytes. */
+  queuedBytesChanged(delta: number): void;
+}
+
+/**
+ * Bytes a queued message counts beyond its topic and payload: the delivery
+ * and queue slots that hold it, roughly.
+ */
+export const QUEUED_MESSAGE_OVERHEAD = 64;
+
+/**
+ * What a queued delivery counts against the queue byte limits: the length
+ * of its topic, the bytes of its payload and {@linkcode QUEUED_MESSAGE_OVERHEAD}.
+ */
+export function queuedSize(delivery: Delivery): number {
+  const { message } = delivery;
+  return message.topic.length + message.payload.length +
+    QUEUED_MESSAGE_OVERHEAD;
 }
 
 /** Session state of one client id. */
@@ -73,6 +96,11 @@ export class Session {
   /** Messages waiting for the inflight window or for the client to return. */
   #queue: SessionQueue<Delivery> | undefined;
   readonly #queueLimit: number;
+  readonly #queueMaxBytes: number;
+  /** The queue's bytes as last reported to the context. */
+  #reportedBytes = 0;
+  /** Whether `drain` is running: a nested call leaves the work to it. */
+  #draining = false;
   /** When the session was made, in server milliseconds. */
   readonly createdAt: number;
   /** User name its client last connected with. */
@@ -94,7 +122,11 @@ export class Session {
   constructor(
     clientId: string,
     context: SessionContext,
-    options: { maxQueuedMessages: number; expiryInterval: number },
+    options: {
+      maxQueuedMessages: number;
+      expiryInterval: number;
+      maxQueuedBytes?: number;
+    },
   ) {
     this.clientId = clientId;
     this.#context = context;
@@ -105,11 +137,17 @@ export class Session {
     this.output = undefined;
     this.inflightLimit = context.maxInflight;
     this.#queueLimit = options.maxQueuedMessages;
+    this.#queueMaxBytes = options.maxQueuedBytes ?? Infinity;
   }
 
   /** Messages waiting in the queue. */
   get queued(): number {
     return this.#queue?.length ?? 0;
+  }
+
+  /** Bytes of the messages waiting in the queue (see `queuedSize`). */
+  get queuedBytes(): number {
+    return this.#queue?.bytes ?? 0;
   }
 
   /** Most messages the queue holds. */
@@ -209,24 +247,33 @@ export class Session {
   drain(): void {
     const output = this.output;
     if (output === undefined) return;
-    const max = this.inflightLimit;
     const queue = this.#queue;
     if (queue === undefined) return;
-    while (queue.length > 0) {
-      const next = queue.shift((expired) =>
-        this.#context.dropped(this.clientId, expired.message, "expired")
-      );
-      if (next === undefined) break;
-      if (next.qos === 0) {
-        if (output.sendPublish(next, undefined, false)) {
-          this.#context.delivered(this, next.message);
-        } else {
-          this.#context.dropped(this.clientId, next.message, "output_full");
+    // A PUBLISH too large for the client completes at once, and completing
+    // drains again: that nested call leaves the work to this loop, so a long
+    // queue does not recurse once per message.
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (queue.length > 0 && this.output === output) {
+        const next = queue.shift((expired) =>
+          this.#context.dropped(this.clientId, expired.message, "expired")
+        );
+        this.#reportBytes();
+        if (next === undefined) break;
+        if (next.qos === 0) {
+          if (output.sendPublish(next, undefined, false)) {
+            this.#context.delivered(this, next.message);
+          } else {
+            this.#context.dropped(this.clientId, next.message, "output_full");
+          }
+          continue;
         }
-        continue;
+        this.#sendInflight(output, next);
+        if (this.inflightCount >= this.inflightLimit) break;
       }
-      this.#sendInflight(output, next);
-      if (this.inflight.size >= max) break;
+    } finally {
+      this.#draining = false;
     }
   }
 
@@ -238,11 +285,19 @@ export class Session {
   resume(output: SessionOutput): void {
     this.output = output;
     this.disconnectedAt = undefined;
-    for (const entry of this.#inflight?.values() ?? []) {
-      if (entry.phase === 2) output.sendPubrel(entry.packetId);
-      else output.sendPublish(entry.delivery, entry.packetId, true);
+    // Resends complete the queue's turn first: no drain in between.
+    this.#draining = true;
+    try {
+      for (const entry of this.#inflight?.values() ?? []) {
+        if (entry.phase === 2) output.sendPubrel(entry.packetId);
+        else output.sendPublish(entry.delivery, entry.packetId, true);
+      }
+    } finally {
+      this.#draining = false;
     }
-    this.drain();
+    // [MQTT-3.3.4-9] With the window already full of resent messages, the
+    // queue waits for an acknowledgement.
+    if (this.inflightCount < this.inflightLimit) this.drain();
   }
 
   /** Detaches the connection; the session waits offline. */
@@ -253,7 +308,9 @@ export class Session {
 
   /** Drops everything queued, reporting each message; for an ended session. */
   discard(reason: DropReason = "queue_full"): void {
-    for (const d of this.#queue?.clear() ?? []) {
+    const items = this.#queue?.clear() ?? [];
+    this.#reportBytes();
+    for (const d of items) {
       this.#context.dropped(this.clientId, d.message, reason);
     }
     this.#inflight = undefined;
@@ -261,15 +318,32 @@ export class Session {
   }
 
   #enqueue(delivery: Delivery): void {
+    if (!this.#context.canQueue(queuedSize(delivery))) {
+      // Past the budget of all queues: the new message goes.
+      this.#context.dropped(this.clientId, delivery.message, "queue_full");
+      return;
+    }
     // The queue is made on first use: an idle client's session has none.
     this.#queue ??= new SessionQueue<Delivery>({
       limit: this.#queueLimit,
+      maxBytes: this.#queueMaxBytes,
+      sizeOf: queuedSize,
       now: this.#context.now,
     });
     const dropped = this.#queue.push(delivery);
+    this.#reportBytes();
     for (const { item, reason } of dropped) {
       this.#context.dropped(this.clientId, item.message, reason);
     }
+  }
+
+  /** Tells the context how the queue's bytes changed since last told. */
+  #reportBytes(): void {
+    const bytes = this.#queue?.bytes ?? 0;
+    const delta = bytes - this.#reportedBytes;
+    if (delta === 0) return;
+    this.#reportedBytes = bytes;
+    this.#context.queuedBytesChanged(delta);
   }
 
   #sendInflight(output: SessionOutput, delivery: Delivery): void {

@@ -26,11 +26,21 @@ export interface DroppedItem<T> {
 }
 
 /** Options for {@linkcode SessionQueue}. */
-export interface SessionQueueOptions {
+export interface SessionQueueOptions<T extends QueuedItem = QueuedItem> {
   /**
    * Most items held; a non-negative integer or `Infinity`. 0 queues nothing.
    */
   limit: number;
+  /**
+   * Most bytes held, as `sizeOf` counts them; `Infinity` by default. An item
+   * larger than this on its own is dropped when pushed.
+   */
+  maxBytes?: number;
+  /**
+   * The bytes an item counts against `maxBytes`; every item counts 0 by
+   * default. It must give the same answer for an item every time.
+   */
+  sizeOf?: (item: T) => number;
   /** Current time in milliseconds, `Date.now` by default; tests fake it. */
   now?: () => number;
 }
@@ -140,8 +150,9 @@ class Ring<T> {
  * A session's bounded queue of outgoing messages, oldest first, for a client
  * that is offline or whose inflight window is full.
  *
- * When an item is pushed onto a full queue, the queue drops items to make
- * room, in this order:
+ * When an item is pushed onto a full queue (one holding `limit` items, or
+ * without room for the item's bytes under `maxBytes`), the queue drops items
+ * to make room, in this order:
  * 1. expired items (`expiresAt <= now()`), all of those it finds;
  * 2. else the oldest QoS 0 item, which is the pushed item itself if it is
  *    QoS 0 and no QoS 0 item is queued;
@@ -179,6 +190,9 @@ export class SessionQueue<T extends QueuedItem> {
   #qos12: Ring<T> = new Ring();
   #seq = 0;
   #limit: number;
+  #maxBytes: number;
+  #sizeOf: ((item: T) => number) | undefined;
+  #bytes = 0;
   #now: () => number;
   /**
    * No item queued expires before this: the earliest expiry pushed since the
@@ -189,19 +203,26 @@ export class SessionQueue<T extends QueuedItem> {
   /**
    * Makes an empty queue.
    *
-   * @param options The limit and the clock; see
+   * @param options The limits and the clock; see
    * {@linkcode SessionQueueOptions}.
-   * @throws {RangeError} If `limit` is not a non-negative integer or
-   * `Infinity`.
+   * @throws {RangeError} If `limit` or `maxBytes` is not a non-negative
+   * integer or `Infinity`.
    */
-  constructor(options: SessionQueueOptions) {
+  constructor(options: SessionQueueOptions<T>) {
     this.#limit = checkLimit(options.limit);
+    this.#maxBytes = checkLimit(options.maxBytes ?? Infinity, "maxBytes");
+    this.#sizeOf = options.sizeOf;
     this.#now = options.now ?? Date.now;
   }
 
   /** The number of items queued, expired ones not yet removed included. */
   get length(): number {
     return this.#qos0.length + this.#qos12.length;
+  }
+
+  /** The bytes of the items queued, as `sizeOf` counts them. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /**
@@ -246,33 +267,57 @@ export class SessionQueue<T extends QueuedItem> {
    * empty.
    */
   push(item: T): DroppedItem<T>[] {
+    const sizeOf = this.#sizeOf;
+    const size = sizeOf === undefined ? 0 : sizeOf(item);
+    if (
+      this.#qos0.length + this.#qos12.length < this.#limit &&
+      this.#bytes + size <= this.#maxBytes
+    ) {
+      this.#append(item, size);
+      return [];
+    }
+    return this.#pushFull(item, size);
+  }
+
+  /** `push` when the item does not fit: drops by the class's policy. */
+  #pushFull(item: T, size: number): DroppedItem<T>[] {
     const dropped: DroppedItem<T>[] = [];
     const limit = this.#limit;
-    if (limit === 0) {
+    const maxBytes = this.#maxBytes - size;
+    if (limit === 0 || maxBytes < 0) {
       dropped.push({ item, reason: "queue_full" });
       return dropped;
     }
-    if (this.length >= limit && this.#now() >= this.#earliestExpiry) {
+    if (this.#now() >= this.#earliestExpiry) {
       for (const expired of this.#removeExpired()) {
         dropped.push({ item: expired, reason: "expired" });
       }
     }
-    while (this.length >= limit) {
+    const sizeOf = this.#sizeOf;
+    while (this.length >= limit || this.#bytes > maxBytes) {
+      let removed: T;
       if (this.#qos0.length > 0) {
-        dropped.push({ item: this.#qos0.shift(), reason: "queue_full" });
+        removed = this.#qos0.shift();
       } else if (item.qos === 0) {
         dropped.push({ item, reason: "queue_full" });
         return dropped;
       } else {
-        dropped.push({ item: this.#qos12.shift(), reason: "queue_full" });
+        removed = this.#qos12.shift();
       }
+      if (sizeOf !== undefined) this.#bytes -= sizeOf(removed);
+      dropped.push({ item: removed, reason: "queue_full" });
     }
+    this.#append(item, size);
+    return dropped;
+  }
+
+  #append(item: T, size: number): void {
     const expiresAt = item.expiresAt;
     if (expiresAt !== undefined && expiresAt < this.#earliestExpiry) {
       this.#earliestExpiry = expiresAt;
     }
     (item.qos === 0 ? this.#qos0 : this.#qos12).push(item, this.#seq++);
-    return dropped;
+    this.#bytes += size;
   }
 
   /**
@@ -307,9 +352,11 @@ export class SessionQueue<T extends QueuedItem> {
     const qos0 = this.#qos0;
     const qos12 = this.#qos12;
     let now: number | undefined;
+    const sizeOf = this.#sizeOf;
     while (qos0.length + qos12.length > 0) {
       const ring = qos0.headSeq < qos12.headSeq ? qos0 : qos12;
       const item = ring.shift();
+      if (sizeOf !== undefined) this.#bytes -= sizeOf(item);
       const expiresAt = item.expiresAt;
       if (expiresAt !== undefined && expiresAt <= (now ??= this.#now())) {
         onExpired?.(item);
@@ -366,6 +413,7 @@ export class SessionQueue<T extends QueuedItem> {
     this.#qos0.clear();
     this.#qos12.clear();
     this.#earliestExpiry = Infinity;
+    this.#bytes = 0;
     return items;
   }
 
@@ -414,6 +462,11 @@ export class SessionQueue<T extends QueuedItem> {
     this.#qos0.removeWhere(isExpired, removed0);
     this.#qos12.removeWhere(isExpired, removed12);
     this.#earliestExpiry = earliest;
+    const sizeOf = this.#sizeOf;
+    if (sizeOf !== undefined) {
+      for (const [item] of removed0) this.#bytes -= sizeOf(item);
+      for (const [item] of removed12) this.#bytes -= sizeOf(item);
+    }
     if (removed0.length === 0) return removed12.map(([item]) => item);
     if (removed12.length === 0) return removed0.map(([item]) => item);
     return merge(removed0, removed12);
@@ -440,11 +493,11 @@ function merge<T>(a: [T, number][], b: [T, number][]): T[] {
 }
 
 /** Returns `limit` if it is a non-negative integer or `Infinity`. */
-function checkLimit(limit: number): number {
+function checkLimit(limit: number, name = "limit"): number {
   if (limit === Infinity || (Number.isInteger(limit) && limit >= 0)) {
     return limit;
   }
   throw new RangeError(
-    `Cannot set the session queue limit: ${limit} is not a non-negative integer or Infinity`,
+    `Cannot set the session queue ${name}: ${limit} is not a non-negative integer or Infinity`,
   );
 }

@@ -282,3 +282,83 @@ Deno.test("SessionQueue agrees with a plain reference on a random workload", () 
     }
   }
 });
+
+/** A queue where an item counts as many bytes as its name has characters. */
+function byteQueueOf(maxBytes: number, items: Item[] = []) {
+  const clock = { now: 0 };
+  const queue = new SessionQueue<Item>({
+    limit: 100,
+    maxBytes,
+    sizeOf: (i) => i.name.length,
+    now: () => clock.now,
+  });
+  for (const i of items) deepStrictEqual(queue.push(i), []);
+  return { queue, clock };
+}
+
+Deno.test("SessionQueue.push() past maxBytes drops QoS 0 first, then the oldest", () => {
+  const { queue } = byteQueueOf(10, [
+    item("aaa", 1),
+    item("bbb", 0),
+    item("ccc", 1),
+  ]);
+  strictEqual(queue.bytes, 9);
+  deepStrictEqual(drops(queue.push(item("dd", 1))), ["bbb queue_full"]);
+  strictEqual(queue.bytes, 8);
+  deepStrictEqual(drops(queue.push(item("eeee", 2))), ["aaa queue_full"]);
+  deepStrictEqual(names(queue), ["ccc", "dd", "eeee"]);
+  strictEqual(queue.bytes, 9);
+  // A QoS 0 item that does not fit, with no QoS 0 queued, drops itself.
+  deepStrictEqual(drops(queue.push(item("ff", 0))), ["ff queue_full"]);
+  strictEqual(queue.bytes, 9);
+});
+
+Deno.test("SessionQueue.push() past maxBytes drops expired items first", () => {
+  const { queue, clock } = byteQueueOf(6, [
+    item("aa", 1),
+    item("bb", 1, 5),
+    item("cc", 1),
+  ]);
+  clock.now = 5;
+  deepStrictEqual(drops(queue.push(item("dd", 1))), ["bb expired"]);
+  deepStrictEqual(names(queue), ["aa", "cc", "dd"]);
+  strictEqual(queue.bytes, 6);
+});
+
+Deno.test("SessionQueue.push() drops an item larger than maxBytes on its own", () => {
+  const { queue } = byteQueueOf(4, [item("aa", 1)]);
+  deepStrictEqual(drops(queue.push(item("bbbbb", 1))), ["bbbbb queue_full"]);
+  deepStrictEqual(names(queue), ["aa"]);
+  strictEqual(queue.bytes, 2);
+});
+
+Deno.test("SessionQueue.bytes goes down as items are shifted, expire or are cleared", () => {
+  const { queue, clock } = byteQueueOf(100, [
+    item("a", 1),
+    item("bb", 0, 5),
+    item("ccc", 1),
+    item("dddd", 2, 7),
+  ]);
+  strictEqual(queue.bytes, 10);
+  strictEqual(queue.shift()?.name, "a");
+  strictEqual(queue.bytes, 9);
+  clock.now = 5;
+  deepStrictEqual(names(queue.removeExpired()), ["bb"]);
+  strictEqual(queue.bytes, 7);
+  clock.now = 7;
+  const expired: Item[] = [];
+  strictEqual(queue.shift((i) => expired.push(i))?.name, "ccc");
+  strictEqual(queue.shift((i) => expired.push(i)), undefined);
+  deepStrictEqual(names(expired), ["dddd"]);
+  strictEqual(queue.bytes, 0);
+  queue.push(item("ee", 1));
+  queue.clear();
+  strictEqual(queue.bytes, 0);
+});
+
+Deno.test("SessionQueue() rejects a maxBytes that is not a non-negative integer", () => {
+  throws(
+    () => new SessionQueue<Item>({ limit: 1, maxBytes: -1 }),
+    RangeError,
+  );
+});

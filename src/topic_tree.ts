@@ -4,6 +4,12 @@
  * @module
  */
 
+/**
+ * Topics up to this many characters (so at most one more level) are matched
+ * recursively; the call stack holds a few thousand frames with room to spare.
+ */
+const RECURSIVE_MATCH_LENGTH = 1024;
+
 /** One topic level of the tree; wildcard levels have their own fields. */
 class Node<V> {
   /** Children by exact level, created on demand. */
@@ -198,6 +204,13 @@ export class TopicTree<V> {
     topic: string,
     fn: (value: V, key: string, filter: string) => void,
   ): void {
+    // Recursion is the fast way, one or two frames per level: a topic short
+    // enough to have few levels takes it; a longer one takes the explicit
+    // stack, so that a topic of any depth is matched.
+    if (topic.length > RECURSIVE_MATCH_LENGTH) {
+      this.#matchDeep(topic, fn);
+      return;
+    }
     const root = this.#root;
     if (topic.charCodeAt(0) === 0x24 /* $ */) {
       // [MQTT-4.7.2-1] Only exact first levels match a "$" topic.
@@ -208,6 +221,61 @@ export class TopicTree<V> {
       return;
     }
     walk(root, topic, 0, fn);
+  }
+
+  /** `match` for long topics: the same calls, in the same order. */
+  #matchDeep(
+    topic: string,
+    fn: (value: V, key: string, filter: string) => void,
+  ): void {
+    // An explicit stack, not recursion. Each entry is a node that matched
+    // the level ending at `end`; the `+` branch is walked before the exact
+    // one, as `walk` does. The stack is made when a level has two branches.
+    const length = topic.length;
+    let node: Node<V> | undefined = this.#root;
+    let end = -1;
+    if (topic.charCodeAt(0) === 0x24 /* $ */) {
+      // [MQTT-4.7.2-1] Only exact first levels match a "$" topic.
+      end = topic.indexOf("/");
+      if (end === -1) end = length;
+      node = node.children?.get(topic.slice(0, end));
+      if (node === undefined) return;
+    }
+    let nodes: Node<V>[] | undefined;
+    let ends: number[] | undefined;
+    for (;;) {
+      if (end < length) {
+        // "#" matches this level and everything after it.
+        if (node.hash !== undefined) emit(node.hash, fn);
+        const start = end + 1;
+        end = topic.indexOf("/", start);
+        if (end === -1) end = length;
+        const plus: Node<V> | undefined = node.plus;
+        const child: Node<V> | undefined = node.children?.get(
+          topic.slice(start, end),
+        );
+        if (plus !== undefined) {
+          if (child !== undefined) {
+            (nodes ??= []).push(child);
+            (ends ??= []).push(end);
+          }
+          node = plus;
+          continue;
+        }
+        if (child !== undefined) {
+          node = child;
+          continue;
+        }
+      } else {
+        emit(node, fn);
+        // "a/#" also matches "a" (the parent level).
+        if (node.hash !== undefined) emit(node.hash, fn);
+      }
+      const next = nodes?.pop();
+      if (next === undefined) return;
+      node = next;
+      end = ends!.pop()!;
+    }
   }
 
   /**

@@ -88,7 +88,19 @@ function filterMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-Deno.test("TopicTree.match() agrees with a reference matcher on every pair", () => {
+for (
+  const [prefix, label] of [
+    ["", "every pair"],
+    // Past 1024 characters the tree walks with its own stack.
+    ["p/".repeat(520), "every pair behind 520 levels"],
+  ]
+) {
+  Deno.test(`TopicTree.match() agrees with a reference matcher on ${label}`, () => {
+    agreesWithReference(prefix as string);
+  });
+}
+
+function agreesWithReference(prefix: string): void {
   const levels = ["a", "b", "", "$x"];
   const topics: string[] = [];
   const extend = (prefix: string[], depth: number) => {
@@ -109,12 +121,13 @@ Deno.test("TopicTree.match() agrees with a reference matcher on every pair", () 
       filters.add([...plus.slice(0, i + 1), "#"].join("/"));
     }
   }
-  const tree = treeOf([...filters]);
-  for (const topic of topics) {
-    const expected = [...filters].filter((f) => filterMatches(f, topic));
+  const all = [...filters].map((f) => prefix + f);
+  const tree = treeOf(all);
+  for (const topic of topics.map((t) => prefix + t)) {
+    const expected = all.filter((f) => filterMatches(f, topic));
     deepStrictEqual(matched(tree, topic), expected.sort(), topic);
   }
-});
+}
 
 Deno.test("TopicTree.match() calls back once per key of a shared filter", () => {
   const tree = new TopicTree<number>();
@@ -195,4 +208,46 @@ Deno.test("TopicTree.entries() lists every entry", () => {
   expected.push("a/b other x");
   deepStrictEqual(listed.sort(), expected.sort());
   strictEqual(tree.size, FILTERS.length + 1);
+});
+
+Deno.test("TopicTree.match() walks a topic of 100,000 levels without recursion", () => {
+  const tree = new TopicTree<number>();
+  const deep = "/".repeat(100_000);
+  tree.add(deep, "exact", 0);
+  tree.add("#", "all", 0);
+  tree.add(`${"+/".repeat(50_000)}#`, "plus", 0);
+  tree.add(`${deep}/#`, "parent", 0);
+  const keys: string[] = [];
+  tree.match(deep, (_value, key) => keys.push(key));
+  deepStrictEqual(keys.sort(), ["all", "exact", "parent", "plus"]);
+  strictEqual(tree.get(deep, "exact"), 0);
+  deepStrictEqual([...tree.entries()].length, 4);
+  strictEqual(tree.remove(deep, "exact"), true);
+  strictEqual(tree.remove(`${deep}/#`, "parent"), true);
+  strictEqual(tree.remove(`${"+/".repeat(50_000)}#`, "plus"), true);
+  strictEqual(tree.size, 1);
+});
+
+Deno.test("TopicTree.match() calls back in the same order for short and long topics", () => {
+  for (const prefix of ["", "p/".repeat(600)]) {
+    const tree = new TopicTree<number>();
+    for (const filter of ["a/b/c", "a/+/c", "+/b/c", "+/+/c", "a/b/+"]) {
+      tree.add(prefix + filter, filter, 0);
+    }
+    const keys: string[] = [];
+    tree.match(`${prefix}a/b/c`, (_value, key) => keys.push(key));
+    deepStrictEqual(keys, ["+/+/c", "+/b/c", "a/+/c", "a/b/+", "a/b/c"]);
+  }
+});
+
+Deno.test("TopicTree.match() keeps wildcards off long $ topics", () => {
+  const tree = new TopicTree<number>();
+  const deep = `$SYS/${"a/".repeat(600)}b`;
+  tree.add("#", "all", 0);
+  tree.add(`+/${"a/".repeat(600)}b`, "plus", 0);
+  tree.add("$SYS/#", "sys", 0);
+  tree.add(deep, "exact", 0);
+  const keys: string[] = [];
+  tree.match(deep, (_value, key) => keys.push(key));
+  deepStrictEqual(keys.sort(), ["exact", "sys"]);
 });

@@ -1,0 +1,90 @@
+/**
+ * The round-robin turns of shared subscription groups.
+ *
+ * @module
+ */
+
+/** One group: how many members it has and whose turn is next. */
+interface Group {
+  members: number;
+  turn: number;
+}
+
+/**
+ * The key of a shared subscription group: its share name and topic filter.
+ * Share names never hold U+0000.
+ *
+ * @param shareName The `{name}` of `$share/{name}/{filter}`.
+ * @param topicFilter The `{filter}`.
+ * @returns The key {@linkcode SharedGroups} uses.
+ */
+export function sharedGroupKey(shareName: string, topicFilter: string): string {
+  return `${shareName}\u0000${topicFilter}`;
+}
+
+/**
+ * Whose turn it is in each shared subscription group. A group is kept only
+ * while it has members, so subscriptions to ever new group names do not grow
+ * it: the turn of a group starts again at 0 once its last member leaves.
+ *
+ * @example Take turns, then forget an empty group
+ * ```ts
+ * import { SharedGroups, sharedGroupKey } from "./_shared_groups.ts";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * const groups = new SharedGroups();
+ * const key = sharedGroupKey("g", "a/b");
+ * groups.join(key);
+ * groups.join(key);
+ * strictEqual(groups.nextTurn(key), 0);
+ * strictEqual(groups.nextTurn(key), 1);
+ * groups.leave(key);
+ * groups.leave(key);
+ * strictEqual(groups.size, 0);
+ * ```
+ */
+export class SharedGroups {
+  #groups: Map<string, Group> = new Map();
+
+  /** The number of groups that have members. */
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  /**
+   * Counts a new member of a group.
+   *
+   * @param key The group's {@linkcode sharedGroupKey}.
+   */
+  join(key: string): void {
+    const group = this.#groups.get(key);
+    if (group === undefined) this.#groups.set(key, { members: 1, turn: 0 });
+    else group.members++;
+  }
+
+  /**
+   * Counts a member gone; the group is forgotten with its last member.
+   *
+   * @param key The group's {@linkcode sharedGroupKey}.
+   */
+  leave(key: string): void {
+    const group = this.#groups.get(key);
+    if (group === undefined) return;
+    if (--group.members <= 0) this.#groups.delete(key);
+  }
+
+  /**
+   * The group's turn counter, then advances it. Pick `turn % candidates`.
+   *
+   * @param key The group's {@linkcode sharedGroupKey}.
+   * @returns A counter that grows by one per call (it wraps at 2^30); 0 for
+   * a group without members.
+   */
+  nextTurn(key: string): number {
+    const group = this.#groups.get(key);
+    if (group === undefined) return 0;
+    const turn = group.turn;
+    group.turn = turn + 1 >= 0x40000000 ? 0 : turn + 1;
+    return turn;
+  }
+}
