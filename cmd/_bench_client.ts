@@ -77,7 +77,7 @@ class ConnLink implements Link {
     onData: (bytes: Uint8Array) => void,
     onEnd: (e?: unknown) => void,
   ): void {
-    void this.#read(onData).then(() => onEnd(), onEnd);
+    this.#read(onData).then(() => onEnd(), onEnd);
   }
 
   async #read(onData: (bytes: Uint8Array) => void): Promise<void> {

@@ -9,6 +9,7 @@
 import { decodePacket, frameLength, PacketWriter } from "../packets/mod.ts";
 import { MqttError, ProtocolError } from "../packets/errors.ts";
 import type { Packet, PacketType, ProtocolVersion } from "../packets/types.ts";
+import type { Logger } from "./logger.ts";
 import type { Transport } from "./transport.ts";
 
 /**
@@ -42,6 +43,8 @@ export interface ChannelContext {
   flushSoon(channel: Channel): void;
   /** Calls `channel.flush()` in a later task, after the tasks queued now. */
   flushLater(channel: Channel): void;
+  /** Where errors that nobody else can take are logged. */
+  readonly logger: Logger;
 }
 
 /** What handles the packets a channel reads. */
@@ -269,8 +272,16 @@ export class Channel {
 
   /** Starts writing what was batched; the server calls it once per tick. */
   flush(): void {
-    void this.#flush();
+    this.#flush().catch(this.#flushFailed);
   }
+
+  /** Logs what escaped a flush (a failing write-failure handler). */
+  readonly #flushFailed = (error: unknown): void => {
+    this.#context.logger.error("internal error", {
+      remote: this.transport.info.remoteAddress,
+      error: error instanceof Error ? error.stack ?? error.message : error,
+    });
+  };
 
   /** Writes everything batched, one write at a time, until none is left. */
   async #flush(): Promise<void> {
@@ -354,7 +365,7 @@ export class Channel {
     if (!this.#writing && this.#out.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       (this.#flushed ??= []).push(resolve);
-      if (!this.#writing && !this.#flushScheduled) void this.#flush();
+      if (!this.#writing && !this.#flushScheduled) this.flush();
     });
   }
 

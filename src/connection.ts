@@ -202,7 +202,7 @@ export class Connection implements SessionOutput, PacketHandler {
 
   /** Takes a write failure: the connection is gone. */
   writeFailed(error: Error): void {
-    if (!this.#isClosed) void this.close(error);
+    if (!this.#isClosed) this.end(error);
   }
 
   /** Tells the peer what it did wrong, as its protocol version allows. */
@@ -304,13 +304,13 @@ export class Connection implements SessionOutput, PacketHandler {
             );
           }
           if (packet.reasonCode === ReasonCode.DisconnectWithWillMessage) {
-            void this.close(new Error("Client disconnected with its will"));
+            this.end(new Error("Client disconnected with its will"));
             return;
           }
         }
         // [MQTT-3.14.4-3] A DISCONNECT discards the will.
         this.#will = undefined;
-        void this.close(undefined);
+        this.end(undefined);
         return;
       case "auth":
         throw new ProtocolError(
@@ -394,7 +394,7 @@ export class Connection implements SessionOutput, PacketHandler {
           this.#refuse(ReasonCode.TopicNameInvalid);
         } else {
           // 3.1.1 has no return code for it: close without CONNACK.
-          void this.close(
+          this.end(
             new Error(
               `Connection refused: will topic has more than ${options.maxTopicLevels} levels`,
             ),
@@ -528,7 +528,7 @@ export class Connection implements SessionOutput, PacketHandler {
         ? reasonCode
         : toConnackReturnCode(reasonCode),
     });
-    void this.close(new Error(`Connection refused: code ${reasonCode}`));
+    this.end(new Error(`Connection refused: code ${reasonCode}`));
   }
 
   #onPublish(packet: PublishPacket): Promise<void> | undefined {
@@ -758,7 +758,7 @@ export class Connection implements SessionOutput, PacketHandler {
    * Closes the connection: the session is detached at once (the will is
    * published unless the client sent DISCONNECT), pending output is written
    * for up to a second, then the transport closes and `onClosed` runs.
-   * Idempotent; resolves when closed.
+   * Idempotent; resolves when closed, and never rejects.
    */
   close(
     error: Error | undefined,
@@ -780,8 +780,24 @@ export class Connection implements SessionOutput, PacketHandler {
     if (this.client !== undefined && this.session !== undefined) {
       broker.detach(this, error === undefined ? undefined : will);
     }
-    void this.#finish(error);
+    this.#finish(error).catch((e: unknown) => {
+      this.#broker.logger.error("internal error", {
+        client_id: this.client?.clientId,
+        remote: this.transport.info.remoteAddress,
+        error: e instanceof Error ? e.stack ?? e.message : String(e),
+      });
+      this.#closedDone = true;
+      this.#resolveClosed?.();
+    });
     return this.closed;
+  }
+
+  /**
+   * Starts closing the connection, as {@linkcode Connection.close} does,
+   * without waiting for the end (whose promise never rejects).
+   */
+  end(error: Error | undefined, options?: { reasonCode?: number }): void {
+    this.close(error, options).catch(() => {});
   }
 
   async #finish(error: Error | undefined): Promise<void> {

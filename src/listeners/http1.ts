@@ -443,7 +443,7 @@ export class HttpServer {
     served.abort.signal.addEventListener("abort", gone, { once: true });
     // Bytes of a pipelined request are not served: the connection closes.
     conn.read(new Uint8Array(1)).then((n) => {
-      if (n === null) void gone();
+      if (n === null) gone();
     }, gone);
     if (!await writeAll(conn, concat([ENCODER.encode(lines), frame(chunks)]))) {
       await gone();

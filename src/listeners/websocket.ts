@@ -220,10 +220,12 @@ export class WebSocketTransport implements Transport {
         }
       }
     };
-    loop().catch(() => {}).finally(() => {
+    const done = (): void => {
       this.#reading = false;
       this.#destroy();
-    });
+    };
+    // A failed read ends the socket as its end does.
+    loop().then(done, done);
   }
 
   /** Closes the socket now. */
