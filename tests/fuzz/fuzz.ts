@@ -53,7 +53,7 @@ export interface FuzzOptions {
 /** Why a run failed. */
 export interface FuzzFailure {
   /** What failed. */
-  readonly kind: "probe" | "canary" | "refused" | "error";
+  readonly kind: "probe" | "canary" | "refused" | "stall" | "error";
   /** The error. */
   readonly message: string;
   /** Cases running when it failed. */
@@ -134,6 +134,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     finStalls: 0,
     wsFailures: 0,
   };
+  const stalled: number[] = [];
   let next = first;
   let failure: FuzzFailure | undefined;
   const inFlight = options.inFlight ?? new Set<number>();
@@ -201,7 +202,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
             readIdle,
             finTimeout,
           );
-          if (!ok) stats.finStalls++;
+          if (!ok) {
+            stats.finStalls++;
+            stalled.push(index);
+          }
         }
       } catch (error) {
         if (error instanceof Deno.errors.ConnectionRefused) {
@@ -234,6 +238,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     await Promise.all(Array.from({ length: concurrency }, worker));
     await probing;
     if (failure === undefined) await runProbe();
+  }
+  if (stalled.length > 0) {
+    // A connection the broker keeps after the client's FIN is a leak.
+    fail(
+      "stall",
+      `The broker kept ${stalled.length} connections open ${finTimeout} ms after a FIN or took over ${CASE_TIMEOUT} ms to read a case: cases ${
+        stalled.slice(0, 20).join(", ")
+      }`,
+    );
   }
   const report = canary === undefined ? undefined : await canary.stop();
   if (report !== undefined && report.lostCount > 0) {
