@@ -50,7 +50,12 @@ import {
   type LogRecord,
   StreamHandler,
 } from "../src/logger.ts";
+import { resolveOptions } from "../src/options.ts";
 import { Server } from "../src/server.ts";
+import {
+  installLastResortHandlers,
+  reportOpenFilesLimit,
+} from "./_last_resort.ts";
 import { passwd, PASSWD_USAGE, UsageError } from "./_passwd.ts";
 
 const VERSION = `${denoJson.name} ${denoJson.version}`;
@@ -182,8 +187,9 @@ async function run(args: string[]): Promise<number> {
     }],
   });
   let server: Server;
+  const serverOptions = toServerOptions(config);
   try {
-    server = new Server({ ...toServerOptions(config), logger });
+    server = new Server({ ...serverOptions, logger });
   } catch (error) {
     if (error instanceof RangeError || error instanceof TypeError) {
       throw new UsageError(`Cannot start broker: ${error.message}`);
@@ -214,6 +220,12 @@ async function run(args: string[]): Promise<number> {
   holding = false;
   for (const record of held.splice(0)) stream.handle(record);
   logger.info("started", { version: denoJson.version });
+  reportOpenFilesLimit(
+    logger,
+    resolveOptions(serverOptions).resolved.maxConnections,
+  );
+  // A safety net: an error nothing caught is logged, and serving goes on.
+  const uninstall = installLastResortHandlers(logger);
 
   const signal = await new Promise<string>((resolve) => {
     const names: Deno.Signal[] = Deno.build.os === "windows"
@@ -236,6 +248,7 @@ async function run(args: string[]): Promise<number> {
   logger.info("signal received, stopping", { signal });
   await api?.shutdown();
   await server.stop();
+  uninstall();
   return 0;
 }
 

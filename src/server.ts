@@ -78,6 +78,9 @@ export interface PublishOptions {
   messageExpiryInterval?: number;
 }
 
+/** Milliseconds between two "connection limit reached" warnings. */
+const REFUSED_WARNING_INTERVAL = 60_000;
+
 type Listener = SocketListener | WebSocketListener;
 
 interface PendingListener {
@@ -111,6 +114,10 @@ export class Server {
   #startedAt: number | undefined;
   #stopping: Promise<void> | undefined;
   readonly #sys: SysTopics;
+  /** When the last "connection limit reached" warning was logged. */
+  #refusedWarnedAt: number | undefined;
+  /** Connections refused since that warning. */
+  #refused = 0;
 
   /**
    * Makes a server; nothing listens until `listen()` and `start()`.
@@ -291,6 +298,28 @@ export class Server {
   #serve(transport: Transport): Promise<void> {
     if (this.#stopping !== undefined) {
       transport.close();
+      return Promise.resolve();
+    }
+    const broker = this.#broker;
+    if (broker.connections.size >= broker.options.maxConnections) {
+      // Closed before any read: the client learns nothing but the closed
+      // socket, and costs no buffer.
+      transport.close();
+      this.#refused++;
+      const now = broker.now();
+      if (
+        this.#refusedWarnedAt === undefined ||
+        now - this.#refusedWarnedAt >= REFUSED_WARNING_INTERVAL
+      ) {
+        broker.logger.warn("connection limit reached: connection refused", {
+          maxConnections: broker.options.maxConnections,
+          refused: this.#refused,
+          remoteAddress: transport.info.remoteAddress,
+          listener: transport.info.listener,
+        });
+        this.#refusedWarnedAt = now;
+        this.#refused = 0;
+      }
       return Promise.resolve();
     }
     const connection = new Connection(this.#broker, transport);
