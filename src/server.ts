@@ -195,7 +195,11 @@ export class Server {
     try {
       for (const pending of this.#listeners) this.#open(pending);
     } catch (error) {
-      for (const pending of this.#listeners) void pending.listener?.close();
+      for (const pending of this.#listeners) {
+        pending.listener?.close().catch((e: unknown) =>
+          this.#internalError("listener not closed", e)
+        );
+      }
       this.#started = false;
       return Promise.reject(error);
     }
@@ -228,7 +232,11 @@ export class Server {
       : undefined;
     const hostname = o.hostname ?? "0.0.0.0";
     const logger = this.#broker.logger;
-    const serve = (transport: Transport) => void this.#serve(transport);
+    // A connection's run never rejects; a failure here is a bug, logged.
+    const serve = (transport: Transport) =>
+      this.#serve(transport).catch((e: unknown) =>
+        this.#internalError("connection failed", e)
+      );
     if (o.websocket !== undefined && o.websocket !== false) {
       const path = typeof o.websocket === "object"
         ? o.websocket.path ?? "/mqtt"
@@ -295,6 +303,12 @@ export class Server {
     );
   }
 
+  #internalError(message: string, error: unknown): void {
+    this.#broker.logger.error(message, {
+      error: error instanceof Error ? error.stack ?? error.message : error,
+    });
+  }
+
   #serve(transport: Transport): Promise<void> {
     if (this.#stopping !== undefined) {
       transport.close();
@@ -349,7 +363,7 @@ export class Server {
     this.#sys.stop();
     const closing = this.#listeners.map((l) => l.listener?.close());
     for (const connection of broker.connections) {
-      void connection.close(undefined, { reasonCode: 0x8b });
+      connection.end(undefined, { reasonCode: 0x8b });
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
