@@ -196,13 +196,22 @@ async function run(args: string[]): Promise<number> {
     }
     throw error;
   }
-  await server.start();
+  // Listen for signals before any connection is accepted: Deno needs a
+  // descriptor for it, and a flood of connections may leave none later.
+  const signals = listenForSignals(logger);
+  try {
+    await server.start();
+  } catch (error) {
+    signals.remove();
+    throw error;
+  }
   const listens = toListenOptions(config);
   for (const [i, options] of listens.entries()) {
     try {
       server.listen(options);
     } catch (error) {
       await server.stop({ timeout: 0 });
+      signals.remove();
       throw new UsageError(
         listenError(config, config.listeners[i]!, i, error),
       );
@@ -214,6 +223,7 @@ async function run(args: string[]): Promise<number> {
       api = serveApi(server, await apiOptions(config.api, logger));
     } catch (error) {
       await server.stop({ timeout: 0 });
+      signals.remove();
       throw new UsageError(apiError(config, config.api, error));
     }
   }
@@ -227,29 +237,50 @@ async function run(args: string[]): Promise<number> {
   // A safety net: an error nothing caught is logged, and serving goes on.
   const uninstall = installLastResortHandlers(logger);
 
-  const signal = await new Promise<string>((resolve) => {
-    const names: Deno.Signal[] = Deno.build.os === "windows"
-      ? ["SIGINT", "SIGBREAK"]
-      : ["SIGINT", "SIGTERM"];
-    let received = false;
-    for (const name of names) {
-      Deno.addSignalListener(name, () => {
-        if (received) {
-          logger.warn("second signal: exiting without waiting", {
-            signal: name,
-          });
-          Deno.exit(1);
-        }
-        received = true;
-        resolve(name);
-      });
-    }
-  });
+  const signal = await signals.received;
   logger.info("signal received, stopping", { signal });
   await api?.shutdown();
   await server.stop();
   uninstall();
   return 0;
+}
+
+/**
+ * Listens for the signals that stop the broker: the first resolves
+ * `received`, a second exits at once.
+ */
+function listenForSignals(
+  logger: Logger,
+): { received: Promise<string>; remove(): void } {
+  const names: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  const listeners: [Deno.Signal, () => void][] = [];
+  const received = new Promise<string>((resolve) => {
+    let got = false;
+    for (const name of names) {
+      const listener = () => {
+        if (got) {
+          logger.warn("second signal: exiting without waiting", {
+            signal: name,
+          });
+          Deno.exit(1);
+        }
+        got = true;
+        resolve(name);
+      };
+      Deno.addSignalListener(name, listener);
+      listeners.push([name, listener]);
+    }
+  });
+  return {
+    received,
+    remove: () => {
+      for (const [name, listener] of listeners) {
+        Deno.removeSignalListener(name, listener);
+      }
+    },
+  };
 }
 
 interface Flags {
