@@ -24,6 +24,9 @@ const MAX_GROWN_READ_BUFFER = 65536;
 /** How long closing waits for batched output to be written. */
 const CLOSE_FLUSH_TIMEOUT = 1000;
 
+/** What `#awaitWatchingPeer` races a read against. */
+const ANSWERED: unique symbol = Symbol("answered");
+
 /** What a channel needs from its server. */
 export interface ChannelContext {
   /** Options for `frameLength`, shared by every channel. */
@@ -86,6 +89,8 @@ export class Channel {
   #flushed: (() => void)[] | undefined;
   /** Who reads, told when a write fails. */
   #handler: PacketHandler | undefined;
+  /** A read begun while a CONNECT waited, for the read loop to take. */
+  #lateRead: Promise<number | null> | undefined;
   /** Who waits for the output to drain below half of `maxOutputBuffer`. */
   #drainWaiters: (() => void)[] | undefined;
 
@@ -140,20 +145,24 @@ export class Channel {
     // Bytes of the packet being received, as its fixed header announced.
     let needed = 0;
     while (!this.#stopped) {
-      if (this.#end === this.#readBuffer.length) {
+      if (
+        this.#lateRead === undefined && this.#end === this.#readBuffer.length
+      ) {
         // Grow with the bytes that arrive, never by what a header announces,
         // so a peer cannot reserve memory it has not sent.
         this.#makeRoom(Math.min(needed, this.#readBuffer.length * 2));
       }
       let n: number | null;
       try {
+        const late = this.#lateRead;
+        this.#lateRead = undefined;
         // Read into the whole buffer when it is empty (an idle connection
         // keeps no view object alive while it waits).
-        n = await this.transport.read(
+        n = await (late ?? this.transport.read(
           this.#end === 0
             ? this.#readBuffer
             : this.#readBuffer.subarray(this.#end),
-        );
+        ));
       } catch (e) {
         if (this.#stopped) return undefined;
         return e instanceof Error ? e : new Error(String(e));
@@ -200,12 +209,23 @@ export class Channel {
           this.#packetsIn++;
           context.countPacketIn(packet.type, length);
           const pending = handler.handlePacket(packet);
-          if (pending !== undefined) await pending;
+          if (pending === undefined) continue;
+          if (!handler.expectsConnect) {
+            await pending;
+            continue;
+          }
+          // A CONNECT waits for its hooks (a password check may wait its
+          // turn): a peer that leaves meanwhile ends the wait.
+          const gone = await this.#awaitWatchingPeer(pending);
+          if (gone !== undefined) return gone;
         }
       } catch (e) {
         if (e instanceof MqttError) return e;
         throw e;
       }
+      // A read started while a CONNECT waited is still in flight, into the
+      // buffer as it is: leave the buffer alone until it is taken.
+      if (this.#lateRead !== undefined) continue;
       // A grown buffer goes back to the smallest size once reads have been
       // small for a while, so an idle connection holds little memory.
       this.#smallReads = n * 4 < this.#readBuffer.length
@@ -224,6 +244,51 @@ export class Channel {
         this.#makeRoom(this.#readBuffer.length * 2);
       }
     }
+    return undefined;
+  }
+
+  /**
+   * Waits for a CONNECT's hooks while reading on into the free end of the
+   * buffer (never growing it, never moving bytes the CONNECT still views),
+   * so that a peer that closes is seen at once. Resolves an error when the
+   * peer has gone, undefined when the hooks answered first; a read still
+   * in flight then is taken by the next turn of the read loop.
+   */
+  async #awaitWatchingPeer(
+    pending: Promise<void>,
+  ): Promise<Error | undefined> {
+    const answered = pending.then((): typeof ANSWERED => ANSWERED);
+    while (!this.#stopped && this.#end < this.#readBuffer.length) {
+      const read = this.transport.read(this.#readBuffer.subarray(this.#end));
+      const outcome = read.then(
+        (n) => ({ n }),
+        (error: unknown) => ({ error }),
+      );
+      let first: typeof ANSWERED | { n: number | null } | { error: unknown };
+      try {
+        first = await Promise.race([answered, outcome]);
+      } catch (e) {
+        // The hooks failed: the read loop takes the read, the caller the
+        // failure.
+        this.#lateRead = read;
+        throw e;
+      }
+      if (first === ANSWERED) {
+        this.#lateRead = read;
+        return undefined;
+      }
+      if ("error" in first || first.n === null) {
+        // The peer has gone: the hooks' answer no longer matters.
+        answered.catch(() => {});
+        if (this.#stopped) return undefined;
+        const e = "error" in first ? first.error : undefined;
+        return e instanceof Error ? e : new Error("Connection lost");
+      }
+      this.#end += first.n;
+      this.#bytesIn += first.n;
+      this.lastActivity = this.#context.now();
+    }
+    await pending;
     return undefined;
   }
 

@@ -292,3 +292,48 @@ Deno.test("passwordAuth() with clientIdBinding exact keeps the README's devices/
   const own = await bob.next();
   strictEqual(own.type === "publish" && own.topic, "devices/bob/t");
 });
+
+Deno.test("Server drops the queued password check of a client that closes its socket while it waits, and serves the next", async () => {
+  let runs = 0;
+  const gates: (() => void)[] = [];
+  await using s = await startServer({
+    hooks: passwordAuth({
+      users: { alice: await hashPassword("right", FAST) },
+      maxConcurrentChecks: 1,
+      verify: async (password, hash) => {
+        runs++;
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return verifyPassword(password, hash);
+      },
+    }),
+  });
+  const login = { username: "alice", password: encoder.encode("right") };
+  const first = await TestClient.open(s.port);
+  await using _first = first;
+  const firstAnswer = first.connect({ clientId: "a1", ...login });
+  await waitFor(() => runs === 1);
+  // The second CONNECT waits behind the first; its client then leaves.
+  const leaving = await TestClient.open(s.port);
+  await leaving.send({
+    type: "connect",
+    protocolName: "MQTT",
+    protocolVersion: 4,
+    clean: true,
+    keepAlive: 0,
+    clientId: "a2",
+    ...login,
+  });
+  await waitFor(() => s.server.metrics().connectionsCurrent === 2);
+  await leaving.close();
+  await waitFor(() => s.server.metrics().connectionsCurrent === 1);
+  gates.shift()!();
+  strictEqual((await firstAnswer).reasonCode, 0);
+  // The turn goes to the next client, not to the one that left.
+  const third = await TestClient.open(s.port);
+  await using _third = third;
+  const thirdAnswer = third.connect({ clientId: "a3", ...login });
+  await waitFor(() => runs === 2);
+  gates.shift()!();
+  strictEqual((await thirdAnswer).reasonCode, 0);
+  strictEqual(runs, 2);
+});
