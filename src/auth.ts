@@ -11,7 +11,6 @@
  * @module
  */
 
-import { createHmac } from "node:crypto";
 import { ReasonCode } from "../packets/reason_code.ts";
 import type { ConnectPacket } from "../packets/types.ts";
 import type { ClientInfo, Hooks, Verdict } from "./hooks.ts";
@@ -422,7 +421,7 @@ export function passwordAuth(options: PasswordAuthOptions = {}): Hooks {
       }
       const hash = users.get(username);
       const password = packet.password ?? new Uint8Array(0);
-      const key = failures.key(username, password);
+      const key = await failures.key(username, password);
       if (failures.has(key)) return ReasonCode.BadUserNameOrPassword;
       if (!limiter.hasRoom) return ReasonCode.ServerBusy;
       if (!await limiter.acquire(signal)) return ReasonCode.UnspecifiedError;
@@ -524,8 +523,10 @@ class FailureCache {
   readonly #now: () => number;
   /** Key to when it is forgotten; insertion order is age. */
   readonly #entries: Map<string, number> = new Map();
-  /** Keys the password digests, so the keys held tell nothing outside. */
-  readonly #secret: Uint8Array = crypto.getRandomValues(new Uint8Array(32));
+  /** Salts the password digests, so the keys held tell nothing outside. */
+  readonly #salt: Uint8Array = crypto.getRandomValues(new Uint8Array(16));
+  /** The digest asked for last: each waits for the one before. */
+  #lastKey: Promise<unknown> = Promise.resolve();
 
   constructor(ttl: number, size: number, now: () => number) {
     this.#ttl = ttl;
@@ -535,15 +536,24 @@ class FailureCache {
 
   /**
    * The cache key of a user name and password; "" when caching is off.
-   * Synchronous (an HMAC from `node:crypto`; WebCrypto has only async
-   * digests), so that checks reach the limiter in the order they came.
+   * Keys resolve in the order they were asked for (WebCrypto digests may
+   * finish in any order), so that checks reach the limiter as they came.
    */
-  key(username: string, password: Uint8Array): string {
-    if (this.#ttl === 0 || this.#size === 0) return "";
-    const digest = createHmac("sha256", this.#secret).update(password)
-      .digest("base64");
-    // User names never hold U+0000 [MQTT-1.5.4-2].
-    return `${username}\u0000${digest}`;
+  key(username: string, password: Uint8Array): Promise<string> {
+    if (this.#ttl === 0 || this.#size === 0) return Promise.resolve("");
+    const input = new Uint8Array(this.#salt.length + password.length);
+    input.set(this.#salt);
+    input.set(password, this.#salt.length);
+    const digest = crypto.subtle.digest("SHA-256", input);
+    // Its failure is taken by `key` below, maybe after later digests.
+    digest.catch(() => {});
+    const key = this.#lastKey.then(() => digest).then((hash) =>
+      // User names never hold U+0000 [MQTT-1.5.4-2].
+      `${username}\u0000${toBase64(new Uint8Array(hash))}`
+    );
+    // A failed digest fails its own check, not the ones after it.
+    this.#lastKey = key.catch(() => {});
+    return key;
   }
 
   has(key: string): boolean {
