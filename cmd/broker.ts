@@ -436,6 +436,13 @@ async function apiOptions(
     ...(api.token !== undefined ? { token: api.token } : {}),
     ...(api.basic !== undefined ? { basic: api.basic } : {}),
     ...(api.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+    ...(api.headerTimeout !== undefined
+      ? { headerTimeout: api.headerTimeout }
+      : {}),
+    ...(api.idleTimeout !== undefined ? { idleTimeout: api.idleTimeout } : {}),
+    ...(api.maxConnections !== undefined
+      ? { maxConnections: api.maxConnections }
+      : {}),
     ...(api.tls !== undefined
       ? {
         cert: await Deno.readTextFile(api.tls.certFile),

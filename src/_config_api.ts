@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type Checker, show } from "./_config_check.ts";
+import { type Checker, parseDuration, show } from "./_config_check.ts";
+import type { Path } from "./_config_error.ts";
 import type { ApiConfig } from "./config.ts";
 import { isLoopback } from "./api/handler.ts";
 
@@ -24,6 +25,9 @@ export function readApi(c: Checker, value: unknown): ApiConfig | undefined {
     "basic",
     "tls",
     "allow_unauthenticated",
+    "header_timeout",
+    "idle_timeout",
+    "max_connections",
   ]);
   const enabled = a.enabled === undefined
     ? true
@@ -75,6 +79,28 @@ export function readApi(c: Checker, value: unknown): ApiConfig | undefined {
       "allow_unauthenticated",
     ]);
   }
+  if (a.header_timeout !== undefined) {
+    config.headerTimeout = milliseconds(c, a.header_timeout, [
+      ...at,
+      "header_timeout",
+    ]);
+  }
+  if (a.idle_timeout !== undefined) {
+    config.idleTimeout = milliseconds(c, a.idle_timeout, [
+      ...at,
+      "idle_timeout",
+    ]);
+  }
+  if (a.max_connections !== undefined) {
+    const n = a.max_connections;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
+      c.fail(
+        [...at, "max_connections"],
+        `expected an integer from 1 to 65535, got ${show(n)}`,
+      );
+    }
+    config.maxConnections = n;
+  }
   if (
     enabled && !config.allowUnauthenticated && config.token === undefined &&
     config.tokenEnv === undefined && config.basic === undefined &&
@@ -88,4 +114,21 @@ export function readApi(c: Checker, value: unknown): ApiConfig | undefined {
     );
   }
   return enabled ? config : undefined;
+}
+
+/** Longest API timeout: an hour. */
+const MAX_API_TIMEOUT = 3600;
+
+/** A duration from 1 ms to an hour, in milliseconds. */
+function milliseconds(c: Checker, value: unknown, at: Path): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds < 0.001 || seconds > MAX_API_TIMEOUT) {
+    c.fail(
+      at,
+      `expected a duration from 1ms to ${MAX_API_TIMEOUT} seconds (seconds as a number, or a string such as "10s", "500ms"), got ${
+        show(value)
+      }`,
+    );
+  }
+  return Math.round(seconds * 1000);
 }

@@ -65,6 +65,12 @@ export interface ApiConfig {
    * `token` or `basic`; false by default.
    */
   allowUnauthenticated?: boolean;
+  /** Milliseconds a client has to send a whole request; 10,000 by default. */
+  headerTimeout?: number;
+  /** Milliseconds a kept-alive connection may wait for its next request; 5000 by default. */
+  idleTimeout?: number;
+  /** HTTP connections served at once; 1024 by default. */
+  maxConnections?: number;
   /** Line of `api.address` (or of `api`) in the file, for messages. */
   line?: number;
 }

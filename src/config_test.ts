@@ -367,7 +367,7 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
   [
     "an unknown api key",
     "api:\n  port: 8083\n",
-    "Cannot load config: b.yml:2: api.port: unknown key; expected one of enabled, address, token, token_env, basic, tls, allow_unauthenticated",
+    "Cannot load config: b.yml:2: api.port: unknown key; expected one of enabled, address, token, token_env, basic, tls, allow_unauthenticated, header_timeout, idle_timeout, max_connections",
   ],
   [
     "an api section of the wrong shape",
@@ -662,4 +662,29 @@ auth:
   );
   // Anonymous clients may not use alice's client id (0x85).
   strictEqual(verdict, 0x85);
+});
+
+Deno.test("parseConfig() reads the API's connection limits", () => {
+  const config = parseConfig(
+    'api:\n  header_timeout: "2s"\n  idle_timeout: 0.5\n  max_connections: 64\n',
+    "b.yml",
+  );
+  strictEqual(config.api?.headerTimeout, 2000);
+  strictEqual(config.api?.idleTimeout, 500);
+  strictEqual(config.api?.maxConnections, 64);
+});
+
+Deno.test("parseConfig() refuses API limits out of range, naming the key", () => {
+  throws(
+    () => parseConfig("api:\n  header_timeout: 0\n", "b.yml"),
+    (e: Error) =>
+      e.message.includes("b.yml:2: api.header_timeout: expected a duration"),
+  );
+  throws(
+    () => parseConfig("api:\n  max_connections: 0\n", "b.yml"),
+    (e: Error) =>
+      e.message.includes(
+        "b.yml:2: api.max_connections: expected an integer from 1 to 65535, got 0",
+      ),
+  );
 });
