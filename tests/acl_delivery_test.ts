@@ -8,12 +8,12 @@
  */
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import {
-  type AclOptions,
-  type DropReason,
-  type Hooks,
-  type PublishPacket,
-  type ServerOptions,
+import type {
+  AclOptions,
+  DropReason,
+  Hooks,
+  PublishPacket,
+  ServerOptions,
 } from "../mod.ts";
 import { aclHooks } from "../mod.ts";
 import { startServer, type TestClient } from "./_client.ts";
