@@ -36,7 +36,11 @@ export {
   type PublishOptions,
   Server,
 } from "./src/server.ts";
-export type { ServerOptions, SessionOwnerChange } from "./src/options.ts";
+export type {
+  ServerOptions,
+  SessionOwnerChange,
+  SharedSubscriptionOffline,
+} from "./src/options.ts";
 export type {
   ClientSummary,
   SessionSummary,
@@ -46,10 +50,12 @@ export type {
   Awaitable,
   ClientInfo,
   ConnectionInfo,
+  DeliverVerdict,
   DropReason,
   Hooks,
   MessageVerdict,
   SessionTerminatedReason,
+  SubscribeGrant,
   SubscribeVerdict,
   TransportKind,
   Verdict,
@@ -119,10 +125,14 @@ export {
   verifyPassword,
 } from "./src/auth.ts";
 export {
+  ACL_REASON_CODES,
   type AclAction,
   aclHooks,
   type AclOptions,
+  type AclOverlap,
   type AclPermission,
+  type AclReason,
+  type AclReasonName,
   type AclRule,
 } from "./src/acl.ts";
 export {

@@ -5,7 +5,12 @@
  * @module
  */
 
-import type { AclPermission, AclRule } from "./acl.ts";
+import {
+  ACL_REASON_CODES,
+  type AclPermission,
+  type AclReason,
+  type AclRule,
+} from "./acl.ts";
 import { parsePasswordHash } from "./auth.ts";
 import { type Checker, parseDuration, show } from "./_config_check.ts";
 import type { Path } from "./_config_error.ts";
@@ -93,6 +98,11 @@ const MQTT_FIELDS: Readonly<Record<string, MqttField>> = {
   shared_subscription_available: {
     key: "sharedSubscriptionAvailable",
     kind: "bool",
+  },
+  shared_subscription_offline: {
+    key: "sharedSubscriptionOffline",
+    kind: "oneOf",
+    values: ["online_first", "round_robin"],
   },
   max_connections: {
     key: "maxConnections",
@@ -421,7 +431,7 @@ function checkUsersNamed(c: Checker, config: BrokerConfig): void {
 }
 
 function acl(c: Checker, value: unknown): BrokerConfig["acl"] {
-  const acl = c.mapping(value, ["acl"], ["rules", "default"]);
+  const acl = c.mapping(value, ["acl"], ["rules", "default", "overlap"]);
   const permissions = ["allow", "deny"] as const;
   const rules: AclRule[] = [];
   if (acl.rules !== undefined) {
@@ -433,6 +443,7 @@ function acl(c: Checker, value: unknown): BrokerConfig["acl"] {
         "topic",
         "username",
         "clientid",
+        "reason",
       ]);
       for (const key of ["permission", "action", "topic"]) {
         if (r[key] === undefined) c.fail(at, `expected "${key}"`);
@@ -458,11 +469,50 @@ function acl(c: Checker, value: unknown): BrokerConfig["acl"] {
         ...(r.clientid !== undefined
           ? { clientId: c.string(r.clientid, [...at, "clientid"]) }
           : {}),
+        ...(r.reason !== undefined
+          ? { reason: aclReason(c, r.reason, [...at, "reason"]) }
+          : {}),
       });
     }
   }
   const fallback: AclPermission = acl.default === undefined
     ? "allow"
     : c.oneOf(acl.default, ["acl", "default"], permissions);
-  return { rules, default: fallback };
+  return {
+    rules,
+    default: fallback,
+    ...(acl.overlap !== undefined
+      ? {
+        overlap: c.oneOf(
+          acl.overlap,
+          ["acl", "overlap"],
+          [
+            "filter",
+            "refuse",
+          ] as const,
+        ),
+      }
+      : {}),
+  };
+}
+
+/** A rule's `reason`: a name of `ACL_REASON_CODES`, or one of its codes. */
+function aclReason(
+  c: Checker,
+  value: unknown,
+  at: Path,
+): AclReason {
+  const codes = Object.values(ACL_REASON_CODES);
+  if (typeof value === "number" && codes.includes(value)) return value;
+  if (typeof value === "string" && Object.hasOwn(ACL_REASON_CODES, value)) {
+    return value as AclReason;
+  }
+  return c.fail(
+    at,
+    `expected one of ${
+      Object.entries(ACL_REASON_CODES).map(([name, code]) =>
+        `${name} (0x${code.toString(16)})`
+      ).join(", ")
+    }, got ${show(value)}`,
+  );
 }

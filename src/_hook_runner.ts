@@ -5,7 +5,14 @@ import type {
   Subscription,
 } from "../packets/types.ts";
 import { ReasonCode } from "../packets/reason_code.ts";
-import type { Awaitable, ClientInfo, ConnectionInfo, Hooks } from "./hooks.ts";
+import type {
+  Awaitable,
+  ClientInfo,
+  ConnectionInfo,
+  DeliverVerdict,
+  Hooks,
+  SubscribeGrant,
+} from "./hooks.ts";
 import type { Logger } from "./logger.ts";
 import type { Message } from "./message.ts";
 
@@ -24,8 +31,9 @@ export class HookRunner {
   >[];
   readonly #subscribe: Fn<
     [ClientInfo, Subscription],
-    Awaitable<number | undefined | void>
+    Awaitable<number | SubscribeGrant | undefined | void>
   >[];
+  readonly #deliver: Fn<[ClientInfo, Message], DeliverVerdict>[];
   readonly #unsubscribe: Fn<
     [ClientInfo, string],
     Awaitable<number | undefined | void>
@@ -52,6 +60,7 @@ export class HookRunner {
     this.#subscribe = pick(hooks, "checkSubscribe");
     this.#unsubscribe = pick(hooks, "checkUnsubscribe");
     this.#publish = pick(hooks, "checkPublish");
+    this.#deliver = pick(hooks, "checkDeliver");
     this.#transform = pick(hooks, "transformMessage");
     this.observesDelivered = hooks.some((h) => h.onDelivered);
     this.observesDropped = hooks.some((h) => h.onMessageDropped);
@@ -100,25 +109,67 @@ export class HookRunner {
     );
   }
 
-  /** A granted QoS, a failure code (0x80+), or undefined for "as asked". */
+  /**
+   * A granted QoS, a failure code (0x80+), or undefined for "as asked", and
+   * whether a hook asked for each delivery to be checked.
+   */
   checkSubscribe(
     client: ClientInfo,
     subscription: Subscription,
-  ): Awaitable<number | undefined> {
-    return this.#decide(
+  ): Awaitable<SubscribeDecision> {
+    let checkDeliver = false;
+    const verdict = this.#decide(
       "checkSubscribe",
       this.#subscribe,
       [client, subscription],
       (r) => {
+        if (typeof r === "object" && r !== null) {
+          if (r.checkDeliver === true) checkDeliver = true;
+          return undefined;
+        }
         const c = code(r);
         // A granted QoS lower than asked narrows; later hooks still decide.
         return c === undefined || c >= 0x80 ? c : undefined;
       },
       (r) => {
-        const c = code(r);
+        const c = typeof r === "object" && r !== null ? r.qos : code(r);
         return c !== undefined && c < 0x80 ? c as QoS : undefined;
       },
     );
+    return verdict instanceof Promise
+      ? verdict.then((code) => ({ code, checkDeliver }))
+      : { code: verdict, checkDeliver };
+  }
+
+  /**
+   * Whether the `checkDeliver` hooks let a message go to a client. A throw
+   * or a promise refuses; both are logged.
+   */
+  mayDeliver(client: ClientInfo, message: Message): boolean {
+    for (const check of this.#deliver) {
+      let result;
+      try {
+        result = check(client, message);
+      } catch (error) {
+        this.#failed("checkDeliver", error);
+        return false;
+      }
+      if (typeof result === "object" && result !== null) {
+        const answer = result as unknown;
+        if (answer instanceof Promise) {
+          answer.catch((error) => this.#failed("checkDeliver", error));
+        }
+        this.#failed(
+          "checkDeliver",
+          new TypeError(
+            "Cannot use checkDeliver's answer: it must not be a promise",
+          ),
+        );
+        return false;
+      }
+      if (typeof result === "number" && result >= 0x80) return false;
+    }
+    return true;
   }
 
   checkUnsubscribe(
@@ -262,6 +313,14 @@ export class HookRunner {
   #failed(name: string, error: unknown): void {
     this.#logger.error("hook failed", { hook: name, error });
   }
+}
+
+/** What the subscribe hooks decided on one filter. */
+export interface SubscribeDecision {
+  /** A granted QoS, a failure code (0x80+), or undefined for "as asked". */
+  readonly code: number | undefined;
+  /** Whether each message bound to the subscription is to be checked. */
+  readonly checkDeliver: boolean;
 }
 
 /** Names of the observing hooks. */

@@ -102,9 +102,10 @@ export async function handleSubscribe(
       codes.push(v5 ? unavailable : 0x80);
       continue;
     }
-    let verdict = broker.hooks.checkSubscribe(client, sub);
-    if (verdict instanceof Promise) verdict = await verdict;
+    let decision = broker.hooks.checkSubscribe(client, sub);
+    if (decision instanceof Promise) decision = await decision;
     if (connection.isClosed) return;
+    const verdict = decision.code;
     if (verdict !== undefined && verdict >= 0x80) {
       codes.push(v5 ? verdict : 0x80);
       continue;
@@ -118,6 +119,8 @@ export async function handleSubscribe(
       ...sub,
       qos: granted,
       ...(subscriptionId !== undefined ? { subscriptionId } : {}),
+      // Marked: each message bound to it is checked (Hooks.checkDeliver).
+      ...(decision.checkDeliver ? { checkDeliver: true } : {}),
     });
     codes.push(granted);
     made.push({ index: i, isNew });

@@ -1,4 +1,4 @@
-import { strictEqual, throws } from "node:assert/strict";
+import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { aclHooks, type AclOptions, type AclRule } from "./acl.ts";
 import type { ClientInfo } from "./hooks.ts";
 
@@ -16,17 +16,48 @@ function client(clientId: string, username?: string): ClientInfo {
   };
 }
 
-/** Whether the ACL lets `who` subscribe to `filter`. */
+/** Whether the ACL lets `who` subscribe to `filter`, checked or not. */
 function canSubscribe(
   options: AclOptions,
   who: ClientInfo,
   filter: string,
 ): boolean {
+  const verdict = subscribeAnswer(options, who, filter);
+  return verdict === "granted" || verdict === "checked";
+}
+
+/**
+ * What the ACL answers a subscription: "granted", "checked" (granted and
+ * marked for delivery checks), or the refusal code.
+ */
+function subscribeAnswer(
+  options: AclOptions,
+  who: ClientInfo,
+  filter: string,
+): "granted" | "checked" | number {
   const verdict = aclHooks(options).checkSubscribe?.(who, {
     topicFilter: filter,
     qos: 1,
   });
-  return verdict === undefined;
+  if (verdict === undefined) return "granted";
+  if (typeof verdict === "number") return verdict;
+  deepStrictEqual(verdict, { checkDeliver: true });
+  return "checked";
+}
+
+/** Whether the ACL delivers a message on `topic` to `who`. */
+function canReceive(
+  options: AclOptions,
+  who: ClientInfo,
+  topic: string,
+): boolean {
+  return aclHooks(options).checkDeliver?.(who, {
+    topic,
+    payload: new Uint8Array(0),
+    qos: 0,
+    retain: false,
+    createdAt: 0,
+  }) === undefined;
 }
 
 /** Whether the ACL lets `who` publish to `topic`. */
@@ -177,9 +208,10 @@ Deno.test("aclHooks() allows a subscription only when an allow rule covers it", 
   strictEqual(canSubscribe(plus, alice, "a/x/y"), false);
 });
 
-Deno.test("aclHooks() refuses a subscription that a deny rule overlaps", () => {
+Deno.test("aclHooks() with overlap refuse refuses a subscription that a deny rule overlaps", () => {
   const options: AclOptions = {
     rules: [deny("subscribe", "a/secret"), allow("subscribe", "#")],
+    overlap: "refuse",
   };
   strictEqual(canSubscribe(options, alice, "a/#"), false);
   strictEqual(canSubscribe(options, alice, "a/+"), false);
@@ -226,5 +258,120 @@ Deno.test("aclHooks() throws for an invalid rule", () => {
   throws(
     () => aclHooks({ default: "sometimes" as unknown as "allow" }),
     TypeError,
+  );
+});
+
+Deno.test("aclHooks() grants # and +/+ next to a deny rule, marked for delivery checks", () => {
+  const options: AclOptions = {
+    rules: [deny("subscribe", "test/nosubscribe")],
+  };
+  strictEqual(subscribeAnswer(options, alice, "#"), "checked");
+  strictEqual(subscribeAnswer(options, alice, "+/+"), "checked");
+  strictEqual(subscribeAnswer(options, alice, "test/+"), "checked");
+  strictEqual(subscribeAnswer(options, alice, "$share/g/#"), "checked");
+  strictEqual(subscribeAnswer(options, alice, "test/nosubscribe"), 0x87);
+  strictEqual(canReceive(options, alice, "test/nosubscribe"), false);
+  strictEqual(canReceive(options, alice, "test/other"), true);
+  strictEqual(canReceive(options, alice, "test/nosubscribe/x"), true);
+});
+
+Deno.test("aclHooks() does not mark a subscription that overlaps no deny rule", () => {
+  const options: AclOptions = {
+    rules: [
+      deny("subscribe", "a/secret"),
+      deny("publish", "b/#"),
+      deny("subscribe", "c/%u/#"),
+      { ...deny("subscribe", "b/#"), username: "bob" },
+    ],
+  };
+  for (const filter of ["a/public", "a/secret/x", "b/#", "+/x/y", "d/#"]) {
+    strictEqual(subscribeAnswer(options, alice, filter), "granted", filter);
+  }
+  strictEqual(subscribeAnswer(options, alice, "a/+"), "checked");
+  strictEqual(subscribeAnswer(options, alice, "c/alice/+"), 0x87);
+  strictEqual(subscribeAnswer(options, alice, "c/+/x"), "checked");
+});
+
+Deno.test("aclHooks() still refuses a filter that a deny rule covers entirely", () => {
+  const options: AclOptions = {
+    rules: [deny("subscribe", "secret/#"), deny("all", "x/+/y")],
+  };
+  strictEqual(subscribeAnswer(options, alice, "secret/a/+"), 0x87);
+  strictEqual(subscribeAnswer(options, alice, "secret/#"), 0x87);
+  strictEqual(subscribeAnswer(options, alice, "secret"), 0x87);
+  strictEqual(subscribeAnswer(options, alice, "x/a/y"), 0x87);
+  strictEqual(subscribeAnswer(options, alice, "x/+/y"), 0x87);
+  strictEqual(subscribeAnswer(options, alice, "x/#"), "checked");
+  strictEqual(subscribeAnswer(options, alice, "+/a/y"), "checked");
+});
+
+Deno.test("aclHooks() lets the rules after an overlapping deny rule decide", () => {
+  const options: AclOptions = {
+    rules: [deny("subscribe", "a/secret"), allow("subscribe", "a/#")],
+    default: "deny",
+  };
+  strictEqual(subscribeAnswer(options, alice, "a/#"), "checked");
+  strictEqual(subscribeAnswer(options, alice, "#"), 0x87);
+  strictEqual(subscribeAnswer(options, alice, "a/public"), "granted");
+  strictEqual(canReceive(options, alice, "a/public"), true);
+  strictEqual(canReceive(options, alice, "a/secret"), false);
+  strictEqual(canReceive(options, alice, "b"), false);
+});
+
+Deno.test("aclHooks() checkDeliver applies the subscriber's own rules", () => {
+  const options: AclOptions = {
+    rules: [
+      { ...allow("subscribe", "admin/#"), username: "alice" },
+      deny("subscribe", "admin/#"),
+    ],
+  };
+  strictEqual(subscribeAnswer(options, alice, "#"), "checked");
+  strictEqual(canReceive(options, alice, "admin/x"), true);
+  strictEqual(canReceive(options, anonymous, "admin/x"), false);
+  strictEqual(canReceive(options, anonymous, "public"), true);
+});
+
+Deno.test("aclHooks() answers with the reason of the deny rule that refuses", () => {
+  const options: AclOptions = {
+    rules: [
+      { ...deny("all", "hidden/#"), reason: "unspecified_error" },
+      { ...deny("all", "bad/#"), reason: 0x8f },
+      deny("all", "plain/#"),
+    ],
+  };
+  strictEqual(subscribeAnswer(options, alice, "hidden/a"), 0x80);
+  strictEqual(subscribeAnswer(options, alice, "bad/a"), 0x8f);
+  strictEqual(subscribeAnswer(options, alice, "plain/a"), 0x87);
+  strictEqual(
+    subscribeAnswer({ ...options, overlap: "refuse" }, alice, "#"),
+    0x80,
+  );
+  const publish = aclHooks(options).checkPublish?.(alice, {
+    type: "publish",
+    topic: "hidden/x",
+    payload: new Uint8Array(0),
+    qos: 1,
+    packetId: 1,
+    retain: false,
+    dup: false,
+  });
+  strictEqual(publish, 0x80);
+});
+
+Deno.test("aclHooks() throws for an unknown reason or overlap", () => {
+  throws(
+    () =>
+      aclHooks({
+        rules: [{ ...deny("all", "a"), reason: "nope" as "not_authorized" }],
+      }),
+    /rule 0: reason must be one of unspecified_error \(0x80\)/,
+  );
+  throws(
+    () => aclHooks({ rules: [{ ...deny("all", "a"), reason: 0x81 }] }),
+    /rule 0: reason must be one of/,
+  );
+  throws(
+    () => aclHooks({ overlap: "drop" as "filter" }),
+    /overlap must be "filter" or "refuse", got "drop"/,
   );
 });

@@ -83,23 +83,12 @@ export class Broker implements SessionContext, ChannelContext {
     }
     // [MQTT-3.8.3-3] No Local: not back to the publisher.
     if (record.noLocal && key === walk.publisher) return;
-    const best = walk.best;
-    const seen = best.get(key);
-    if (seen === undefined) {
-      best.set(key, {
-        qos: record.qos,
-        retainAsPublished: record.retainAsPublished === true,
-        ids: record.subscriptionId === undefined
-          ? undefined
-          : [record.subscriptionId],
-      });
-    } else {
-      if (record.qos > seen.qos) seen.qos = record.qos;
-      if (record.retainAsPublished) seen.retainAsPublished = true;
-      if (record.subscriptionId !== undefined) {
-        (seen.ids ??= []).push(record.subscriptionId);
-      }
+    if (record.checkDeliver === true) {
+      // Checked once the walk is over (see `#checkDeliveries`).
+      (walk.checked ??= []).push(key, record);
+      return;
     }
+    mergeMatch(walk.best, key, record);
   };
   /** Next member to pick, per shared subscription group with members. */
   readonly #sharedGroups: SharedGroups = new SharedGroups();
@@ -345,6 +334,7 @@ export class Broker implements SessionContext, ChannelContext {
     }
     session.inflightLimit = Math.min(this.options.maxInflight, receiveMaximum);
     session.username = client.username;
+    session.client = client;
     this.metrics.clientConnected();
     return { session, present };
   }
@@ -554,11 +544,15 @@ export class Broker implements SessionContext, ChannelContext {
     const walk: RouteWalk = {
       best,
       shared: undefined,
+      checked: undefined,
       publisher: message.publisher,
     };
     this.#walk = walk;
     this.subscriptions.match(message.topic, this.#collect);
     this.#walk = undefined;
+    if (walk.checked !== undefined) {
+      this.#checkDeliveries(walk.checked, best, message);
+    }
     this.#routing++;
     let delivered = 0;
     try {
@@ -570,7 +564,12 @@ export class Broker implements SessionContext, ChannelContext {
       }
       if (walk.shared !== undefined) {
         for (const [group, candidates] of walk.shared) {
-          const chosen = this.#pickShared(group, candidates);
+          const chosen = this.#pickShared(group, candidates, message);
+          if (chosen === undefined) {
+            // No member may receive it.
+            this.dropped(undefined, message, "not_authorized");
+            continue;
+          }
           const session = this.sessions.get(chosen.clientId);
           if (session === undefined) continue;
           this.#deliverMatch(session, message, {
@@ -595,12 +594,70 @@ export class Broker implements SessionContext, ChannelContext {
     if (--this.#routing === 0) this.#encoded = undefined;
   }
 
-  /** Picks a shared subscriber, online ones first, in turn. */
-  #pickShared(group: string, candidates: SharedCandidate[]): SharedCandidate {
+  /**
+   * Adds the matches of marked subscriptions (`checkDeliver`) whose client
+   * may receive the message; a client none of whose matches may is told
+   * "not_authorized". The hooks are asked once per client.
+   */
+  #checkDeliveries(
+    checked: (string | SubscriptionRecord)[],
+    best: Map<string, MatchedSubscription>,
+    message: Message,
+  ): void {
+    let verdicts: Map<string, boolean> | undefined;
+    for (let i = 0; i < checked.length; i += 2) {
+      const clientId = checked[i] as string;
+      const record = checked[i + 1] as SubscriptionRecord;
+      let allowed = verdicts?.get(clientId);
+      if (allowed === undefined) {
+        allowed = this.#mayDeliver(clientId, message);
+        (verdicts ??= new Map()).set(clientId, allowed);
+      }
+      if (allowed) mergeMatch(best, clientId, record);
+    }
+    for (const [clientId, allowed] of verdicts ?? []) {
+      if (!allowed && !best.has(clientId)) {
+        this.dropped(clientId, message, "not_authorized");
+      }
+    }
+  }
+
+  /**
+   * Whether the `checkDeliver` hooks let a message go to a client's
+   * session, asked with what its client last connected with.
+   */
+  #mayDeliver(clientId: string, message: Message): boolean {
+    const client = this.sessions.get(clientId)?.client;
+    return client !== undefined && this.hooks.mayDeliver(client, message);
+  }
+
+  /**
+   * Picks a shared subscriber in turn, among the members that may receive
+   * the message (marked subscriptions ask `checkDeliver`): with
+   * `sharedSubscriptionOffline` "online_first", online members first, and
+   * offline ones only when none is online; with "round_robin", every member
+   * in turn, so an offline member's share is queued for it. `undefined`
+   * when no member may receive the message.
+   */
+  #pickShared(
+    group: string,
+    candidates: SharedCandidate[],
+    message: Message,
+  ): SharedCandidate | undefined {
     const turn = this.#sharedGroups.nextTurn(group);
-    const online = candidates.filter((c) => this.online.has(c.clientId));
-    const pool = online.length > 0 ? online : candidates;
-    return pool[turn % pool.length]!;
+    let allowed = candidates;
+    if (candidates.some((c) => c.record.checkDeliver === true)) {
+      allowed = candidates.filter((c) =>
+        c.record.checkDeliver !== true || this.#mayDeliver(c.clientId, message)
+      );
+      if (allowed.length === 0) return undefined;
+    }
+    if (this.options.sharedSubscriptionOffline === "round_robin") {
+      return allowed[turn % allowed.length];
+    }
+    const online = allowed.filter((c) => this.online.has(c.clientId));
+    const pool = online.length > 0 ? online : allowed;
+    return pool[turn % pool.length];
   }
 
   #deliverMatch(
@@ -690,6 +747,9 @@ export class Broker implements SessionContext, ChannelContext {
   ): Promise<void> {
     if (parseSharedSubscription(topicFilter) !== undefined) return;
     const ids = subscriptionId === undefined ? undefined : [subscriptionId];
+    // A marked subscription has each retained message checked too.
+    const checked =
+      session.subscriptions.get(topicFilter)?.checkDeliver === true;
     const messages = this.retained.match(topicFilter);
     const connection = this.online.get(session.clientId);
     const limit = this.options.maxOutputBuffer;
@@ -706,6 +766,10 @@ export class Broker implements SessionContext, ChannelContext {
         return;
       }
       const message = messages[i]!;
+      if (checked && !this.#mayDeliver(session.clientId, message)) {
+        this.dropped(session.clientId, message, "not_authorized");
+        continue;
+      }
       session.deliver({
         message,
         qos: (message.qos < granted ? message.qos : granted) as QoS,
@@ -905,6 +969,8 @@ interface EncodedPublish {
 interface RouteWalk {
   readonly best: Map<string, MatchedSubscription>;
   shared: Map<string, SharedCandidate[]> | undefined;
+  /** Client ids and records of marked matches, in pairs, to check. */
+  checked: (string | SubscriptionRecord)[] | undefined;
   readonly publisher: string | undefined;
 }
 
@@ -912,6 +978,30 @@ interface MatchedSubscription {
   qos: QoS;
   retainAsPublished: boolean;
   ids: number[] | undefined;
+}
+
+/** Adds one subscription's match to a client's copy of the message. */
+function mergeMatch(
+  best: Map<string, MatchedSubscription>,
+  key: string,
+  record: SubscriptionRecord,
+): void {
+  const seen = best.get(key);
+  if (seen === undefined) {
+    best.set(key, {
+      qos: record.qos,
+      retainAsPublished: record.retainAsPublished === true,
+      ids: record.subscriptionId === undefined
+        ? undefined
+        : [record.subscriptionId],
+    });
+  } else {
+    if (record.qos > seen.qos) seen.qos = record.qos;
+    if (record.retainAsPublished) seen.retainAsPublished = true;
+    if (record.subscriptionId !== undefined) {
+      (seen.ids ??= []).push(record.subscriptionId);
+    }
+  }
 }
 
 interface SharedCandidate {

@@ -11,7 +11,12 @@
  * @module
  */
 
-import { aclHooks, type AclPermission, type AclRule } from "./acl.ts";
+import {
+  aclHooks,
+  type AclOverlap,
+  type AclPermission,
+  type AclRule,
+} from "./acl.ts";
 import type { BasicCredentials } from "./api/handler.ts";
 import {
   type ClientIdBinding,
@@ -96,6 +101,7 @@ export type MqttConfig = Pick<
   | "wildcardSubscriptionAvailable"
   | "subscriptionIdentifiersAvailable"
   | "sharedSubscriptionAvailable"
+  | "sharedSubscriptionOffline"
   | "maxConnections"
   | "maxSessions"
   | "maxSubscriptionsPerClient"
@@ -130,8 +136,12 @@ export interface BrokerConfig {
     /** How client ids are bound to user names; "none" by default. */
     clientIdBinding?: ClientIdBinding;
   };
-  /** ACL rules (none by default) and the answer when none matches ("allow"). */
-  acl: { rules: AclRule[]; default: AclPermission };
+  /**
+   * ACL rules (none by default), the answer when none matches ("allow"), and
+   * what a deny rule does to a subscription that overlaps it ("filter" when
+   * not set, see `AclOptions.overlap`).
+   */
+  acl: { rules: AclRule[]; default: AclPermission; overlap?: AclOverlap };
   /** The HTTP API; none by default (no `api` section, or `enabled: false`). */
   api?: ApiConfig;
   /**

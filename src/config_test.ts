@@ -55,6 +55,7 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
     subscriptionIdentifiersAvailable: true,
     wildcardSubscriptionAvailable: true,
     sharedSubscriptionAvailable: true,
+    sharedSubscriptionOffline: "online_first",
     maxConnections: 20000,
     maxSessions: 100000,
     maxSubscriptionsPerClient: 1000,
@@ -75,6 +76,7 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
   );
   strictEqual(config.acl.rules.length, 3);
   strictEqual(config.acl.default, "allow");
+  strictEqual(config.acl.overlap, "filter");
   const options = toServerOptions(config);
   strictEqual(Array.isArray(options.hooks) && options.hooks.length, 2);
   ok(new Server(options));
@@ -195,6 +197,43 @@ acl:
       clientId: "c1",
     }],
   });
+});
+
+Deno.test("parseConfig() reads acl.overlap, a rule's reason and mqtt.shared_subscription_offline", () => {
+  const config = parseConfig(`
+mqtt:
+  shared_subscription_offline: round_robin
+acl:
+  overlap: refuse
+  rules:
+    - {permission: deny, action: all, topic: a/#, reason: unspecified_error}
+    - {permission: deny, action: all, topic: b/#, reason: 0x8f}
+`);
+  strictEqual(config.mqtt.sharedSubscriptionOffline, "round_robin");
+  deepStrictEqual(config.acl, {
+    default: "allow",
+    overlap: "refuse",
+    rules: [
+      {
+        permission: "deny",
+        action: "all",
+        topic: "a/#",
+        reason: "unspecified_error",
+      },
+      { permission: "deny", action: "all", topic: "b/#", reason: 0x8f },
+    ],
+  });
+  throws(
+    () =>
+      parseConfig(
+        "acl:\n  rules:\n    - {permission: deny, action: all, topic: a, reason: nope}\n",
+      ),
+    /acl\.rules\[0\]\.reason: expected one of unspecified_error \(0x80\)/,
+  );
+  throws(
+    () => parseConfig("acl:\n  overlap: drop\n"),
+    /acl\.overlap: expected one of filter, refuse/,
+  );
 });
 
 Deno.test("parseConfig() reads the api section and sys_interval", () => {

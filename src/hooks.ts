@@ -72,8 +72,27 @@ export type DropReason =
   | "hook"
   | "packet_too_large";
 
+/**
+ * A grant from {@linkcode Hooks.checkSubscribe} that asks for a check of
+ * each message the subscription would receive.
+ */
+export interface SubscribeGrant {
+  /** The highest QoS granted; what was asked by default. */
+  readonly qos?: QoS;
+  /**
+   * Whether each message bound to this subscription first goes through the
+   * {@linkcode Hooks.checkDeliver} hooks; `false` by default.
+   */
+  readonly checkDeliver?: boolean;
+}
+
 /** The answer of {@linkcode Hooks.checkSubscribe}. */
-export type SubscribeVerdict = Awaitable<number | undefined | void>;
+export type SubscribeVerdict = Awaitable<
+  number | SubscribeGrant | undefined | void
+>;
+
+/** The answer of {@linkcode Hooks.checkDeliver}: synchronous, never a promise. */
+export type DeliverVerdict = number | undefined | void;
 
 /** The answer of {@linkcode Hooks.transformMessage}. */
 export type MessageVerdict = Awaitable<Message | null | undefined | void>;
@@ -121,12 +140,33 @@ export interface Hooks {
    * Decides on one topic filter of a SUBSCRIBE: this is the subscription ACL.
    * Answer a QoS (0, 1, 2) to grant at most that QoS, a failure code (0x80 and
    * above) to refuse the filter (3.1.1 clients see 0x80), or `undefined` to
-   * grant what was asked.
+   * grant what was asked. Answer a {@linkcode SubscribeGrant} with
+   * `checkDeliver: true` to grant a subscription that may receive some topics
+   * the client must not get: the subscription is marked, and every message
+   * bound to it goes through {@linkcode Hooks.checkDeliver} first. Other
+   * subscriptions pay nothing for it.
    */
   checkSubscribe?(
     client: ClientInfo,
     subscription: Subscription,
   ): SubscribeVerdict;
+  /**
+   * Decides on one message bound for a subscription that a `checkSubscribe`
+   * hook marked (see {@linkcode SubscribeGrant}), and on nothing else. A
+   * failure code (0x80 and above) withholds the message from that
+   * subscription: live deliveries, messages queued for an offline session
+   * (checked when queued), retained messages sent on subscribe and wills
+   * alike; a shared subscription picks another member instead, or drops the
+   * message when no member may receive it. A withheld message is reported
+   * to `onMessageDropped` as "not_authorized", unless another subscription
+   * of the client delivers it. `client` is what the session's current owner
+   * connected with (its last connection while it is offline), so a check
+   * answers for the user who holds the session now.
+   *
+   * It runs while a message is routed and must answer synchronously: a
+   * promise (or a throw) counts as a refusal and is logged.
+   */
+  checkDeliver?(client: ClientInfo, message: Message): DeliverVerdict;
   /** Observes a subscription that was made, with the QoS granted. */
   onSubscribed?(
     client: ClientInfo,

@@ -77,6 +77,16 @@ export interface ServerOptions {
   subscriptionIdentifiersAvailable?: boolean;
   /** Whether `$share/{group}/{filter}` subscriptions are served; true by default. */
   sharedSubscriptionAvailable?: boolean;
+  /**
+   * Which members of a shared subscription group whose session is offline
+   * get messages; "online_first" by default:
+   * - "online_first": messages go in turn to the online members; an offline
+   *   member gets (has queued) nothing while another member is online, and
+   *   the offline members take turns only when none is online;
+   * - "round_robin": every member takes its turn, online or not; an offline
+   *   member's share is queued in its session until it returns (or expires).
+   */
+  sharedSubscriptionOffline?: SharedSubscriptionOffline;
   /** Milliseconds between checks of keep-alive and expiry; 1000 by default. */
   sweepInterval?: number;
   /**
@@ -155,6 +165,9 @@ export interface ServerOptions {
   sys?: { interval?: number };
 }
 
+/** What {@linkcode ServerOptions.sharedSubscriptionOffline} does. */
+export type SharedSubscriptionOffline = "online_first" | "round_robin";
+
 /** What {@linkcode ServerOptions.sessionOwnerChange} does. */
 export type SessionOwnerChange = "refuse" | "clean";
 
@@ -177,6 +190,7 @@ export interface ResolvedOptions {
   readonly wildcardSubscriptionAvailable: boolean;
   readonly subscriptionIdentifiersAvailable: boolean;
   readonly sharedSubscriptionAvailable: boolean;
+  readonly sharedSubscriptionOffline: SharedSubscriptionOffline;
   readonly maxConnections: number;
   readonly maxSessions: number;
   readonly maxSubscriptionsPerClient: number;
@@ -207,6 +221,7 @@ const DEFAULTS: ResolvedOptions = {
   wildcardSubscriptionAvailable: true,
   subscriptionIdentifiersAvailable: true,
   sharedSubscriptionAvailable: true,
+  sharedSubscriptionOffline: "online_first",
   maxConnections: 20000,
   maxSessions: 100000,
   maxSubscriptionsPerClient: 1000,
@@ -223,7 +238,8 @@ const DEFAULTS: ResolvedOptions = {
  * Checks the options and fills in the defaults.
  *
  * @throws {RangeError} If an option is out of range.
- * @throws {TypeError} If `sessionOwnerChange` is not one of its values.
+ * @throws {TypeError} If `sessionOwnerChange` or `sharedSubscriptionOffline`
+ *   is not one of its values.
  */
 export function resolveOptions(
   options: ServerOptions,
@@ -312,6 +328,12 @@ export function resolveOptions(
         DEFAULTS.subscriptionIdentifiersAvailable,
     sharedSubscriptionAvailable: options.sharedSubscriptionAvailable ??
       DEFAULTS.sharedSubscriptionAvailable,
+    sharedSubscriptionOffline: oneOf(
+      "sharedSubscriptionOffline",
+      options.sharedSubscriptionOffline,
+      DEFAULTS.sharedSubscriptionOffline,
+      ["online_first", "round_robin"],
+    ),
     maxConnections: int(
       "maxConnections",
       options.maxConnections,

@@ -8,7 +8,7 @@
  */
 
 import type { QoS, Subscription } from "../packets/types.ts";
-import type { DropReason } from "./hooks.ts";
+import type { ClientInfo, DropReason } from "./hooks.ts";
 import type { Message } from "./message.ts";
 import { SessionQueue } from "./session_queue.ts";
 
@@ -18,6 +18,11 @@ export interface SubscriptionRecord extends Subscription {
   readonly subscriptionId?: number;
   /** Share name of a `$share/{name}/{filter}` subscription. */
   readonly shareName?: string;
+  /**
+   * Whether each message bound to it first goes through the `checkDeliver`
+   * hooks: a subscribe hook asked for it (an ACL deny rule overlaps it).
+   */
+  readonly checkDeliver?: boolean;
 }
 
 /** A message bound for one subscriber, at the QoS it is delivered with. */
@@ -105,6 +110,8 @@ export class Session {
   readonly createdAt: number;
   /** User name its client last connected with. */
   username: string | undefined;
+  /** What its client last connected with; the delivery checks ask for it. */
+  client: ClientInfo | undefined;
   /** Seconds the session outlives its connection; 0 ends it on disconnect. */
   expiryInterval: number;
   /** When the client disconnected, if it is offline. */
@@ -134,6 +141,7 @@ export class Session {
     this.expiryInterval = options.expiryInterval;
     this.disconnectedAt = undefined;
     this.username = undefined;
+    this.client = undefined;
     this.output = undefined;
     this.inflightLimit = context.maxInflight;
     this.#queueLimit = options.maxQueuedMessages;
