@@ -36,7 +36,11 @@ export {
   type PublishOptions,
   Server,
 } from "./src/server.ts";
-export type { ServerOptions, SessionOwnerChange } from "./src/options.ts";
+export type {
+  QueueFullPolicy,
+  ServerOptions,
+  SessionOwnerChange,
+} from "./src/options.ts";
 export type {
   ClientSummary,
   SessionSummary,
