@@ -37,6 +37,7 @@ export {
   Server,
 } from "./src/server.ts";
 export type {
+  QueueFullPolicy,
   ServerOptions,
   SessionOwnerChange,
   SharedSubscriptionOffline,

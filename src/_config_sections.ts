@@ -47,6 +47,11 @@ const MQTT_FIELDS: Readonly<Record<string, MqttField>> = {
     max: MAX_SAFE,
   },
   queue_qos0_messages: { key: "queueQoS0Messages", kind: "bool" },
+  queue_full: {
+    key: "queueFull",
+    kind: "oneOf",
+    values: ["backpressure", "drop"],
+  },
   retain_available: { key: "retainAvailable", kind: "bool" },
   allow_zero_length_clientid: { key: "allowEmptyClientId", kind: "bool" },
   session_expiry: {

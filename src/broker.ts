@@ -37,6 +37,15 @@ import { sharedGroupKey, SharedGroups } from "./_shared_groups.ts";
 const RETAINED_SLICE = 256;
 /** Milliseconds a job that yields with port messages runs before I/O gets a turn. */
 const IO_YIELD_INTERVAL = 4;
+/** Milliseconds between two "messages dropped" warnings about one client. */
+export const DROP_LOG_INTERVAL = 10_000;
+
+/** Drops of one client not yet logged, and when it was last logged. */
+interface DropLog {
+  loggedAt: number;
+  count: number;
+  byReason: Partial<Record<DropReason, number>>;
+}
 
 /** A will waiting for its delay (MQTT 5.0) to pass. */
 interface PendingWill {
@@ -94,6 +103,16 @@ export class Broker implements SessionContext, ChannelContext {
   readonly #sharedGroups: SharedGroups = new SharedGroups();
   /** Bytes queued by every session together (see `queuedSize`). */
   #queuedBytes = 0;
+  /**
+   * While a client's PUBLISH is routed with `queueFull` "backpressure": the
+   * online sessions whose full queue held one of its messages over the
+   * limit. The publisher waits for them before it is read again.
+   */
+  #held: Session[] | undefined;
+  /** Connections not read until a subscriber's queue has room. */
+  readonly #paused: Set<Connection> = new Set();
+  /** Drop warnings per subscriber client id, to log one line per interval. */
+  readonly #dropLogs: Map<string, DropLog> = new Map();
 
   constructor(
     options: ResolvedOptions,
@@ -133,6 +152,13 @@ export class Broker implements SessionContext, ChannelContext {
 
   queuedBytesChanged(delta: number): void {
     this.#queuedBytes += delta;
+  }
+
+  holdOver(session: Session): boolean {
+    const held = this.#held;
+    if (held === undefined) return false;
+    if (!held.includes(session)) held.push(session);
+    return true;
   }
 
   /** Channels with output batched, to write at the end of this tick. */
@@ -253,6 +279,7 @@ export class Broker implements SessionContext, ChannelContext {
   /** Forgets a closed connection. */
   connectionClosed(connection: Connection): void {
     if (this.connections.delete(connection)) this.metrics.connectionClosed();
+    this.#paused.delete(connection);
   }
 
   /**
@@ -508,27 +535,74 @@ export class Broker implements SessionContext, ChannelContext {
   /**
    * Routes a message: the transform hooks first, then the retained store when
    * it is retained, then every matching subscription. Returns a promise only
-   * when a hook answered with one.
+   * when a hook answered with one, or when `pausable` (a client's PUBLISH,
+   * whose connection is not read while the promise is pending) and, with
+   * `queueFull` "backpressure", an online subscriber's queue was full: the
+   * promise then resolves once those queues have room again.
    */
   publish(
     message: Message,
     client: ClientInfo | undefined,
+    pausable = false,
   ): Promise<void> | undefined {
     this.metrics.messageReceived(message.qos, message.payload.length);
-    if (!this.hooks.hasTransform) {
-      this.#route(message);
-      return undefined;
-    }
+    const hold = pausable && this.options.queueFull === "backpressure";
+    if (!this.hooks.hasTransform) return this.#routeFrom(message, hold);
     const result = this.hooks.transformMessage(client, message);
     if (result instanceof Promise) {
       return result.then((m) => {
         if (m === null) this.dropped(undefined, message, "hook");
-        else this.#route(m);
+        else return this.#routeFrom(m, hold);
       });
     }
     if (result === null) this.dropped(undefined, message, "hook");
-    else this.#route(result);
+    else return this.#routeFrom(result, hold);
     return undefined;
+  }
+
+  /**
+   * Routes a message; with `hold`, full online queues keep what they get
+   * over their limits, and the answer waits until they have room.
+   */
+  #routeFrom(message: Message, hold: boolean): Promise<void> | undefined {
+    if (!hold) {
+      // A hook that publishes while a client's message is routed makes a
+      // routing of its own, which nothing pauses.
+      const outer = this.#held;
+      this.#held = undefined;
+      try {
+        this.#route(message);
+      } finally {
+        this.#held = outer;
+      }
+      return undefined;
+    }
+    const outer = this.#held;
+    const held: Session[] = [];
+    this.#held = held;
+    try {
+      this.#route(message);
+    } finally {
+      this.#held = outer;
+    }
+    if (held.length === 0) return undefined;
+    this.logger.debug("publisher paused: subscriber queue full", {
+      client_id: message.publisher,
+      subscriber: held[0]!.clientId,
+    });
+    const room = held.length === 1
+      ? held[0]!.queueRoom()
+      : Promise.all(held.map((s) => s.queueRoom())).then(() => {});
+    const publisher = message.publisher === undefined
+      ? undefined
+      : this.online.get(message.publisher);
+    if (publisher === undefined) return room;
+    // Not read meanwhile: its silence is the server's doing, not a lapsed
+    // keep-alive.
+    this.#paused.add(publisher);
+    return room.then(() => {
+      this.#paused.delete(publisher);
+    });
   }
 
   #route(message: Message): void {
@@ -759,6 +833,13 @@ export class Broker implements SessionContext, ChannelContext {
         await connection.outputDrained();
       }
       if (
+        session.queueFull && this.options.queueFull === "backpressure" &&
+        session.output !== undefined
+      ) {
+        // Retained messages wait for room as a client's messages do.
+        await session.queueRoom();
+      }
+      if (
         this.sessions.get(session.clientId) !== session ||
         (connection !== undefined &&
           (connection.isClosed || session.output !== connection))
@@ -790,15 +871,57 @@ export class Broker implements SessionContext, ChannelContext {
     return limit > 0 ? message.createdAt + limit * 1000 : undefined;
   }
 
-  /** Reports an undelivered message. */
+  /**
+   * Reports an undelivered message: counts it by reason, tells the hooks,
+   * and for a subscriber's message logs a warning, at most one line per
+   * client per `DROP_LOG_INTERVAL` with the count since the last line.
+   */
   dropped(
     clientId: string | undefined,
     message: Message,
     reason: DropReason,
   ): void {
     this.metrics.messageDropped(message.qos, reason);
+    if (clientId !== undefined) this.#logDrop(clientId, reason);
     if (this.hooks.observesDropped) {
       this.hooks.notify("onMessageDropped", clientId, message, reason);
+    }
+  }
+
+  #logDrop(clientId: string, reason: DropReason): void {
+    const now = this.now();
+    let log = this.#dropLogs.get(clientId);
+    if (log === undefined) {
+      log = { loggedAt: -Infinity, count: 0, byReason: {} };
+      this.#dropLogs.set(clientId, log);
+    }
+    log.count++;
+    log.byReason[reason] = (log.byReason[reason] ?? 0) + 1;
+    if (now - log.loggedAt >= DROP_LOG_INTERVAL) {
+      this.#writeDropLog(clientId, log, now);
+    }
+  }
+
+  #writeDropLog(clientId: string, log: DropLog, now: number): void {
+    this.logger.warn("messages dropped", {
+      client_id: clientId,
+      count: log.count,
+      ...log.byReason,
+    });
+    log.loggedAt = now;
+    log.count = 0;
+    log.byReason = {};
+  }
+
+  /**
+   * Logs the drops still unlogged whose interval has passed, and forgets the
+   * clients with nothing to log.
+   */
+  #flushDropLogs(now: number): void {
+    for (const [clientId, log] of this.#dropLogs) {
+      if (now - log.loggedAt < DROP_LOG_INTERVAL) continue;
+      if (log.count > 0) this.#writeDropLog(clientId, log, now);
+      else this.#dropLogs.delete(clientId);
     }
   }
 
@@ -916,12 +1039,14 @@ export class Broker implements SessionContext, ChannelContext {
       }
       if (
         client.keepAlive > 0 &&
-        now - connection.lastActivity >= client.keepAlive * 1500
+        now - connection.lastActivity >= client.keepAlive * 1500 &&
+        !this.#paused.has(connection)
       ) {
         this.logger.info("keep-alive timeout", { client_id: client.clientId });
         this.#closeQuietly(connection, new Error("Keep-alive timeout"), 0x8d);
       }
     }
+    if (this.#dropLogs.size > 0) this.#flushDropLogs(now);
     for (const [clientId, pending] of this.#pendingWills) {
       if (pending.dueAt <= now) {
         this.#pendingWills.delete(clientId);

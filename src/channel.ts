@@ -93,6 +93,8 @@ export class Channel {
   #lateRead: Promise<number | null> | undefined;
   /** Who waits for the output to drain below half of `maxOutputBuffer`. */
   #drainWaiters: (() => void)[] | undefined;
+  /** The read loop's wait that `stop()` ends (see `#unlessStopped`). */
+  #stopWaiter: (() => void) | undefined;
 
   constructor(transport: Transport, context: ChannelContext) {
     this.transport = transport;
@@ -211,7 +213,11 @@ export class Channel {
           const pending = handler.handlePacket(packet);
           if (pending === undefined) continue;
           if (!handler.expectsConnect) {
-            await pending;
+            // A publisher paused for a full subscriber queue (queueFull
+            // "backpressure") or a slow hook: stop() ends the wait, and
+            // the time it took is not the peer's silence.
+            await this.#unlessStopped(pending);
+            this.lastActivity = context.now();
             continue;
           }
           // A CONNECT waits for its hooks (a password check may wait its
@@ -245,6 +251,29 @@ export class Channel {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Resolves when `pending` settles (rejecting as it does) or the channel
+   * stops, whichever comes first.
+   */
+  #unlessStopped(pending: Promise<void>): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    // Only the read loop waits here, one wait at a time; a race with a
+    // shared "stopped" promise would pile up reactions on it.
+    return new Promise<void>((resolve, reject) => {
+      this.#stopWaiter = resolve;
+      pending.then(
+        () => {
+          if (this.#stopWaiter === resolve) this.#stopWaiter = undefined;
+          resolve();
+        },
+        (error: unknown) => {
+          if (this.#stopWaiter === resolve) this.#stopWaiter = undefined;
+          reject(error);
+        },
+      );
+    });
   }
 
   /**
@@ -447,6 +476,13 @@ export class Channel {
   stop(): void {
     this.#stopped = true;
     this.#wakeDrainWaiters();
+    this.#wakeStopWaiters();
+  }
+
+  #wakeStopWaiters(): void {
+    const resolve = this.#stopWaiter;
+    this.#stopWaiter = undefined;
+    resolve?.();
   }
 
   /**
@@ -456,6 +492,7 @@ export class Channel {
   async close(): Promise<void> {
     this.#stopped = true;
     this.#wakeDrainWaiters();
+    this.#wakeStopWaiters();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#drained(),

@@ -88,6 +88,7 @@ export type MqttConfig = Pick<
   | "maxInflight"
   | "maxQueuedMessages"
   | "queueQoS0Messages"
+  | "queueFull"
   | "retainAvailable"
   | "allowEmptyClientId"
   | "sessionExpiry"

@@ -42,6 +42,7 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
     maxInflight: 32,
     maxQueuedMessages: 1000,
     queueQoS0Messages: true,
+    queueFull: "backpressure",
     retainAvailable: true,
     allowEmptyClientId: true,
     sessionExpiry: 7200,

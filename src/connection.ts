@@ -618,7 +618,9 @@ export class Connection implements SessionOutput, PacketHandler {
       });
       broker.dropped(undefined, message, "not_authorized");
     } else {
-      routed = broker.publish(message, this.client);
+      // Pausable: with queueFull "backpressure", this connection is not read
+      // (and the message not acknowledged) until full queues have room.
+      routed = broker.publish(message, this.client, true);
     }
     if (routed === undefined) {
       this.#acknowledge(packet, verdict);

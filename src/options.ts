@@ -21,6 +21,25 @@ export interface ServerOptions {
   /** Whether QoS 0 messages are queued for offline persistent sessions; true by default. */
   queueQoS0Messages?: boolean;
   /**
+   * What happens when a client publishes to an online subscriber whose
+   * queue is full (past `maxQueuedMessages`, `maxQueuedBytes` or
+   * `maxQueuedMemory`); "backpressure" by default:
+   *
+   * - "backpressure": the queue holds the message over its limit and the
+   *   publisher's connection is read no more (its PUBACK or PUBREC waits
+   *   too) until the queue is back to half its limits, so nothing
+   *   acknowledged is lost. A slow subscriber then slows the clients that
+   *   publish to it, and one that never acknowledges stalls them while it
+   *   stays online. Queues of offline sessions, and messages from
+   *   `Server.publish`, wills and `$SYS`, drop as with "drop".
+   * - "drop": the queue drops by its policy (expired, then QoS 0, then the
+   *   oldest), and the publisher is never paused.
+   *
+   * Every drop is counted by reason and logged at warn, at most one line per
+   * subscriber per 10 seconds with the count since the last line.
+   */
+  queueFull?: QueueFullPolicy;
+  /**
    * Largest packet accepted, in bytes; 1 MiB by default (the protocol allows
    * up to 268,435,460). Past it the connection is closed (0x95 in 5.0).
    */
@@ -168,6 +187,9 @@ export interface ServerOptions {
 /** What {@linkcode ServerOptions.sharedSubscriptionOffline} does. */
 export type SharedSubscriptionOffline = "online_first" | "round_robin";
 
+/** What {@linkcode ServerOptions.queueFull} does. */
+export type QueueFullPolicy = "backpressure" | "drop";
+
 /** What {@linkcode ServerOptions.sessionOwnerChange} does. */
 export type SessionOwnerChange = "refuse" | "clean";
 
@@ -176,6 +198,7 @@ export interface ResolvedOptions {
   readonly maxInflight: number;
   readonly maxQueuedMessages: number;
   readonly queueQoS0Messages: boolean;
+  readonly queueFull: QueueFullPolicy;
   readonly maxPacketSize: number;
   readonly maxKeepAlive: number;
   readonly retainAvailable: boolean;
@@ -207,6 +230,7 @@ const DEFAULTS: ResolvedOptions = {
   maxInflight: 32,
   maxQueuedMessages: 1000,
   queueQoS0Messages: true,
+  queueFull: "backpressure",
   maxPacketSize: 1 << 20,
   maxKeepAlive: 0,
   retainAvailable: true,
@@ -238,8 +262,8 @@ const DEFAULTS: ResolvedOptions = {
  * Checks the options and fills in the defaults.
  *
  * @throws {RangeError} If an option is out of range.
- * @throws {TypeError} If `sessionOwnerChange` or `sharedSubscriptionOffline`
- *   is not one of its values.
+ * @throws {TypeError} If `sessionOwnerChange`, `sharedSubscriptionOffline`
+ *   or `queueFull` is not one of its values.
  */
 export function resolveOptions(
   options: ServerOptions,
@@ -261,6 +285,12 @@ export function resolveOptions(
     ),
     queueQoS0Messages: options.queueQoS0Messages ??
       DEFAULTS.queueQoS0Messages,
+    queueFull: oneOf(
+      "queueFull",
+      options.queueFull,
+      DEFAULTS.queueFull,
+      ["backpressure", "drop"],
+    ),
     maxPacketSize: int(
       "maxPacketSize",
       options.maxPacketSize,

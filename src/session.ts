@@ -74,6 +74,13 @@ export interface SessionContext {
   canQueue(bytes: number): boolean;
   /** Adds `delta` (negative when messages leave) to the queued bytes. */
   queuedBytesChanged(delta: number): void;
+  /**
+   * Asked when a message for an online client does not fit its queue:
+   * true if the publisher routing it will stop being read until the queue
+   * has room (`queueFull` "backpressure"), so the queue holds the message
+   * over its limits; false to drop as usual.
+   */
+  holdOver(session: Session): boolean;
 }
 
 /**
@@ -106,6 +113,8 @@ export class Session {
   #reportedBytes = 0;
   /** Whether `drain` is running: a nested call leaves the work to it. */
   #draining = false;
+  /** Who waits for the queue to have room again (see `queueRoom`). */
+  #roomWaiters: (() => void)[] | undefined;
   /** When the session was made, in server milliseconds. */
   readonly createdAt: number;
   /** User name its client last connected with. */
@@ -161,6 +170,43 @@ export class Session {
   /** Most messages the queue holds. */
   get queueLimit(): number {
     return this.#queueLimit;
+  }
+
+  /**
+   * Whether the queue is at or over its message or byte limit, so that the
+   * next message queued would drop one (or be held over the limit).
+   */
+  get queueFull(): boolean {
+    const queue = this.#queue;
+    if (queue === undefined) return this.#queueLimit === 0;
+    return queue.length >= this.#queueLimit ||
+      queue.bytes >= this.#queueMaxBytes;
+  }
+
+  /**
+   * Resolves once the queue is back to half its limits (messages and bytes),
+   * or the client is offline, or the session has ended: what a publisher
+   * paused by `queueFull` "backpressure" waits for.
+   */
+  queueRoom(): Promise<void> {
+    if (this.#hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => (this.#roomWaiters ??= []).push(resolve));
+  }
+
+  /** Whether a publisher waiting in `queueRoom` may go on. */
+  #hasRoom(): boolean {
+    const queue = this.#queue;
+    return this.output === undefined || queue === undefined ||
+      (queue.length <= this.#queueLimit / 2 &&
+        queue.bytes <= this.#queueMaxBytes / 2);
+  }
+
+  /** Wakes who waits in `queueRoom`, if the queue has room. */
+  #wakeRoomWaiters(): void {
+    const waiting = this.#roomWaiters;
+    if (waiting === undefined || !this.#hasRoom()) return;
+    this.#roomWaiters = undefined;
+    for (const resolve of waiting) resolve();
   }
 
   /** Number of subscriptions, without making the map. */
@@ -283,6 +329,7 @@ export class Session {
     } finally {
       this.#draining = false;
     }
+    if (this.#roomWaiters !== undefined) this.#wakeRoomWaiters();
   }
 
   /**
@@ -312,6 +359,8 @@ export class Session {
   detach(now: number): void {
     this.output = undefined;
     this.disconnectedAt = now;
+    // An offline queue drops as it always did: nobody waits for it.
+    this.#wakeRoomWaiters();
   }
 
   /** Drops everything queued, reporting each message; for an ended session. */
@@ -323,22 +372,39 @@ export class Session {
     }
     this.#inflight = undefined;
     this.#incomingQoS2 = undefined;
+    const waiting = this.#roomWaiters;
+    this.#roomWaiters = undefined;
+    for (const resolve of waiting ?? []) resolve();
   }
 
   #enqueue(delivery: Delivery): void {
-    if (!this.#context.canQueue(queuedSize(delivery))) {
-      // Past the budget of all queues: the new message goes.
-      this.#context.dropped(this.clientId, delivery.message, "queue_full");
-      return;
-    }
+    const size = queuedSize(delivery);
+    const fits = this.#context.canQueue(size);
     // The queue is made on first use: an idle client's session has none.
-    this.#queue ??= new SessionQueue<Delivery>({
+    const queue = this.#queue ??= new SessionQueue<Delivery>({
       limit: this.#queueLimit,
       maxBytes: this.#queueMaxBytes,
       sizeOf: queuedSize,
       now: this.#context.now,
     });
-    const dropped = this.#queue.push(delivery);
+    if (
+      this.output !== undefined &&
+      (!fits || queue.length >= this.#queueLimit ||
+        queue.bytes + size > this.#queueMaxBytes) &&
+      this.#context.holdOver(this)
+    ) {
+      // Backpressure: its publisher is read no more until the queue has
+      // room, so the queue goes over its limits by this message only.
+      queue.append(delivery);
+      this.#reportBytes();
+      return;
+    }
+    if (!fits) {
+      // Past the budget of all queues: the new message goes.
+      this.#context.dropped(this.clientId, delivery.message, "queue_full");
+      return;
+    }
+    const dropped = queue.push(delivery);
     this.#reportBytes();
     for (const { item, reason } of dropped) {
       this.#context.dropped(this.clientId, item.message, reason);

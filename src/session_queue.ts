@@ -279,6 +279,28 @@ export class SessionQueue<T extends QueuedItem> {
     return this.#pushFull(item, size);
   }
 
+  /**
+   * Appends `item` over the queue's limits, dropping nothing: for a caller
+   * that bounds the excess itself (a publisher paused until the queue has
+   * room). The next `push` drops down to the limits again.
+   *
+   * @example Hold one item over the limit
+   * ```ts
+   * import { SessionQueue } from "./session_queue.ts";
+   * import { strictEqual } from "node:assert/strict";
+   *
+   * const queue = new SessionQueue<{ qos: 0 | 1 | 2 }>({ limit: 1 });
+   * queue.push({ qos: 1 });
+   * queue.append({ qos: 1 });
+   * strictEqual(queue.length, 2);
+   * ```
+   * @param item The item to queue.
+   */
+  append(item: T): void {
+    const sizeOf = this.#sizeOf;
+    this.#append(item, sizeOf === undefined ? 0 : sizeOf(item));
+  }
+
   /** `push` when the item does not fit: drops by the class's policy. */
   #pushFull(item: T, size: number): DroppedItem<T>[] {
     const dropped: DroppedItem<T>[] = [];
