@@ -39,6 +39,20 @@ const RETAINED_SLICE = 256;
 const IO_YIELD_INTERVAL = 4;
 /** Milliseconds between two "messages dropped" warnings about one client. */
 export const DROP_LOG_INTERVAL = 10_000;
+/**
+ * Milliseconds a publisher waits at most for a subscriber's full queue to
+ * have room (`queueFull` "backpressure"). A subscriber that makes no room in
+ * that time is stalled: its messages are dropped, without waiting, until it
+ * has room again, so one client that never acknowledges cannot stop others.
+ */
+export const BACKPRESSURE_LIMIT = 1000;
+
+/** A publisher waiting for subscribers' queues to have room. */
+interface Hold {
+  readonly sessions: Session[];
+  readonly since: number;
+  readonly release: () => void;
+}
 
 /** Drops of one client not yet logged, and when it was last logged. */
 interface DropLog {
@@ -111,6 +125,8 @@ export class Broker implements SessionContext, ChannelContext {
   #held: Session[] | undefined;
   /** Connections not read until a subscriber's queue has room. */
   readonly #paused: Set<Connection> = new Set();
+  /** Publishers waiting for room, released by the sweep at the limit. */
+  readonly #holds: Set<Hold> = new Set();
   /** Drop warnings per subscriber client id, to log one line per interval. */
   readonly #dropLogs: Map<string, DropLog> = new Map();
 
@@ -156,7 +172,7 @@ export class Broker implements SessionContext, ChannelContext {
 
   holdOver(session: Session): boolean {
     const held = this.#held;
-    if (held === undefined) return false;
+    if (held === undefined || session.stalled) return false;
     if (!held.includes(session)) held.push(session);
     return true;
   }
@@ -590,9 +606,22 @@ export class Broker implements SessionContext, ChannelContext {
       client_id: message.publisher,
       subscriber: held[0]!.clientId,
     });
-    const room = held.length === 1
+    const roomMade = held.length === 1
       ? held[0]!.queueRoom()
       : Promise.all(held.map((s) => s.queueRoom())).then(() => {});
+    // The sweep releases a publisher that waited too long.
+    const room = new Promise<void>((resolve) => {
+      const hold: Hold = {
+        sessions: held,
+        since: this.now(),
+        release: () => {
+          this.#holds.delete(hold);
+          resolve();
+        },
+      };
+      this.#holds.add(hold);
+      roomMade.then(hold.release, hold.release);
+    });
     const publisher = message.publisher === undefined
       ? undefined
       : this.online.get(message.publisher);
@@ -1047,6 +1076,19 @@ export class Broker implements SessionContext, ChannelContext {
       }
     }
     if (this.#dropLogs.size > 0) this.#flushDropLogs(now);
+    for (const hold of this.#holds) {
+      if (now - hold.since < BACKPRESSURE_LIMIT) continue;
+      for (const session of hold.sessions) {
+        if (session.queueFull && !session.stalled) {
+          this.logger.warn("subscriber stalled: its messages are dropped", {
+            client_id: session.clientId,
+            queued: session.queued,
+          });
+          session.stall();
+        }
+      }
+      hold.release();
+    }
     for (const [clientId, pending] of this.#pendingWills) {
       if (pending.dueAt <= now) {
         this.#pendingWills.delete(clientId);

@@ -184,6 +184,27 @@ export class Session {
   }
 
   /**
+   * Whether the session is stalled: its queue stayed full while publishers
+   * waited for it (`BACKPRESSURE_LIMIT`), so its messages are dropped
+   * instead of held until the queue has room again.
+   */
+  get stalled(): boolean {
+    return this.#stalled;
+  }
+
+  #stalled = false;
+
+  /** Marks the session stalled until its queue has room again. */
+  stall(): void {
+    if (this.#stalled) return;
+    this.#stalled = true;
+    const unstall = (): void => {
+      this.#stalled = false;
+    };
+    this.queueRoom().then(unstall, unstall);
+  }
+
+  /**
    * Resolves once the queue is back to half its limits (messages and bytes),
    * or the client is offline, or the session has ended: what a publisher
    * paused by `queueFull` "backpressure" waits for.

@@ -230,3 +230,40 @@ Deno.test("Server with queueFull backpressure stops reading a publisher while an
   await sub.close();
   strictEqual(await pubacks(pub, 7), 7);
 });
+
+Deno.test("Server with queueFull backpressure waits at most a second for a subscriber that never acknowledges, then drops its messages and serves the publisher and other subscribers", async () => {
+  const clock = new FakeClock();
+  const records: LogRecord[] = [];
+  await using s = await startServer({
+    maxInflight: 1,
+    maxQueuedMessages: 2,
+    now: clock.now,
+    sweepInterval: 5,
+    logger: new Logger("test", "warn", {
+      handlers: [{ handle: (r: LogRecord) => void records.push(r) }],
+    }),
+  });
+  // "stuck" takes its one in-flight message and never acknowledges it.
+  await using stuck = await connect(s.port, { clientId: "stuck" });
+  await subscribe(stuck, [["t", 1]]);
+  await using other = await connect(s.port, { clientId: "other" });
+  await subscribe(other, [["t", 0]]);
+  await using pub = await connect(s.port, { clientId: "pub" });
+  await pub.sendBytes(burst("t", 10));
+  strictEqual(await pubacks(pub, 3), 3);
+  await pub.nothing(50);
+  // Past the limit the publisher goes on; the stalled subscriber's share is
+  // dropped, and the one that reads gets every message.
+  clock.advance(1000);
+  strictEqual(await pubacks(pub, 7), 7);
+  let received = 0;
+  while (received < 10) {
+    if ((await other.next(5000)).type === "publish") received++;
+  }
+  ok(
+    records.some((r) =>
+      r.msg === "subscriber stalled: its messages are dropped"
+    ),
+  );
+  ok(s.server.metrics().messagesDroppedByReason.queue_full > 0);
+});
