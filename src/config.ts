@@ -81,6 +81,7 @@ export type MqttConfig = Pick<
   | "allowEmptyClientId"
   | "sessionExpiry"
   | "topicAliasMaximum"
+  | "topicAliasMaximumOut"
   | "maxQoS"
   | "maxOutputBuffer"
   | "connectTimeout"
