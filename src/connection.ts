@@ -861,7 +861,11 @@ export class Connection implements SessionOutput, PacketHandler {
     if (this.client !== undefined && this.session !== undefined) {
       broker.detach(this, error === undefined ? undefined : will);
     }
-    this.#finish(error).catch((e: unknown) => {
+    // A connection the server ends lets its client read why before it
+    // closes; after a DISCONNECT from the client, it closes at once (and
+    // the channel knows when the peer has gone already).
+    const linger = options?.reasonCode !== undefined || error !== undefined;
+    this.#finish(error, linger).catch((e: unknown) => {
       this.#broker.logger.error("internal error", {
         client_id: this.client?.clientId,
         remote: this.transport.info.remoteAddress,
@@ -881,8 +885,8 @@ export class Connection implements SessionOutput, PacketHandler {
     this.close(error, options).catch(() => {});
   }
 
-  async #finish(error: Error | undefined): Promise<void> {
-    await this.#channel.close();
+  async #finish(error: Error | undefined, linger: boolean): Promise<void> {
+    await this.#channel.close({ linger });
     const broker = this.#broker;
     broker.connectionClosed(this);
     if (this.client !== undefined) {
