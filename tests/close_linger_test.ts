@@ -6,7 +6,12 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { encodePacket, type Packet, PacketDecoder } from "../packets/mod.ts";
-import { startServer } from "./_client.ts";
+import { Server } from "../mod.ts";
+import { startServer, TestClient } from "./_client.ts";
+import { connectWebSocket, type Peer } from "./_peer.ts";
+import { createTestCertificate } from "./_tls.ts";
+
+const TLS = await createTestCertificate();
 
 /** Reads until the end; the bytes, and the error that ended it, if any. */
 async function readToEnd(
@@ -75,5 +80,55 @@ Deno.test("Server lets a 5.0 client that floods past its Receive Maximum read DI
     strictEqual(last.reasonCode, 0x93);
     // The server read what it was sent: the writes did not fail either.
     strictEqual(await writing, undefined, `run ${run}`);
+  }
+});
+
+Deno.test("Server.stop() sends DISCONNECT 0x8B to 5.0 clients over TCP, WebSocket and secure WebSocket before the end", async () => {
+  for (let run = 0; run < 3; run++) {
+    const server = new Server();
+    server.listen({ hostname: "127.0.0.1", port: 0 });
+    server.listen({ hostname: "127.0.0.1", port: 0, websocket: true });
+    server.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      websocket: true,
+      cert: TLS.cert,
+      key: TLS.key,
+    });
+    await server.start();
+    const [tcpPort, wsPort, wssPort] = server.addresses.map((a) => a.port);
+    const peers: Peer[] = [];
+    try {
+      const tcp = await TestClient.open(tcpPort!, 5);
+      peers.push(tcp);
+      const { peer: ws } = await connectWebSocket(
+        `ws://127.0.0.1:${wsPort}/mqtt`,
+      );
+      peers.push(ws);
+      const { peer: wss } = await connectWebSocket(
+        `wss://127.0.0.1:${wssPort}/mqtt`,
+        { caCert: TLS.cert },
+      );
+      peers.push(wss);
+      for (const [i, peer] of peers.entries()) {
+        const connack = await peer.connect({
+          clientId: `c${i}`,
+          protocolVersion: 5,
+        });
+        strictEqual(connack.reasonCode, 0);
+      }
+      await server.stop({ timeout: 3000 });
+      for (const peer of peers) {
+        await peer.closed(1000);
+        deepStrictEqual(await peer.next(0), {
+          type: "disconnect",
+          reasonCode: 0x8b,
+          properties: {},
+        });
+      }
+    } finally {
+      for (const peer of peers) await peer.close();
+      await server.stop();
+    }
   }
 });
