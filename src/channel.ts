@@ -80,6 +80,8 @@ export class Channel {
   #bytesOut = 0;
   #packetsIn = 0;
   #packetsOut = 0;
+  /** Packets counted in `#packetsOut` that were taken into a write. */
+  #packetsTaken = 0;
   readonly #context: ChannelContext;
   #readBuffer = new Uint8Array(MIN_READ_BUFFER);
   #smallReads = 0;
@@ -386,6 +388,8 @@ export class Channel {
     try {
       while (out.length > 0) {
         const chunk = out.take();
+        const packets = this.#packetsOut - this.#packetsTaken;
+        this.#packetsTaken = this.#packetsOut;
         this.#writingBytes = chunk.length;
         let written = 0;
         while (written < chunk.length) {
@@ -395,6 +399,15 @@ export class Channel {
         }
         this.#writingBytes = 0;
         this.#bytesOut += chunk.length;
+        const logger = this.#context.logger;
+        if (logger.isEnabledFor("debug")) {
+          // The packets logged "packet queued" since the last such line.
+          logger.debug("packets written", {
+            remote: this.transport.info.remoteAddress,
+            packets,
+            bytes: chunk.length,
+          });
+        }
         if (this.#drainWaiters !== undefined) this.#drainProgress();
         // Sent: the next batch may go into the same buffer.
         if (this.transport.reusesWrittenBytes) out.recycle(chunk);

@@ -817,7 +817,11 @@ export class Connection implements SessionOutput, PacketHandler {
     return this.#channel.outputDrained();
   }
 
-  /** Logs a packet at debug level; passwords are left out. */
+  /**
+   * Logs a packet at debug level; passwords are left out. An outgoing one
+   * is logged when queued: the channel logs "packets written" once its batch
+   * has been written.
+   */
   #dump(direction: "in" | "out", packet: Packet): void {
     const fields: Record<string, unknown> = {
       client_id: this.client?.clientId,
@@ -828,7 +832,7 @@ export class Connection implements SessionOutput, PacketHandler {
       fields.password = "(hidden)";
     }
     this.#broker.logger.debug(
-      direction === "in" ? "packet received" : "packet sent",
+      direction === "in" ? "packet received" : "packet queued",
       fields,
     );
   }
