@@ -66,6 +66,12 @@ const MQTT_FIELDS: Readonly<Record<string, MqttField>> = {
     min: 0,
     max: 65535,
   },
+  topic_alias_maximum_out: {
+    key: "topicAliasMaximumOut",
+    kind: "int",
+    min: 0,
+    max: 65535,
+  },
   maximum_qos: { key: "maxQoS", kind: "int", min: 0, max: 2 },
   max_output_buffer: {
     key: "maxOutputBuffer",

@@ -23,6 +23,15 @@ const SHRINK_AFTER_SMALL_READS = 16;
 const MAX_GROWN_READ_BUFFER = 65536;
 /** How long closing waits for batched output to be written. */
 const CLOSE_FLUSH_TIMEOUT = 1000;
+/**
+ * How long a channel closed by the server reads and drops what the peer
+ * still sends, after its last output, before it closes.
+ */
+const CLOSE_LINGER = 1000;
+/** A lingering channel closes once the peer has sent nothing for this long. */
+const CLOSE_LINGER_IDLE = 100;
+/** Bytes read into, and dropped, while a closing channel lingers. */
+const DISCARD_BUFFER = 16384;
 
 /** What `#awaitWatchingPeer` races a read against. */
 const ANSWERED: unique symbol = Symbol("answered");
@@ -71,6 +80,8 @@ export class Channel {
   #bytesOut = 0;
   #packetsIn = 0;
   #packetsOut = 0;
+  /** Packets counted in `#packetsOut` that were taken into a write. */
+  #packetsTaken = 0;
   readonly #context: ChannelContext;
   #readBuffer = new Uint8Array(MIN_READ_BUFFER);
   #smallReads = 0;
@@ -95,6 +106,12 @@ export class Channel {
   #drainWaiters: (() => void)[] | undefined;
   /** The read loop's wait that `stop()` ends (see `#unlessStopped`). */
   #stopWaiter: (() => void) | undefined;
+  /** The read on the transport now, whoever started it. */
+  #inflight: Promise<number | null> | undefined;
+  /** Set once a read ended (null) or failed: nothing more will come. */
+  #peerEnded = false;
+  /** Set once a write failed: the peer cannot read any more. */
+  #writeFailed = false;
 
   constructor(transport: Transport, context: ChannelContext) {
     this.transport = transport;
@@ -160,7 +177,7 @@ export class Channel {
         this.#lateRead = undefined;
         // Read into the whole buffer when it is empty (an idle connection
         // keeps no view object alive while it waits).
-        n = await (late ?? this.transport.read(
+        n = await (late ?? this.#read(
           this.#end === 0
             ? this.#readBuffer
             : this.#readBuffer.subarray(this.#end),
@@ -288,7 +305,7 @@ export class Channel {
   ): Promise<Error | undefined> {
     const answered = pending.then((): typeof ANSWERED => ANSWERED);
     while (!this.#stopped && this.#end < this.#readBuffer.length) {
-      const read = this.transport.read(this.#readBuffer.subarray(this.#end));
+      const read = this.#read(this.#readBuffer.subarray(this.#end));
       const outcome = read.then(
         (n) => ({ n }),
         (error: unknown) => ({ error }),
@@ -319,6 +336,20 @@ export class Channel {
     }
     await pending;
     return undefined;
+  }
+
+  /** Reads from the transport, remembering the read while it is pending. */
+  #read(buffer: Uint8Array): Promise<number | null> {
+    const read = this.transport.read(buffer);
+    this.#inflight = read;
+    read.then((n) => {
+      if (this.#inflight === read) this.#inflight = undefined;
+      if (n === null) this.#peerEnded = true;
+    }, () => {
+      if (this.#inflight === read) this.#inflight = undefined;
+      this.#peerEnded = true;
+    });
+    return read;
   }
 
   /**
@@ -386,6 +417,8 @@ export class Channel {
     try {
       while (out.length > 0) {
         const chunk = out.take();
+        const packets = this.#packetsOut - this.#packetsTaken;
+        this.#packetsTaken = this.#packetsOut;
         this.#writingBytes = chunk.length;
         let written = 0;
         while (written < chunk.length) {
@@ -395,11 +428,21 @@ export class Channel {
         }
         this.#writingBytes = 0;
         this.#bytesOut += chunk.length;
+        const logger = this.#context.logger;
+        if (logger.isEnabledFor("debug")) {
+          // The packets logged "packet queued" since the last such line.
+          logger.debug("packets written", {
+            remote: this.transport.info.remoteAddress,
+            packets,
+            bytes: chunk.length,
+          });
+        }
         if (this.#drainWaiters !== undefined) this.#drainProgress();
         // Sent: the next batch may go into the same buffer.
         if (this.transport.reusesWrittenBytes) out.recycle(chunk);
       }
     } catch (e) {
+      this.#writeFailed = true;
       out.take();
       this.#writingBytes = 0;
       this.#writing = false;
@@ -488,24 +531,70 @@ export class Channel {
   /**
    * Stops reading, writes what is batched (for up to a second), then closes
    * the transport.
+   *
+   * With `linger`, a peer that has not ended its side gets time to read
+   * what it was sent (a DISCONNECT saying why) rather than a reset: the
+   * write side is closed first where the transport can (`closeWrite`), and
+   * what the peer still sends is read and dropped until it closes or has
+   * sent nothing for 100 ms, for a second at most.
    */
-  async close(): Promise<void> {
+  async close(options: { linger?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     this.#wakeDrainWaiters();
     this.#wakeStopWaiters();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#drained(),
-      new Promise<void>((resolve) =>
-        timer = setTimeout(resolve, CLOSE_FLUSH_TIMEOUT)
+    const flushed = await Promise.race([
+      this.#drained().then(() => true),
+      new Promise<false>((resolve) =>
+        timer = setTimeout(() => resolve(false), CLOSE_FLUSH_TIMEOUT)
       ),
     ]);
     clearTimeout(timer);
     this.#transportClosed = true;
+    const transport = this.transport;
+    if (
+      flushed && options.linger && !this.#peerEnded && !this.#writeFailed &&
+      transport.closeWrite !== undefined
+    ) {
+      try {
+        await transport.closeWrite();
+        await this.#discardInput();
+      } catch {
+        // The peer has gone: nothing to wait for.
+      }
+    }
     try {
-      this.transport.close();
+      transport.close();
     } catch {
       // Already closed by the peer.
+    }
+  }
+
+  /**
+   * Reads and drops input until the peer ends, is silent for
+   * `CLOSE_LINGER_IDLE` or `CLOSE_LINGER` has passed.
+   */
+  async #discardInput(): Promise<void> {
+    let stop: (value: null) => void = () => {};
+    const stopped = new Promise<null>((resolve) => stop = resolve);
+    let heard = false;
+    const idle = setInterval(() => {
+      if (!heard) stop(null);
+      heard = false;
+    }, CLOSE_LINGER_IDLE);
+    const limit = setTimeout(() => stop(null), CLOSE_LINGER);
+    let scratch: Uint8Array | undefined;
+    try {
+      while (!this.#peerEnded) {
+        const read = this.#inflight ??
+          this.#read(scratch ??= new Uint8Array(DISCARD_BUFFER));
+        const n = await Promise.race([read.catch(() => null), stopped]);
+        if (n === null) return;
+        heard = true;
+      }
+    } finally {
+      clearInterval(idle);
+      clearTimeout(limit);
     }
   }
 }

@@ -93,6 +93,7 @@ export type MqttConfig = Pick<
   | "allowEmptyClientId"
   | "sessionExpiry"
   | "topicAliasMaximum"
+  | "topicAliasMaximumOut"
   | "maxQoS"
   | "maxOutputBuffer"
   | "connectTimeout"

@@ -47,6 +47,7 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
     allowEmptyClientId: true,
     sessionExpiry: 7200,
     topicAliasMaximum: 10,
+    topicAliasMaximumOut: 10,
     maxQoS: 2,
     maxOutputBuffer: 1048576,
     connectTimeout: 10,

@@ -21,6 +21,7 @@ import type {
 import { type Broker, packetIdOffset } from "./broker.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
+import { OutboundTopicAliases } from "./_topic_aliases_out.ts";
 import { connackProperties } from "./_connack.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
@@ -70,6 +71,8 @@ export class Connection implements SessionOutput, PacketHandler {
   #resolveClosed: (() => void) | undefined;
   /** Topic aliases the client set (MQTT 5.0). */
   #aliases: TopicAliases | undefined;
+  /** Topic aliases the server sets for this client (MQTT 5.0), if any. */
+  #aliasesOut: OutboundTopicAliases | undefined;
   /** Largest packet the client takes (MQTT 5.0 Maximum Packet Size). */
   #maxPacketSizeOut = Infinity;
   /** Aborts the connect hooks' signal if the connection closes first. */
@@ -485,6 +488,16 @@ export class Connection implements SessionOutput, PacketHandler {
       return;
     }
     this.client = client;
+    const aliasesOut = Math.min(
+      packet.properties?.topicAliasMaximum ?? 0,
+      options.topicAliasMaximumOut,
+    );
+    if (aliasesOut > 0 && packet.protocolVersion === 5) {
+      // No more than the client's maximum [MQTT-3.3.2-11]. Aliases live as
+      // long as the connection [MQTT-3.3.2-7]: a new connection starts with
+      // none, resent messages included.
+      this.#aliasesOut = new OutboundTopicAliases(aliasesOut);
+    }
     const { session, present } = attached;
     this.session = session;
     const connack: ConnackPacket = {
@@ -663,6 +676,9 @@ export class Connection implements SessionOutput, PacketHandler {
       this.#messagesDropped++;
       return false;
     }
+    if (this.#aliasesOut !== undefined) {
+      return this.#sendAliasedPublish(delivery, packetId, dup);
+    }
     const channel = this.#channel;
     const out = channel.output;
     const offset = out.length;
@@ -708,6 +724,71 @@ export class Connection implements SessionOutput, PacketHandler {
     return true;
   }
 
+  /**
+   * Writes a 5.0 PUBLISH with a topic alias where one is known or free:
+   * the topic's first PUBLISH carries the topic and its new alias, later
+   * ones an empty topic and the alias; aliases start at 1 [MQTT-3.3.2-8].
+   * Such bytes are this client's own: they are not shared with other
+   * subscribers.
+   */
+  #sendAliasedPublish(
+    delivery: Delivery,
+    packetId: number | undefined,
+    dup: boolean,
+  ): boolean {
+    const broker = this.#broker;
+    const aliases = this.#aliasesOut!;
+    const topic = delivery.message.topic;
+    const packet = publishPacket(
+      delivery,
+      packetId,
+      dup,
+      broker.outgoingProperties(delivery),
+    );
+    const known = aliases.known(topic);
+    const alias = known ?? aliases.candidate(topic);
+    const out = this.#channel.output;
+    const offset = out.length;
+    let length = 0;
+    if (alias !== undefined) {
+      packet.properties = { ...packet.properties, topicAlias: alias };
+      if (known !== undefined) packet.topic = "";
+      out.write(packet, 5);
+      length = out.length - offset;
+      if (length > this.#maxPacketSizeOut && known === undefined) {
+        // The alias made it too large: the topic alone may still fit, and
+        // the client never learns the alias.
+        out.truncate(offset);
+        delete packet.properties.topicAlias;
+        if (Object.keys(packet.properties).length === 0) {
+          delete packet.properties;
+        }
+      } else if (known === undefined) {
+        aliases.assign(topic, alias);
+      }
+    }
+    if (out.length === offset) {
+      out.write(packet, 5);
+      length = out.length - offset;
+    }
+    if (length > this.#maxPacketSizeOut) {
+      // [MQTT-3.1.2-25] Never send more than the client can take.
+      out.truncate(offset);
+      broker.dropped(
+        this.client?.clientId,
+        delivery.message,
+        "packet_too_large",
+      );
+      if (packetId !== undefined) this.session?.complete(packetId);
+      return true;
+    }
+    this.#messagesOut++;
+    broker.countMessageSent(delivery, length);
+    if (broker.logger.isEnabledFor("debug")) this.#dump("out", packet);
+    this.#channel.sent();
+    return true;
+  }
+
   /** Writes a PUBREL for an outgoing QoS 2 message. */
   sendPubrel(packetId: number): void {
     this.send({ type: "pubrel", packetId });
@@ -738,7 +819,11 @@ export class Connection implements SessionOutput, PacketHandler {
     return this.#channel.outputDrained();
   }
 
-  /** Logs a packet at debug level; passwords are left out. */
+  /**
+   * Logs a packet at debug level; passwords are left out. An outgoing one
+   * is logged when queued: the channel logs "packets written" once its batch
+   * has been written.
+   */
   #dump(direction: "in" | "out", packet: Packet): void {
     const fields: Record<string, unknown> = {
       client_id: this.client?.clientId,
@@ -749,7 +834,7 @@ export class Connection implements SessionOutput, PacketHandler {
       fields.password = "(hidden)";
     }
     this.#broker.logger.debug(
-      direction === "in" ? "packet received" : "packet sent",
+      direction === "in" ? "packet received" : "packet queued",
       fields,
     );
   }
@@ -782,7 +867,11 @@ export class Connection implements SessionOutput, PacketHandler {
     if (this.client !== undefined && this.session !== undefined) {
       broker.detach(this, error === undefined ? undefined : will);
     }
-    this.#finish(error).catch((e: unknown) => {
+    // A connection the server ends lets its client read why before it
+    // closes; after a DISCONNECT from the client, it closes at once (and
+    // the channel knows when the peer has gone already).
+    const linger = options?.reasonCode !== undefined || error !== undefined;
+    this.#finish(error, linger).catch((e: unknown) => {
       this.#broker.logger.error("internal error", {
         client_id: this.client?.clientId,
         remote: this.transport.info.remoteAddress,
@@ -802,8 +891,8 @@ export class Connection implements SessionOutput, PacketHandler {
     this.close(error, options).catch(() => {});
   }
 
-  async #finish(error: Error | undefined): Promise<void> {
-    await this.#channel.close();
+  async #finish(error: Error | undefined, linger: boolean): Promise<void> {
+    await this.#channel.close({ linger });
     const broker = this.#broker;
     broker.connectionClosed(this);
     if (this.client !== undefined) {

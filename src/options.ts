@@ -65,6 +65,13 @@ export interface ServerOptions {
   /** Topic aliases a 5.0 client may set per connection; 10 by default. */
   topicAliasMaximum?: number;
   /**
+   * Topic aliases the server sets per 5.0 connection for the topics it
+   * sends, at most as many as the client's Topic Alias Maximum; the topic
+   * sent least recently gives up its alias first. 10 by default; 0 sends
+   * every topic in full.
+   */
+  topicAliasMaximumOut?: number;
+  /**
    * Bytes of unsent output per connection, 1 MiB by default. Past it QoS 0
    * messages to it are dropped, nothing more is read from it until its
    * output has drained below half (a client that sends and never reads is
@@ -206,6 +213,7 @@ export interface ResolvedOptions {
   readonly maxQoS: QoS;
   readonly maxSessionExpiryInterval: number;
   readonly topicAliasMaximum: number;
+  readonly topicAliasMaximumOut: number;
   readonly maxOutputBuffer: number;
   readonly connectTimeout: number;
   readonly messageExpiry: number;
@@ -238,6 +246,7 @@ const DEFAULTS: ResolvedOptions = {
   maxQoS: 2,
   maxSessionExpiryInterval: 7200,
   topicAliasMaximum: 10,
+  topicAliasMaximumOut: 10,
   maxOutputBuffer: 1 << 20,
   connectTimeout: 10,
   messageExpiry: 0,
@@ -320,6 +329,13 @@ export function resolveOptions(
       "topicAliasMaximum",
       options.topicAliasMaximum,
       DEFAULTS.topicAliasMaximum,
+      0,
+      65535,
+    ),
+    topicAliasMaximumOut: int(
+      "topicAliasMaximumOut",
+      options.topicAliasMaximumOut,
+      DEFAULTS.topicAliasMaximumOut,
       0,
       65535,
     ),

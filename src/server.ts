@@ -342,10 +342,11 @@ export class Server {
   }
 
   /**
-   * Stops gracefully, in order: closes every listener, closes every
-   * connection (5.0 clients are told "server shutting down"; wills are not
-   * published), waits for them to close for up to `timeout` milliseconds,
-   * stops housekeeping, then calls the `onStop` hooks. Calling it again
+   * Stops gracefully, in order: closes every connection (5.0 clients are
+   * told "server shutting down" and their output is written first; wills
+   * are not published), then every listener (a connection accepted
+   * meanwhile is closed at once), waiting for all of it for up to `timeout`
+   * milliseconds, stops housekeeping, then calls the `onStop` hooks. Calling it again
    * returns the same promise; a stopped server is not started again (make a
    * new one).
    *
@@ -361,17 +362,27 @@ export class Server {
     const broker = this.#broker;
     broker.logger.info("stopping");
     this.#sys.stop();
-    const closing = this.#listeners.map((l) => l.listener?.close());
-    for (const connection of broker.connections) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) =>
+      timer = setTimeout(resolve, timeout)
+    );
+    // Connections first: a listener that shuts down (a WebSocket server)
+    // must not cut a DISCONNECT 0x8B short.
+    const connections = [...broker.connections];
+    for (const connection of connections) {
       connection.end(undefined, { reasonCode: 0x8b });
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(connections.map((c) => c.closed)),
+      timedOut,
+    ]);
+    const closing = this.#listeners.map((l) => l.listener?.close());
     await Promise.race([
       Promise.all([
         ...closing,
         ...[...broker.connections].map((c) => c.closed),
       ]),
-      new Promise((resolve) => timer = setTimeout(resolve, timeout)),
+      timedOut,
     ]);
     clearTimeout(timer);
     clearInterval(this.#sweepTimer);

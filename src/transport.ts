@@ -27,6 +27,13 @@ export interface Transport {
   read(buffer: Uint8Array): Promise<number | null>;
   /** Writes bytes; resolves how many were written (possibly fewer). */
   write(bytes: Uint8Array): Promise<number>;
+  /**
+   * Ends the write side only (TCP FIN; TLS close_notify too) and leaves
+   * reading open, so that the peer reads everything sent before it sees the
+   * end. Absent where the transport cannot; `close()` then ends it as well
+   * as it can (a WebSocket sends a close frame and waits for the peer's).
+   */
+  closeWrite?(): Promise<void>;
   /** Closes both directions; pending reads resolve null or reject. */
   close(): void;
 }

@@ -47,22 +47,43 @@ Deno.test("Server logs every packet in and out at debug level, without passwords
     .map((r) => `${r.msg} ${r.fields.type}`);
   deepStrictEqual(packets, [
     "packet received connect",
-    "packet sent connack",
+    "packet queued connack",
     "packet received subscribe",
-    "packet sent suback",
+    "packet queued suback",
     "packet received publish",
-    "packet sent publish",
-    "packet sent puback",
+    "packet queued publish",
+    "packet queued puback",
   ]);
   const connect = records.find((r) => r.fields.type === "connect")!;
   strictEqual(connect.fields.password, "(hidden)");
   strictEqual(connect.fields.username, "u");
   const out = records.find((r) =>
-    r.msg === "packet sent" && r.fields.type === "publish"
+    r.msg === "packet queued" && r.fields.type === "publish"
   )!;
   strictEqual(out.fields.client_id, "dumped");
   strictEqual(out.fields.topic, "d");
   strictEqual(out.fields.qos, 1);
+});
+
+Deno.test("Server logs each written batch at debug level with its packets and bytes", async () => {
+  const { logger, records } = recordingLogger("debug");
+  await using s = await startServer({ logger });
+  const { client } = await TestClient.connect(s.port, { clientId: "w" });
+  await using _ = client;
+  await client.send({ type: "pingreq" });
+  await client.next();
+  const queued = records.filter((r) => r.msg === "packet queued").length;
+  const written = records.filter((r) => r.msg === "packets written");
+  // CONNACK and PINGRESP, each written once it was queued.
+  strictEqual(queued, 2);
+  deepStrictEqual(
+    written.map((r) => [r.fields.packets, r.fields.bytes]),
+    [[1, 4], [1, 2]],
+  );
+  ok(
+    records.findIndex((r) => r.msg === "packets written") >
+      records.findIndex((r) => r.msg === "packet queued"),
+  );
 });
 
 Deno.test("Server logs connections at info level and no packets", async () => {

@@ -30,6 +30,10 @@ export class ConnTransport implements Transport {
     return this.#conn.write(bytes);
   }
 
+  closeWrite(): Promise<void> {
+    return this.#conn.closeWrite();
+  }
+
   close(): void {
     try {
       this.#conn.close();
