@@ -90,6 +90,14 @@ export class WebSocketTransport implements Transport {
         if (this.#error !== undefined) throw this.#error;
         if (this.#closing || this.#ended) return null;
         let n: number | null;
+        try {
+          this.#frames.check();
+        } catch (error) {
+          const failure = error as WebSocketError;
+          this.#error = failure;
+          this.#fail(failure.code);
+          throw error;
+        }
         const head = this.#head;
         if (head !== undefined) {
           n = Math.min(head.length, buffer.length);
