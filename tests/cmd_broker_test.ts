@@ -901,3 +901,25 @@ Deno.test("broker publishes $SYS topics every sys_interval seconds", async () =>
     strictEqual((await broker.stop()).code, 0);
   });
 });
+
+Deno.test("deno task broker passwd works as the README writes it, with the task's permissions", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/passwords.txt`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "broker", "passwd", file, "bob"],
+      cwd: ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(encoder.encode("s3cret\n"));
+    await writer.close();
+    const { code, stderr } = await child.output();
+    strictEqual(code, 0, decoder.decode(stderr));
+    const line = (await Deno.readTextFile(file)).trimEnd();
+    ok(line.startsWith("bob:$pbkdf2-sha256$"), line);
+    strictEqual(await verifyPassword("s3cret", line.slice(4)), true);
+  });
+});
