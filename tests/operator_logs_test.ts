@@ -1,0 +1,89 @@
+/**
+ * What operators see: wrong WebSocket paths, TLS mistakes, close reasons and
+ * reason codes in log lines.
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { Logger, type LogRecord, Server, type ServerOptions } from "../mod.ts";
+import { createTestCertificate } from "./_tls.ts";
+import { waitFor } from "./_harness.ts";
+
+const TLS = await createTestCertificate();
+
+function recordingLogger(level: "debug" | "info" = "info"): {
+  logger: Logger;
+  records: LogRecord[];
+} {
+  const records: LogRecord[] = [];
+  const logger = new Logger("broker", level, {
+    handlers: [{ handle: (record) => void records.push(record) }],
+  });
+  return { logger, records };
+}
+
+async function startWith(
+  listeners: Parameters<Server["listen"]>[0][],
+  options: ServerOptions = {},
+): Promise<{ server: Server; ports: number[] } & AsyncDisposable> {
+  const server = new Server(options);
+  for (const l of listeners) {
+    server.listen({ hostname: "127.0.0.1", port: 0, ...l });
+  }
+  await server.start();
+  return {
+    server,
+    ports: server.addresses.map((a) => a.port),
+    [Symbol.asyncDispose]: () => server.stop({ timeout: 100 }),
+  };
+}
+
+/** Sends an upgrade request for `path`; resolves the status line. */
+async function upgradeStatus(port: number, path: string): Promise<string> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
+  ));
+  let text = "";
+  const chunk = new Uint8Array(1024);
+  while (!text.includes("\r\n")) {
+    const n = await conn.read(chunk);
+    if (n === null) break;
+    text += new TextDecoder().decode(chunk.subarray(0, n));
+  }
+  return text.slice(0, text.indexOf("\r\n"));
+}
+
+Deno.test("Server.listen() with websocket: true upgrades any path, as Mosquitto does", async () => {
+  await using s = await startWith([{ websocket: true }]);
+  for (const path of ["/", "/mqtt", "/ws?x=1"]) {
+    strictEqual(
+      await upgradeStatus(s.ports[0]!, path),
+      "HTTP/1.1 101 Switching Protocols",
+    );
+  }
+});
+
+Deno.test("Server.listen() with a websocket path answers 404 elsewhere and logs it once per host with the expected path", async () => {
+  const { logger, records } = recordingLogger();
+  await using s = await startWith([{ websocket: { path: "/mqtt" } }], {
+    logger,
+  });
+  const port = s.ports[0]!;
+  strictEqual(await upgradeStatus(port, "/"), "HTTP/1.1 404 Not Found");
+  strictEqual(await upgradeStatus(port, "/other"), "HTTP/1.1 404 Not Found");
+  strictEqual(
+    await upgradeStatus(port, "/mqtt"),
+    "HTTP/1.1 101 Switching Protocols",
+  );
+  const lines = records.filter((r) =>
+    r.msg === "websocket request to a wrong path"
+  );
+  strictEqual(lines.length, 1);
+  strictEqual(lines[0]!.level, "info");
+  strictEqual(lines[0]!.fields.path, "/");
+  strictEqual(lines[0]!.fields.expected, "/mqtt");
+  ok(String(lines[0]!.fields.remote).startsWith("127.0.0.1:"));
+});
