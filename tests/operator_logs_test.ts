@@ -87,3 +87,106 @@ Deno.test("Server.listen() with a websocket path answers 404 elsewhere and logs 
   strictEqual(lines[0]!.fields.expected, "/mqtt");
   ok(String(lines[0]!.fields.remote).startsWith("127.0.0.1:"));
 });
+
+/** CONNECT (3.1.1, client id "p"). */
+const CONNECT = Uint8Array.of(
+  0x10,
+  0x0d,
+  0x00,
+  0x04,
+  0x4d,
+  0x51,
+  0x54,
+  0x54,
+  0x04,
+  0x02,
+  0x00,
+  0x00,
+  0x00,
+  0x01,
+  0x70,
+);
+
+/** Resolves once the server has closed the connection. */
+async function ended(conn: Deno.Conn): Promise<void> {
+  const chunk = new Uint8Array(1024);
+  while (await conn.read(chunk).catch(() => null) !== null);
+}
+
+function lines(records: LogRecord[], prefix: string): LogRecord[] {
+  return records.filter((r) => r.msg.startsWith(prefix));
+}
+
+Deno.test("Server logs a plain MQTT client on a TLS listener once per host", async () => {
+  const { logger, records } = recordingLogger();
+  await using s = await startWith([{ cert: TLS.cert, key: TLS.key }], {
+    logger,
+  });
+  for (let i = 0; i < 2; i++) {
+    using conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: s.ports[0]!,
+    });
+    await conn.write(CONNECT);
+    await ended(conn);
+  }
+  await waitFor(() => lines(records, "tls handshake failed").length > 0);
+  const found = lines(records, "tls handshake failed");
+  strictEqual(found.length, 1);
+  strictEqual(
+    found[0]!.msg,
+    "tls handshake failed: looks like plain MQTT on a TLS listener",
+  );
+  ok(
+    !String(found[0]!.fields.detail).includes("http"),
+    found[0]!.fields.detail as string,
+  );
+  await waitFor(() => s.server.metrics().connectionsCurrent === 0);
+});
+
+Deno.test("Server logs a TLS client on a plain listener", async () => {
+  const { logger, records } = recordingLogger();
+  await using s = await startWith([{}], { logger });
+  await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: s.ports[0]!,
+    caCerts: [TLS.cert],
+  }).then(async (conn) => {
+    try {
+      await conn.handshake();
+    } finally {
+      conn.close();
+    }
+  }).catch(() => {});
+  await waitFor(
+    () => lines(records, "looks like TLS on a plain listener").length > 0,
+  );
+  deepStrictEqual(
+    lines(records, "looks like TLS").map((r) => r.level),
+    ["info"],
+  );
+  await waitFor(() => s.server.metrics().connectionsCurrent === 0);
+});
+
+Deno.test("Server logs a TLS handshake that fails because the client does not trust the certificate", async () => {
+  const { logger, records } = recordingLogger();
+  await using s = await startWith([{ cert: TLS.cert, key: TLS.key }], {
+    logger,
+  });
+  await Deno.connectTls({ hostname: "127.0.0.1", port: s.ports[0]! }).then(
+    async (conn) => {
+      try {
+        await conn.handshake();
+      } finally {
+        conn.close();
+      }
+    },
+  ).catch(() => {});
+  await waitFor(() => lines(records, "tls handshake failed").length > 0);
+  const found = lines(records, "tls handshake failed");
+  strictEqual(found.length, 1);
+  strictEqual(found[0]!.msg, "tls handshake failed");
+  ok(String(found[0]!.fields.detail).length > 0);
+  ok(!String(found[0]!.fields.detail).includes("http"));
+  await waitFor(() => s.server.metrics().connectionsCurrent === 0);
+});

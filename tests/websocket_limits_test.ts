@@ -260,14 +260,17 @@ for (
     ["mqtt ,  foo", "mqtt"],
   ] as const
 ) {
-  Deno.test(`Server.listen() with websocket upgrades Sec-WebSocket-Protocol ${
-    JSON.stringify(offered)
-  } choosing ${chosen}`, async () => {
-    await using s = await wsServer();
-    const head = await handshake(s.port, "/mqtt", offered);
-    ok(head.startsWith("HTTP/1.1 101 "), head);
-    ok(head.includes(`sec-websocket-protocol: ${chosen}\r\n`), head);
-  });
+  Deno.test(
+    `Server.listen() with websocket upgrades Sec-WebSocket-Protocol ${
+      JSON.stringify(offered)
+    } choosing ${chosen}`,
+    async () => {
+      await using s = await wsServer();
+      const head = await handshake(s.port, "/mqtt", offered);
+      ok(head.startsWith("HTTP/1.1 101 "), head);
+      ok(head.includes(`sec-websocket-protocol: ${chosen}\r\n`), head);
+    },
+  );
 }
 
 Deno.test("Server.listen() with websocket upgrades a request that offers no subprotocol, answering none", async () => {
