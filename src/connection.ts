@@ -7,7 +7,11 @@
  */
 
 import { MqttError, ProtocolError } from "../packets/errors.ts";
-import { ReasonCode, toConnackReturnCode } from "../packets/reason_code.ts";
+import {
+  ReasonCode,
+  reasonCodeName,
+  toConnackReturnCode,
+} from "../packets/reason_code.ts";
 import type {
   AckPacket,
   ConnackPacket,
@@ -22,6 +26,7 @@ import { type Broker, packetIdOffset } from "./broker.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { connackProperties } from "./_connack.ts";
+import { closeReason } from "./_close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
 import { isSysTopic, topicLevels } from "./_topic_levels.ts";
@@ -74,6 +79,8 @@ export class Connection implements SessionOutput, PacketHandler {
   #maxPacketSizeOut = Infinity;
   /** Aborts the connect hooks' signal if the connection closes first. */
   #connectAbort: AbortController | undefined;
+  /** The reason code of the DISCONNECT sent when the server closed. */
+  #closeCode: number | undefined;
   /**
    * Whether a CONNECT arrived and waits for async connect hooks: the
    * connect timeout does not apply then, only its ceiling.
@@ -455,7 +462,7 @@ export class Connection implements SessionOutput, PacketHandler {
         client_id: client.clientId,
         username: packet.username,
         remote: client.remoteAddress,
-        reason_code: verdict,
+        reason_code: reasonCodeName(verdict),
       });
       this.#refuse(verdict);
       return;
@@ -614,7 +621,7 @@ export class Connection implements SessionOutput, PacketHandler {
       broker.logger.info("publish refused", {
         client_id: this.client!.clientId,
         topic: message.topic,
-        reason_code: verdict,
+        reason_code: reasonCodeName(verdict),
       });
       broker.dropped(undefined, message, "not_authorized");
     } else {
@@ -736,15 +743,23 @@ export class Connection implements SessionOutput, PacketHandler {
     return this.#channel.outputDrained();
   }
 
-  /** Logs a packet at debug level; passwords are left out. */
+  /**
+   * Logs a packet at debug level; passwords are left out, payloads are
+   * text when they are UTF-8 (base64 otherwise, with `payload_encoding`).
+   */
   #dump(direction: "in" | "out", packet: Packet): void {
     const fields: Record<string, unknown> = {
       client_id: this.client?.clientId,
       remote: this.transport.info.remoteAddress,
       ...packet,
     };
-    if (packet.type === "connect" && packet.password !== undefined) {
-      fields.password = "(hidden)";
+    if (packet.type === "connect") {
+      if (packet.password !== undefined) fields.password = "(hidden)";
+      if (packet.will !== undefined) {
+        fields.will = { ...packet.will, ...payloadFields(packet.will.payload) };
+      }
+    } else if (packet.type === "publish") {
+      Object.assign(fields, payloadFields(packet.payload));
     }
     this.#broker.logger.debug(
       direction === "in" ? "packet received" : "packet sent",
@@ -766,6 +781,7 @@ export class Connection implements SessionOutput, PacketHandler {
   ): Promise<void> {
     if (this.#isClosed) return this.closed;
     this.#isClosed = true;
+    this.#closeCode = options?.reasonCode;
     const broker = this.#broker;
     this.#connectAbort?.abort(new Error("Connection closed"));
     this.#connectAbort = undefined;
@@ -805,15 +821,35 @@ export class Connection implements SessionOutput, PacketHandler {
     const broker = this.#broker;
     broker.connectionClosed(this);
     if (this.client !== undefined) {
+      const { reason, detail } = closeReason(
+        error,
+        this.#closeCode,
+        this.endReason,
+      );
       broker.logger.info("client disconnected", {
         client_id: this.client.clientId,
         remote: this.transport.info.remoteAddress,
-        reason: error?.message ?? "disconnect",
+        reason,
+        detail,
       });
     }
     broker.hooks.notify("onClosed", this.transport.info, this.client, error);
     this.#closedDone = true;
     this.#resolveClosed?.();
+  }
+}
+
+/** A payload for a log line: text if it is UTF-8, base64 otherwise. */
+function payloadFields(
+  payload: Uint8Array,
+): { payload: string | Uint8Array; payload_encoding?: "base64" } {
+  try {
+    return {
+      payload: new TextDecoder("utf-8", { fatal: true }).decode(payload),
+    };
+  } catch {
+    // The logger writes bytes as base64.
+    return { payload, payload_encoding: "base64" };
   }
 }
 

@@ -7,6 +7,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Logger, type LogRecord, Server, type ServerOptions } from "../mod.ts";
 import { createTestCertificate } from "./_tls.ts";
 import { waitFor } from "./_harness.ts";
+import { startServer, TestClient } from "./_client.ts";
 
 const TLS = await createTestCertificate();
 
@@ -189,4 +190,130 @@ Deno.test("Server logs a TLS handshake that fails because the client does not tr
   ok(String(found[0]!.fields.detail).length > 0);
   ok(!String(found[0]!.fields.detail).includes("http"));
   await waitFor(() => s.server.metrics().connectionsCurrent === 0);
+});
+
+function disconnects(records: LogRecord[]): Record<string, unknown>[] {
+  return records.filter((r) => r.msg === "client disconnected").map((r) => ({
+    client_id: r.fields.client_id,
+    reason: r.fields.reason,
+  }));
+}
+
+Deno.test("Server logs client disconnected with a reason token: client_disconnect, kicked, protocol_error, server_stop", async () => {
+  const { logger, records } = recordingLogger();
+  const s = await startServer({ logger });
+  try {
+    const { client: a } = await TestClient.connect(s.port, { clientId: "a" });
+    await a.send({ type: "disconnect" });
+    await a.closed();
+    await a.close();
+    const { client: b } = await TestClient.connect(s.port, { clientId: "b" });
+    await s.server.kick("b");
+    await b.closed();
+    await b.close();
+    const { client: c } = await TestClient.connect(s.port, { clientId: "c" });
+    await c.send({ type: "connack", sessionPresent: false, reasonCode: 0 });
+    await c.closed();
+    await c.close();
+    const { client: d } = await TestClient.connect(s.port, {
+      clientId: "d",
+      protocolVersion: 5,
+    });
+    await waitFor(() => disconnects(records).length === 3);
+    await s.server.stop({ timeout: 1000 });
+    await d.close();
+  } finally {
+    await s[Symbol.asyncDispose]();
+  }
+  deepStrictEqual(disconnects(records), [
+    { client_id: "a", reason: "client_disconnect" },
+    { client_id: "b", reason: "kicked" },
+    { client_id: "c", reason: "protocol_error" },
+    { client_id: "d", reason: "server_stop" },
+  ]);
+  const protocol = records.find((r) =>
+    r.msg === "client disconnected" && r.fields.reason === "protocol_error"
+  )!;
+  ok(String(protocol.fields.detail).startsWith("Cannot accept CONNACK"));
+});
+
+Deno.test("Server logs refused connections, publishes and subscriptions at info with reason code names", async () => {
+  const { logger, records } = recordingLogger();
+  await using s = await startServer({
+    logger,
+    hooks: [{
+      checkConnect: (client) => client.clientId === "nobody" ? 0x87 : undefined,
+      checkPublish: (_c, packet) => packet.topic === "no" ? 0x87 : undefined,
+      checkSubscribe: (_c, sub) =>
+        sub.topicFilter === "secret/#" ? 0x87 : undefined,
+    }],
+  });
+  const refused = await TestClient.connect(s.port, { clientId: "nobody" });
+  await refused.client.close();
+  const { client } = await TestClient.connect(s.port, { clientId: "ok" });
+  await using _ = client;
+  await client.send({
+    type: "subscribe",
+    packetId: 1,
+    subscriptions: [{ topicFilter: "secret/#", qos: 1 }, {
+      topicFilter: "open",
+      qos: 0,
+    }],
+  });
+  deepStrictEqual(await client.next(), {
+    type: "suback",
+    packetId: 1,
+    reasonCodes: [0x80, 0],
+  });
+  await client.send({
+    type: "publish",
+    topic: "no",
+    payload: new Uint8Array(0),
+    qos: 1,
+    retain: false,
+    dup: false,
+    packetId: 2,
+  });
+  await client.next();
+  const codes = Object.fromEntries(
+    records.filter((r) => r.msg.endsWith(" refused")).map((
+      r,
+    ) => [r.msg, [r.level, r.fields.reason_code]]),
+  );
+  deepStrictEqual(codes, {
+    "connection refused": ["info", "not_authorized (0x87)"],
+    "subscribe refused": ["info", "not_authorized (0x87)"],
+    "publish refused": ["info", "not_authorized (0x87)"],
+  });
+});
+
+Deno.test("Server debug dumps show UTF-8 payloads as text and others as base64", async () => {
+  const { logger, records } = recordingLogger("debug");
+  await using s = await startServer({ logger });
+  const { client } = await TestClient.connect(s.port, { clientId: "dump" });
+  await using _ = client;
+  for (
+    const payload of [
+      new TextEncoder().encode("héllo"),
+      Uint8Array.of(0xff, 0xfe),
+    ]
+  ) {
+    await client.send({
+      type: "publish",
+      topic: "t",
+      payload,
+      qos: 1,
+      retain: false,
+      dup: false,
+      packetId: 1,
+    });
+    await client.next();
+  }
+  const dumps = records.filter((r) =>
+    r.msg === "packet received" && r.fields.type === "publish"
+  ).map((r) => [r.fields.payload, r.fields.payload_encoding]);
+  deepStrictEqual(dumps, [
+    ["héllo", undefined],
+    [Uint8Array.of(0xff, 0xfe), "base64"],
+  ]);
 });

@@ -7,21 +7,9 @@
 import type { ConnectionInfo } from "../hooks.ts";
 import type { Logger } from "../logger.ts";
 import type { Transport } from "../transport.ts";
+import { sanitizeError } from "../_close_reason.ts";
 import { acceptLoop, HostLog } from "./_accept.ts";
 import { formatAddress } from "./_address.ts";
-
-/**
- * The text of a library error without what means nothing to an operator:
- * documentation URLs and the error's class prefix.
- *
- * @param error What a socket or TLS call threw.
- * @returns A short, plain message.
- */
-export function sanitizeError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/:?\s*\(?https?:\/\/\S+/g, "").replace(/\s+/g, " ")
-    .trim();
-}
 
 /** Logs the mistakes a client can make on the first bytes of a connection. */
 export interface FirstReadLogs {
