@@ -71,7 +71,7 @@ Options:
   -c, --config FILE      YAML configuration file
   -p, --port PORT        port of the TCP listener (added if the file has none)
       --host HOST        address every listener binds (default 0.0.0.0)
-      --ws-port PORT     port of the WebSocket listener, path /mqtt (added if
+      --ws-port PORT     port of the WebSocket listener, any path (added if
                          the file has none)
       --tls-port PORT    port of the TLS listener (added if the file has none;
                          needs --tls-cert and --tls-key then)
@@ -337,7 +337,7 @@ async function applyFlags(config: BrokerConfig, flags: Flags): Promise<void> {
       listeners.push({
         hostname: "0.0.0.0",
         port: wsPort,
-        websocket: { path: "/mqtt" },
+        websocket: {},
       });
     }
   }

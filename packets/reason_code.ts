@@ -76,6 +76,36 @@ export const ReasonCode = {
 /** One of the MQTT 5.0 reason code values. */
 export type ReasonCode = typeof ReasonCode[keyof typeof ReasonCode];
 
+/** Names of reason codes for logs; the first name of a shared value wins. */
+const REASON_CODE_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(ReasonCode).reverse().map(([name, code]) => [
+    code,
+    name.replace(/QoS/g, "Qos").replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+      .replace(/([a-z])([0-9])/g, "$1_$2").toLowerCase(),
+  ]),
+);
+
+/**
+ * Names a reason code for people: its name in snake case and its value in
+ * hex, as logs write it.
+ *
+ * @example Name a refusal
+ * ```ts
+ * import { reasonCodeName } from "@gmqtt/broker/packets";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(reasonCodeName(0x87), "not_authorized (0x87)");
+ * strictEqual(reasonCodeName(0x00), "success (0x00)");
+ * strictEqual(reasonCodeName(0x05), "unknown (0x05)");
+ * ```
+ * @param code A reason code (or a 3.1.1 return code, named by its 5.0 value).
+ * @returns The name and the hex value, such as `not_authorized (0x87)`.
+ */
+export function reasonCodeName(code: number): string {
+  const hex = `0x${code.toString(16).padStart(2, "0")}`;
+  return `${REASON_CODE_NAMES.get(code) ?? "unknown"} (${hex})`;
+}
+
 /** The MQTT 3.1 and 3.1.1 CONNACK return codes, by name. */
 export const ConnackReturnCode = {
   Accepted: 0x00,

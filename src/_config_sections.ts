@@ -278,15 +278,15 @@ function listener(c: Checker, value: unknown, at: Path): ListenerConfig {
       ? {}
       : c.mapping(l.websocket, wsAt, ["path"]);
     const path = ws.path === undefined
-      ? "/mqtt"
+      ? undefined
       : c.string(ws.path, [...wsAt, "path"]);
-    if (!path.startsWith("/")) {
+    if (path !== undefined && !path.startsWith("/")) {
       c.fail(
         [...wsAt, "path"],
         `expected a path starting with "/", got ${show(path)}`,
       );
     }
-    listener.websocket = { path };
+    listener.websocket = path === undefined ? {} : { path };
   }
   return listener;
 }

@@ -7,7 +7,7 @@
  */
 
 import { MqttError, ProtocolError } from "../packets/errors.ts";
-import { ReasonCode } from "../packets/reason_code.ts";
+import { ReasonCode, reasonCodeName } from "../packets/reason_code.ts";
 import type {
   Packet,
   ProtocolVersion,
@@ -73,6 +73,15 @@ export async function handleSubscribe(
     }
     last.set(sub.topicFilter, i);
   }
+  /** Refuses a filter: logged with the real reason, sent as allowed. */
+  const refuse = (topicFilter: string, code: number): void => {
+    broker.logger.info("subscribe refused", {
+      client_id: client.clientId,
+      topic_filter: topicFilter,
+      reason_code: reasonCodeName(code),
+    });
+    codes.push(v5 ? code : 0x80);
+  };
   for (let i = 0; i < subscriptions.length; i++) {
     const sub = subscriptions[i]!;
     if (last.get(sub.topicFilter) !== i) {
@@ -81,7 +90,7 @@ export async function handleSubscribe(
     }
     const shared = sub.topicFilter.startsWith("$share/");
     if (filterLevels(sub.topicFilter) > options.maxTopicLevels) {
-      codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+      refuse(sub.topicFilter, ReasonCode.TopicFilterInvalid);
       continue;
     }
     if (
@@ -89,7 +98,7 @@ export async function handleSubscribe(
       !session.subscriptions.has(sub.topicFilter)
     ) {
       // Replacing a subscription is allowed; one more is not.
-      codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
+      refuse(sub.topicFilter, ReasonCode.QuotaExceeded);
       continue;
     }
     const unavailable = shared && !options.sharedSubscriptionAvailable
@@ -99,7 +108,7 @@ export async function handleSubscribe(
       ? ReasonCode.WildcardSubscriptionsNotSupported
       : undefined;
     if (unavailable !== undefined) {
-      codes.push(v5 ? unavailable : 0x80);
+      refuse(sub.topicFilter, unavailable);
       continue;
     }
     let decision = broker.hooks.checkSubscribe(client, sub);
@@ -107,7 +116,7 @@ export async function handleSubscribe(
     if (connection.isClosed) return;
     const verdict = decision.code;
     if (verdict !== undefined && verdict >= 0x80) {
-      codes.push(v5 ? verdict : 0x80);
+      refuse(sub.topicFilter, verdict);
       continue;
     }
     const granted = Math.min(

@@ -32,6 +32,7 @@ import type { Connection } from "./connection.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { TopicTree } from "./topic_tree.ts";
 import { sharedGroupKey, SharedGroups } from "./_shared_groups.ts";
+import { isSysTopic } from "./_topic_levels.ts";
 
 /** Retained messages sent to a new subscription between two yields. */
 const RETAINED_SLICE = 256;
@@ -561,7 +562,12 @@ export class Broker implements SessionContext, ChannelContext {
     client: ClientInfo | undefined,
     pausable = false,
   ): Promise<void> | undefined {
-    this.metrics.messageReceived(message.qos, message.payload.length);
+    if (client === undefined && isSysTopic(message.topic)) {
+      // The server's own statistics are not messages from clients.
+      this.metrics.sysMessagePublished();
+    } else {
+      this.metrics.messageReceived(message.qos, message.payload.length);
+    }
     const hold = pausable && this.options.queueFull === "backpressure";
     if (!this.hooks.hasTransform) return this.#routeFrom(message, hold);
     const result = this.hooks.transformMessage(client, message);

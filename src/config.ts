@@ -42,8 +42,8 @@ export interface ListenerConfig {
   port: number;
   /** TLS (or wss with `websocket`): paths of the PEM certificate and key. */
   tls?: { certFile: string; keyFile: string };
-  /** Serve MQTT over WebSocket on this HTTP path. */
-  websocket?: { path: string };
+  /** Serve MQTT over WebSocket: on this HTTP path only, or on any path. */
+  websocket?: { path?: string };
   /** Line of the listener in the configuration file, for messages. */
   line?: number;
 }

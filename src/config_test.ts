@@ -167,7 +167,7 @@ listeners:
       port: 8443,
       certFile: "/etc/gmqtt/a.crt",
       keyFile: "/etc/gmqtt/a.key",
-      websocket: { path: "/mqtt" },
+      websocket: {},
     },
   ]);
 });

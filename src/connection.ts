@@ -7,7 +7,11 @@
  */
 
 import { MqttError, ProtocolError } from "../packets/errors.ts";
-import { ReasonCode, toConnackReturnCode } from "../packets/reason_code.ts";
+import {
+  ReasonCode,
+  reasonCodeName,
+  toConnackReturnCode,
+} from "../packets/reason_code.ts";
 import type {
   AckPacket,
   ConnackPacket,
@@ -23,6 +27,7 @@ import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { OutboundTopicAliases } from "./_topic_aliases_out.ts";
 import { connackProperties } from "./_connack.ts";
+import { closeReason } from "./_close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
 import { isSysTopic, topicLevels } from "./_topic_levels.ts";
@@ -77,6 +82,8 @@ export class Connection implements SessionOutput, PacketHandler {
   #maxPacketSizeOut = Infinity;
   /** Aborts the connect hooks' signal if the connection closes first. */
   #connectAbort: AbortController | undefined;
+  /** The reason code of the DISCONNECT sent when the server closed. */
+  #closeCode: number | undefined;
   /**
    * Whether a CONNECT arrived and waits for async connect hooks: the
    * connect timeout does not apply then, only its ceiling.
@@ -458,7 +465,7 @@ export class Connection implements SessionOutput, PacketHandler {
         client_id: client.clientId,
         username: packet.username,
         remote: client.remoteAddress,
-        reason_code: verdict,
+        reason_code: reasonCodeName(verdict),
       });
       this.#refuse(verdict);
       return;
@@ -627,7 +634,7 @@ export class Connection implements SessionOutput, PacketHandler {
       broker.logger.info("publish refused", {
         client_id: this.client!.clientId,
         topic: message.topic,
-        reason_code: verdict,
+        reason_code: reasonCodeName(verdict),
       });
       broker.dropped(undefined, message, "not_authorized");
     } else {
@@ -820,9 +827,10 @@ export class Connection implements SessionOutput, PacketHandler {
   }
 
   /**
-   * Logs a packet at debug level; passwords are left out. An outgoing one
-   * is logged when queued: the channel logs "packets written" once its batch
-   * has been written.
+   * Logs a packet at debug level; passwords are left out, payloads are
+   * text when they are UTF-8 (base64 otherwise, with `payload_encoding`).
+   * An outgoing one is logged when queued: the channel logs "packets
+   * written" once its batch has been written.
    */
   #dump(direction: "in" | "out", packet: Packet): void {
     const fields: Record<string, unknown> = {
@@ -830,8 +838,13 @@ export class Connection implements SessionOutput, PacketHandler {
       remote: this.transport.info.remoteAddress,
       ...packet,
     };
-    if (packet.type === "connect" && packet.password !== undefined) {
-      fields.password = "(hidden)";
+    if (packet.type === "connect") {
+      if (packet.password !== undefined) fields.password = "(hidden)";
+      if (packet.will !== undefined) {
+        fields.will = { ...packet.will, ...payloadFields(packet.will.payload) };
+      }
+    } else if (packet.type === "publish") {
+      Object.assign(fields, payloadFields(packet.payload));
     }
     this.#broker.logger.debug(
       direction === "in" ? "packet received" : "packet queued",
@@ -853,6 +866,7 @@ export class Connection implements SessionOutput, PacketHandler {
   ): Promise<void> {
     if (this.#isClosed) return this.closed;
     this.#isClosed = true;
+    this.#closeCode = options?.reasonCode;
     const broker = this.#broker;
     this.#connectAbort?.abort(new Error("Connection closed"));
     this.#connectAbort = undefined;
@@ -896,15 +910,35 @@ export class Connection implements SessionOutput, PacketHandler {
     const broker = this.#broker;
     broker.connectionClosed(this);
     if (this.client !== undefined) {
+      const { reason, detail } = closeReason(
+        error,
+        this.#closeCode,
+        this.endReason,
+      );
       broker.logger.info("client disconnected", {
         client_id: this.client.clientId,
         remote: this.transport.info.remoteAddress,
-        reason: error?.message ?? "disconnect",
+        reason,
+        detail,
       });
     }
     broker.hooks.notify("onClosed", this.transport.info, this.client, error);
     this.#closedDone = true;
     this.#resolveClosed?.();
+  }
+}
+
+/** A payload for a log line: text if it is UTF-8, base64 otherwise. */
+function payloadFields(
+  payload: Uint8Array,
+): { payload: string | Uint8Array; payload_encoding?: "base64" } {
+  try {
+    return {
+      payload: new TextDecoder("utf-8", { fatal: true }).decode(payload),
+    };
+  } catch {
+    // The logger writes bytes as base64.
+    return { payload, payload_encoding: "base64" };
   }
 }
 

@@ -39,8 +39,13 @@ export interface MetricsSnapshot {
   readonly subscriptionsCurrent: number;
   /** Subscriptions made since start. */
   readonly subscriptionsTotal: number;
-  /** Messages accepted for routing, by QoS. */
+  /**
+   * Messages accepted for routing from clients and the embedding API, by
+   * QoS; the server's own `$SYS` messages are counted apart.
+   */
   readonly messagesReceived: readonly [number, number, number];
+  /** `$SYS` messages the server published itself. */
+  readonly sysMessagesPublished: number;
   /** Payload bytes accepted for routing. */
   readonly messageBytesReceived: number;
   /** Messages written to subscribers, by delivery QoS. */
@@ -76,6 +81,7 @@ export class Metrics {
   subscriptionsTotal = 0;
   messagesReceived: [number, number, number] = [0, 0, 0];
   messageBytesReceived = 0;
+  sysMessagesPublished = 0;
   messagesSent: [number, number, number] = [0, 0, 0];
   messageBytesSent = 0;
   messagesDropped: [number, number, number] = [0, 0, 0];
@@ -121,6 +127,9 @@ export class Metrics {
     this.messagesReceived[qos]++;
     this.messageBytesReceived += bytes;
   }
+  sysMessagePublished(): void {
+    this.sysMessagesPublished++;
+  }
   messageSent(qos: QoS, bytes: number): void {
     this.messagesSent[qos]++;
     this.messageBytesSent += bytes;
@@ -161,6 +170,7 @@ export class Metrics {
       messagesDropped: this.messagesDropped,
       messagesDroppedByReason: this.messagesDroppedByReason,
       messagesUnrouted: this.messagesUnrouted,
+      sysMessagesPublished: this.sysMessagesPublished,
       received: this.received,
       sent: this.sent,
     });

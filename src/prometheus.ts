@@ -217,6 +217,12 @@ export function renderPrometheus(
     byReason(m.messagesDroppedByReason satisfies Record<DropReason, number>),
   );
   family(
+    "gmqtt_sys_messages_published_total",
+    "counter",
+    "$SYS messages the server published itself (not counted as received).",
+    one(m.sysMessagesPublished),
+  );
+  family(
     "gmqtt_messages_unrouted_total",
     "counter",
     "Messages that matched no subscription.",

@@ -46,7 +46,11 @@ export interface ListenOptions {
   certFile?: string;
   /** File to read the PEM private key from, instead of `key`. */
   keyFile?: string;
-  /** Serve MQTT over WebSocket on this HTTP path ("/mqtt" when `true`). */
+  /**
+   * Serve MQTT over WebSocket: on any HTTP path with `true` or no `path`
+   * (as Mosquitto does), on `path` only when given (404 elsewhere, logged
+   * once per client host and interval).
+   */
   websocket?: boolean | { path?: string };
 }
 
@@ -239,15 +243,15 @@ export class Server {
       );
     if (o.websocket !== undefined && o.websocket !== false) {
       const path = typeof o.websocket === "object"
-        ? o.websocket.path ?? "/mqtt"
-        : "/mqtt";
+        ? o.websocket.path
+        : undefined;
       const transport: TransportKind = tls ? "wss" : "ws";
       const port = o.port ?? 8080;
       const listener = new WebSocketListener({
         name: o.name ?? "",
         hostname,
         port,
-        path,
+        ...(path === undefined ? {} : { path }),
         ...(tls ? { tls } : {}),
         logger,
         maxPacketSize: this.#broker.options.maxPacketSize,

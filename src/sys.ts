@@ -56,7 +56,7 @@ type LoadName = keyof typeof LOADS;
  * - `clients/connected`, `clients/disconnected` (offline persistent
  *   sessions), `clients/total`, `clients/maximum`, `clients/expired`
  * - `messages/received`, `messages/sent`, `messages/dropped` (application
- *   messages), `publish/bytes/received`, `publish/bytes/sent` (their payload
+ *   messages), `messages/sys` (these `$SYS` messages themselves), `publish/bytes/received`, `publish/bytes/sent` (their payload
  *   bytes), `packets/received`, `packets/sent`, `bytes/received`,
  *   `bytes/sent` (MQTT packets of every type, and their bytes)
  * - `subscriptions/count`, `retained messages/count`
@@ -65,7 +65,8 @@ type LoadName = keyof typeof LOADS;
  *   weighted over 1, 5 and 15 minutes like Unix load averages
  *
  * The first publication comes one interval after {@linkcode SysTopics.start}.
- * The server counts these messages as received messages, like any other.
+ * The server counts these messages in `messages/sys`, apart from the
+ * messages received from clients.
  *
  * @example Publish statistics on demand
  * ```ts
@@ -164,6 +165,7 @@ export class SysTopics {
       ["messages/received", String(sum(m.messagesReceived))],
       ["messages/sent", String(sum(m.messagesSent))],
       ["messages/dropped", String(sum(m.messagesDropped))],
+      ["messages/sys", String(m.sysMessagesPublished)],
       ["publish/bytes/received", String(m.messageBytesReceived)],
       ["publish/bytes/sent", String(m.messageBytesSent)],
       ["packets/received", String(packetCount(m.received))],

@@ -493,7 +493,10 @@ Deno.test("broker passwd writes a hashed password that the broker accepts", asyn
     ok(anonymous.code !== 0);
     ok(/not authori[sz]ed/i.test(anonymous.stderr), anonymous.stderr);
     ok(
-      broker.lines.some((l) => / connection refused .*reason_code=134/.test(l)),
+      broker.lines.some((l) =>
+        / connection refused .*reason_code="bad_user_name_or_password \(0x86\)"/
+          .test(l)
+      ),
     );
     strictEqual((await broker.stop()).code, 0);
   });
@@ -903,5 +906,27 @@ Deno.test("broker publishes $SYS topics every sys_interval seconds", async () =>
     strictEqual(sub.code, 0, sub.stderr);
     ok(/^[0-9]+ seconds$/.test(sub.stdout.trim()), sub.stdout);
     strictEqual((await broker.stop()).code, 0);
+  });
+});
+
+Deno.test("deno task broker passwd works as the README writes it, with the task's permissions", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/passwords.txt`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "broker", "passwd", file, "bob"],
+      cwd: ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(encoder.encode("s3cret\n"));
+    await writer.close();
+    const { code, stderr } = await child.output();
+    strictEqual(code, 0, decoder.decode(stderr));
+    const line = (await Deno.readTextFile(file)).trimEnd();
+    ok(line.startsWith("bob:$pbkdf2-sha256$"), line);
+    strictEqual(await verifyPassword("s3cret", line.slice(4)), true);
   });
 });

@@ -7,6 +7,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Server, type ServerOptions } from "../mod.ts";
+import { decodePacket, encodePacket } from "../packets/mod.ts";
 
 async function wsServer(
   options: ServerOptions = {},
@@ -159,15 +160,130 @@ const CONNECT = Uint8Array.of(
   0x77,
 );
 
-Deno.test("Server.listen() with websocket answers a message larger than maxPacketSize with close 1009 and ends the connection", async () => {
+Deno.test("Server.listen() with websocket answers a message larger than maxPacketSize plus its allowance with close 1009 and ends the connection", async () => {
   await using s = await wsServer({ maxPacketSize: 1024 });
   using ws = await RawWs.open(s.port);
-  // A frame announcing 60 MiB, and a little of it.
-  await ws.send(0x2, new Uint8Array(100), { length: 60 * 1024 * 1024 });
-  const frame = await ws.next();
+  await ws.send(0x2, CONNECT);
+  strictEqual((await ws.next())?.opcode, 0x2);
+  // A frame announcing 60 MiB of PINGREQs: every packet is small, but the
+  // message passes the cap (1024 + 1024 bytes).
+  const pings = new Uint8Array(2200);
+  for (let i = 0; i < pings.length; i += 2) pings[i] = 0xc0;
+  await ws.send(0x2, pings, { length: 60 * 1024 * 1024 });
+  let frame = await ws.next();
+  while (frame?.opcode === 0x2) frame = await ws.next();
   strictEqual(frame?.opcode, 0x8);
   strictEqual(closeCode(frame), 1009);
   ok(await ws.ended() < 3000);
+});
+
+Deno.test("Server.listen() with websocket announces maxPacketSize in the 5.0 CONNACK and refuses a larger PUBLISH with DISCONNECT 0x95", async () => {
+  await using s = await wsServer({ maxPacketSize: 1024 });
+  using ws = await RawWs.open(s.port);
+  await ws.send(
+    0x2,
+    encodePacket({
+      type: "connect",
+      protocolName: "MQTT",
+      protocolVersion: 5,
+      clientId: "big",
+      clean: true,
+      keepAlive: 0,
+    }),
+  );
+  const connack = decodePacket((await ws.next())!.payload, 5);
+  strictEqual(connack.type, "connack");
+  strictEqual(
+    connack.type === "connack" ? connack.properties?.maximumPacketSize : 0,
+    1024,
+  );
+  // One PUBLISH of 64 MiB in one message, of which only the start is sent.
+  const publish = encodePacket({
+    type: "publish",
+    topic: "t",
+    payload: new Uint8Array(100),
+    qos: 0,
+    retain: false,
+    dup: false,
+  }, 5);
+  const head = Uint8Array.of(0x30, 0x80, 0x80, 0x80, 0x20); // 64 MiB
+  const start = new Uint8Array(head.length + publish.length - 2);
+  start.set(head);
+  start.set(publish.subarray(2), head.length);
+  await ws.send(0x2, start, { length: 64 * 1024 * 1024 + 5 });
+  const frame = await ws.next();
+  strictEqual(frame?.opcode, 0x2);
+  const disconnect = decodePacket(frame!.payload, 5);
+  strictEqual(disconnect.type, "disconnect");
+  strictEqual(
+    disconnect.type === "disconnect" ? disconnect.reasonCode : 0,
+    0x95,
+  );
+  ok(await ws.ended() < 3000);
+});
+
+/** Sends an upgrade request; resolves the response head. */
+async function handshake(
+  port: number,
+  path: string,
+  protocolHeader: string | undefined,
+): Promise<string> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+      "Sec-WebSocket-Version: 13\r\n" +
+      (protocolHeader === undefined
+        ? ""
+        : `Sec-WebSocket-Protocol: ${protocolHeader}\r\n`) +
+      "\r\n",
+  ));
+  let text = "";
+  const chunk = new Uint8Array(1024);
+  while (!text.includes("\r\n\r\n")) {
+    const n = await conn.read(chunk);
+    if (n === null) break;
+    text += new TextDecoder().decode(chunk.subarray(0, n));
+  }
+  return text.slice(0, text.indexOf("\r\n\r\n"));
+}
+
+for (
+  const [offered, chosen] of [
+    ["mqtt,mqttv3.1", "mqtt"],
+    ["mqtt, mqttv3.1", "mqtt"],
+    ["mqttv3.1 ,mqtt", "mqtt"],
+    ["mqttv3.1,\tmqtt", "mqtt"],
+    ["\tmqttv3.1\t", "mqttv3.1"],
+    ["foo,mqttv3.1", "mqttv3.1"],
+    ["mqtt ,  foo", "mqtt"],
+  ] as const
+) {
+  Deno.test(
+    `Server.listen() with websocket upgrades Sec-WebSocket-Protocol ${
+      JSON.stringify(offered)
+    } choosing ${chosen}`,
+    async () => {
+      await using s = await wsServer();
+      const head = await handshake(s.port, "/mqtt", offered);
+      ok(head.startsWith("HTTP/1.1 101 "), head);
+      ok(head.includes(`sec-websocket-protocol: ${chosen}\r\n`), head);
+    },
+  );
+}
+
+Deno.test("Server.listen() with websocket upgrades a request that offers no subprotocol, answering none", async () => {
+  await using s = await wsServer();
+  const head = await handshake(s.port, "/mqtt", undefined);
+  ok(head.startsWith("HTTP/1.1 101 "), head);
+  ok(!head.includes("sec-websocket-protocol"), head);
+});
+
+Deno.test("Server.listen() with websocket refuses a request offering only other subprotocols with 400", async () => {
+  await using s = await wsServer();
+  const head = await handshake(s.port, "/mqtt", "chat,superchat");
+  ok(head.startsWith("HTTP/1.1 400 "), head);
 });
 
 Deno.test("Server.listen() with websocket accepts a message up to maxPacketSize, in fragments", async () => {

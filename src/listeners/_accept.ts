@@ -47,6 +47,59 @@ export class IntervalLog {
   }
 }
 
+/** Hosts remembered by a {@linkcode HostLog}, at most; the oldest go first. */
+export const HOST_LOG_CAPACITY = 1024;
+
+/**
+ * Logs an event at most once per {@linkcode LOG_INTERVAL} per remote host
+ * (the address without its port), so a client that retries in a loop makes
+ * one line, not a flood. Remembers at most {@linkcode HOST_LOG_CAPACITY}
+ * hosts.
+ */
+export class HostLog {
+  readonly #logger: Logger;
+  readonly #level: "info" | "warn";
+  readonly #message: string;
+  /** Host to the time of its last record and the count not logged since. */
+  readonly #hosts = new Map<string, { at: number; skipped: number }>();
+
+  constructor(logger: Logger, level: "info" | "warn", message: string) {
+    this.#logger = logger;
+    this.#level = level;
+    this.#message = message;
+  }
+
+  /** Logs the event unless one was logged for the host within an interval. */
+  log(remote: string, fields: Record<string, unknown>): void {
+    const host = hostOf(remote);
+    const now = Date.now();
+    const seen = this.#hosts.get(host);
+    if (seen !== undefined && now - seen.at < LOG_INTERVAL) {
+      seen.skipped++;
+      return;
+    }
+    if (seen !== undefined) this.#hosts.delete(host);
+    if (this.#hosts.size >= HOST_LOG_CAPACITY) {
+      const oldest = this.#hosts.keys().next().value;
+      if (oldest !== undefined) this.#hosts.delete(oldest);
+    }
+    this.#hosts.set(host, { at: now, skipped: 0 });
+    this.#logger[this.#level](this.#message, {
+      remote,
+      ...fields,
+      ...(seen !== undefined && seen.skipped > 0
+        ? { not_logged: seen.skipped }
+        : {}),
+    });
+  }
+}
+
+/** The host of a `host:port` or `[v6]:port` address. */
+function hostOf(remote: string): string {
+  const colon = remote.lastIndexOf(":");
+  return colon > 0 ? remote.slice(0, colon) : remote;
+}
+
 /**
  * Accepts connections until the listener is closed, handing each to
  * `serve`. A failed accept (out of descriptors and the like) is logged at

@@ -62,12 +62,16 @@ export class FrameReader {
   /** Whether a fragmented binary message is in progress. */
   #inMessage = false;
   #messageBytes = 0;
+  /** Set once a message passed the cap: the next read fails. */
+  #tooBig = false;
   #control: Uint8Array | undefined;
   #controlLength = 0;
 
   /**
-   * @param maxMessage Largest binary message accepted, in bytes; larger
-   * ones fail with close code 1009 as soon as a frame header announces them.
+   * @param maxMessage Largest binary message accepted, in bytes. The bytes
+   * of a larger one are passed on up to the cap (so the MQTT decoder sees
+   * the packet header and can refuse the packet with its own reason code),
+   * then reading fails with close code 1009.
    */
   constructor(maxMessage: number) {
     this.#maxMessage = maxMessage;
@@ -85,6 +89,7 @@ export class FrameReader {
     length: number,
     onControl: (frame: ControlFrame) => void,
   ): number {
+    this.check();
     let at = 0;
     let out = 0;
     while (at < length) {
@@ -93,15 +98,23 @@ export class FrameReader {
         if (!this.#inPayload) continue;
         if (this.#remaining > 0) continue;
       } else {
-        const take = Math.min(this.#remaining, length - at);
+        let take = Math.min(this.#remaining, length - at);
         const mask = this.#mask;
         let m = this.#maskAt;
         if (this.#control === undefined) {
+          const room = this.#maxMessage - this.#messageBytes;
+          if (take > room) {
+            // Past the cap: pass on what fits, fail on the next read.
+            take = room;
+            this.#tooBig = true;
+          }
+          this.#messageBytes += take;
           for (let i = 0; i < take; i++) {
             chunk[out + i] = chunk[at + i]! ^ mask[m]!;
             m = (m + 1) & 3;
           }
           out += take;
+          if (this.#tooBig) return out;
         } else {
           const control = this.#control;
           for (let i = 0; i < take; i++) {
@@ -127,6 +140,16 @@ export class FrameReader {
       }
     }
     return out;
+  }
+
+  /**
+   * Fails if the last read passed the message cap; call before waiting for
+   * more bytes, which may never come.
+   *
+   * @throws {WebSocketError} Close code 1009, once the cap was passed.
+   */
+  check(): void {
+    if (this.#tooBig) throw tooBig(this.#maxMessage);
   }
 
   /** Gathers frame head bytes from `chunk[at, length)`; returns the new `at`. */
@@ -227,15 +250,15 @@ export class FrameReader {
       this.#controlLength = 0;
       return;
     }
-    this.#messageBytes += size;
-    if (this.#messageBytes > this.#maxMessage) {
-      throw new WebSocketError(
-        CloseCode.MessageTooBig,
-        `Cannot read a WebSocket message: it exceeds ${this.#maxMessage} bytes`,
-      );
-    }
     this.#inMessage = !this.#fin;
   }
+}
+
+function tooBig(max: number): WebSocketError {
+  return new WebSocketError(
+    CloseCode.MessageTooBig,
+    `Cannot read a WebSocket message: it exceeds ${max} bytes`,
+  );
 }
 
 /**

@@ -11,6 +11,7 @@
 import type { ConnectionInfo } from "../hooks.ts";
 import type { Logger } from "../logger.ts";
 import type { Transport } from "../transport.ts";
+import { HostLog } from "./_accept.ts";
 import { formatAddress } from "./_address.ts";
 import {
   CloseCode,
@@ -90,6 +91,14 @@ export class WebSocketTransport implements Transport {
         if (this.#error !== undefined) throw this.#error;
         if (this.#closing || this.#ended) return null;
         let n: number | null;
+        try {
+          this.#frames.check();
+        } catch (error) {
+          const failure = error as WebSocketError;
+          this.#error = failure;
+          this.#fail(failure.code);
+          throw error;
+        }
         const head = this.#head;
         if (head !== undefined) {
           n = Math.min(head.length, buffer.length);
@@ -247,10 +256,14 @@ function validCode(code: number): number {
     : CloseCode.ProtocolError;
 }
 
-/** An HTTP server that upgrades requests on one path to MQTT over WebSocket. */
+/**
+ * An HTTP server that upgrades requests to MQTT over WebSocket: on any path,
+ * or on one path only when given.
+ */
 export class WebSocketListener {
   readonly #http: HttpServer;
-  readonly #path: string;
+  readonly #path: string | undefined;
+  readonly #wrongPath: HostLog;
   readonly done: Promise<void>;
   /** Name in logs and hooks; may be set once the bound port is known. */
   name: string;
@@ -262,7 +275,8 @@ export class WebSocketListener {
       name: string;
       hostname: string;
       port: number;
-      path: string;
+      /** The only HTTP path upgraded; any path when undefined. */
+      path?: string;
       tls?: { cert: string; key: string };
       logger: Logger;
       /** Largest MQTT packet, in bytes: messages may be this plus a little. */
@@ -277,6 +291,11 @@ export class WebSocketListener {
   ) {
     this.#path = options.path;
     this.name = options.name;
+    this.#wrongPath = new HostLog(
+      options.logger,
+      "info",
+      "websocket request to a wrong path",
+    );
     const kind = options.tls === undefined ? "ws" : "wss";
     const listener = options.tls === undefined
       ? Deno.listen({ hostname: options.hostname, port: options.port })
@@ -300,7 +319,7 @@ export class WebSocketListener {
           : { maxConnections: options.maxConnections }),
       },
       handler: async (request, info) => {
-        const answer = await this.#upgrade(request);
+        const answer = await this.#upgrade(request, info);
         if (answer instanceof Response) return answer;
         const { headers } = answer;
         const remoteAddress = formatAddress(info.remoteAddr);
@@ -328,10 +347,19 @@ export class WebSocketListener {
   /** Checks the upgrade request; the 101 headers, or a refusal. */
   async #upgrade(
     request: Request,
+    info: { remoteAddr: Deno.Addr },
   ): Promise<Response | { headers: Headers }> {
     const url = new URL(request.url);
-    if (url.pathname !== this.#path) {
-      return new Response("Not found\n", { status: 404 });
+    if (this.#path !== undefined && url.pathname !== this.#path) {
+      // Clients often default to "/": say which URL to use.
+      this.#wrongPath.log(formatAddress(info.remoteAddr), {
+        listener: this.name,
+        path: url.pathname,
+        expected: this.#path,
+      });
+      return new Response(`Not found: MQTT is served on ${this.#path}\n`, {
+        status: 404,
+      });
     }
     const headers = request.headers;
     if (headers.get("upgrade")?.toLowerCase() !== "websocket") {
