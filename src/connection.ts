@@ -709,14 +709,7 @@ export class Connection implements SessionOutput, PacketHandler {
     }
     const length = out.length - offset;
     if (length > this.#maxPacketSizeOut) {
-      // [MQTT-3.1.2-25] Never send more than the client can take.
-      out.truncate(offset);
-      broker.dropped(
-        this.client?.clientId,
-        delivery.message,
-        "packet_too_large",
-      );
-      if (packetId !== undefined) this.session?.complete(packetId);
+      this.#dropTooLarge(delivery, packetId, offset);
       return true;
     }
     if (shareable && encoded === undefined) {
@@ -779,14 +772,7 @@ export class Connection implements SessionOutput, PacketHandler {
       length = out.length - offset;
     }
     if (length > this.#maxPacketSizeOut) {
-      // [MQTT-3.1.2-25] Never send more than the client can take.
-      out.truncate(offset);
-      broker.dropped(
-        this.client?.clientId,
-        delivery.message,
-        "packet_too_large",
-      );
-      if (packetId !== undefined) this.session?.complete(packetId);
+      this.#dropTooLarge(delivery, packetId, offset);
       return true;
     }
     this.#messagesOut++;
@@ -794,6 +780,25 @@ export class Connection implements SessionOutput, PacketHandler {
     if (broker.logger.isEnabledFor("debug")) this.#dump("out", packet);
     this.#channel.sent();
     return true;
+  }
+
+  /**
+   * Takes back a PUBLISH just written at `offset` that is larger than the
+   * client takes [MQTT-3.1.2-25]: it is dropped as "packet_too_large", and
+   * its packet id freed.
+   */
+  #dropTooLarge(
+    delivery: Delivery,
+    packetId: number | undefined,
+    offset: number,
+  ): void {
+    this.#channel.output.truncate(offset);
+    this.#broker.dropped(
+      this.client?.clientId,
+      delivery.message,
+      "packet_too_large",
+    );
+    if (packetId !== undefined) this.session?.complete(packetId);
   }
 
   /** Writes a PUBREL for an outgoing QoS 2 message. */
