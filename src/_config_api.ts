@@ -7,7 +7,7 @@
 
 import { type Checker, parseDuration, show } from "./_config_check.ts";
 import type { Path } from "./_config_error.ts";
-import type { ApiConfig } from "./config.ts";
+import type { ApiConfig } from "./config_types.ts";
 import { isLoopback } from "./api/handler.ts";
 
 /** Where the API listens when `api.address` is not set. */

@@ -15,7 +15,11 @@ import { parsePasswordHash } from "./auth.ts";
 import { type Checker, parseDuration, show } from "./_config_check.ts";
 import type { Path } from "./_config_error.ts";
 import { readApi } from "./_config_api.ts";
-import type { BrokerConfig, ListenerConfig, MqttConfig } from "./config.ts";
+import type {
+  BrokerConfig,
+  ListenerConfig,
+  MqttConfig,
+} from "./config_types.ts";
 import { isValidTopicFilter } from "../packets/topic.ts";
 import type { QoS } from "../packets/types.ts";
 

@@ -28,7 +28,7 @@ import {
   type SubscriptionRecord,
 } from "./session.ts";
 import type { Channel, ChannelContext } from "./channel.ts";
-import type { Connection } from "./connection.ts";
+import type { ClientLink } from "./client_link.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { TopicTree } from "./topic_tree.ts";
 import { sharedGroupKey, SharedGroups } from "./_shared_groups.ts";
@@ -69,17 +69,21 @@ interface PendingWill {
   readonly dueAt: number;
 }
 
-/** Routing state shared by every connection of one server. */
-export class Broker implements SessionContext, ChannelContext {
+/**
+ * Routing state shared by every connection of one server. `L` is the
+ * protocol layer's connection type, seen here only as a {@linkcode ClientLink}.
+ */
+export class Broker<L extends ClientLink = ClientLink>
+  implements SessionContext, ChannelContext {
   readonly options: ResolvedOptions;
   readonly hooks: HookRunner;
   readonly logger: Logger;
   readonly now: () => number;
   readonly metrics: Metrics = new Metrics();
   readonly sessions: Map<string, Session> = new Map();
-  readonly connections: Set<Connection> = new Set();
+  readonly connections: Set<L> = new Set();
   /** Connected clients by client id. */
-  readonly online: Map<string, Connection> = new Map();
+  readonly online: Map<string, L> = new Map();
   readonly subscriptions: TopicTree<SubscriptionRecord> = new TopicTree();
   readonly retained: RetainedStore;
   /** Options for `frameLength`, shared by every connection. */
@@ -125,7 +129,7 @@ export class Broker implements SessionContext, ChannelContext {
    */
   #held: Session[] | undefined;
   /** Connections not read until a subscriber's queue has room. */
-  readonly #paused: Set<Connection> = new Set();
+  readonly #paused: Set<L> = new Set();
   /** Publishers waiting for room, released by the sweep at the limit. */
   readonly #holds: Set<Hold> = new Set();
   /** Drop warnings per subscriber client id, to log one line per interval. */
@@ -288,13 +292,13 @@ export class Broker implements SessionContext, ChannelContext {
   }
 
   /** Registers a connection until it closes. */
-  connectionOpened(connection: Connection): void {
+  connectionOpened(connection: L): void {
     this.connections.add(connection);
     this.metrics.connectionOpened();
   }
 
   /** Forgets a closed connection. */
-  connectionClosed(connection: Connection): void {
+  connectionClosed(connection: L): void {
     if (this.connections.delete(connection)) this.metrics.connectionClosed();
     this.#paused.delete(connection);
   }
@@ -328,7 +332,7 @@ export class Broker implements SessionContext, ChannelContext {
    * (0x97 Quota exceeded). Resuming or replacing a session is always allowed.
    */
   attach(
-    connection: Connection,
+    connection: L,
     client: ClientInfo,
     expiryInterval: number,
     receiveMaximum = 65535,
@@ -388,7 +392,7 @@ export class Broker implements SessionContext, ChannelContext {
    * its expiry interval is 0, else it waits offline. `will` is published
    * (now, or after its delay) when given.
    */
-  detach(connection: Connection, will: Will | undefined): void {
+  detach(connection: L, will: Will | undefined): void {
     const client = connection.client!;
     const session = connection.session!;
     const now = this.now();
@@ -456,7 +460,7 @@ export class Broker implements SessionContext, ChannelContext {
 
   /** Closes a connection without waiting; a failure is logged. */
   #closeQuietly(
-    connection: Connection,
+    connection: L,
     error: Error,
     reasonCode?: number,
   ): void {

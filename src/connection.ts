@@ -23,6 +23,7 @@ import type {
   Will,
 } from "../packets/types.ts";
 import { type Broker, packetIdOffset } from "./broker.ts";
+import type { ClientLink } from "./client_link.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { OutboundTopicAliases } from "./_topic_aliases_out.ts";
@@ -33,7 +34,7 @@ import { legalReply } from "./_replies.ts";
 import { isSysTopic, topicLevels } from "./_topic_levels.ts";
 import type { ClientInfo } from "./hooks.ts";
 import { type Message, ownProperties } from "./message.ts";
-import type { Delivery, Session, SessionOutput } from "./session.ts";
+import type { Delivery, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";
 
 type MutableClientInfo = { -readonly [K in keyof ClientInfo]: ClientInfo[K] };
@@ -50,7 +51,7 @@ export interface ConnectionStats {
 }
 
 /** The broker side of one client connection. */
-export class Connection implements SessionOutput, PacketHandler {
+export class Connection implements ClientLink, PacketHandler {
   readonly #channel: Channel;
   #messagesIn = 0;
   #messagesOut = 0;
@@ -69,7 +70,7 @@ export class Connection implements SessionOutput, PacketHandler {
    */
   endReason: "taken_over" | "kicked" | undefined;
 
-  readonly #broker: Broker;
+  readonly #broker: Broker<Connection>;
   #version: ProtocolVersion = 4;
   #will: Will | undefined;
   #isClosed = false;
@@ -90,7 +91,7 @@ export class Connection implements SessionOutput, PacketHandler {
    */
   connectPending = false;
 
-  constructor(broker: Broker, transport: Transport) {
+  constructor(broker: Broker<Connection>, transport: Transport) {
     this.#broker = broker;
     this.#channel = new Channel(transport, broker);
     this.openedAt = broker.now();

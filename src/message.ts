@@ -34,6 +34,22 @@ export interface Message {
   readonly createdAt: number;
 }
 
+/** A message to publish from the embedding program. */
+export interface PublishOptions {
+  /** Topic name; no wildcards. */
+  topic: string;
+  /** Payload; a string is sent as UTF-8. Empty by default. */
+  payload?: Uint8Array | string;
+  /** QoS, 0 by default. */
+  qos?: QoS;
+  /** Whether to retain it; false by default. */
+  retain?: boolean;
+  /** MQTT 5.0 properties sent with it. */
+  properties?: Message["properties"];
+  /** Seconds until it expires; never by default. */
+  messageExpiryInterval?: number;
+}
+
 /**
  * A copy of MQTT properties that owns its bytes: every byte array in them
  * (such as `correlationData`) is copied, so the result stays intact when the

@@ -21,7 +21,9 @@ import {
 import { Connection } from "./connection.ts";
 import type { TransportKind } from "./hooks.ts";
 import { silentLogger } from "./logger.ts";
-import type { Message } from "./message.ts";
+import type { Message, PublishOptions } from "./message.ts";
+
+export type { PublishOptions };
 import type { MetricsSnapshot } from "./metrics.ts";
 import { type Duplex, StreamTransport } from "./listeners/stream.ts";
 import { SocketListener } from "./listeners/tcp.ts";
@@ -66,22 +68,6 @@ export interface ListenerAddress {
   readonly port: number;
 }
 
-/** A message to publish from the embedding program. */
-export interface PublishOptions {
-  /** Topic name; no wildcards. */
-  topic: string;
-  /** Payload; a string is sent as UTF-8. Empty by default. */
-  payload?: Uint8Array | string;
-  /** QoS, 0 by default. */
-  qos?: QoS;
-  /** Whether to retain it; false by default. */
-  retain?: boolean;
-  /** MQTT 5.0 properties sent with it. */
-  properties?: Message["properties"];
-  /** Seconds until it expires; never by default. */
-  messageExpiryInterval?: number;
-}
-
 /** Milliseconds between two "connection limit reached" warnings. */
 const REFUSED_WARNING_INTERVAL = 60_000;
 
@@ -110,7 +96,7 @@ interface PendingListener {
  * ```
  */
 export class Server {
-  readonly #broker: Broker;
+  readonly #broker: Broker<Connection>;
   readonly #listeners: PendingListener[] = [];
   readonly #sweepInterval: number;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
@@ -138,7 +124,7 @@ export class Server {
       : Array.isArray(options.hooks)
       ? options.hooks
       : [options.hooks];
-    this.#broker = new Broker(
+    this.#broker = new Broker<Connection>(
       resolved,
       new HookRunner(hooks, logger),
       logger,

@@ -7,7 +7,7 @@
 
 import { isValidTopicFilter, isValidTopicName } from "../../packets/topic.ts";
 import type { QoS, Subscription } from "../../packets/types.ts";
-import type { PublishOptions } from "../server.ts";
+import type { PublishOptions } from "../message.ts";
 import {
   badField,
   booleanField,
