@@ -6,6 +6,7 @@
  */
 
 import { MqttError } from "../packets/errors.ts";
+import { ReasonCode } from "../packets/reason_code.ts";
 
 /** The reasons a "client disconnected" line gives. */
 export type CloseReason =
@@ -48,8 +49,10 @@ export function closeReason(
   end: "taken_over" | "kicked" | undefined,
 ): { reason: CloseReason; detail?: string } {
   if (end !== undefined) return { reason: end };
-  if (code === 0x8b) return { reason: "server_stop" };
-  if (code === 0x8d) return { reason: "keepalive_timeout" };
+  if (code === ReasonCode.ServerShuttingDown) return { reason: "server_stop" };
+  if (code === ReasonCode.KeepAliveTimeout) {
+    return { reason: "keepalive_timeout" };
+  }
   if (error === undefined) return { reason: "client_disconnect" };
   const detail = sanitizeError(error);
   if (error instanceof MqttError || error.name === "WebSocketError") {

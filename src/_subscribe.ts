@@ -80,7 +80,7 @@ export async function handleSubscribe(
       topic_filter: topicFilter,
       reason_code: reasonCodeName(code),
     });
-    codes.push(v5 ? code : 0x80);
+    codes.push(v5 ? code : ReasonCode.UnspecifiedError);
   };
   for (let i = 0; i < subscriptions.length; i++) {
     const sub = subscriptions[i]!;

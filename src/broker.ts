@@ -352,7 +352,11 @@ export class Broker<L extends ClientLink = ClientLink>
       });
       // Detaches synchronously; the old will is published.
       previous.endReason = "taken_over";
-      this.#closeQuietly(previous, new Error("Session taken over"), 0x8e);
+      this.#closeQuietly(
+        previous,
+        new Error("Session taken over"),
+        ReasonCode.SessionTakenOver,
+      );
     }
     // [MQTT-3.1.3-9] A returning client cancels its delayed will.
     this.#pendingWills.delete(clientId);
@@ -517,7 +521,9 @@ export class Broker<L extends ClientLink = ClientLink>
       this.#removeFromTree(session.clientId, filter);
     }
     if (session.subscriptionCount > 0) session.subscriptions.clear();
-    session.discard("expired");
+    // What was still queued goes with the session: "expired" when the
+    // session expired, "session_ended" when it ended otherwise.
+    session.discard(reason === "expired" ? "expired" : "session_ended");
     this.metrics.sessionTerminated(reason);
     this.hooks.notify("onSessionTerminated", session.clientId, reason);
   }
@@ -1082,7 +1088,11 @@ export class Broker<L extends ClientLink = ClientLink>
         !this.#paused.has(connection)
       ) {
         this.logger.info("keep-alive timeout", { client_id: client.clientId });
-        this.#closeQuietly(connection, new Error("Keep-alive timeout"), 0x8d);
+        this.#closeQuietly(
+          connection,
+          new Error("Keep-alive timeout"),
+          ReasonCode.KeepAliveTimeout,
+        );
       }
     }
     if (this.#dropLogs.size > 0) this.#flushDropLogs(now);

@@ -70,7 +70,8 @@ export type DropReason =
   | "output_full"
   | "not_authorized"
   | "hook"
-  | "packet_too_large";
+  | "packet_too_large"
+  | "session_ended";
 
 /**
  * A grant from {@linkcode Hooks.checkSubscribe} that asks for a check of

@@ -92,6 +92,7 @@ export class Metrics {
     not_authorized: 0,
     hook: 0,
     packet_too_large: 0,
+    session_ended: 0,
   };
   messagesUnrouted = 0;
   received: PacketCounts = packetCounts();

@@ -6,6 +6,7 @@
 
 import { filterLevels, topicLevels } from "./_topic_levels.ts";
 import type { QoS, Subscription } from "../packets/types.ts";
+import { ReasonCode } from "../packets/reason_code.ts";
 import { isValidTopicFilter, isValidTopicName } from "../packets/topic.ts";
 import { HookRunner } from "./_hook_runner.ts";
 import { checkPublished } from "./_publish_check.ts";
@@ -360,7 +361,9 @@ export class Server {
     // must not cut a DISCONNECT 0x8B short.
     const connections = [...broker.connections];
     for (const connection of connections) {
-      connection.end(undefined, { reasonCode: 0x8b });
+      connection.end(undefined, {
+        reasonCode: ReasonCode.ServerShuttingDown,
+      });
     }
     await Promise.race([
       Promise.all(connections.map((c) => c.closed)),
@@ -585,7 +588,7 @@ export class Server {
       found = true;
       connection.endReason = "kicked";
       await connection.close(new Error("Kicked by the server"), {
-        reasonCode: 0x98,
+        reasonCode: ReasonCode.AdministrativeAction,
       });
     }
     if (options.discardSession) {

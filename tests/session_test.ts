@@ -439,3 +439,34 @@ Deno.test("Server counts sessionExpiry from the latest disconnect", async () => 
   clock.advance(10_000);
   await waitFor(() => s.server.session("back") === undefined);
 });
+
+Deno.test("Server reports what a session still queued as session_ended when a clean start ends it, and as expired when it expires", async () => {
+  const clock = new FakeClock();
+  const reasons: string[] = [];
+  await using s = await startServer({
+    now: clock.now,
+    sweepInterval: 5,
+    sessionExpiry: 60,
+    hooks: {
+      onMessageDropped(_clientId, _message, reason) {
+        reasons.push(reason);
+      },
+    },
+  });
+  await leaveSubscribed(s.port, "gone", "t/#", 1);
+  await leaveSubscribed(s.port, "idle", "t/#", 1);
+  await publishFrom(s.port, [{ topic: "t/1", payload: "queued", qos: 1 }]);
+  await waitFor(() => s.server.session("idle")?.queued === 1);
+  // A clean start ends "gone" with its queue.
+  const { client } = await TestClient.connect(s.port, {
+    clientId: "gone",
+    clean: true,
+  });
+  await client.close();
+  await waitFor(() => reasons.length === 1);
+  deepStrictEqual(reasons, ["session_ended"]);
+  // "idle" outlives its expiry.
+  clock.advance(61_000);
+  await waitFor(() => reasons.length === 2);
+  deepStrictEqual(reasons, ["session_ended", "expired"]);
+});
