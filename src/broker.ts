@@ -28,7 +28,7 @@ import {
   type SubscriptionRecord,
 } from "./session.ts";
 import type { Channel, ChannelContext } from "./channel.ts";
-import type { ClientLink } from "./client_link.ts";
+import type { ClientLink, CloseOptions } from "./client_link.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { TopicTree } from "./topic_tree.ts";
 import { sharedGroupKey, SharedGroups } from "./_shared_groups.ts";
@@ -351,12 +351,10 @@ export class Broker<L extends ClientLink = ClientLink>
         remote: previous.transport.info.remoteAddress,
       });
       // Detaches synchronously; the old will is published.
-      previous.endReason = "taken_over";
-      this.#closeQuietly(
-        previous,
-        new Error("Session taken over"),
-        ReasonCode.SessionTakenOver,
-      );
+      this.#closeQuietly(previous, new Error("Session taken over"), {
+        reasonCode: ReasonCode.SessionTakenOver,
+        endReason: "taken_over",
+      });
     }
     // [MQTT-3.1.3-9] A returning client cancels its delayed will.
     this.#pendingWills.delete(clientId);
@@ -466,12 +464,9 @@ export class Broker<L extends ClientLink = ClientLink>
   #closeQuietly(
     connection: L,
     error: Error,
-    reasonCode?: number,
+    options?: CloseOptions,
   ): void {
-    connection.close(
-      error,
-      reasonCode === undefined ? undefined : { reasonCode },
-    ).catch((failure: unknown) => {
+    connection.close(error, options).catch((failure: unknown) => {
       this.logger.error("connection not closed cleanly", {
         client_id: connection.client?.clientId,
         reason: error.message,
@@ -1091,7 +1086,9 @@ export class Broker<L extends ClientLink = ClientLink>
         this.#closeQuietly(
           connection,
           new Error("Keep-alive timeout"),
-          ReasonCode.KeepAliveTimeout,
+          {
+            reasonCode: ReasonCode.KeepAliveTimeout,
+          },
         );
       }
     }

@@ -16,8 +16,11 @@ export interface ClientLink extends SessionOutput {
   readonly client: ClientInfo | undefined;
   /** The session while the client is connected. */
   readonly session: Session | undefined;
-  /** Why a session that ends with this connection ends, when not the client's doing. */
-  endReason: "taken_over" | "kicked" | undefined;
+  /**
+   * Why a session that ends with this connection ends, when not the
+   * client's doing; given to `close`.
+   */
+  readonly endReason: EndReason | undefined;
   /** Whether close has begun. */
   readonly isClosed: boolean;
   /** When the connection was accepted, in server milliseconds. */
@@ -35,8 +38,16 @@ export interface ClientLink extends SessionOutput {
   /** Resolves once the unsent output has drained to half its limit. */
   outputDrained(): Promise<void>;
   /** Closes the connection; resolves when closed, never rejects. */
-  close(
-    error: Error | undefined,
-    options?: { reasonCode?: number },
-  ): Promise<void>;
+  close(error: Error | undefined, options?: CloseOptions): Promise<void>;
+}
+
+/** Why the server ends a connection when it is not the client's doing. */
+export type EndReason = "taken_over" | "kicked";
+
+/** How the server closes a connection: the reason travels with the call. */
+export interface CloseOptions {
+  /** The reason code a 5.0 client is told in DISCONNECT; none by default. */
+  reasonCode?: number;
+  /** Why the session ends with it, when not the client's doing. */
+  endReason?: EndReason;
 }

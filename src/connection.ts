@@ -23,7 +23,7 @@ import type {
   Will,
 } from "../packets/types.ts";
 import { type Broker, packetIdOffset } from "./broker.ts";
-import type { ClientLink } from "./client_link.ts";
+import type { ClientLink, CloseOptions, EndReason } from "./client_link.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { OutboundTopicAliases } from "./_topic_aliases_out.ts";
@@ -68,7 +68,11 @@ export class Connection implements ClientLink, PacketHandler {
    * Why a session that ends with this connection ends, when it is not the
    * client's doing: another connection took over, or the server kicked it.
    */
-  endReason: "taken_over" | "kicked" | undefined;
+  get endReason(): EndReason | undefined {
+    return this.#endReason;
+  }
+
+  #endReason: EndReason | undefined;
 
   readonly #broker: Broker<Connection>;
   #version: ProtocolVersion = 4;
@@ -97,7 +101,6 @@ export class Connection implements ClientLink, PacketHandler {
     this.openedAt = broker.now();
     this.client = undefined;
     this.session = undefined;
-    this.endReason = undefined;
   }
 
   /** The transport under the connection. */
@@ -868,10 +871,11 @@ export class Connection implements ClientLink, PacketHandler {
    */
   close(
     error: Error | undefined,
-    options?: { reasonCode?: number },
+    options?: CloseOptions,
   ): Promise<void> {
     if (this.#isClosed) return this.closed;
     this.#isClosed = true;
+    this.#endReason = options?.endReason;
     this.#closeCode = options?.reasonCode;
     const broker = this.#broker;
     this.#connectAbort?.abort(new Error("Connection closed"));
@@ -907,7 +911,7 @@ export class Connection implements ClientLink, PacketHandler {
    * Starts closing the connection, as {@linkcode Connection.close} does,
    * without waiting for the end (whose promise never rejects).
    */
-  end(error: Error | undefined, options?: { reasonCode?: number }): void {
+  end(error: Error | undefined, options?: CloseOptions): void {
     this.close(error, options).catch(() => {});
   }
 

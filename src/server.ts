@@ -586,9 +586,9 @@ export class Server {
     let found = false;
     if (connection !== undefined) {
       found = true;
-      connection.endReason = "kicked";
       await connection.close(new Error("Kicked by the server"), {
         reasonCode: ReasonCode.AdministrativeAction,
+        endReason: "kicked",
       });
     }
     if (options.discardSession) {
