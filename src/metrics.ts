@@ -64,6 +64,23 @@ export interface MetricsSnapshot {
   readonly sent: Readonly<PacketCounts>;
 }
 
+/**
+ * What `Server.metrics()` returns: the counters and the state of sessions,
+ * retained and queued messages now. `renderPrometheus` and `$SYS` read it.
+ */
+export interface ServerMetrics extends MetricsSnapshot {
+  /** Sessions whose client is connected. */
+  readonly sessionsActive: number;
+  /** Persistent sessions whose client is not connected. */
+  readonly sessionsInactive: number;
+  /** Retained messages held now. */
+  readonly retainedMessages: number;
+  /** Outgoing QoS 1/2 messages waiting for an acknowledgement, all sessions. */
+  readonly inflightMessages: number;
+  /** Messages waiting in session queues, all sessions. */
+  readonly queuedMessages: number;
+}
+
 /** The mutable counters behind {@linkcode MetricsSnapshot}. */
 export class Metrics {
   connectionsCurrent = 0;

@@ -8,25 +8,13 @@
 
 import { PACKET_TYPES } from "../packets/types.ts";
 import type { DropReason, SessionTerminatedReason } from "./hooks.ts";
-import type { MetricsSnapshot } from "./metrics.ts";
+import type { MetricsSnapshot, ServerMetrics } from "./metrics.ts";
+
+export type { ServerMetrics };
 
 /** The `Content-Type` of a Prometheus text exposition. */
 export const PROMETHEUS_CONTENT_TYPE =
   "text/plain; version=0.0.4; charset=utf-8";
-
-/** What {@linkcode renderPrometheus} reads: `Server.metrics()` fits it. */
-export interface ServerMetrics extends MetricsSnapshot {
-  /** Sessions whose client is connected. */
-  readonly sessionsActive: number;
-  /** Persistent sessions whose client is not connected. */
-  readonly sessionsInactive: number;
-  /** Retained messages held now. */
-  readonly retainedMessages: number;
-  /** Outgoing QoS 1/2 messages waiting for an acknowledgement, all sessions. */
-  readonly inflightMessages: number;
-  /** Messages waiting in session queues, all sessions. */
-  readonly queuedMessages: number;
-}
 
 /** Process figures, as `Deno.memoryUsage()` returns them. */
 export interface ProcessMemory {

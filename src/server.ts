@@ -25,7 +25,7 @@ import { silentLogger } from "./logger.ts";
 import type { Message, PublishOptions } from "./message.ts";
 
 export type { PublishOptions };
-import type { MetricsSnapshot } from "./metrics.ts";
+import type { ServerMetrics } from "./metrics.ts";
 import { type Duplex, StreamTransport } from "./listeners/stream.ts";
 import { SocketListener } from "./listeners/tcp.ts";
 import { WebSocketListener } from "./listeners/websocket.ts";
@@ -683,13 +683,7 @@ export class Server {
    *
    * @returns A snapshot that later activity does not change.
    */
-  metrics(): MetricsSnapshot & {
-    readonly sessionsActive: number;
-    readonly sessionsInactive: number;
-    readonly retainedMessages: number;
-    readonly inflightMessages: number;
-    readonly queuedMessages: number;
-  } {
+  metrics(): ServerMetrics {
     const broker = this.#broker;
     let active = 0, inflight = 0, queued = 0;
     for (const s of broker.sessions.values()) {

@@ -6,7 +6,7 @@
 
 import denoConfig from "../deno.json" with { type: "json" };
 import type { Logger } from "./logger.ts";
-import type { ServerMetrics } from "./prometheus.ts";
+import type { ServerMetrics } from "./metrics.ts";
 import type { PublishOptions } from "./message.ts";
 
 /** The version of this package, as `deno.json` says. */
