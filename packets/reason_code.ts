@@ -77,12 +77,6 @@ export const ReasonCode = {
 export type ReasonCode = typeof ReasonCode[keyof typeof ReasonCode];
 
 /**
- * The MQTT 5.0 reason codes below 0x80: success values, which never refuse
- * anything.
- */
-type SuccessReasonCode = 0x00 | 0x01 | 0x02 | 0x04 | 0x10 | 0x11 | 0x18 | 0x19;
-
-/**
  * The MQTT 5.0 reason codes of 0x80 and above: the failures, which a hook
  * answers to refuse an action.
  *
@@ -95,7 +89,11 @@ type SuccessReasonCode = 0x00 | 0x01 | 0x02 | 0x04 | 0x10 | 0x11 | 0x18 | 0x19;
  * strictEqual(refusal, 0x87);
  * ```
  */
-export type RefusalCode = Exclude<ReasonCode, SuccessReasonCode>;
+export type RefusalCode = Exclude<
+  ReasonCode,
+  // The codes below 0x80: success values, which never refuse anything.
+  0x00 | 0x01 | 0x02 | 0x04 | 0x10 | 0x11 | 0x18 | 0x19
+>;
 
 /** Names of reason codes for logs; the first name of a shared value wins. */
 const REASON_CODE_NAMES: ReadonlyMap<number, string> = new Map(
