@@ -51,6 +51,7 @@ export type {
   Awaitable,
   ClientInfo,
   ConnectionInfo,
+  ConnectVerdict,
   DeliverVerdict,
   DropReason,
   Hooks,
@@ -99,6 +100,7 @@ export {
   type StreamHandlerOptions,
 } from "./src/logger.ts";
 export {
+  type ConnackRefusalCode,
   ConnackReturnCode,
   type ConnectPacket,
   MqttError,
@@ -108,6 +110,7 @@ export {
   type PublishPacket,
   type QoS,
   ReasonCode,
+  type RefusalCode,
   type Subscription,
   type UserProperty,
   type Will,

@@ -76,6 +76,25 @@ export const ReasonCode = {
 /** One of the MQTT 5.0 reason code values. */
 export type ReasonCode = typeof ReasonCode[keyof typeof ReasonCode];
 
+/**
+ * The MQTT 5.0 reason codes of 0x80 and above: the failures, which a hook
+ * answers to refuse an action.
+ *
+ * @example Refuse with a reason code
+ * ```ts
+ * import { ReasonCode, type RefusalCode } from "@gmqtt/broker/packets";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * const refusal: RefusalCode = ReasonCode.NotAuthorized;
+ * strictEqual(refusal, 0x87);
+ * ```
+ */
+export type RefusalCode = Exclude<
+  ReasonCode,
+  // The codes below 0x80: success values, which never refuse anything.
+  0x00 | 0x01 | 0x02 | 0x04 | 0x10 | 0x11 | 0x18 | 0x19
+>;
+
 /** Names of reason codes for logs; the first name of a shared value wins. */
 const REASON_CODE_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(ReasonCode).reverse().map(([name, code]) => [
@@ -119,6 +138,12 @@ export const ConnackReturnCode = {
 /** One of the MQTT 3.1.1 CONNACK return code values. */
 export type ConnackReturnCode =
   typeof ConnackReturnCode[keyof typeof ConnackReturnCode];
+
+/**
+ * The MQTT 3.1.1 CONNACK return codes that refuse a connection: 1 to 5,
+ * every one but Accepted.
+ */
+export type ConnackRefusalCode = Exclude<ConnackReturnCode, 0x00>;
 
 /**
  * Maps an MQTT 5.0 CONNACK reason code to the closest MQTT 3.1.1 return code.

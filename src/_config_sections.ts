@@ -517,8 +517,10 @@ function aclReason(
   value: unknown,
   at: Path,
 ): AclReason {
-  const codes = Object.values(ACL_REASON_CODES);
-  if (typeof value === "number" && codes.includes(value)) return value;
+  const code = typeof value === "number"
+    ? Object.values(ACL_REASON_CODES).find((c) => c === value)
+    : undefined;
+  if (code !== undefined) return code;
   if (typeof value === "string" && Object.hasOwn(ACL_REASON_CODES, value)) {
     return value as AclReason;
   }

@@ -4,14 +4,20 @@ import type {
   QoS,
   Subscription,
 } from "../packets/types.ts";
-import { ReasonCode } from "../packets/reason_code.ts";
+import {
+  ConnackReturnCode,
+  ReasonCode,
+  type RefusalCode,
+} from "../packets/reason_code.ts";
 import type {
   Awaitable,
   ClientInfo,
   ConnectionInfo,
+  ConnectVerdict,
   DeliverVerdict,
   Hooks,
-  SubscribeGrant,
+  SubscribeVerdict,
+  Verdict,
 } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
 import type { Message } from "./message.ts";
@@ -27,21 +33,12 @@ export class HookRunner {
   >[];
   readonly #connect: Fn<
     [ClientInfo, ConnectPacket, AbortSignal | undefined],
-    Awaitable<number | undefined | void>
+    ConnectVerdict
   >[];
-  readonly #subscribe: Fn<
-    [ClientInfo, Subscription],
-    Awaitable<number | SubscribeGrant | undefined | void>
-  >[];
+  readonly #subscribe: Fn<[ClientInfo, Subscription], SubscribeVerdict>[];
   readonly #deliver: Fn<[ClientInfo, Message], DeliverVerdict>[];
-  readonly #unsubscribe: Fn<
-    [ClientInfo, string],
-    Awaitable<number | undefined | void>
-  >[];
-  readonly #publish: Fn<
-    [ClientInfo, PublishPacket],
-    Awaitable<number | undefined | void>
-  >[];
+  readonly #unsubscribe: Fn<[ClientInfo, string], Verdict>[];
+  readonly #publish: Fn<[ClientInfo, PublishPacket], Verdict>[];
   readonly #transform: Fn<
     [ClientInfo | undefined, Message],
     Awaitable<Message | null | undefined | void>
@@ -92,20 +89,22 @@ export class HookRunner {
     return this.#connect.length > 0;
   }
 
-  /** `signal` aborts if the connection closes before the hooks answered. */
+  /**
+   * A refusal code, or undefined to accept. A 3.1.1 return code a hook
+   * answered comes back as the matching 5.0 code, which the CONNACK to a
+   * 3.1.1 client maps back to the same return code.
+   * `signal` aborts if the connection closes before the hooks answered.
+   */
   checkConnect(
     client: ClientInfo,
     packet: ConnectPacket,
     signal?: AbortSignal,
-  ): Awaitable<number | undefined> {
+  ): Awaitable<RefusalCode | undefined> {
     return this.#decide(
       "checkConnect",
       this.#connect,
       [client, packet, signal],
-      (r) => {
-        const c = code(r);
-        return c === 0 ? undefined : c;
-      },
+      connectRefusal,
     );
   }
 
@@ -123,17 +122,24 @@ export class HookRunner {
       this.#subscribe,
       [client, subscription],
       (r) => {
-        if (typeof r === "object" && r !== null) {
-          if (r.checkDeliver === true) checkDeliver = true;
+        const answer: unknown = r;
+        if (isGrant(answer)) {
+          if (answer.checkDeliver === true) checkDeliver = true;
           return undefined;
         }
-        const c = code(r);
         // A granted QoS lower than asked narrows; later hooks still decide.
-        return c === undefined || c >= 0x80 ? c : undefined;
+        if (answer === undefined || isQoS(answer)) return undefined;
+        if (isRefusalCode(answer)) return answer;
+        throw badAnswer(
+          "checkSubscribe",
+          answer,
+          "a QoS (0, 1, 2), a grant object, a reason code of 0x80 and above, or undefined",
+        );
       },
       (r) => {
-        const c = typeof r === "object" && r !== null ? r.qos : code(r);
-        return c !== undefined && c < 0x80 ? c as QoS : undefined;
+        const answer: unknown = r;
+        if (isGrant(answer)) return answer.qos;
+        return isQoS(answer) ? answer : undefined;
       },
     );
     return verdict instanceof Promise
@@ -167,30 +173,44 @@ export class HookRunner {
         );
         return false;
       }
-      if (typeof result === "number" && result >= 0x80) return false;
+      const answer: unknown = result;
+      if (answer === undefined) continue;
+      if (!isRefusalCode(answer)) {
+        this.#failed(
+          "checkDeliver",
+          badAnswer(
+            "checkDeliver",
+            answer,
+            "a reason code of 0x80 and above, or undefined",
+          ),
+        );
+      }
+      return false;
     }
     return true;
   }
 
+  /** A refusal code that keeps the subscription, or undefined. */
   checkUnsubscribe(
     client: ClientInfo,
     topicFilter: string,
-  ): Awaitable<number | undefined> {
+  ): Awaitable<RefusalCode | undefined> {
     return this.#decide("checkUnsubscribe", this.#unsubscribe, [
       client,
       topicFilter,
-    ], failure);
+    ], (r) => refusal("checkUnsubscribe", r));
   }
 
+  /** A refusal code for the PUBLISH, or undefined to route it. */
   checkPublish(
     client: ClientInfo,
     packet: PublishPacket,
-  ): Awaitable<number | undefined> {
+  ): Awaitable<RefusalCode | undefined> {
     return this.#decide(
       "checkPublish",
       this.#publish,
       [client, packet],
-      failure,
+      (r) => refusal("checkPublish", r),
     );
   }
 
@@ -235,17 +255,19 @@ export class HookRunner {
 
   /**
    * Asks each hook in turn; `refusal` maps an answer to a refusal code or
-   * undefined. `narrow`, if given, keeps the lowest QoS hooks granted.
+   * undefined, and throws on an answer it does not understand, which is
+   * then logged and refuses. `narrow`, if given, keeps the lowest QoS hooks
+   * granted.
    */
-  #decide<A extends unknown[], R>(
+  #decide<A extends unknown[], R, G extends QoS = never>(
     name: string,
     fns: Fn<A, Awaitable<R>>[],
     args: A,
-    refusal: (r: R) => number | undefined,
-    narrow?: (r: R) => QoS | undefined,
+    refusal: (r: R) => RefusalCode | undefined,
+    narrow?: (r: R) => G | undefined,
     start = 0,
-    granted: number | undefined = undefined,
-  ): Awaitable<number | undefined> {
+    granted: G | undefined = undefined,
+  ): Awaitable<NoInfer<G> | RefusalCode | undefined> {
     for (let i = start; i < fns.length; i++) {
       let result;
       try {
@@ -257,7 +279,7 @@ export class HookRunner {
       if (result instanceof Promise) {
         return result.then(
           (r) => {
-            const refused = refusal(r);
+            const refused = this.#refusal(name, refusal, r);
             if (refused !== undefined) return refused;
             const g = narrow?.(r);
             const next = g === undefined ? granted : min(granted, g);
@@ -269,12 +291,26 @@ export class HookRunner {
           },
         );
       }
-      const refused = refusal(result);
+      const refused = this.#refusal(name, refusal, result);
       if (refused !== undefined) return refused;
       const g = narrow?.(result);
       if (g !== undefined) granted = min(granted, g);
     }
     return granted;
+  }
+
+  /** What `refusal` makes of an answer; one it cannot use is logged and refuses. */
+  #refusal<R>(
+    name: string,
+    refusal: (r: R) => RefusalCode | undefined,
+    answer: R,
+  ): RefusalCode | undefined {
+    try {
+      return refusal(answer);
+    } catch (error) {
+      this.#failed(name, error);
+      return ReasonCode.UnspecifiedError;
+    }
   }
 
   /** Calls every `on` hook of that name; errors are logged, never thrown. */
@@ -318,7 +354,7 @@ export class HookRunner {
 /** What the subscribe hooks decided on one filter. */
 export interface SubscribeDecision {
   /** A granted QoS, a failure code (0x80+), or undefined for "as asked". */
-  readonly code: number | undefined;
+  readonly code: QoS | RefusalCode | undefined;
   /** Whether each message bound to the subscription is to be checked. */
   readonly checkDeliver: boolean;
 }
@@ -349,15 +385,84 @@ function pick<K extends keyof Hooks>(
   });
 }
 
-function code(r: unknown): number | undefined {
-  return typeof r === "number" ? r : undefined;
+/** The reason codes of 0x80 and above: the answers that refuse. */
+const REFUSAL_CODES: ReadonlySet<unknown> = new Set(
+  Object.values(ReasonCode).filter((c) => c >= 0x80),
+);
+
+/** The 5.0 CONNACK reason code for each 3.1.1 refusing return code. */
+const FROM_CONNACK_RETURN_CODE: ReadonlyMap<unknown, RefusalCode> = new Map<
+  number,
+  RefusalCode
+>([
+  [
+    ConnackReturnCode.UnacceptableProtocolVersion,
+    ReasonCode.UnsupportedProtocolVersion,
+  ],
+  [ConnackReturnCode.IdentifierRejected, ReasonCode.ClientIdentifierNotValid],
+  [ConnackReturnCode.ServerUnavailable, ReasonCode.ServerUnavailable],
+  [ConnackReturnCode.BadUserNameOrPassword, ReasonCode.BadUserNameOrPassword],
+  [ConnackReturnCode.NotAuthorized, ReasonCode.NotAuthorized],
+]);
+
+function isRefusalCode(answer: unknown): answer is RefusalCode {
+  return REFUSAL_CODES.has(answer);
 }
 
-/** A failure reason code (0x80 and above), or undefined. */
-function failure(r: unknown): number | undefined {
-  return typeof r === "number" && r >= 0x80 ? r : undefined;
+function isQoS(answer: unknown): answer is QoS {
+  return answer === 0 || answer === 1 || answer === 2;
 }
 
-function min(a: number | undefined, b: number): number {
+function isGrant(
+  answer: unknown,
+): answer is { qos?: QoS; checkDeliver?: boolean } {
+  if (typeof answer !== "object" || answer === null) return false;
+  const { qos, checkDeliver } = answer as Record<string, unknown>;
+  return (qos === undefined || isQoS(qos)) &&
+    (checkDeliver === undefined || typeof checkDeliver === "boolean");
+}
+
+/** The refusal in an answer of `checkPublish` or `checkUnsubscribe`. */
+function refusal(hook: string, answer: unknown): RefusalCode | undefined {
+  if (answer === undefined || isRefusalCode(answer)) return answer;
+  throw badAnswer(
+    hook,
+    answer,
+    "a reason code of 0x80 and above, or undefined",
+  );
+}
+
+/** The refusal in an answer of `checkConnect`, as a 5.0 reason code. */
+function connectRefusal(answer: unknown): RefusalCode | undefined {
+  if (answer === undefined || isRefusalCode(answer)) return answer;
+  const code = FROM_CONNACK_RETURN_CODE.get(answer);
+  if (code !== undefined) return code;
+  throw badAnswer(
+    "checkConnect",
+    answer,
+    "a reason code of 0x80 and above, a 3.1.1 return code from 1 to 5, or undefined",
+  );
+}
+
+/** The error logged for an answer a hook may not give. */
+function badAnswer(hook: string, answer: unknown, expected: string): TypeError {
+  return new TypeError(
+    `Cannot use ${hook}'s answer: ${
+      describe(answer)
+    } is not ${expected}; refused with unspecified_error (0x80)`,
+  );
+}
+
+function describe(answer: unknown): string {
+  if (typeof answer === "number" && Number.isInteger(answer) && answer >= 0) {
+    return `${answer} (0x${answer.toString(16).padStart(2, "0")})`;
+  }
+  if (typeof answer === "object" && answer !== null) {
+    return Array.isArray(answer) ? "an array" : "an object with bad fields";
+  }
+  return typeof answer === "string" ? JSON.stringify(answer) : String(answer);
+}
+
+function min<G extends QoS>(a: G | undefined, b: G): G {
   return a === undefined || b < a ? b : a;
 }

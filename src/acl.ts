@@ -9,7 +9,7 @@ import {
   isValidTopicFilter,
   parseSharedSubscription,
 } from "../packets/topic.ts";
-import { ReasonCode } from "../packets/reason_code.ts";
+import { ReasonCode, type RefusalCode } from "../packets/reason_code.ts";
 import type { PublishPacket, Subscription } from "../packets/types.ts";
 import type {
   ClientInfo,
@@ -53,7 +53,7 @@ export interface AclRule {
  * The reason codes a deny rule may answer with, by name: what a 5.0 SUBACK
  * or PUBACK carries when the rule refuses.
  */
-export const ACL_REASON_CODES: Readonly<Record<AclReasonName, number>> = {
+export const ACL_REASON_CODES: Readonly<Record<AclReasonName, RefusalCode>> = {
   unspecified_error: ReasonCode.UnspecifiedError,
   implementation_specific_error: ReasonCode.ImplementationSpecificError,
   not_authorized: ReasonCode.NotAuthorized,
@@ -192,7 +192,7 @@ export function aclHooks(options: AclOptions = {}): Hooks {
     client: ClientInfo,
     action: "publish" | "subscribe",
     levels: string[],
-  ): number | undefined => {
+  ): RefusalCode | undefined => {
     for (const rule of rules) {
       if (!applies(rule, client, action)) continue;
       const deny = rule.permission === "deny";
@@ -248,7 +248,7 @@ function decideFilter(
   filled: (rule: CompiledRule) => string[] | undefined,
   levels: readonly string[],
   refuse: boolean,
-): "allow" | "overlap-allow" | "overlap" | number | undefined {
+): "allow" | "overlap-allow" | "overlap" | RefusalCode | undefined {
   let overlapped = false;
   for (const rule of rules) {
     if (!applies(rule)) continue;
@@ -275,7 +275,7 @@ interface CompiledRule {
   readonly username: string | undefined;
   readonly clientId: string | undefined;
   /** The code a refusal by this rule answers with. */
-  readonly code: number;
+  readonly code: RefusalCode;
 }
 
 function compileRule(rule: AclRule, index: number): CompiledRule {
@@ -315,14 +315,14 @@ function compileRule(rule: AclRule, index: number): CompiledRule {
  * The code of a rule's `reason`, a name or a number of
  * {@linkcode ACL_REASON_CODES}.
  */
-function reasonCode(reason: AclReason, what: string): number {
+function reasonCode(reason: AclReason, what: string): RefusalCode {
   if (typeof reason === "string" && Object.hasOwn(ACL_REASON_CODES, reason)) {
     return ACL_REASON_CODES[reason];
   }
-  if (
-    typeof reason === "number" &&
-    Object.values(ACL_REASON_CODES).includes(reason)
-  ) return reason;
+  const code = typeof reason === "number"
+    ? Object.values(ACL_REASON_CODES).find((c) => c === reason)
+    : undefined;
+  if (code !== undefined) return code;
   throw new TypeError(
     `${what}: reason must be one of ${
       Object.entries(ACL_REASON_CODES).map(([name, code]) =>

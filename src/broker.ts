@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ReasonCode } from "../packets/reason_code.ts";
+import { ReasonCode, type RefusalCode } from "../packets/reason_code.ts";
 import { parseSharedSubscription } from "../packets/topic.ts";
 import type {
   PacketType,
@@ -309,7 +309,7 @@ export class Broker<L extends ClientLink = ClientLink>
    * under another user name refuses it (0x87). Answers `undefined` to go
    * ahead.
    */
-  checkSessionOwner(client: ClientInfo): number | undefined {
+  checkSessionOwner(client: ClientInfo): RefusalCode | undefined {
     const session = this.sessions.get(client.clientId);
     if (
       session === undefined || session.username === client.username ||

@@ -10,6 +10,7 @@ import { MqttError, ProtocolError } from "../packets/errors.ts";
 import {
   ReasonCode,
   reasonCodeName,
+  type RefusalCode,
   toConnackReturnCode,
 } from "../packets/reason_code.ts";
 import type {
@@ -458,7 +459,7 @@ export class Connection implements ClientLink, PacketHandler {
   #connected(
     packet: ConnectPacket,
     client: ClientInfo,
-    verdict: number | undefined,
+    verdict: RefusalCode | undefined,
   ): void {
     if (this.#isClosed) return;
     const broker = this.#broker;
@@ -544,7 +545,7 @@ export class Connection implements ClientLink, PacketHandler {
   }
 
   /** Sends a refusing CONNACK and closes. */
-  #refuse(reasonCode: number): void {
+  #refuse(reasonCode: RefusalCode): void {
     this.send({
       type: "connack",
       sessionPresent: false,
@@ -629,7 +630,7 @@ export class Connection implements ClientLink, PacketHandler {
   #published(
     packet: PublishPacket,
     message: Message,
-    verdict: number | undefined,
+    verdict: RefusalCode | undefined,
   ): Promise<void> | undefined {
     if (this.#isClosed) return;
     const broker = this.#broker;

@@ -1,17 +1,27 @@
 /**
  * Hooks let an embedding program decide on and observe what the broker does.
  *
- * `checkX` members decide: they answer with a reason code to refuse, or
- * `undefined` to let the action go ahead. `onX` members only observe. All are
- * optional and may be async. Hooks run in the order given to the server; for a
- * decision the first refusal wins and later hooks are not asked. A hook that
- * throws (or rejects) never crashes the broker: the error is logged, a `check`
- * hook's throw counts as a refusal (Unspecified error, 0x80 / CONNACK 3), and
- * an `on` hook's throw is ignored.
+ * `checkX` members decide: they answer with a reason code of 0x80 and above
+ * (a {@linkcode RefusalCode}) to refuse, or `undefined` to let the action go
+ * ahead; each member's answer type says what else it may answer. `onX`
+ * members only observe. All are optional and may be async. Hooks run in the
+ * order given to the server; for a decision the first refusal wins and later
+ * hooks are not asked. A hook that throws (or rejects) never crashes the
+ * broker: the error is logged, a `check` hook's throw counts as a refusal
+ * (Unspecified error, 0x80 / CONNACK 3), and an `on` hook's throw is ignored.
+ * A `check` hook that answers something its type does not allow (from
+ * JavaScript, say a 3.1.1 return code such as 5 from `checkPublish`) is
+ * treated as one that throws: the answer is logged as a hook error and counts
+ * as a refusal with Unspecified error (0x80), so an answer the broker does
+ * not understand never lets an action through.
  *
  * @module
  */
 
+import type {
+  ConnackRefusalCode,
+  RefusalCode,
+} from "../packets/reason_code.ts";
 import type {
   ConnectPacket,
   ProtocolVersion,
@@ -24,8 +34,21 @@ import type { Message } from "./message.ts";
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
 
-/** A reason code refuses; `undefined` lets the action go ahead. */
-export type Verdict = Awaitable<number | undefined | void>;
+/**
+ * The answer of {@linkcode Hooks.checkPublish} and
+ * {@linkcode Hooks.checkUnsubscribe}: a {@linkcode RefusalCode} (0x80 and
+ * above) refuses; `undefined` lets the action go ahead.
+ */
+export type Verdict = Awaitable<RefusalCode | undefined | void>;
+
+/**
+ * The answer of {@linkcode Hooks.checkConnect}: a {@linkcode RefusalCode}
+ * (0x80 and above) or a 3.1.1 return code ({@linkcode ConnackRefusalCode},
+ * 1 to 5) refuses the connection; `undefined` accepts it.
+ */
+export type ConnectVerdict = Awaitable<
+  RefusalCode | ConnackRefusalCode | undefined | void
+>;
 
 /** Where a network connection comes from, before it has said CONNECT. */
 export interface ConnectionInfo {
@@ -87,13 +110,22 @@ export interface SubscribeGrant {
   readonly checkDeliver?: boolean;
 }
 
-/** The answer of {@linkcode Hooks.checkSubscribe}. */
+/**
+ * The answer of {@linkcode Hooks.checkSubscribe}: a QoS (0, 1, 2) grants at
+ * most that QoS, a {@linkcode SubscribeGrant} grants and may mark the
+ * subscription, a {@linkcode RefusalCode} (0x80 and above) refuses the
+ * filter, and `undefined` grants what was asked.
+ */
 export type SubscribeVerdict = Awaitable<
-  number | SubscribeGrant | undefined | void
+  QoS | RefusalCode | SubscribeGrant | undefined | void
 >;
 
-/** The answer of {@linkcode Hooks.checkDeliver}: synchronous, never a promise. */
-export type DeliverVerdict = number | undefined | void;
+/**
+ * The answer of {@linkcode Hooks.checkDeliver}: a {@linkcode RefusalCode}
+ * (0x80 and above) withholds the message, `undefined` lets it go; it is
+ * synchronous, never a promise.
+ */
+export type DeliverVerdict = RefusalCode | undefined | void;
 
 /** The answer of {@linkcode Hooks.transformMessage}. */
 export type MessageVerdict = Awaitable<Message | null | undefined | void>;
@@ -111,7 +143,9 @@ export interface Hooks {
    * Authenticates a CONNECT before the CONNACK is sent. A reason code refuses
    * the connection: MQTT 5.0 codes (0x86 bad user name or password, 0x87 not
    * authorized, ...) are sent as the nearest 3.1.1 return code (4, 5, ...) to
-   * older clients; 3.1.1 return codes 1 to 5 are also understood.
+   * older clients; 3.1.1 return codes 1 to 5 are also understood, and are
+   * sent to 5.0 clients as the matching 5.0 code (5 as 0x87, 4 as 0x86, 3 as
+   * 0x88, 2 as 0x85, 1 as 0x84).
    *
    * `signal` aborts when the connection closes before the hooks have
    * answered (the client left, the server stopped, or the CONNACK took more
@@ -125,7 +159,7 @@ export interface Hooks {
     client: ClientInfo,
     packet: ConnectPacket,
     signal?: AbortSignal,
-  ): Verdict;
+  ): ConnectVerdict;
   /** Observes a client whose CONNACK accepted it. */
   onConnected?(client: ClientInfo): void | Promise<void>;
   /** Observes a new session, made for a client that had none or asked for a clean one. */

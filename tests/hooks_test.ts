@@ -19,6 +19,8 @@ import {
   type ClientInfo,
   type ConnectionInfo,
   type Hooks,
+  Logger,
+  type LogRecord,
   type Message,
   ReasonCode,
 } from "../mod.ts";
@@ -442,7 +444,7 @@ Deno.test("Hooks.checkSubscribe refuses one filter with 0x80 and grants the othe
 Deno.test("Hooks.checkSubscribe answering a QoS grants at most that QoS", async () => {
   const calls: HookCall[] = [];
   await using s = await startServer({
-    hooks: recordingHooks(calls, { checkSubscribe: async () => await 1 }),
+    hooks: recordingHooks(calls, { checkSubscribe: () => Promise.resolve(1) }),
   });
   const { client } = await TestClient.connect(s.port, { clientId: "sub" });
   await using _ = client;
@@ -553,6 +555,45 @@ Deno.test("Hooks.checkPublish refusing a QoS 1 PUBLISH still acknowledges it, de
   deepStrictEqual(
     await sub.next(),
     publish({ topic: "open/x", payload: "hi" }),
+  );
+});
+
+Deno.test("Hooks.checkPublish answering a 3.1.1 return code refuses the PUBLISH and logs why", async () => {
+  const records: LogRecord[] = [];
+  const calls: HookCall[] = [];
+  await using s = await startServer({
+    logger: new Logger("broker", "error", {
+      handlers: [{ handle: (record) => records.push(record) }],
+    }),
+    hooks: recordingHooks(calls, {
+      // What a JavaScript hook may do: 5 is "not authorized" in a 3.1.1
+      // CONNACK, and no refusal code at all.
+      // @ts-expect-error: a number under 0x80 is not a Verdict
+      checkPublish() {
+        return 5;
+      },
+    }),
+  });
+  const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+  await using _sub = sub;
+  await subscribeTo(sub, "#", 1);
+  const { client } = await TestClient.connect(s.port, { clientId: "p" });
+  await using _ = client;
+  await client.send(
+    publish({ topic: "a/b", payload: "x", qos: 1, packetId: 3 }),
+  );
+  deepStrictEqual(await client.next(), ack({ type: "puback", packetId: 3 }));
+  await sub.nothing(30);
+  const dropped = calls.filter(([n]) => n === "onMessageDropped");
+  deepStrictEqual(dropped.map(([, , , reason]) => reason), ["not_authorized"]);
+  const failures = records.filter((r) => r.msg === "hook failed");
+  strictEqual(failures.length, 1);
+  strictEqual(failures[0]!.fields.hook, "checkPublish");
+  const error = failures[0]!.fields.error;
+  ok(error instanceof TypeError);
+  strictEqual(
+    error.message,
+    "Cannot use checkPublish's answer: 5 (0x05) is not a reason code of 0x80 and above, or undefined; refused with unspecified_error (0x80)",
   );
 });
 
