@@ -174,7 +174,7 @@ export class HookRunner {
         return false;
       }
       const answer: unknown = result;
-      if (answer === undefined) continue;
+      if (answer === undefined || answer === 0) continue;
       if (!isRefusalCode(answer)) {
         this.#failed(
           "checkDeliver",
@@ -424,7 +424,9 @@ function isGrant(
 
 /** The refusal in an answer of `checkPublish` or `checkUnsubscribe`. */
 function refusal(hook: string, answer: unknown): RefusalCode | undefined {
-  if (answer === undefined || isRefusalCode(answer)) return answer;
+  // 0 is Success: a JavaScript hook that answers it means "go ahead".
+  if (answer === undefined || answer === 0) return undefined;
+  if (isRefusalCode(answer)) return answer;
   throw badAnswer(
     hook,
     answer,
@@ -434,7 +436,8 @@ function refusal(hook: string, answer: unknown): RefusalCode | undefined {
 
 /** The refusal in an answer of `checkConnect`, as a 5.0 reason code. */
 function connectRefusal(answer: unknown): RefusalCode | undefined {
-  if (answer === undefined || isRefusalCode(answer)) return answer;
+  if (answer === undefined || answer === 0) return undefined;
+  if (isRefusalCode(answer)) return answer;
   const code = FROM_CONNACK_RETURN_CODE.get(answer);
   if (code !== undefined) return code;
   throw badAnswer(

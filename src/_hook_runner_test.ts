@@ -57,7 +57,7 @@ function runner(hooks: unknown): { run: HookRunner; errors: string[] } {
   return { run: new HookRunner([hooks as Hooks], logger), errors };
 }
 
-for (const answer of [5, 0, 0x7f, 0xff, "deny", true, null, {}]) {
+for (const answer of [5, 0x7f, 0xff, "deny", true, null, {}]) {
   const shown = JSON.stringify(answer);
   Deno.test(`HookRunner.checkPublish() refuses with 0x80 and logs a hook answering ${shown}`, async () => {
     const { run, errors } = runner({ checkPublish: () => answer });
@@ -72,6 +72,21 @@ for (const answer of [5, 0, 0x7f, 0xff, "deny", true, null, {}]) {
     strictEqual(async.errors.length, 1);
   });
 }
+
+Deno.test("HookRunner.checkPublish(), checkUnsubscribe(), checkConnect() and mayDeliver() take 0 (Success) from a JavaScript hook as going ahead", () => {
+  const answers = { checkPublish: 0, checkUnsubscribe: 0, checkConnect: 0 };
+  const { run, errors } = runner({
+    checkPublish: () => answers.checkPublish,
+    checkUnsubscribe: () => answers.checkUnsubscribe,
+    checkConnect: () => answers.checkConnect,
+    checkDeliver: () => 0,
+  });
+  strictEqual(run.checkPublish(CLIENT, PUBLISH), undefined);
+  strictEqual(run.checkUnsubscribe(CLIENT, "a/#"), undefined);
+  strictEqual(run.checkConnect(CLIENT, CONNECT), undefined);
+  strictEqual(run.mayDeliver(CLIENT, MESSAGE), true);
+  deepStrictEqual(errors, []);
+});
 
 Deno.test("HookRunner.checkPublish() passes on a refusal code and on undefined", async () => {
   const { run, errors } = runner({
@@ -123,8 +138,8 @@ Deno.test("HookRunner.checkConnect() takes a 3.1.1 return code as the matching 5
   }
 });
 
-Deno.test("HookRunner.checkConnect() refuses with 0x80 and logs a hook answering 0 or 6", () => {
-  for (const answer of [0, 6]) {
+Deno.test("HookRunner.checkConnect() refuses with 0x80 and logs a hook answering 6", () => {
+  for (const answer of [6]) {
     const { run, errors } = runner({ checkConnect: () => answer });
     strictEqual(run.checkConnect(CLIENT, CONNECT), ReasonCode.UnspecifiedError);
     strictEqual(errors.length, 1);
