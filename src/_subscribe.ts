@@ -16,7 +16,7 @@ import type {
   UnsubscribePacket,
 } from "../packets/types.ts";
 import type { Broker } from "./broker.ts";
-import type { ClientInfo } from "./hooks.ts";
+import type { ClientInfo } from "./types.ts";
 import type { Session } from "./session.ts";
 import { filterLevels } from "./_topic_levels.ts";
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { aclHooks, type AclOptions, type AclRule } from "./acl.ts";
-import type { ClientInfo } from "./hooks.ts";
+import type { ClientInfo } from "./types.ts";
 
 function client(clientId: string, username?: string): ClientInfo {
   return {

@@ -12,7 +12,7 @@ import {
   setPasswordFileUser,
   verifyPassword,
 } from "./auth.ts";
-import type { ClientInfo } from "./hooks.ts";
+import type { ClientInfo } from "./types.ts";
 import type { ConnectPacket } from "../packets/types.ts";
 
 const FAST = { iterations: 1000 };

@@ -16,7 +16,7 @@ import type {
   Will,
 } from "../packets/types.ts";
 import type { HookRunner } from "./_hook_runner.ts";
-import type { ClientInfo, DropReason } from "./hooks.ts";
+import type { ClientInfo, DropReason } from "./types.ts";
 import type { Logger } from "./logger.ts";
 import { type Message, ownProperties } from "./message.ts";
 import { Metrics } from "./metrics.ts";

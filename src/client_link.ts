@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ClientInfo, ConnectionInfo } from "./hooks.ts";
+import type { ClientInfo, ConnectionInfo } from "./types.ts";
 import type { Session, SessionOutput } from "./session.ts";
 
 /** One client's connection as the broker core sees it. */

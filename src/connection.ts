@@ -33,7 +33,7 @@ import { closeReason } from "./_close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
 import { isSysTopic, topicLevels } from "./_topic_levels.ts";
-import type { ClientInfo } from "./hooks.ts";
+import type { ClientInfo } from "./types.ts";
 import { type Message, ownProperties } from "./message.ts";
 import type { Delivery, Session } from "./session.ts";
 import type { Transport } from "./transport.ts";

@@ -5,7 +5,7 @@
  */
 
 import { PACKET_TYPES, type PacketType, type QoS } from "../packets/types.ts";
-import type { DropReason, SessionTerminatedReason } from "./hooks.ts";
+import type { DropReason, SessionTerminatedReason } from "./types.ts";
 
 /** Packets and bytes by packet type. */
 export type PacketCounts = Record<

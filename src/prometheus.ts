@@ -7,7 +7,7 @@
  */
 
 import { PACKET_TYPES } from "../packets/types.ts";
-import type { DropReason, SessionTerminatedReason } from "./hooks.ts";
+import type { DropReason, SessionTerminatedReason } from "./types.ts";
 import type { MetricsSnapshot, ServerMetrics } from "./metrics.ts";
 
 export type { ServerMetrics };

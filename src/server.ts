@@ -20,7 +20,7 @@ import {
   type SubscriptionSummary,
 } from "./summaries.ts";
 import { Connection } from "./connection.ts";
-import type { TransportKind } from "./hooks.ts";
+import type { TransportKind } from "./types.ts";
 import { silentLogger } from "./logger.ts";
 import type { Message, PublishOptions } from "./message.ts";
 

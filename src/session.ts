@@ -8,7 +8,7 @@
  */
 
 import type { QoS, Subscription } from "../packets/types.ts";
-import type { ClientInfo, DropReason } from "./hooks.ts";
+import type { ClientInfo, DropReason } from "./types.ts";
 import type { Message } from "./message.ts";
 import { SessionQueue } from "./session_queue.ts";
 

@@ -5,9 +5,10 @@
  */
 
 import type { QoS } from "../packets/types.ts";
+import type { DropReason as AnyDropReason } from "./types.ts";
 
-/** Why {@linkcode SessionQueue} dropped an item. */
-export type DropReason = "expired" | "queue_full";
+/** Why {@linkcode SessionQueue} dropped an item: a narrower `DropReason`. */
+export type DropReason = Extract<AnyDropReason, "expired" | "queue_full">;
 
 /** What a {@linkcode SessionQueue} needs to know of an item. */
 export interface QueuedItem {

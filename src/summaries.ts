@@ -6,7 +6,7 @@
 
 import type { Subscription } from "../packets/types.ts";
 import type { Connection } from "./connection.ts";
-import type { ClientInfo } from "./hooks.ts";
+import type { ClientInfo } from "./types.ts";
 import type { Session } from "./session.ts";
 
 /** A client connected now. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionInfo } from "./hooks.ts";
+import type { ConnectionInfo } from "./types.ts";
 
 /** One network connection as the broker core sees it. */
 export interface Transport {

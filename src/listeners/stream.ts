@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ConnectionInfo } from "../hooks.ts";
+import type { ConnectionInfo } from "../types.ts";
 import type { Transport } from "../transport.ts";
 
 /** A duplex byte stream, such as a `Deno.Conn` or one side of a pipe. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ConnectionInfo } from "../hooks.ts";
+import type { ConnectionInfo } from "../types.ts";
 import type { Logger } from "../logger.ts";
 import type { Transport } from "../transport.ts";
 import { sanitizeError } from "../_close_reason.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ConnectionInfo } from "../hooks.ts";
+import type { ConnectionInfo } from "../types.ts";
 import type { Logger } from "../logger.ts";
 import type { Transport } from "../transport.ts";
 import { HostLog } from "./_accept.ts";
