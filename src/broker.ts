@@ -128,6 +128,8 @@ export class Broker<L extends ClientLink = ClientLink>
    * limit. The publisher waits for them before it is read again.
    */
   #held: Session[] | undefined;
+  /** Whether the routing under way may hold messages over (see `#held`). */
+  #holding = false;
   /** Connections not read until a subscriber's queue has room. */
   readonly #paused: Set<L> = new Set();
   /** Publishers waiting for room, released by the sweep at the limit. */
@@ -176,8 +178,8 @@ export class Broker<L extends ClientLink = ClientLink>
   }
 
   holdOver(session: Session): boolean {
-    const held = this.#held;
-    if (held === undefined || session.stalled) return false;
+    if (!this.#holding || session.stalled) return false;
+    const held = this.#held ??= [];
     if (!held.includes(session)) held.push(session);
     return true;
   }
@@ -383,7 +385,6 @@ export class Broker<L extends ClientLink = ClientLink>
       session.expiryInterval = expiryInterval;
     }
     session.inflightLimit = Math.min(this.options.maxInflight, receiveMaximum);
-    session.username = client.username;
     session.client = client;
     this.metrics.clientConnected();
     return { session, present };
@@ -592,27 +593,22 @@ export class Broker<L extends ClientLink = ClientLink>
    * over their limits, and the answer waits until they have room.
    */
   #routeFrom(message: Message, hold: boolean): Promise<void> | undefined {
-    if (!hold) {
-      // A hook that publishes while a client's message is routed makes a
-      // routing of its own, which nothing pauses.
-      const outer = this.#held;
-      this.#held = undefined;
-      try {
-        this.#route(message);
-      } finally {
-        this.#held = outer;
-      }
-      return undefined;
-    }
-    const outer = this.#held;
-    const held: Session[] = [];
-    this.#held = held;
+    // A hook that publishes while a client's message is routed makes a
+    // routing of its own, with its own holds (none unless it may hold).
+    const outerHolding = this.#holding;
+    const outerHeld = this.#held;
+    this.#holding = hold;
+    this.#held = undefined;
+    let held: Session[] | undefined;
     try {
       this.#route(message);
     } finally {
-      this.#held = outer;
+      // Filled by `holdOver` during the routing.
+      held = this.#held as Session[] | undefined;
+      this.#holding = outerHolding;
+      this.#held = outerHeld;
     }
-    if (held.length === 0) return undefined;
+    if (held === undefined) return undefined;
     this.logger.debug("publisher paused: subscriber queue full", {
       client_id: message.publisher,
       subscriber: held[0]!.clientId,

@@ -117,10 +117,13 @@ export class Session {
   #roomWaiters: (() => void)[] | undefined;
   /** When the session was made, in server milliseconds. */
   readonly createdAt: number;
-  /** User name its client last connected with. */
-  username: string | undefined;
   /** What its client last connected with; the delivery checks ask for it. */
   client: ClientInfo | undefined;
+
+  /** User name its client last connected with. */
+  get username(): string | undefined {
+    return this.client?.username;
+  }
   /** Seconds the session outlives its connection; 0 ends it on disconnect. */
   expiryInterval: number;
   /** When the client disconnected, if it is offline. */
@@ -149,7 +152,6 @@ export class Session {
     this.createdAt = context.now();
     this.expiryInterval = options.expiryInterval;
     this.disconnectedAt = undefined;
-    this.username = undefined;
     this.client = undefined;
     this.output = undefined;
     this.inflightLimit = context.maxInflight;
