@@ -35,18 +35,18 @@ export {
   type ListenOptions,
   type PublishOptions,
   Server,
-} from "./src/server.ts";
+} from "./src/server/server.ts";
 export type {
   QueueFullPolicy,
   ServerOptions,
   SessionOwnerChange,
   SharedSubscriptionOffline,
-} from "./src/options.ts";
+} from "./src/server/options.ts";
 export type {
   ClientSummary,
   SessionSummary,
   SubscriptionSummary,
-} from "./src/summaries.ts";
+} from "./src/server/summaries.ts";
 export type {
   Awaitable,
   ClientInfo,
@@ -61,10 +61,10 @@ export type {
   SubscribeVerdict,
   TransportKind,
   Verdict,
-} from "./src/hooks.ts";
+} from "./src/hooks/hooks.ts";
 export type { Message } from "./src/message.ts";
-export type { MetricsSnapshot, PacketCounts } from "./src/metrics.ts";
-export type { Duplex } from "./src/listeners/stream.ts";
+export type { MetricsSnapshot, PacketCounts } from "./src/core/metrics.ts";
+export type { Duplex } from "./src/transport/stream.ts";
 export {
   type ApiAddress,
   apiHandler,
@@ -80,13 +80,13 @@ export {
   type PrometheusOptions,
   renderPrometheus,
   type ServerMetrics,
-} from "./src/prometheus.ts";
+} from "./src/observe/prometheus.ts";
 export {
   SysTopics,
   type SysTopicsOptions,
   type SysTopicsSource,
   VERSION,
-} from "./src/sys.ts";
+} from "./src/observe/sys.ts";
 export {
   formatRecord,
   type LevelName,
@@ -98,7 +98,7 @@ export {
   silentLogger,
   StreamHandler,
   type StreamHandlerOptions,
-} from "./src/logger.ts";
+} from "./src/observe/logger.ts";
 export {
   type ConnackRefusalCode,
   ConnackReturnCode,
@@ -127,7 +127,7 @@ export {
   type PasswordHash,
   setPasswordFileUser,
   verifyPassword,
-} from "./src/auth.ts";
+} from "./src/hooks/auth.ts";
 export {
   ACL_REASON_CODES,
   type AclAction,
@@ -138,7 +138,7 @@ export {
   type AclReason,
   type AclReasonName,
   type AclRule,
-} from "./src/acl.ts";
+} from "./src/hooks/acl.ts";
 export {
   type ApiConfig,
   type BrokerConfig,
@@ -150,4 +150,4 @@ export {
   parseConfig,
   toListenOptions,
   toServerOptions,
-} from "./src/config.ts";
+} from "./src/config/config.ts";

@@ -1,4 +1,4 @@
-import { SessionQueue } from "../src/session_queue.ts";
+import { SessionQueue } from "../src/core/session_queue.ts";
 
 interface Item {
   readonly qos: 0 | 1 | 2;

@@ -1,6 +1,6 @@
-import { RetainedStore } from "../src/retained.ts";
+import { RetainedStore } from "../src/core/retained.ts";
 import type { Message } from "../src/message.ts";
-import { TopicTree } from "../src/topic_tree.ts";
+import { TopicTree } from "../src/core/topic_tree.ts";
 
 /** 10,000 subscriptions of a plausible IoT deployment. */
 function subscriptions(): [filter: string, key: string][] {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Logger } from "../src/logger.ts";
+import type { Logger } from "../src/observe/logger.ts";
 
 /**
  * Installs `unhandledrejection` and `error` listeners on `globalThis` that

@@ -13,7 +13,7 @@ import {
   hashPassword,
   parsePasswordFile,
   setPasswordFileUser,
-} from "../src/auth.ts";
+} from "../src/hooks/auth.ts";
 
 /** Usage of the subcommand, for `--help`. */
 export const PASSWD_USAGE =

@@ -42,16 +42,16 @@ import {
   pemProblem,
   toListenOptions,
   toServerOptions,
-} from "../src/config.ts";
+} from "../src/config/config.ts";
 import {
   type LevelName,
   type LogFormat,
   Logger,
   type LogRecord,
   StreamHandler,
-} from "../src/logger.ts";
-import { resolveOptions } from "../src/options.ts";
-import { Server } from "../src/server.ts";
+} from "../src/observe/logger.ts";
+import { resolveOptions } from "../src/server/options.ts";
+import { Server } from "../src/server/server.ts";
 import {
   installLastResortHandlers,
   reportOpenFilesLimit,

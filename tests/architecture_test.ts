@@ -1,6 +1,7 @@
 /**
  * The layers point one way: no module of the published entry points
- * imports, directly or through others, a module that imports it back.
+ * imports, directly or through others, a module that imports it back, and
+ * each folder of `src/` imports only from the layers below it.
  *
  * @module
  */
@@ -104,4 +105,83 @@ Deno.test("packets/ imports nothing from src/ or cmd/", async () => {
       : []
   );
   deepStrictEqual(upward, []);
+});
+
+/**
+ * What each folder may import besides itself, lowest layer first. The shared
+ * vocabulary (`src/types.ts`, `src/message.ts`) and the codec are open to
+ * all; the logger is the one module of `src/observe/` the core may use.
+ */
+const LAYERS: [folder: string, mayImport: string[]][] = [
+  ["src/core/", ["src/observe/logger.ts"]],
+  ["src/transport/", ["src/observe/"]],
+  ["src/observe/", ["src/core/", "deno.json"]],
+  ["src/hooks/", ["src/core/", "src/observe/"]],
+  ["src/protocol/", [
+    "src/core/",
+    "src/transport/",
+    "src/hooks/",
+    "src/observe/",
+  ]],
+  ["src/server/", [
+    "src/core/",
+    "src/transport/",
+    "src/hooks/",
+    "src/observe/",
+    "src/protocol/",
+  ]],
+  ["src/api/", [
+    "src/core/",
+    "src/transport/",
+    "src/hooks/",
+    "src/observe/",
+    "src/protocol/",
+    "src/server/",
+  ]],
+  ["src/config/", [
+    "src/core/",
+    "src/transport/",
+    "src/hooks/",
+    "src/observe/",
+    "src/protocol/",
+    "src/server/",
+    "src/api/",
+  ]],
+];
+
+const OPEN_TO_ALL = ["packets/", "src/types.ts", "src/message.ts"];
+
+Deno.test("each folder of src/ imports only from the layers below it", async () => {
+  const graph = await importGraph();
+  const wrong: string[] = [];
+  const folders = new Set<string>(LAYERS.map(([folder]) => folder));
+  for (const [from, to] of graph) {
+    if (from.startsWith("src/") && !from.slice(4).includes("/")) {
+      // The shared vocabulary imports nothing but the codec.
+      for (const t of to) {
+        if (!t.startsWith("packets/") && !OPEN_TO_ALL.includes(t)) {
+          wrong.push(`${from} -> ${t}`);
+        }
+      }
+      continue;
+    }
+    const layer = LAYERS.find(([folder]) => from.startsWith(folder));
+    if (layer === undefined) continue;
+    const [folder, allowed] = layer;
+    for (const t of to) {
+      const ok = t.startsWith(folder) ||
+        OPEN_TO_ALL.some((open) => t.startsWith(open)) ||
+        allowed.some((a) => t.startsWith(a));
+      if (!ok) wrong.push(`${from} -> ${t}`);
+    }
+  }
+  deepStrictEqual(wrong, []);
+  // Every folder of src/ has its place in the order.
+  const seen = new Set(
+    [...graph.keys()].filter((m) =>
+      m.startsWith("src/") && m.slice(4).includes("/")
+    )
+      .map((m) => m.slice(0, m.indexOf("/", 4) + 1)),
+  );
+  deepStrictEqual([...seen].filter((f) => !folders.has(f)), []);
 });

@@ -10,7 +10,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 /** A script that installs the handlers, then fails twice where nothing catches. */
 const SCRIPT = `
 import { installLastResortHandlers } from "${ROOT}cmd/_last_resort.ts";
-import { Logger, StreamHandler } from "${ROOT}src/logger.ts";
+import { Logger, StreamHandler } from "${ROOT}src/observe/logger.ts";
 const logger = new Logger("broker", "info", { handlers: [new StreamHandler()] });
 installLastResortHandlers(logger);
 Promise.reject(new Error("Rejected with no handler"));

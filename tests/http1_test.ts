@@ -6,8 +6,8 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { silentLogger } from "../src/logger.ts";
-import { type HttpLimits, HttpServer } from "../src/listeners/http1.ts";
+import { silentLogger } from "../src/observe/logger.ts";
+import { type HttpLimits, HttpServer } from "../src/transport/http1.ts";
 
 function serveHttp(
   handler: (request: Request) => Response | Promise<Response>,

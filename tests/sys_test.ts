@@ -10,7 +10,7 @@ import {
   SysTopics,
   VERSION,
 } from "../mod.ts";
-import { Metrics } from "../src/metrics.ts";
+import { Metrics } from "../src/core/metrics.ts";
 import { startServer, TestClient } from "./_client.ts";
 
 /** A clock the server and the $SYS publisher read; the test moves it. */

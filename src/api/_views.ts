@@ -9,7 +9,7 @@ import type {
   ClientSummary,
   SessionSummary,
   SubscriptionSummary,
-} from "../summaries.ts";
+} from "../server/summaries.ts";
 
 /** A client, connected or (through its persistent session) offline. */
 export interface ClientView {

@@ -6,8 +6,8 @@
  */
 
 import { isValidTopicFilter } from "../../packets/topic.ts";
-import type { Logger } from "../logger.ts";
-import { publishErrorField } from "../_publish_check.ts";
+import type { Logger } from "../observe/logger.ts";
+import { publishErrorField } from "../protocol/publish_check.ts";
 import { authorizer, type BasicCredentials } from "./_auth.ts";
 export type { BasicCredentials };
 import {
@@ -16,9 +16,12 @@ import {
   topicFiltersOf,
   topicName,
 } from "./_input.ts";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../prometheus.ts";
-import type { Server } from "../server.ts";
-import { VERSION } from "../sys.ts";
+import {
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+} from "../observe/prometheus.ts";
+import type { Server } from "../server/server.ts";
+import { VERSION } from "../observe/sys.ts";
 import {
   badField,
   booleanField,

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { silentLogger } from "../logger.ts";
-import { HTTP_LIMITS, HttpServer } from "../listeners/http1.ts";
-import type { Server } from "../server.ts";
+import { silentLogger } from "../observe/logger.ts";
+import { HTTP_LIMITS, HttpServer } from "../transport/http1.ts";
+import type { Server } from "../server/server.ts";
 import { apiHandler, type ApiOptions } from "./handler.ts";
 
 /** Options for {@linkcode serveApi}. */

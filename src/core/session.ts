@@ -1,0 +1,461 @@
+/**
+ * A client's session: its subscriptions, the messages in flight to it, the
+ * messages waiting for it, and the QoS 2 packet ids it has not yet released.
+ * It outlives its network connection when the client asked for a persistent
+ * session.
+ *
+ * @module
+ */
+
+import type { QoS, Subscription } from "../../packets/types.ts";
+import type { ClientInfo, DropReason } from "../types.ts";
+import type { Message } from "../message.ts";
+import { SessionQueue } from "./session_queue.ts";
+
+/** A subscription as the session keeps it. */
+export interface SubscriptionRecord extends Subscription {
+  /** Subscription identifier (MQTT 5.0), if the SUBSCRIBE carried one. */
+  readonly subscriptionId?: number;
+  /** Share name of a `$share/{name}/{filter}` subscription. */
+  readonly shareName?: string;
+  /**
+   * Whether each message bound to it first goes through the `checkDeliver`
+   * hooks: a subscribe hook asked for it (an ACL deny rule overlaps it).
+   */
+  readonly checkDeliver?: boolean;
+}
+
+/** A message bound for one subscriber, at the QoS it is delivered with. */
+export interface Delivery {
+  readonly message: Message;
+  /** Delivery QoS: the lower of the message's and the subscription's. */
+  readonly qos: QoS;
+  /** RETAIN flag as sent: set for retained messages sent on subscribe. */
+  readonly retain: boolean;
+  /** Subscription identifiers of the matching subscriptions (MQTT 5.0). */
+  readonly subscriptionIds: number[] | undefined;
+  /** When it expires in a queue: the message's expiry, or the server's limit. */
+  readonly expiresAt: number | undefined;
+}
+
+/** An outgoing QoS 1 or 2 message waiting for its acknowledgement. */
+export interface InflightEntry {
+  readonly packetId: number;
+  readonly delivery: Delivery;
+  /** 1: PUBLISH sent, PUBACK or PUBREC awaited; 2: PUBREL sent, PUBCOMP awaited. */
+  phase: 1 | 2;
+}
+
+/** What a session needs from its connection while the client is online. */
+export interface SessionOutput {
+  /** Writes a PUBLISH; false if the output buffer is full (QoS 0 only). */
+  sendPublish(
+    delivery: Delivery,
+    packetId: number | undefined,
+    dup: boolean,
+  ): boolean;
+  /** Writes a PUBREL. */
+  sendPubrel(packetId: number): void;
+}
+
+/** What a session needs from its server. */
+export interface SessionContext {
+  readonly now: () => number;
+  /** Messages in flight per client before more are queued. */
+  readonly maxInflight: number;
+  /** Whether QoS 0 messages are queued for an offline client. */
+  readonly queueQoS0: boolean;
+  dropped(clientId: string, message: Message, reason: DropReason): void;
+  delivered(session: Session, message: Message): void;
+  /**
+   * Whether `bytes` more may be queued under the budget shared by every
+   * session's queue.
+   */
+  canQueue(bytes: number): boolean;
+  /** Adds `delta` (negative when messages leave) to the queued bytes. */
+  queuedBytesChanged(delta: number): void;
+  /**
+   * Asked when a message for an online client does not fit its queue:
+   * true if the publisher routing it will stop being read until the queue
+   * has room (`queueFull` "backpressure"), so the queue holds the message
+   * over its limits; false to drop as usual.
+   */
+  holdOver(session: Session): boolean;
+}
+
+/**
+ * Bytes a queued message counts beyond its topic and payload: the delivery
+ * and queue slots that hold it, roughly.
+ */
+export const QUEUED_MESSAGE_OVERHEAD = 64;
+
+/**
+ * What a queued delivery counts against the queue byte limits: the length
+ * of its topic, the bytes of its payload and {@linkcode QUEUED_MESSAGE_OVERHEAD}.
+ */
+export function queuedSize(delivery: Delivery): number {
+  const { message } = delivery;
+  return message.topic.length + message.payload.length +
+    QUEUED_MESSAGE_OVERHEAD;
+}
+
+/** Session state of one client id. */
+export class Session {
+  readonly clientId: string;
+  #subscriptions: Map<string, SubscriptionRecord> | undefined;
+  #inflight: Map<number, InflightEntry> | undefined;
+  #incomingQoS2: Set<number> | undefined;
+  /** Messages waiting for the inflight window or for the client to return. */
+  #queue: SessionQueue<Delivery> | undefined;
+  readonly #queueLimit: number;
+  readonly #queueMaxBytes: number;
+  /** The queue's bytes as last reported to the context. */
+  #reportedBytes = 0;
+  /** Whether `drain` is running: a nested call leaves the work to it. */
+  #draining = false;
+  /** Who waits for the queue to have room again (see `queueRoom`). */
+  #roomWaiters: (() => void)[] | undefined;
+  /** When the session was made, in server milliseconds. */
+  readonly createdAt: number;
+  /** What its client last connected with; the delivery checks ask for it. */
+  client: ClientInfo | undefined;
+
+  /** User name its client last connected with. */
+  get username(): string | undefined {
+    return this.client?.username;
+  }
+  /** Seconds the session outlives its connection; 0 ends it on disconnect. */
+  expiryInterval: number;
+  /** When the client disconnected, if it is offline. */
+  disconnectedAt: number | undefined;
+  /** The connection while the client is online. */
+  output: SessionOutput | undefined;
+  /**
+   * Messages in flight at once: the server's limit, lowered to a 5.0
+   * client's Receive Maximum [MQTT-3.3.4-9].
+   */
+  inflightLimit: number;
+  readonly #context: SessionContext;
+  #nextPacketId = 1;
+
+  constructor(
+    clientId: string,
+    context: SessionContext,
+    options: {
+      maxQueuedMessages: number;
+      expiryInterval: number;
+      maxQueuedBytes?: number;
+    },
+  ) {
+    this.clientId = clientId;
+    this.#context = context;
+    this.createdAt = context.now();
+    this.expiryInterval = options.expiryInterval;
+    this.disconnectedAt = undefined;
+    this.client = undefined;
+    this.output = undefined;
+    this.inflightLimit = context.maxInflight;
+    this.#queueLimit = options.maxQueuedMessages;
+    this.#queueMaxBytes = options.maxQueuedBytes ?? Infinity;
+  }
+
+  /** Messages waiting in the queue. */
+  get queued(): number {
+    return this.#queue?.length ?? 0;
+  }
+
+  /** Bytes of the messages waiting in the queue (see `queuedSize`). */
+  get queuedBytes(): number {
+    return this.#queue?.bytes ?? 0;
+  }
+
+  /** Most messages the queue holds. */
+  get queueLimit(): number {
+    return this.#queueLimit;
+  }
+
+  /**
+   * Whether the queue is at or over its message or byte limit, so that the
+   * next message queued would drop one (or be held over the limit).
+   */
+  get queueFull(): boolean {
+    const queue = this.#queue;
+    if (queue === undefined) return this.#queueLimit === 0;
+    return queue.length >= this.#queueLimit ||
+      queue.bytes >= this.#queueMaxBytes;
+  }
+
+  /**
+   * Whether the session is stalled: its queue stayed full while publishers
+   * waited for it (`BACKPRESSURE_LIMIT`), so its messages are dropped
+   * instead of held until the queue has room again.
+   */
+  get stalled(): boolean {
+    return this.#stalled;
+  }
+
+  #stalled = false;
+
+  /** Marks the session stalled until its queue has room again. */
+  stall(): void {
+    if (this.#stalled) return;
+    this.#stalled = true;
+    const unstall = (): void => {
+      this.#stalled = false;
+    };
+    this.queueRoom().then(unstall, unstall);
+  }
+
+  /**
+   * Resolves once the queue is back to half its limits (messages and bytes),
+   * or the client is offline, or the session has ended: what a publisher
+   * paused by `queueFull` "backpressure" waits for.
+   */
+  queueRoom(): Promise<void> {
+    if (this.#hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => (this.#roomWaiters ??= []).push(resolve));
+  }
+
+  /** Whether a publisher waiting in `queueRoom` may go on. */
+  #hasRoom(): boolean {
+    const queue = this.#queue;
+    return this.output === undefined || queue === undefined ||
+      (queue.length <= this.#queueLimit / 2 &&
+        queue.bytes <= this.#queueMaxBytes / 2);
+  }
+
+  /** Wakes who waits in `queueRoom`, if the queue has room. */
+  #wakeRoomWaiters(): void {
+    const waiting = this.#roomWaiters;
+    if (waiting === undefined || !this.#hasRoom()) return;
+    this.#roomWaiters = undefined;
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Number of subscriptions, without making the map. */
+  get subscriptionCount(): number {
+    return this.#subscriptions?.size ?? 0;
+  }
+
+  /** The subscriptions by filter, for reading, without making the map. */
+  subscriptionEntries(): Iterable<[string, SubscriptionRecord]> {
+    return this.#subscriptions?.entries() ?? [];
+  }
+
+  /** Number of messages in flight, without making the map. */
+  get inflightCount(): number {
+    return this.#inflight?.size ?? 0;
+  }
+
+  /** Subscriptions by topic filter (the full filter, `$share/...` included). */
+  get subscriptions(): Map<string, SubscriptionRecord> {
+    // Made on first use, as are the two below: most sessions of idle
+    // clients never need all three.
+    return this.#subscriptions ??= new Map();
+  }
+
+  /** Outgoing QoS 1/2 messages by packet id, oldest first. */
+  get inflight(): Map<number, InflightEntry> {
+    return this.#inflight ??= new Map();
+  }
+
+  /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
+  get incomingQoS2(): Set<number> {
+    return this.#incomingQoS2 ??= new Set();
+  }
+
+  /**
+   * Takes a message for this subscriber: written at once when the client is
+   * online and its inflight window has room, else queued (QoS 0 only when
+   * the server queues QoS 0), else dropped and reported.
+   */
+  deliver(delivery: Delivery): void {
+    const { message } = delivery;
+    if (
+      message.expiresAt !== undefined &&
+      message.expiresAt <= this.#context.now()
+    ) {
+      this.#context.dropped(this.clientId, message, "expired");
+      return;
+    }
+    const output = this.output;
+    if (delivery.qos === 0) {
+      if (output !== undefined) {
+        if (output.sendPublish(delivery, undefined, false)) {
+          this.#context.delivered(this, message);
+        } else {
+          this.#context.dropped(this.clientId, message, "output_full");
+        }
+        return;
+      }
+      if (this.#context.queueQoS0) this.#enqueue(delivery);
+      return;
+    }
+    if (
+      output !== undefined && (this.#queue?.length ?? 0) === 0 &&
+      this.inflightCount < this.inflightLimit
+    ) {
+      this.#sendInflight(output, delivery);
+      return;
+    }
+    this.#enqueue(delivery);
+  }
+
+  /** Handles PUBACK (QoS 1) or PUBCOMP (QoS 2); false if the id is unknown. */
+  complete(packetId: number): boolean {
+    const inflight = this.#inflight;
+    if (inflight === undefined || !inflight.delete(packetId)) return false;
+    this.drain();
+    return true;
+  }
+
+  /** Handles PUBREC: moves the message to phase 2; false if unknown. */
+  received(packetId: number): boolean {
+    const entry = this.#inflight?.get(packetId);
+    if (entry === undefined || entry.delivery.qos !== 2) return false;
+    entry.phase = 2;
+    return true;
+  }
+
+  /**
+   * Sends what the queue holds while the inflight window has room. Called
+   * after an acknowledgement and when a client comes back.
+   */
+  drain(): void {
+    const output = this.output;
+    if (output === undefined) return;
+    const queue = this.#queue;
+    if (queue === undefined) return;
+    // A PUBLISH too large for the client completes at once, and completing
+    // drains again: that nested call leaves the work to this loop, so a long
+    // queue does not recurse once per message.
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (queue.length > 0 && this.output === output) {
+        const next = queue.shift((expired) =>
+          this.#context.dropped(this.clientId, expired.message, "expired")
+        );
+        this.#reportBytes();
+        if (next === undefined) break;
+        if (next.qos === 0) {
+          if (output.sendPublish(next, undefined, false)) {
+            this.#context.delivered(this, next.message);
+          } else {
+            this.#context.dropped(this.clientId, next.message, "output_full");
+          }
+          continue;
+        }
+        this.#sendInflight(output, next);
+        if (this.inflightCount >= this.inflightLimit) break;
+      }
+    } finally {
+      this.#draining = false;
+    }
+    if (this.#roomWaiters !== undefined) this.#wakeRoomWaiters();
+  }
+
+  /**
+   * Resends every unacknowledged message to a returning client: PUBLISH with
+   * DUP set for phase 1, PUBREL for phase 2 [MQTT-4.4.0-1], in their
+   * original order; then drains the queue.
+   */
+  resume(output: SessionOutput): void {
+    this.output = output;
+    this.disconnectedAt = undefined;
+    // Resends complete the queue's turn first: no drain in between.
+    this.#draining = true;
+    try {
+      for (const entry of this.#inflight?.values() ?? []) {
+        if (entry.phase === 2) output.sendPubrel(entry.packetId);
+        else output.sendPublish(entry.delivery, entry.packetId, true);
+      }
+    } finally {
+      this.#draining = false;
+    }
+    // [MQTT-3.3.4-9] With the window already full of resent messages, the
+    // queue waits for an acknowledgement.
+    if (this.inflightCount < this.inflightLimit) this.drain();
+  }
+
+  /** Detaches the connection; the session waits offline. */
+  detach(now: number): void {
+    this.output = undefined;
+    this.disconnectedAt = now;
+    // An offline queue drops as it always did: nobody waits for it.
+    this.#wakeRoomWaiters();
+  }
+
+  /** Drops everything queued, reporting each message; for an ended session. */
+  discard(reason: DropReason = "queue_full"): void {
+    const items = this.#queue?.clear() ?? [];
+    this.#reportBytes();
+    for (const d of items) {
+      this.#context.dropped(this.clientId, d.message, reason);
+    }
+    this.#inflight = undefined;
+    this.#incomingQoS2 = undefined;
+    const waiting = this.#roomWaiters;
+    this.#roomWaiters = undefined;
+    for (const resolve of waiting ?? []) resolve();
+  }
+
+  #enqueue(delivery: Delivery): void {
+    const size = queuedSize(delivery);
+    const fits = this.#context.canQueue(size);
+    // The queue is made on first use: an idle client's session has none.
+    const queue = this.#queue ??= new SessionQueue<Delivery>({
+      limit: this.#queueLimit,
+      maxBytes: this.#queueMaxBytes,
+      sizeOf: queuedSize,
+      now: this.#context.now,
+    });
+    if (
+      this.output !== undefined &&
+      (!fits || queue.length >= this.#queueLimit ||
+        queue.bytes + size > this.#queueMaxBytes) &&
+      this.#context.holdOver(this)
+    ) {
+      // Backpressure: its publisher is read no more until the queue has
+      // room, so the queue goes over its limits by this message only.
+      queue.append(delivery);
+      this.#reportBytes();
+      return;
+    }
+    if (!fits) {
+      // Past the budget of all queues: the new message goes.
+      this.#context.dropped(this.clientId, delivery.message, "queue_full");
+      return;
+    }
+    const dropped = queue.push(delivery);
+    this.#reportBytes();
+    for (const { item, reason } of dropped) {
+      this.#context.dropped(this.clientId, item.message, reason);
+    }
+  }
+
+  /** Tells the context how the queue's bytes changed since last told. */
+  #reportBytes(): void {
+    const bytes = this.#queue?.bytes ?? 0;
+    const delta = bytes - this.#reportedBytes;
+    if (delta === 0) return;
+    this.#reportedBytes = bytes;
+    this.#context.queuedBytesChanged(delta);
+  }
+
+  #sendInflight(output: SessionOutput, delivery: Delivery): void {
+    const packetId = this.#allocatePacketId();
+    this.inflight.set(packetId, { packetId, delivery, phase: 1 });
+    output.sendPublish(delivery, packetId, false);
+    this.#context.delivered(this, delivery.message);
+  }
+
+  /** The next packet id not in flight, cycling 1 to 65,535 [MQTT-2.3.1-2]. */
+  #allocatePacketId(): number {
+    for (;;) {
+      const id = this.#nextPacketId;
+      this.#nextPacketId = id === 0xffff ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+  }
+}

@@ -1,0 +1,604 @@
+/**
+ * The byte side of one connection: reads from its transport into a buffer
+ * that grows and shrinks with the traffic, frames and decodes packets in
+ * place, and writes everything sent in one tick as one batch.
+ *
+ * @module
+ */
+
+import { decodePacket, frameLength, PacketWriter } from "../../packets/mod.ts";
+import { MqttError, ProtocolError } from "../../packets/errors.ts";
+import type {
+  Packet,
+  PacketType,
+  ProtocolVersion,
+} from "../../packets/types.ts";
+import type { Logger } from "../observe/logger.ts";
+import type { Transport } from "../transport/transport.ts";
+
+/**
+ * First size of a read buffer: small, since a pending read keeps its buffer
+ * alive and most connections are idle most of the time.
+ */
+const MIN_READ_BUFFER = 512;
+/** Reads of under a quarter of the buffer in a row before it shrinks. */
+const SHRINK_AFTER_SMALL_READS = 16;
+/** Largest size a buffer grows to when reads keep filling it. */
+const MAX_GROWN_READ_BUFFER = 65536;
+/** How long closing waits for batched output to be written. */
+const CLOSE_FLUSH_TIMEOUT = 1000;
+/**
+ * How long a channel closed by the server reads and drops what the peer
+ * still sends, after its last output, before it closes.
+ */
+const CLOSE_LINGER = 1000;
+/** A lingering channel closes once the peer has sent nothing for this long. */
+const CLOSE_LINGER_IDLE = 100;
+/** Bytes read into, and dropped, while a closing channel lingers. */
+const DISCARD_BUFFER = 16384;
+
+/** What `#awaitWatchingPeer` races a read against. */
+const ANSWERED: unique symbol = Symbol("answered");
+
+/** What a channel needs from its server. */
+export interface ChannelContext {
+  /** Options for `frameLength`, shared by every channel. */
+  readonly frameOptions: { readonly maximumPacketSize: number };
+  /** The server clock. */
+  now(): number;
+  /**
+   * `maxOutputBuffer`: past that many unsent bytes the channel stops reading
+   * until its output has drained below half of it.
+   */
+  readonly options: { readonly maxOutputBuffer: number };
+  /** Counts a packet read. */
+  countPacketIn(type: PacketType, bytes: number): void;
+  /** Counts a packet written. */
+  countPacketOut(type: PacketType, bytes: number): void;
+  /** Calls `channel.flush()` once the current task's work is done. */
+  flushSoon(channel: Channel): void;
+  /** Calls `channel.flush()` in a later task, after the tasks queued now. */
+  flushLater(channel: Channel): void;
+  /** Where errors that nobody else can take are logged. */
+  readonly logger: Logger;
+}
+
+/** What handles the packets a channel reads. */
+export interface PacketHandler {
+  /** Whether only a CONNECT may come next. */
+  readonly expectsConnect: boolean;
+  /** Handles one packet; a promise pauses reading until it settles. */
+  handlePacket(packet: Packet): Promise<void> | undefined;
+  /** Learns that a write failed: the connection is gone. */
+  writeFailed(error: Error): void;
+}
+
+/** Reads packets from a transport and writes batches to it. */
+export class Channel {
+  readonly transport: Transport;
+  /** Protocol level packets are decoded and encoded with. */
+  version: ProtocolVersion = 4;
+  /** When anything was last read, in server milliseconds. */
+  lastActivity: number;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #packetsIn = 0;
+  #packetsOut = 0;
+  /** Packets counted in `#packetsOut` that were taken into a write. */
+  #packetsTaken = 0;
+  readonly #context: ChannelContext;
+  #readBuffer = new Uint8Array(MIN_READ_BUFFER);
+  #smallReads = 0;
+  #start = 0;
+  #end = 0;
+  /** Set once reading should stop. */
+  #stopped = false;
+  /** Set once the transport is closed: nothing more is written. */
+  #transportClosed = false;
+  /** Output batched since the last write began. */
+  readonly #out = new PacketWriter({ initialSize: 256 });
+  /** Bytes of the write in progress. */
+  #writingBytes = 0;
+  #writing = false;
+  #flushScheduled = false;
+  #flushed: (() => void)[] | undefined;
+  /** Who reads, told when a write fails. */
+  #handler: PacketHandler | undefined;
+  /** A read begun while a CONNECT waited, for the read loop to take. */
+  #lateRead: Promise<number | null> | undefined;
+  /** Who waits for the output to drain below half of `maxOutputBuffer`. */
+  #drainWaiters: (() => void)[] | undefined;
+  /** The read loop's wait that `stop()` ends (see `#unlessStopped`). */
+  #stopWaiter: (() => void) | undefined;
+  /** The read on the transport now, whoever started it. */
+  #inflight: Promise<number | null> | undefined;
+  /** Set once a read ended (null) or failed: nothing more will come. */
+  #peerEnded = false;
+  /** Set once a write failed: the peer cannot read any more. */
+  #writeFailed = false;
+
+  constructor(transport: Transport, context: ChannelContext) {
+    this.transport = transport;
+    this.#context = context;
+    this.lastActivity = context.now();
+  }
+
+  /** Bytes read. */
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  /** Bytes written. */
+  get bytesOut(): number {
+    return this.#bytesOut;
+  }
+
+  /** Packets read. */
+  get packetsIn(): number {
+    return this.#packetsIn;
+  }
+
+  /** Packets written. */
+  get packetsOut(): number {
+    return this.#packetsOut;
+  }
+
+  /** Bytes batched or being written, not yet taken by the OS. */
+  get outputBytes(): number {
+    return this.#out.length + this.#writingBytes;
+  }
+
+  /** The batch packets are encoded into; call `sent()` after writing one. */
+  get output(): PacketWriter {
+    return this.#out;
+  }
+
+  /**
+   * Reads and handles packets until the transport ends, `stop()` is called,
+   * or the peer breaks the protocol. Resolves the error that ended it: an
+   * `MqttError` for a breach, another error for a failed read, "Connection
+   * lost" for an end the peer did not announce, undefined after `stop()`.
+   *
+   * @param handler Takes each packet; reading waits while it works.
+   */
+  async readPackets(handler: PacketHandler): Promise<Error | undefined> {
+    this.#handler = handler;
+    const context = this.#context;
+    const sizeOptions = context.frameOptions;
+    // Bytes of the packet being received, as its fixed header announced.
+    let needed = 0;
+    while (!this.#stopped) {
+      if (
+        this.#lateRead === undefined && this.#end === this.#readBuffer.length
+      ) {
+        // Grow with the bytes that arrive, never by what a header announces,
+        // so a peer cannot reserve memory it has not sent.
+        this.#makeRoom(Math.min(needed, this.#readBuffer.length * 2));
+      }
+      let n: number | null;
+      try {
+        const late = this.#lateRead;
+        this.#lateRead = undefined;
+        // Read into the whole buffer when it is empty (an idle connection
+        // keeps no view object alive while it waits).
+        n = await (late ?? this.#read(
+          this.#end === 0
+            ? this.#readBuffer
+            : this.#readBuffer.subarray(this.#end),
+        ));
+      } catch (e) {
+        if (this.#stopped) return undefined;
+        return e instanceof Error ? e : new Error(String(e));
+      }
+      if (n === null) {
+        return this.#stopped ? undefined : new Error("Connection lost");
+      }
+      if (this.#stopped) return undefined;
+      this.#end += n;
+      this.#bytesIn += n;
+      this.lastActivity = context.now();
+      const filled = this.#end === this.#readBuffer.length;
+      try {
+        while (!this.#stopped) {
+          const available = this.#end - this.#start;
+          if (available < 1) break;
+          if (
+            handler.expectsConnect && this.#readBuffer[this.#start] !== 0x10
+          ) {
+            // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
+            throw new ProtocolError(
+              "Cannot accept a packet before CONNECT: CONNECT must come first",
+            );
+          }
+          if (available < 2) break;
+          const view = this.#readBuffer.subarray(this.#start, this.#end);
+          const length = frameLength(view, sizeOptions);
+          if (length < 0) break;
+          if (length > available) {
+            needed = length;
+            break;
+          }
+          needed = 0;
+          if (this.outputBytes > context.options.maxOutputBuffer) {
+            // Backpressure: every reply (PINGRESP, PUBCOMP...) adds output;
+            // a peer that sends and never reads gets no more read from it
+            // until what it was sent has drained.
+            await this.outputDrained();
+            if (this.#stopped) break;
+            continue;
+          }
+          const packet = decodePacket(view.subarray(0, length), this.version);
+          this.#start += length;
+          this.#packetsIn++;
+          context.countPacketIn(packet.type, length);
+          const pending = handler.handlePacket(packet);
+          if (pending === undefined) continue;
+          if (!handler.expectsConnect) {
+            // A publisher paused for a full subscriber queue (queueFull
+            // "backpressure") or a slow hook: stop() ends the wait, and
+            // the time it took is not the peer's silence.
+            await this.#unlessStopped(pending);
+            this.lastActivity = context.now();
+            continue;
+          }
+          // A CONNECT waits for its hooks (a password check may wait its
+          // turn): a peer that leaves meanwhile ends the wait.
+          const gone = await this.#awaitWatchingPeer(pending);
+          if (gone !== undefined) return gone;
+        }
+      } catch (e) {
+        if (e instanceof MqttError) return e;
+        throw e;
+      }
+      // A read started while a CONNECT waited is still in flight, into the
+      // buffer as it is: leave the buffer alone until it is taken.
+      if (this.#lateRead !== undefined) continue;
+      // A grown buffer goes back to the smallest size once reads have been
+      // small for a while, so an idle connection holds little memory.
+      this.#smallReads = n * 4 < this.#readBuffer.length
+        ? this.#smallReads + 1
+        : 0;
+      if (this.#start === this.#end) {
+        this.#start = this.#end = 0;
+        if (
+          this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
+          this.#readBuffer.length > MIN_READ_BUFFER
+        ) {
+          this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
+          this.#smallReads = 0;
+        }
+      } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
+        this.#makeRoom(this.#readBuffer.length * 2);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Resolves when `pending` settles (rejecting as it does) or the channel
+   * stops, whichever comes first.
+   */
+  #unlessStopped(pending: Promise<void>): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    // Only the read loop waits here, one wait at a time; a race with a
+    // shared "stopped" promise would pile up reactions on it.
+    return new Promise<void>((resolve, reject) => {
+      this.#stopWaiter = resolve;
+      pending.then(
+        () => {
+          if (this.#stopWaiter === resolve) this.#stopWaiter = undefined;
+          resolve();
+        },
+        (error: unknown) => {
+          if (this.#stopWaiter === resolve) this.#stopWaiter = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Waits for a CONNECT's hooks while reading on into the free end of the
+   * buffer (never growing it, never moving bytes the CONNECT still views),
+   * so that a peer that closes is seen at once. Resolves an error when the
+   * peer has gone, undefined when the hooks answered first; a read still
+   * in flight then is taken by the next turn of the read loop.
+   */
+  async #awaitWatchingPeer(
+    pending: Promise<void>,
+  ): Promise<Error | undefined> {
+    const answered = pending.then((): typeof ANSWERED => ANSWERED);
+    while (!this.#stopped && this.#end < this.#readBuffer.length) {
+      const read = this.#read(this.#readBuffer.subarray(this.#end));
+      const outcome = read.then(
+        (n) => ({ n }),
+        (error: unknown) => ({ error }),
+      );
+      let first: typeof ANSWERED | { n: number | null } | { error: unknown };
+      try {
+        first = await Promise.race([answered, outcome]);
+      } catch (e) {
+        // The hooks failed: the read loop takes the read, the caller the
+        // failure.
+        this.#lateRead = read;
+        throw e;
+      }
+      if (first === ANSWERED) {
+        this.#lateRead = read;
+        return undefined;
+      }
+      if ("error" in first || first.n === null) {
+        // The peer has gone: the hooks' answer no longer matters.
+        answered.catch(() => {});
+        if (this.#stopped) return undefined;
+        const e = "error" in first ? first.error : undefined;
+        return e instanceof Error ? e : new Error("Connection lost");
+      }
+      this.#end += first.n;
+      this.#bytesIn += first.n;
+      this.lastActivity = this.#context.now();
+    }
+    await pending;
+    return undefined;
+  }
+
+  /** Reads from the transport, remembering the read while it is pending. */
+  #read(buffer: Uint8Array): Promise<number | null> {
+    const read = this.transport.read(buffer);
+    this.#inflight = read;
+    read.then((n) => {
+      if (this.#inflight === read) this.#inflight = undefined;
+      if (n === null) this.#peerEnded = true;
+    }, () => {
+      if (this.#inflight === read) this.#inflight = undefined;
+      this.#peerEnded = true;
+    });
+    return read;
+  }
+
+  /**
+   * Makes the read buffer hold at least `size` bytes from the start of the
+   * unparsed tail, and leaves room to read. The tail moves to the front;
+   * no packet still in use views the buffer (payloads are copied on routing).
+   */
+  #makeRoom(size: number): void {
+    const tail = this.#end - this.#start;
+    const want = Math.max(size, tail + 1);
+    if (want > this.#readBuffer.length) {
+      let grown = this.#readBuffer.length;
+      while (grown < want) grown *= 2;
+      const next = new Uint8Array(grown);
+      next.set(this.#readBuffer.subarray(this.#start, this.#end));
+      this.#readBuffer = next;
+    } else {
+      this.#readBuffer.copyWithin(0, this.#start, this.#end);
+    }
+    this.#start = 0;
+    this.#end = tail;
+  }
+
+  /** Encodes a packet into the batch. */
+  send(packet: Packet): void {
+    if (this.#transportClosed) return;
+    const out = this.#out;
+    const before = out.length;
+    out.write(packet, this.version);
+    this.#context.countPacketOut(packet.type, out.length - before);
+    this.sent();
+  }
+
+  /** Counts a packet written into `output` and has the batch written soon. */
+  sent(): void {
+    this.#packetsOut++;
+    if (this.#flushScheduled || this.#writing) return;
+    this.#flushScheduled = true;
+    if (this.transport.flush === "microtask") {
+      this.#context.flushSoon(this);
+    } else {
+      this.#context.flushLater(this);
+    }
+  }
+
+  /** Starts writing what was batched; the server calls it once per tick. */
+  flush(): void {
+    this.#flush().catch(this.#flushFailed);
+  }
+
+  /** Logs what escaped a flush (a failing write-failure handler). */
+  readonly #flushFailed = (error: unknown): void => {
+    this.#context.logger.error("internal error", {
+      remote: this.transport.info.remoteAddress,
+      error: error instanceof Error ? error.stack ?? error.message : error,
+    });
+  };
+
+  /** Writes everything batched, one write at a time, until none is left. */
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    if (this.#writing) return;
+    this.#writing = true;
+    const out = this.#out;
+    try {
+      while (out.length > 0) {
+        const chunk = out.take();
+        const packets = this.#packetsOut - this.#packetsTaken;
+        this.#packetsTaken = this.#packetsOut;
+        this.#writingBytes = chunk.length;
+        let written = 0;
+        while (written < chunk.length) {
+          written += await this.transport.write(
+            written === 0 ? chunk : chunk.subarray(written),
+          );
+        }
+        this.#writingBytes = 0;
+        this.#bytesOut += chunk.length;
+        const logger = this.#context.logger;
+        if (logger.isEnabledFor("debug")) {
+          // The packets logged "packet queued" since the last such line.
+          logger.debug("packets written", {
+            remote: this.transport.info.remoteAddress,
+            packets,
+            bytes: chunk.length,
+          });
+        }
+        if (this.#drainWaiters !== undefined) this.#drainProgress();
+        // Sent: the next batch may go into the same buffer.
+        if (this.transport.reusesWrittenBytes) out.recycle(chunk);
+      }
+    } catch (e) {
+      this.#writeFailed = true;
+      out.take();
+      this.#writingBytes = 0;
+      this.#writing = false;
+      this.#notifyFlushed();
+      this.#wakeDrainWaiters();
+      if (!this.#transportClosed) {
+        this.#handler?.writeFailed(
+          e instanceof Error ? e : new Error(String(e)),
+        );
+      }
+      return;
+    }
+    this.#writing = false;
+    this.#notifyFlushed();
+  }
+
+  /**
+   * Resolves once the unsent output is at most half of `maxOutputBuffer`, or
+   * the channel stops. While something waits for it, each completed write
+   * counts as activity for keep-alive: reading is paused by the server, not
+   * by the peer, and a peer that takes its output is alive. A peer that
+   * takes nothing makes no progress and is closed at its keep-alive.
+   */
+  outputDrained(): Promise<void> {
+    if (
+      this.#stopped ||
+      this.outputBytes <= this.#context.options.maxOutputBuffer / 2
+    ) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  }
+
+  #drainProgress(): void {
+    this.lastActivity = this.#context.now();
+    if (this.outputBytes <= this.#context.options.maxOutputBuffer / 2) {
+      this.#wakeDrainWaiters();
+    }
+  }
+
+  #wakeDrainWaiters(): void {
+    const waiting = this.#drainWaiters;
+    if (waiting === undefined) return;
+    this.#drainWaiters = undefined;
+    for (const resolve of waiting) resolve();
+  }
+
+  #notifyFlushed(): void {
+    const waiting = this.#flushed;
+    if (waiting === undefined) return;
+    this.#flushed = undefined;
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Resolves when all output so far was written (or failed). */
+  #drained(): Promise<void> {
+    if (!this.#writing && this.#out.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.#flushed ??= []).push(resolve);
+      if (!this.#writing && !this.#flushScheduled) this.flush();
+    });
+  }
+
+  /**
+   * Lets go of the output buffer kept for reuse when nothing is batched or
+   * being written; the server does it now and then, so that idle
+   * connections hold no output memory.
+   */
+  trim(): void {
+    if (!this.#writing) this.#out.release();
+  }
+
+  /** Stops reading; what is batched still goes out on `close()`. */
+  stop(): void {
+    this.#stopped = true;
+    this.#wakeDrainWaiters();
+    this.#wakeStopWaiters();
+  }
+
+  #wakeStopWaiters(): void {
+    const resolve = this.#stopWaiter;
+    this.#stopWaiter = undefined;
+    resolve?.();
+  }
+
+  /**
+   * Stops reading, writes what is batched (for up to a second), then closes
+   * the transport.
+   *
+   * With `linger`, a peer that has not ended its side gets time to read
+   * what it was sent (a DISCONNECT saying why) rather than a reset: the
+   * write side is closed first where the transport can (`closeWrite`), and
+   * what the peer still sends is read and dropped until it closes or has
+   * sent nothing for 100 ms, for a second at most.
+   */
+  async close(options: { linger?: boolean } = {}): Promise<void> {
+    this.#stopped = true;
+    this.#wakeDrainWaiters();
+    this.#wakeStopWaiters();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flushed = await Promise.race([
+      this.#drained().then(() => true),
+      new Promise<false>((resolve) =>
+        timer = setTimeout(() => resolve(false), CLOSE_FLUSH_TIMEOUT)
+      ),
+    ]);
+    clearTimeout(timer);
+    this.#transportClosed = true;
+    const transport = this.transport;
+    if (
+      flushed && options.linger && !this.#peerEnded && !this.#writeFailed &&
+      transport.closeWrite !== undefined
+    ) {
+      try {
+        await transport.closeWrite();
+        await this.#discardInput();
+      } catch {
+        // The peer has gone: nothing to wait for.
+      }
+    }
+    try {
+      transport.close();
+    } catch {
+      // Already closed by the peer.
+    }
+  }
+
+  /**
+   * Reads and drops input until the peer ends, is silent for
+   * `CLOSE_LINGER_IDLE` or `CLOSE_LINGER` has passed.
+   */
+  async #discardInput(): Promise<void> {
+    let stop: (value: null) => void = () => {};
+    const stopped = new Promise<null>((resolve) => stop = resolve);
+    let heard = false;
+    const idle = setInterval(() => {
+      if (!heard) stop(null);
+      heard = false;
+    }, CLOSE_LINGER_IDLE);
+    const limit = setTimeout(() => stop(null), CLOSE_LINGER);
+    let scratch: Uint8Array | undefined;
+    try {
+      while (!this.#peerEnded) {
+        const read = this.#inflight ??
+          this.#read(scratch ??= new Uint8Array(DISCARD_BUFFER));
+        const n = await Promise.race([read.catch(() => null), stopped]);
+        if (n === null) return;
+        heard = true;
+      }
+    } finally {
+      clearInterval(idle);
+      clearTimeout(limit);
+    }
+  }
+}
