@@ -28,7 +28,7 @@ import {
   type SubscriptionRecord,
 } from "./session.ts";
 import type { Channel, ChannelContext } from "../protocol/channel.ts";
-import type { ClientLink, CloseOptions } from "./client_link.ts";
+import type { ClientLink, CloseOptions } from "./ports.ts";
 import type { ResolvedOptions } from "../server/options.ts";
 import { TopicTree } from "./topic_tree.ts";
 import { sharedGroupKey, SharedGroups } from "./_shared_groups.ts";

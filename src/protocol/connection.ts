@@ -28,7 +28,7 @@ import type {
   ClientLink,
   CloseOptions,
   EndReason,
-} from "../core/client_link.ts";
+} from "../core/ports.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { OutboundTopicAliases } from "./_topic_aliases_out.ts";

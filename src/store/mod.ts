@@ -1,0 +1,12 @@
+/**
+ * Store implementations: where the core's state goes to survive a restart.
+ * Each implements the {@linkcode Store} port of `src/core/ports.ts` and
+ * passes the one contract suite, `contract_test.ts`. This folder imports
+ * only the core's ports and the shared vocabulary; the server picks an
+ * implementation ({@linkcode MemoryStore} unless told otherwise).
+ *
+ * @module
+ */
+
+export { MemoryStore } from "./memory.ts";
+export type { Store } from "../core/ports.ts";
