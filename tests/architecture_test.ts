@@ -117,6 +117,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
   ["src/transport/", ["src/observe/"]],
   ["src/observe/", ["src/core/", "deno.json"]],
   ["src/hooks/", ["src/core/", "src/observe/"]],
+  ["src/store/", ["src/core/", "src/observe/"]],
   ["src/protocol/", [
     "src/core/",
     "src/transport/",
@@ -129,6 +130,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/hooks/",
     "src/observe/",
     "src/protocol/",
+    "src/store/",
   ]],
   ["src/api/", [
     "src/core/",
@@ -137,6 +139,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/observe/",
     "src/protocol/",
     "src/server/",
+    "src/store/",
   ]],
   ["src/config/", [
     "src/core/",
@@ -145,6 +148,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/observe/",
     "src/protocol/",
     "src/server/",
+    "src/store/",
     "src/api/",
   ]],
 ];
