@@ -43,6 +43,7 @@ export interface SubscriptionRecord extends Subscription {
 
 /** A message bound for one subscriber, at the QoS it is delivered with. */
 export interface Delivery {
+  /** The message, shared by every delivery of it. */
   readonly message: Message;
   /** Delivery QoS: the lower of the message's and the subscription's. */
   readonly qos: QoS;
@@ -138,7 +139,9 @@ export interface StoredWill {
 
 /** An outgoing QoS 1 or 2 message not yet acknowledged, as stored. */
 export interface StoredInflight {
+  /** The packet id it was sent with. */
   readonly packetId: number;
+  /** What was sent. */
   readonly delivery: Delivery;
   /** 1: PUBLISH sent; 2: PUBREC received and PUBREL sent. */
   readonly phase: 1 | 2;
@@ -146,6 +149,7 @@ export interface StoredInflight {
 
 /** Everything stored about one session. */
 export interface StoredSession {
+  /** The session's record. */
   readonly session: SessionRecord;
   /** Subscriptions by their full topic filter (`$share/...` included). */
   readonly subscriptions: readonly (readonly [string, SubscriptionRecord])[];
@@ -159,6 +163,7 @@ export interface StoredSession {
 
 /** What a store gives back when the server starts. */
 export interface StoredState {
+  /** Every session kept. */
   readonly sessions: readonly StoredSession[];
   /** Retained messages, one per topic. */
   readonly retained: readonly Message[];

@@ -25,6 +25,7 @@ import {
   type SubscriptionIndex,
 } from "./subscription_index.ts";
 import { isSysTopic } from "./topic_levels.ts";
+import { whenReady } from "./awaitable.ts";
 
 /** Milliseconds between two "messages dropped" warnings about one client. */
 export const DROP_LOG_INTERVAL = 10_000;
@@ -214,17 +215,26 @@ export class Router implements SessionContext, BusNode {
     }
     const hold = pausable && this.#options.queueFull === "backpressure";
     if (!hooks.hasTransform) return bus.publish(message, hold);
-    const result = hooks.transformMessage(client, message);
-    if (result instanceof Promise) {
-      return result.then((m) => {
-        if (m === null) this.dropped(undefined, message, "hook");
-        else return bus.publish(m, hold);
-      });
-    }
-    if (result === null) this.dropped(undefined, message, "hook");
-    else return bus.publish(result, hold);
-    return undefined;
+    return whenReady(
+      hooks.transformMessage(client, message),
+      this.#afterTransform,
+      message,
+      hold,
+    );
   }
+
+  /** Routes what the transform hooks made of a message, or drops it. */
+  readonly #afterTransform = (
+    transformed: Message | null,
+    message: Message,
+    hold: boolean,
+  ): Promise<void> | undefined => {
+    if (transformed !== null) {
+      return this.#context.bus.publish(transformed, hold);
+    }
+    this.dropped(undefined, message, "hook");
+    return undefined;
+  };
 
   /**
    * Routes a message to this node's subscribers; with `hold`, full online

@@ -37,6 +37,7 @@ import { connackProperties } from "./_connack.ts";
 import { closeReason } from "../transport/close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
+import { whenOpen, whenReady } from "../core/awaitable.ts";
 import { isSysTopic, topicLevels } from "../core/topic_levels.ts";
 import type { ClientInfo } from "../types.ts";
 import { type Message, ownProperties } from "../message.ts";
@@ -173,11 +174,9 @@ export class Connection implements HubConnection, PacketHandler {
     const accepted = hub.hooks.checkAccept(this.transport.info);
     // One async function runs per connection (the channel's read loop): each
     // suspended one costs memory for as long as the connection is open.
-    const reading = accepted instanceof Promise
-      ? accepted.then((ok) => ok ? this.#read() : this.#refused())
-      : accepted
-      ? this.#read()
-      : Promise.resolve(this.#refused());
+    const reading = Promise.resolve(
+      whenReady(accepted, (ok) => ok ? this.#read() : this.#refused()),
+    );
     return reading.then(
       (error) => {
         // Nothing thrown while answering an error may escape: the caller
@@ -563,6 +562,13 @@ export class Connection implements HubConnection, PacketHandler {
     this.end(new Error(`Connection refused: code ${reasonCode}`));
   }
 
+  /** `#published` as `whenOpen` calls it, made once per connection. */
+  readonly #afterCheckPublish = (
+    verdict: RefusalCode | undefined,
+    packet: PublishPacket,
+    message: Message,
+  ): Promise<void> | undefined => this.#published(packet, message, verdict);
+
   #onPublish(packet: PublishPacket): Promise<void> | undefined {
     const hub = this.#hub;
     const session = this.session!;
@@ -633,18 +639,17 @@ export class Connection implements HubConnection, PacketHandler {
         },
       )
       : undefined;
-    if (check instanceof Promise) {
-      return check.then((verdict) => this.#published(packet, message, verdict));
-    }
-    return this.#published(packet, message, check);
+    // A hook may have closed the connection, even a synchronous one that
+    // kicks its own client: the PUBLISH is then neither routed nor answered.
+    return whenOpen(this, check, this.#afterCheckPublish, packet, message);
   }
 
+  /** Routes or refuses a PUBLISH; called while the connection is open. */
   #published(
     packet: PublishPacket,
     message: Message,
     verdict: RefusalCode | undefined,
   ): Promise<void> | undefined {
-    if (this.#isClosed) return;
     const hub = this.#hub;
     let routed: Promise<void> | undefined;
     if (verdict !== undefined) {
