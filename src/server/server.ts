@@ -478,6 +478,9 @@ export class Server {
       properties: message.properties,
       messageExpiryInterval: expiry,
     }, this.#hub.options.maxPacketSize);
+    // Routed once the store is read back and the bus joined (at once for
+    // the memory store and one node).
+    await this.#load();
     const now = this.#core.now();
     await this.#core.router.publish({
       topic: message.topic,
