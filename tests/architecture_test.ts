@@ -13,6 +13,11 @@ const ENTRY_POINTS = [
   "packets/mod.ts",
   "cmd/broker.ts",
   "cmd/bench.ts",
+  // Each folder's entry point, with its module doc.
+  ...["core", "store", "transport", "hooks", "observe", "protocol", "server"]
+    .map((folder) => `src/${folder}/mod.ts`),
+  "src/api/mod.ts",
+  "src/config/mod.ts",
 ];
 
 interface ModuleInfo {
