@@ -120,8 +120,8 @@ export class Core {
     for (const message of state.retained) this.retained.restore(message);
     for (const stored of state.sessions) {
       if (this.sessions.get(stored.session.clientId) !== undefined) continue;
+      // Not counted as created: a client made it before the restart.
       this.sessions.restore(stored, now);
-      this.metrics.sessionCreated();
     }
     if (state.sessions.length > 0 || state.retained.length > 0) {
       this.logger.info("state loaded", {
