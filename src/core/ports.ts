@@ -178,7 +178,9 @@ export interface StoredState {
 export interface Store {
   /**
    * Reads everything stored. Called once, before the server accepts a
-   * connection; may return a promise.
+   * connection; may return a promise. Queues and messages in flight come
+   * back in their order; sessions, subscriptions, packet ids and retained
+   * messages in any order.
    */
   load(): StoredState | Promise<StoredState>;
   /** Creates or replaces a session's record; keeps what it holds. */
@@ -197,7 +199,11 @@ export interface Store {
   enqueue(clientId: string, delivery: Delivery): void;
   /** Removes a delivery from a session's queue: sent, dropped or expired. */
   dequeue(clientId: string, delivery: Delivery): void;
-  /** Records a message in flight, or moves it to phase 2. */
+  /**
+   * Records a message in flight, or moves it to phase 2 (the same delivery,
+   * which keeps its place in the sending order). The core reuses a packet
+   * id only after `deleteInflight`.
+   */
   saveInflight(
     clientId: string,
     packetId: number,
