@@ -139,6 +139,11 @@ export async function handleSubscribe(
       codes[i] = codes[last.get(subscriptions[i]!.topicFilter)!]!;
     }
   }
+  // The subscriptions are durable before the client hears of them (at
+  // once with a store in memory).
+  const flushed = hub.core.store.flush();
+  if (flushed !== undefined) await flushed;
+  if (connection.isClosed) return;
   // [MQTT-3.8.4-1] [MQTT-3.8.4-5] One code per filter, in order.
   connection.send({
     type: "suback",

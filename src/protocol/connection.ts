@@ -664,34 +664,47 @@ export class Connection implements HubConnection, PacketHandler {
       // (and the message not acknowledged) until full queues have room.
       routed = hub.core.router.publish(message, this.client, true);
     }
-    if (routed === undefined) {
-      this.#acknowledge(packet, verdict);
-      return;
-    }
+    if (routed === undefined) return this.#acknowledgeDurably(packet, verdict);
     // Not read meanwhile: its silence is the server's doing, not a lapsed
     // keep-alive.
     this.paused = true;
     return routed.then(() => {
       this.paused = false;
-      this.#acknowledge(packet, verdict);
+      return this.#acknowledgeDurably(packet, verdict);
     });
   }
 
   /**
-   * Answers a client's QoS 1 or 2 PUBLISH, once it was routed or refused;
-   * a QoS 2 packet id is held until PUBREL unless it was refused.
+   * Acknowledges a QoS 1 or 2 PUBLISH once what its routing wrote to the
+   * store is durable: at once with a store in memory, whose `flush` has
+   * nothing to wait for. A store that cannot flush fails the connection,
+   * unacknowledged, so that the client sends the message again.
    */
+  #acknowledgeDurably(
+    packet: PublishPacket,
+    verdict: RefusalCode | undefined,
+  ): Promise<void> | undefined {
+    if (packet.qos === 0) return undefined;
+    if (packet.qos === 2 && verdict === undefined) {
+      // Held until PUBREL [MQTT-4.3.3-10], and stored with the rest.
+      this.session?.holdIncoming(packet.packetId!);
+    }
+    const flushed = this.#hub.core.store.flush();
+    if (flushed === undefined) {
+      this.#acknowledge(packet, verdict);
+      return undefined;
+    }
+    return flushed.then(() => this.#acknowledge(packet, verdict));
+  }
+
+  /** Answers a client's QoS 1 or 2 PUBLISH, once it was routed or refused. */
   #acknowledge(packet: PublishPacket, verdict: number | undefined): void {
-    if (packet.qos === 0) return;
     const reply: AckPacket<"puback" | "pubrec"> = {
       type: packet.qos === 1 ? "puback" : "pubrec",
       packetId: packet.packetId!,
     };
     if (this.#version === 5 && verdict !== undefined) {
       reply.reasonCode = verdict;
-    }
-    if (packet.qos === 2 && verdict === undefined) {
-      this.session?.holdIncoming(packet.packetId!);
     }
     this.send(reply as Packet);
   }
