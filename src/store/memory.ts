@@ -141,7 +141,7 @@ export class MemoryStore implements Store {
     this.#retained.delete(topic);
   }
 
-  flush(): undefined {
+  flush(): Promise<void> | undefined {
     return undefined;
   }
 

@@ -1,0 +1,147 @@
+/**
+ * What a client is told waits for the store: a QoS 1 or 2 PUBLISH is
+ * acknowledged, and a SUBSCRIBE answered, once `Store.flush()` has made
+ * what they wrote durable; a store that cannot flush fails the connection
+ * unacknowledged. Served over `server.handle()`, no sockets.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { MemoryStore, Server, type Store } from "../mod.ts";
+import { connectStream } from "./_peer.ts";
+
+/** A memory store whose `flush` waits until the test lets it go. */
+class GatedStore extends MemoryStore implements Store {
+  flushes = 0;
+  #release: (() => void)[] = [];
+  #fail: Error | undefined;
+  #open = false;
+
+  override flush(): Promise<void> {
+    this.flushes++;
+    if (this.#fail !== undefined) return Promise.reject(this.#fail);
+    if (this.#open) return Promise.resolve();
+    return new Promise((resolve) => this.#release.push(resolve));
+  }
+
+  /** Lets every pending flush resolve, and every later one at once. */
+  release(): void {
+    this.#open = true;
+    const waiting = this.#release;
+    this.#release = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Makes every flush reject, until `release()`. */
+  failWith(error: Error): void {
+    this.#fail = error;
+  }
+
+  /** Lets flushes succeed again. */
+  heal(): void {
+    this.#fail = undefined;
+    this.release();
+  }
+}
+
+Deno.test("Server acknowledges a QoS 1 PUBLISH only once the store has flushed", async () => {
+  const store = new GatedStore();
+  const server = new Server({ store });
+  const { peer } = connectStream(server);
+  await peer.connect({ clientId: "pub" });
+  await peer.send({
+    type: "publish",
+    topic: "a/b",
+    payload: new Uint8Array([1]),
+    qos: 1,
+    retain: true,
+    dup: false,
+    packetId: 7,
+  });
+  await peer.nothing(50);
+  strictEqual(store.flushes, 1);
+  store.release();
+  deepStrictEqual(await peer.next(), { type: "puback", packetId: 7 });
+  // The retained message is in the store the PUBACK waited for.
+  strictEqual(store.load().retained[0]?.topic, "a/b");
+  await peer.close();
+  await server.stop();
+});
+
+Deno.test("Server sends PUBREC for a QoS 2 PUBLISH once its packet id is stored and flushed", async () => {
+  const store = new GatedStore();
+  const server = new Server({ store });
+  const { peer } = connectStream(server);
+  await peer.connect({
+    clientId: "pub2",
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 60 },
+  });
+  await peer.send({
+    type: "publish",
+    topic: "a/b",
+    payload: new Uint8Array([2]),
+    qos: 2,
+    retain: false,
+    dup: false,
+    packetId: 9,
+  });
+  await peer.nothing(50);
+  deepStrictEqual(store.load().sessions[0]?.incomingQoS2, [9]);
+  store.release();
+  const pubrec = await peer.next();
+  strictEqual(pubrec.type, "pubrec");
+  strictEqual("packetId" in pubrec && pubrec.packetId, 9);
+  await peer.close();
+  await server.stop();
+});
+
+Deno.test("Server answers SUBSCRIBE once the store has flushed the subscription", async () => {
+  const store = new GatedStore();
+  const server = new Server({ store });
+  const { peer } = connectStream(server);
+  await peer.connect({
+    clientId: "sub",
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 60 },
+  });
+  await peer.send({
+    type: "subscribe",
+    packetId: 3,
+    subscriptions: [{ topicFilter: "x/#", qos: 1 }],
+  });
+  await peer.nothing(50);
+  deepStrictEqual(
+    store.load().sessions[0]?.subscriptions.map(([filter]) => filter),
+    ["x/#"],
+  );
+  store.release();
+  const suback = await peer.next();
+  strictEqual(suback.type, "suback");
+  await peer.close();
+  await server.stop();
+});
+
+Deno.test("Server closes a connection unacknowledged when the store cannot flush", async () => {
+  const store = new GatedStore();
+  store.failWith(new Error("disk full"));
+  const server = new Server({ store });
+  const { peer } = connectStream(server);
+  await peer.connect({ clientId: "pub" });
+  await peer.send({
+    type: "publish",
+    topic: "a/b",
+    payload: new Uint8Array([1]),
+    qos: 1,
+    retain: false,
+    dup: false,
+    packetId: 1,
+  });
+  await peer.closed();
+  await peer.close();
+  store.heal();
+  await server.stop();
+});
