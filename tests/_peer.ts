@@ -30,7 +30,8 @@ export class Peer implements AsyncDisposable {
   readonly #io: PeerIo;
   readonly #decoder = new PacketDecoder();
   readonly #packets: Packet[] = [];
-  #waiter: (() => void) | undefined;
+  /** Who waits for the next packet or the end: `next`, `closed`... at once. */
+  readonly #waiters = new Set<() => void>();
   #ended = false;
   #error: unknown;
 
@@ -65,9 +66,9 @@ export class Peer implements AsyncDisposable {
   }
 
   #wake(): void {
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.();
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
   }
 
   /** Encodes and sends a packet. */
@@ -159,14 +160,15 @@ export class Peer implements AsyncDisposable {
 
   #wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiter = undefined;
-        resolve();
-      }, ms);
-      this.#waiter = () => {
+      const wake = () => {
         clearTimeout(timer);
         resolve();
       };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        resolve();
+      }, ms);
+      this.#waiters.add(wake);
     });
   }
 
