@@ -146,7 +146,7 @@ Deno.test("Channel keeps a client whose reads are paused alive while it takes it
   await served;
 });
 
-Deno.test("Broker.sendRetained() sends 20k retained messages once to a SUBSCRIBE listing # 50 times, while another client is served", async () => {
+Deno.test("Server sends 20k retained messages once to a SUBSCRIBE listing # 50 times, while another client is served", async () => {
   await using s = await startServer();
   const count = 20_000;
   for (let i = 0; i < count; i++) {
