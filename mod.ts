@@ -63,6 +63,20 @@ export type {
   Verdict,
 } from "./src/hooks/hooks.ts";
 export type { Message } from "./src/message.ts";
+export { MemoryStore } from "./src/store/memory.ts";
+export { LocalBus } from "./src/core/bus.ts";
+export type {
+  Bus,
+  BusNode,
+  Delivery,
+  SessionRecord,
+  Store,
+  StoredInflight,
+  StoredSession,
+  StoredState,
+  StoredWill,
+  SubscriptionRecord,
+} from "./src/core/ports.ts";
 export type { MetricsSnapshot, PacketCounts } from "./src/core/metrics.ts";
 export type { Duplex } from "./src/transport/stream.ts";
 export {

@@ -13,6 +13,11 @@ const ENTRY_POINTS = [
   "packets/mod.ts",
   "cmd/broker.ts",
   "cmd/bench.ts",
+  // Each folder's entry point, with its module doc.
+  ...["core", "store", "transport", "hooks", "observe", "protocol", "server"]
+    .map((folder) => `src/${folder}/mod.ts`),
+  "src/api/mod.ts",
+  "src/config/mod.ts",
 ];
 
 interface ModuleInfo {
@@ -117,6 +122,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
   ["src/transport/", ["src/observe/"]],
   ["src/observe/", ["src/core/", "deno.json"]],
   ["src/hooks/", ["src/core/", "src/observe/"]],
+  ["src/store/", ["src/core/", "src/observe/"]],
   ["src/protocol/", [
     "src/core/",
     "src/transport/",
@@ -129,6 +135,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/hooks/",
     "src/observe/",
     "src/protocol/",
+    "src/store/",
   ]],
   ["src/api/", [
     "src/core/",
@@ -137,6 +144,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/observe/",
     "src/protocol/",
     "src/server/",
+    "src/store/",
   ]],
   ["src/config/", [
     "src/core/",
@@ -145,6 +153,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/observe/",
     "src/protocol/",
     "src/server/",
+    "src/store/",
     "src/api/",
   ]],
 ];

@@ -572,6 +572,45 @@ Deno.test("Hooks.checkPublish refusing a QoS 1 PUBLISH still acknowledges it, de
   );
 });
 
+for (const answer of ["synchronously", "with a promise"] as const) {
+  Deno.test(`Hooks.checkPublish whose client is kicked before it answers ${answer} neither routes nor acknowledges the PUBLISH`, async () => {
+    const calls: HookCall[] = [];
+    const kicks: Promise<boolean>[] = [];
+    const verdict = Promise.withResolvers<undefined>();
+    let asked = false;
+    await using s = await startServer({
+      hooks: recordingHooks(calls, {
+        checkPublish(client, packet) {
+          if (packet.topic !== "kick/me") return undefined;
+          asked = true;
+          if (answer === "with a promise") return verdict.promise;
+          // A synchronous hook may close the connection it decides on.
+          kicks.push(s.server.kick(client.clientId));
+          return undefined;
+        },
+      }),
+    });
+    const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+    await using _sub = sub;
+    await subscribeTo(sub, "#", 1);
+    const { client } = await TestClient.connect(s.port, { clientId: "p" });
+    await using _ = client;
+    await client.send(
+      publish({ topic: "kick/me", payload: "x", qos: 1, packetId: 5 }),
+    );
+    await waitFor(() => asked);
+    if (answer === "with a promise") {
+      kicks.push(s.server.kick("p"));
+      verdict.resolve(undefined);
+    }
+    deepStrictEqual(await Promise.all(kicks), [true]);
+    // No PUBACK: the connection closed before the answer was acted on.
+    deepStrictEqual(await packetsUntilClosed(client), []);
+    await sub.nothing(30);
+    deepStrictEqual(calls.filter(([n]) => n === "onMessageDropped"), []);
+  });
+}
+
 Deno.test("Hooks.checkPublish answering a 3.1.1 return code refuses the PUBLISH and logs why", async () => {
   const records: LogRecord[] = [];
   const calls: HookCall[] = [];

@@ -17,7 +17,7 @@ import { hashPassword, verifyPassword } from "../hooks/auth.ts";
 import type { ClientInfo, Hooks } from "../hooks/hooks.ts";
 import { Server } from "../server/server.ts";
 
-const EXAMPLE = new URL("../config.example.yml", import.meta.url).pathname;
+const EXAMPLE = new URL("../../config.example.yml", import.meta.url).pathname;
 const HASH = await hashPassword("pw", { iterations: 1000 });
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 

@@ -11,29 +11,17 @@ interface Group {
 }
 
 /**
- * The key of a shared subscription group: its share name and topic filter.
- * Share names never hold U+0000.
- *
- * @param shareName The `{name}` of `$share/{name}/{filter}`.
- * @param topicFilter The `{filter}`.
- * @returns The key {@linkcode SharedGroups} uses.
- */
-export function sharedGroupKey(shareName: string, topicFilter: string): string {
-  return `${shareName}\u0000${topicFilter}`;
-}
-
-/**
  * Whose turn it is in each shared subscription group. A group is kept only
  * while it has members, so subscriptions to ever new group names do not grow
  * it: the turn of a group starts again at 0 once its last member leaves.
  *
  * @example Take turns, then forget an empty group
  * ```ts
- * import { SharedGroups, sharedGroupKey } from "./_shared_groups.ts";
+ * import { SharedGroups } from "./_shared_groups.ts";
  * import { strictEqual } from "node:assert/strict";
  *
  * const groups = new SharedGroups();
- * const key = sharedGroupKey("g", "a/b");
+ * const key = "a group";
  * groups.join(key);
  * groups.join(key);
  * strictEqual(groups.nextTurn(key), 0);
@@ -54,7 +42,7 @@ export class SharedGroups {
   /**
    * Counts a new member of a group.
    *
-   * @param key The group's {@linkcode sharedGroupKey}.
+   * @param key The group's key (the subscription index makes it).
    */
   join(key: string): void {
     const group = this.#groups.get(key);
@@ -65,7 +53,7 @@ export class SharedGroups {
   /**
    * Counts a member gone; the group is forgotten with its last member.
    *
-   * @param key The group's {@linkcode sharedGroupKey}.
+   * @param key The group's key (the subscription index makes it).
    */
   leave(key: string): void {
     const group = this.#groups.get(key);
@@ -76,7 +64,7 @@ export class SharedGroups {
   /**
    * The group's turn counter, then advances it. Pick `turn % candidates`.
    *
-   * @param key The group's {@linkcode sharedGroupKey}.
+   * @param key The group's key (the subscription index makes it).
    * @returns A counter that grows by one per call (it wraps at 2^30); 0 for
    * a group without members.
    */

@@ -1,5 +1,9 @@
 import { strictEqual } from "node:assert/strict";
-import { sharedGroupKey, SharedGroups } from "./_shared_groups.ts";
+import { SharedGroups } from "./_shared_groups.ts";
+
+function sharedGroupKey(shareName: string, filter: string): string {
+  return `${shareName} ${filter}`;
+}
 
 Deno.test("SharedGroups.leave() forgets a group with its last member", () => {
   const groups = new SharedGroups();

@@ -17,47 +17,72 @@
  * @module
  */
 
-import type { ClientInfo, ConnectionInfo } from "../types.ts";
-import type { Message } from "../message.ts";
+import type { PublishPacket, QoS, Subscription } from "../../packets/types.ts";
+import type { RefusalCode } from "../../packets/reason_code.ts";
 import type {
-  Delivery,
-  Session,
-  SessionOutput,
-  SubscriptionRecord,
-} from "./session.ts";
+  ClientInfo,
+  DropReason,
+  SessionTerminatedReason,
+} from "../types.ts";
+import type { Message } from "../message.ts";
 
-export type { Delivery, SubscriptionRecord };
+// -- what travels through the ports -----------------------------------------
+
+/** A subscription as the session keeps it. */
+export interface SubscriptionRecord extends Subscription {
+  /** Subscription identifier (MQTT 5.0), if the SUBSCRIBE carried one. */
+  readonly subscriptionId?: number;
+  /** Share name of a `$share/{name}/{filter}` subscription. */
+  readonly shareName?: string;
+  /**
+   * Whether each message bound to it first goes through the `checkDeliver`
+   * hooks: a subscribe hook asked for it (an ACL deny rule overlaps it).
+   */
+  readonly checkDeliver?: boolean;
+}
+
+/** A message bound for one subscriber, at the QoS it is delivered with. */
+export interface Delivery {
+  /** The message, shared by every delivery of it. */
+  readonly message: Message;
+  /** Delivery QoS: the lower of the message's and the subscription's. */
+  readonly qos: QoS;
+  /** RETAIN flag as sent: set for retained messages sent on subscribe. */
+  readonly retain: boolean;
+  /** Subscription identifiers of the matching subscriptions (MQTT 5.0). */
+  readonly subscriptionIds: number[] | undefined;
+  /** When it expires in a queue: the message's expiry, or the server's limit. */
+  readonly expiresAt: number | undefined;
+}
+
+/** What a session needs from its connection while the client is online. */
+export interface SessionOutput {
+  /** Writes a PUBLISH; false if the output buffer is full (QoS 0 only). */
+  sendPublish(
+    delivery: Delivery,
+    packetId: number | undefined,
+    dup: boolean,
+  ): boolean;
+  /** Writes a PUBREL. */
+  sendPubrel(packetId: number): void;
+}
 
 // -- the client link ---------------------------------------------------------
 
-/** One client's connection as the broker core sees it. */
+/**
+ * One connected client as the core sees it: who it is, where its
+ * session's messages go, and how the core closes it (a takeover, a kick).
+ * The protocol layer's connection implements it.
+ */
 export interface ClientLink extends SessionOutput {
   /** Set once CONNECT was accepted. */
   readonly client: ClientInfo | undefined;
-  /** The session while the client is connected. */
-  readonly session: Session | undefined;
-  /**
-   * Why a session that ends with this connection ends, when not the
-   * client's doing; given to `close`.
-   */
-  readonly endReason: EndReason | undefined;
   /** Whether close has begun. */
   readonly isClosed: boolean;
-  /** When the connection was accepted, in server milliseconds. */
-  readonly openedAt: number;
-  /** When anything was last read, in server milliseconds. */
-  readonly lastActivity: number;
-  /** Whether a CONNECT waits for its hooks. */
-  readonly connectPending: boolean;
-  /** Bytes written to the connection and not yet taken by the OS. */
-  readonly outputBytes: number;
-  /** Where it comes from. */
-  readonly transport: { readonly info: ConnectionInfo };
-  /** Lets go of memory kept for reuse while the connection is busy. */
-  trim(): void;
-  /** Resolves once the unsent output has drained to half its limit. */
-  outputDrained(): Promise<void>;
-  /** Closes the connection; resolves when closed, never rejects. */
+  /**
+   * Closes the connection, the reason with the call; resolves when closed,
+   * never rejects.
+   */
   close(error: Error | undefined, options?: CloseOptions): Promise<void>;
 }
 
@@ -99,8 +124,13 @@ export interface SessionRecord {
 
 /** A will kept with its session. */
 export interface StoredWill {
-  /** The will as it will be published. */
+  /**
+   * The will as it will be published; its `createdAt` and `expiresAt` are
+   * set again when it is.
+   */
   readonly message: Message;
+  /** Message Expiry Interval of the will in seconds (MQTT 5.0), if any. */
+  readonly messageExpiryInterval: number | undefined;
   /** Will delay in seconds (MQTT 5.0); 0 publishes it at once. */
   readonly delayInterval: number;
   /** When it is due, once its client is gone; `undefined` while connected. */
@@ -109,7 +139,9 @@ export interface StoredWill {
 
 /** An outgoing QoS 1 or 2 message not yet acknowledged, as stored. */
 export interface StoredInflight {
+  /** The packet id it was sent with. */
   readonly packetId: number;
+  /** What was sent. */
   readonly delivery: Delivery;
   /** 1: PUBLISH sent; 2: PUBREC received and PUBREL sent. */
   readonly phase: 1 | 2;
@@ -117,6 +149,7 @@ export interface StoredInflight {
 
 /** Everything stored about one session. */
 export interface StoredSession {
+  /** The session's record. */
   readonly session: SessionRecord;
   /** Subscriptions by their full topic filter (`$share/...` included). */
   readonly subscriptions: readonly (readonly [string, SubscriptionRecord])[];
@@ -130,6 +163,7 @@ export interface StoredSession {
 
 /** What a store gives back when the server starts. */
 export interface StoredState {
+  /** Every session kept. */
   readonly sessions: readonly StoredSession[];
   /** Retained messages, one per topic. */
   readonly retained: readonly Message[];
@@ -144,7 +178,9 @@ export interface StoredState {
 export interface Store {
   /**
    * Reads everything stored. Called once, before the server accepts a
-   * connection; may return a promise.
+   * connection; may return a promise. Queues and messages in flight come
+   * back in their order; sessions, subscriptions, packet ids and retained
+   * messages in any order.
    */
   load(): StoredState | Promise<StoredState>;
   /** Creates or replaces a session's record; keeps what it holds. */
@@ -163,7 +199,11 @@ export interface Store {
   enqueue(clientId: string, delivery: Delivery): void;
   /** Removes a delivery from a session's queue: sent, dropped or expired. */
   dequeue(clientId: string, delivery: Delivery): void;
-  /** Records a message in flight, or moves it to phase 2. */
+  /**
+   * Records a message in flight, or moves it to phase 2 (the same delivery,
+   * which keeps its place in the sending order). The core reuses a packet
+   * id only after `deleteInflight`.
+   */
   saveInflight(
     clientId: string,
     packetId: number,
@@ -191,3 +231,102 @@ export interface Store {
   close(): void | Promise<void>;
 }
 
+// -- the bus -------------------------------------------------------------------
+
+/**
+ * What a {@linkcode Bus} calls back into: the node's own router and
+ * sessions.
+ */
+export interface BusNode {
+  /**
+   * Routes a message to this node's own subscribers. `hold` is the
+   * router's: full queues of online subscribers keep the message over their
+   * limits and the answer waits until they have room (`queueFull`
+   * "backpressure"); only a message from a client of this node is held.
+   */
+  routeLocal(message: Message, hold: boolean): Promise<void> | undefined;
+  /**
+   * Ends this node's connection of a client id, because the client
+   * connected to another node (session takeover), and resolves once its
+   * session state is written to the store.
+   */
+  release(clientId: string): Promise<void> | undefined;
+}
+
+/**
+ * The single place where the router hands a message to everyone who
+ * subscribes: on one node only its own subscribers; in a cluster also the
+ * other nodes that said they need the topic. It also carries session
+ * takeovers between nodes. {@linkcode LocalBus} is the single-node one.
+ */
+export interface Bus {
+  /** Wires the bus to this node; called once, before anything is routed. */
+  attach(node: BusNode): void | Promise<void>;
+  /**
+   * Routes a message to every subscriber: this node's through
+   * {@linkcode BusNode.routeLocal} (with `hold`, whose answer it returns),
+   * other nodes' as the bus carries it.
+   */
+  publish(message: Message, hold: boolean): Promise<void> | undefined;
+  /**
+   * This node now has a subscription with the topic filter (a shared one's
+   * filter without `$share/{name}/`): other nodes send it the messages
+   * that match. Called once per filter, when its first subscription comes.
+   */
+  addInterest(topicFilter: string): void;
+  /** This node's last subscription with the topic filter has gone. */
+  removeInterest(topicFilter: string): void;
+  /**
+   * Asks the other nodes to release a client id whose client is connecting
+   * here: resolves once they have (`undefined` at once when no other node
+   * can hold it).
+   */
+  takeOver(clientId: string): Promise<void> | undefined;
+  /** Leaves the cluster; called once, when the server stops. */
+  close(): void | Promise<void>;
+}
+
+// -- the hooks -----------------------------------------------------------------
+
+/**
+ * What the core asks of the hooks (the hook runner implements it): the
+ * transform and publish checks of messages it routes itself (wills), the
+ * delivery check of marked subscriptions, and what it reports.
+ */
+export interface CoreHooks {
+  /** Whether a hook transforms messages: without one, nothing is asked. */
+  readonly hasTransform: boolean;
+  /** The message to route instead (`null`: drop it). */
+  transformMessage(
+    client: ClientInfo | undefined,
+    message: Message,
+  ): Message | null | Promise<Message | null>;
+  /** Whether a hook checks PUBLISH: without one, nothing is asked. */
+  readonly hasCheckPublish: boolean;
+  /** A refusal, or `undefined` to let a message (a will) be published. */
+  checkPublish(
+    client: ClientInfo,
+    packet: PublishPacket,
+  ): RefusalCode | undefined | Promise<RefusalCode | undefined>;
+  /** Whether a marked subscription's message may go to its client. */
+  mayDeliver(client: ClientInfo, message: Message): boolean;
+  /** Whether a hook observes dropped messages. */
+  readonly observesDropped: boolean;
+  /** Whether a hook observes delivered messages. */
+  readonly observesDelivered: boolean;
+  /** Reports a session that ended. */
+  notify(
+    name: "onSessionTerminated",
+    clientId: string,
+    reason: SessionTerminatedReason,
+  ): void;
+  /** Reports a message not delivered. */
+  notify(
+    name: "onMessageDropped",
+    clientId: string | undefined,
+    message: Message,
+    reason: DropReason,
+  ): void;
+  /** Reports a message written to a subscriber. */
+  notify(name: "onDelivered", client: ClientInfo, message: Message): void;
+}

@@ -5,6 +5,7 @@
  */
 
 import type { Logger } from "../observe/logger.ts";
+import type { Store } from "./ports.ts";
 import type { Message } from "../message.ts";
 
 /** Options for {@linkcode RetainedStore}. */
@@ -28,6 +29,8 @@ export interface RetainedStoreOptions {
    * warning at most once a minute; silent by default.
    */
   logger?: Logger;
+  /** Where each change is written as well; nowhere by default. */
+  store?: Pick<Store, "saveRetained" | "deleteRetained">;
 }
 
 /** Milliseconds between two warnings about messages not retained. */
@@ -82,6 +85,7 @@ export class RetainedStore {
   #maxMessages: number;
   #maxBytes: number;
   #logger: Logger | undefined;
+  #store: Pick<Store, "saveRetained" | "deleteRetained"> | undefined;
   #bytes = 0;
   #refused = 0;
   #warnedAt = -Infinity;
@@ -97,6 +101,7 @@ export class RetainedStore {
     this.#maxMessages = options.maxMessages ?? Infinity;
     this.#maxBytes = options.maxBytes ?? Infinity;
     this.#logger = options.logger;
+    this.#store = options.store;
   }
 
   /** The number of retained messages, expired ones not yet deleted included. */
@@ -168,6 +173,7 @@ export class RetainedStore {
       }
       existing.message = message;
       this.#bytes += size - previousSize;
+      this.#store?.saveRetained(message);
       return previous;
     }
     if (this.#byTopic.size >= this.#maxMessages) {
@@ -196,6 +202,7 @@ export class RetainedStore {
     node.message = message;
     this.#byTopic.set(topic, node);
     this.#bytes += size;
+    this.#store?.saveRetained(message);
     return undefined;
   }
 
@@ -359,7 +366,24 @@ export class RetainedStore {
     }
   }
 
+  /**
+   * Puts back a message read from the store, without writing it again; the
+   * limits apply as to any message.
+   *
+   * @param message A retained message.
+   */
+  restore(message: Message): void {
+    const store = this.#store;
+    this.#store = undefined;
+    try {
+      this.set(message);
+    } finally {
+      this.#store = store;
+    }
+  }
+
   #deleteNode(topic: string, node: Node): void {
+    this.#store?.deleteRetained(topic);
     this.#byTopic.delete(topic);
     if (node.message !== undefined) this.#bytes -= sizeOf(node.message);
     node.message = undefined;

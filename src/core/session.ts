@@ -7,36 +7,20 @@
  * @module
  */
 
-import type { QoS, Subscription } from "../../packets/types.ts";
 import type { ClientInfo, DropReason } from "../types.ts";
 import type { Message } from "../message.ts";
+import type {
+  Delivery,
+  SessionOutput,
+  SessionRecord,
+  Store,
+  StoredSession,
+  StoredWill,
+  SubscriptionRecord,
+} from "./ports.ts";
+
+export type { Delivery, SessionOutput, SubscriptionRecord };
 import { SessionQueue } from "./session_queue.ts";
-
-/** A subscription as the session keeps it. */
-export interface SubscriptionRecord extends Subscription {
-  /** Subscription identifier (MQTT 5.0), if the SUBSCRIBE carried one. */
-  readonly subscriptionId?: number;
-  /** Share name of a `$share/{name}/{filter}` subscription. */
-  readonly shareName?: string;
-  /**
-   * Whether each message bound to it first goes through the `checkDeliver`
-   * hooks: a subscribe hook asked for it (an ACL deny rule overlaps it).
-   */
-  readonly checkDeliver?: boolean;
-}
-
-/** A message bound for one subscriber, at the QoS it is delivered with. */
-export interface Delivery {
-  readonly message: Message;
-  /** Delivery QoS: the lower of the message's and the subscription's. */
-  readonly qos: QoS;
-  /** RETAIN flag as sent: set for retained messages sent on subscribe. */
-  readonly retain: boolean;
-  /** Subscription identifiers of the matching subscriptions (MQTT 5.0). */
-  readonly subscriptionIds: number[] | undefined;
-  /** When it expires in a queue: the message's expiry, or the server's limit. */
-  readonly expiresAt: number | undefined;
-}
 
 /** An outgoing QoS 1 or 2 message waiting for its acknowledgement. */
 export interface InflightEntry {
@@ -46,21 +30,11 @@ export interface InflightEntry {
   phase: 1 | 2;
 }
 
-/** What a session needs from its connection while the client is online. */
-export interface SessionOutput {
-  /** Writes a PUBLISH; false if the output buffer is full (QoS 0 only). */
-  sendPublish(
-    delivery: Delivery,
-    packetId: number | undefined,
-    dup: boolean,
-  ): boolean;
-  /** Writes a PUBREL. */
-  sendPubrel(packetId: number): void;
-}
-
 /** What a session needs from its server. */
 export interface SessionContext {
   readonly now: () => number;
+  /** Where a stored session writes its changes. */
+  readonly store: Store;
   /** Messages in flight per client before more are queued. */
   readonly maxInflight: number;
   /** Whether QoS 0 messages are queued for an offline client. */
@@ -119,10 +93,22 @@ export class Session {
   readonly createdAt: number;
   /** What its client last connected with; the delivery checks ask for it. */
   client: ClientInfo | undefined;
+  /**
+   * Whether the session's state is written to the store: its expiry
+   * interval is above 0, so it may outlive its connection. A session that
+   * ends with its connection is kept in memory only.
+   */
+  stored = false;
+  /** The will of its client, kept while connected or waiting for its delay. */
+  will: StoredWill | undefined;
+  /** User name its client last connected with, when restored from a store. */
+  #storedUsername: string | undefined;
 
   /** User name its client last connected with. */
   get username(): string | undefined {
-    return this.client?.username;
+    return this.client === undefined
+      ? this.#storedUsername
+      : this.client.username;
   }
   /** Seconds the session outlives its connection; 0 ends it on disconnect. */
   expiryInterval: number;
@@ -145,11 +131,12 @@ export class Session {
       maxQueuedMessages: number;
       expiryInterval: number;
       maxQueuedBytes?: number;
+      createdAt?: number;
     },
   ) {
     this.clientId = clientId;
     this.#context = context;
-    this.createdAt = context.now();
+    this.createdAt = options.createdAt ?? context.now();
     this.expiryInterval = options.expiryInterval;
     this.disconnectedAt = undefined;
     this.client = undefined;
@@ -260,8 +247,25 @@ export class Session {
   }
 
   /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
-  get incomingQoS2(): Set<number> {
+  get incomingQoS2(): ReadonlySet<number> {
     return this.#incomingQoS2 ??= new Set();
+  }
+
+  /** Holds the packet id of an incoming QoS 2 message until its PUBREL. */
+  holdIncoming(packetId: number): void {
+    const ids = this.#incomingQoS2 ??= new Set();
+    if (ids.has(packetId)) return;
+    ids.add(packetId);
+    if (this.stored) this.#context.store.saveIncoming(this.clientId, packetId);
+  }
+
+  /** Releases an incoming QoS 2 packet id (PUBREL); false if unknown. */
+  releaseIncoming(packetId: number): boolean {
+    if (this.#incomingQoS2?.delete(packetId) !== true) return false;
+    if (this.stored) {
+      this.#context.store.deleteIncoming(this.clientId, packetId);
+    }
+    return true;
   }
 
   /**
@@ -305,6 +309,9 @@ export class Session {
   complete(packetId: number): boolean {
     const inflight = this.#inflight;
     if (inflight === undefined || !inflight.delete(packetId)) return false;
+    if (this.stored) {
+      this.#context.store.deleteInflight(this.clientId, packetId);
+    }
     this.drain();
     return true;
   }
@@ -313,7 +320,17 @@ export class Session {
   received(packetId: number): boolean {
     const entry = this.#inflight?.get(packetId);
     if (entry === undefined || entry.delivery.qos !== 2) return false;
-    entry.phase = 2;
+    if (entry.phase !== 2) {
+      entry.phase = 2;
+      if (this.stored) {
+        this.#context.store.saveInflight(
+          this.clientId,
+          packetId,
+          entry.delivery,
+          2,
+        );
+      }
+    }
     return true;
   }
 
@@ -333,11 +350,10 @@ export class Session {
     this.#draining = true;
     try {
       while (queue.length > 0 && this.output === output) {
-        const next = queue.shift((expired) =>
-          this.#context.dropped(this.clientId, expired.message, "expired")
-        );
+        const next = queue.shift(this.#expired);
         this.#reportBytes();
         if (next === undefined) break;
+        if (this.stored) this.#context.store.dequeue(this.clientId, next);
         if (next.qos === 0) {
           if (output.sendPublish(next, undefined, false)) {
             this.#context.delivered(this, next.message);
@@ -400,6 +416,83 @@ export class Session {
     for (const resolve of waiting ?? []) resolve();
   }
 
+  /** What the store keeps of the session besides its messages. */
+  record(): SessionRecord {
+    return {
+      clientId: this.clientId,
+      username: this.username,
+      expiryInterval: this.expiryInterval,
+      createdAt: this.createdAt,
+      disconnectedAt: this.disconnectedAt,
+      will: this.will,
+    };
+  }
+
+  /**
+   * Writes the whole session to the store (its record, subscriptions,
+   * queue, messages in flight and unreleased packet ids) and marks it
+   * stored: for a session whose expiry interval rose above 0.
+   */
+  storeAll(): void {
+    const store = this.#context.store;
+    this.stored = true;
+    store.saveSession(this.record());
+    for (const [filter, record] of this.subscriptionEntries()) {
+      store.saveSubscription(this.clientId, filter, record);
+    }
+    for (const delivery of this.#queue ?? []) {
+      store.enqueue(this.clientId, delivery);
+    }
+    for (const entry of this.#inflight?.values() ?? []) {
+      store.saveInflight(
+        this.clientId,
+        entry.packetId,
+        entry.delivery,
+        entry.phase,
+      );
+    }
+    for (const packetId of this.#incomingQoS2 ?? []) {
+      store.saveIncoming(this.clientId, packetId);
+    }
+  }
+
+  /**
+   * Puts back what a store kept of the session, without writing it again:
+   * its user name, queue, messages in flight (resent when the client
+   * returns) and unreleased packet ids. The subscriptions go through the
+   * subscription index.
+   */
+  restore(stored: StoredSession): void {
+    this.stored = true;
+    this.#storedUsername = stored.session.username;
+    this.will = stored.session.will;
+    for (const delivery of stored.queue) this.#enqueueRestored(delivery);
+    for (const entry of stored.inflight) {
+      this.inflight.set(entry.packetId, { ...entry });
+    }
+    for (const packetId of stored.incomingQoS2) {
+      (this.#incomingQoS2 ??= new Set()).add(packetId);
+    }
+  }
+
+  #enqueueRestored(delivery: Delivery): void {
+    const queue = this.#queue ??= new SessionQueue<Delivery>({
+      limit: this.#queueLimit,
+      maxBytes: this.#queueMaxBytes,
+      sizeOf: queuedSize,
+      now: this.#context.now,
+    });
+    // What the store kept goes back whole, over the limits if they shrank.
+    queue.append(delivery);
+    this.#reportBytes();
+  }
+
+  /** Reports a queued delivery that expired, and takes it from the store. */
+  readonly #expired = (expired: Delivery): void => {
+    if (this.stored) this.#context.store.dequeue(this.clientId, expired);
+    this.#context.dropped(this.clientId, expired.message, "expired");
+  };
+
   #enqueue(delivery: Delivery): void {
     const size = queuedSize(delivery);
     const fits = this.#context.canQueue(size);
@@ -420,6 +513,7 @@ export class Session {
       // room, so the queue goes over its limits by this message only.
       queue.append(delivery);
       this.#reportBytes();
+      if (this.stored) this.#context.store.enqueue(this.clientId, delivery);
       return;
     }
     if (!fits) {
@@ -429,7 +523,10 @@ export class Session {
     }
     const dropped = queue.push(delivery);
     this.#reportBytes();
+    const store = this.stored ? this.#context.store : undefined;
+    store?.enqueue(this.clientId, delivery);
     for (const { item, reason } of dropped) {
+      store?.dequeue(this.clientId, item);
       this.#context.dropped(this.clientId, item.message, reason);
     }
   }
@@ -446,6 +543,9 @@ export class Session {
   #sendInflight(output: SessionOutput, delivery: Delivery): void {
     const packetId = this.#allocatePacketId();
     this.inflight.set(packetId, { packetId, delivery, phase: 1 });
+    if (this.stored) {
+      this.#context.store.saveInflight(this.clientId, packetId, delivery, 1);
+    }
     output.sendPublish(delivery, packetId, false);
     this.#context.delivered(this, delivery.message);
   }

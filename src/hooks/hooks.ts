@@ -28,6 +28,7 @@ import type {
   QoS,
   Subscription,
 } from "../../packets/types.ts";
+import type { Awaitable } from "../core/awaitable.ts";
 import type { Message } from "../message.ts";
 import type {
   ClientInfo,
@@ -44,8 +45,7 @@ export type {
   TransportKind,
 } from "../types.ts";
 
-/** A value or a promise of it. */
-export type Awaitable<T> = T | Promise<T>;
+export type { Awaitable };
 
 /**
  * The answer of {@linkcode Hooks.checkPublish} and

@@ -19,6 +19,7 @@ import type {
   SubscribeVerdict,
   Verdict,
 } from "./hooks.ts";
+import { whenReady } from "../core/awaitable.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { Message } from "../message.ts";
 
@@ -79,9 +80,7 @@ export class HookRunner {
       [info],
       (r) => r === false ? ReasonCode.NotAuthorized : undefined,
     );
-    return verdict instanceof Promise
-      ? verdict.then((v) => v === undefined)
-      : verdict === undefined;
+    return whenReady(verdict, isUndefined);
   }
 
   /** Whether any hook decides on CONNECT. */
@@ -142,9 +141,8 @@ export class HookRunner {
         return isQoS(answer) ? answer : undefined;
       },
     );
-    return verdict instanceof Promise
-      ? verdict.then((code) => ({ code, checkDeliver }))
-      : { code: verdict, checkDeliver };
+    // Read once the hooks answered: an async one may set it meanwhile.
+    return whenReady(verdict, (code) => ({ code, checkDeliver }));
   }
 
   /**
@@ -404,6 +402,10 @@ const FROM_CONNACK_RETURN_CODE: ReadonlyMap<unknown, RefusalCode> = new Map<
   [ConnackReturnCode.BadUserNameOrPassword, ReasonCode.BadUserNameOrPassword],
   [ConnackReturnCode.NotAuthorized, ReasonCode.NotAuthorized],
 ]);
+
+function isUndefined(answer: unknown): boolean {
+  return answer === undefined;
+}
 
 function isRefusalCode(answer: unknown): answer is RefusalCode {
   return REFUSAL_CODES.has(answer);

@@ -7,7 +7,7 @@
 
 import type { ConnectPacket, Properties } from "../../packets/types.ts";
 import type { ClientInfo } from "../types.ts";
-import type { ResolvedOptions } from "../server/options.ts";
+import type { ProtocolOptions as ResolvedOptions } from "./options.ts";
 
 /** What a 5.0 CONNACK tells the client of the server's limits. */
 export function connackProperties(

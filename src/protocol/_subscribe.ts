@@ -15,7 +15,7 @@ import type {
   SubscribePacket,
   UnsubscribePacket,
 } from "../../packets/types.ts";
-import type { Broker } from "../core/broker.ts";
+import type { ConnectionHub } from "./hub.ts";
 import type { ClientInfo } from "../types.ts";
 import type { Session } from "../core/session.ts";
 import { filterLevels } from "../core/topic_levels.ts";
@@ -39,7 +39,7 @@ export interface SubscribingConnection {
  * @throws {MqttError} 0x97 for more than `maxFiltersPerSubscribe` filters.
  */
 export async function handleSubscribe(
-  broker: Broker,
+  hub: ConnectionHub,
   connection: SubscribingConnection,
   packet: SubscribePacket,
 ): Promise<void> {
@@ -49,7 +49,7 @@ export async function handleSubscribe(
   const codes: number[] = [];
   const made: { index: number; isNew: boolean }[] = [];
   const subscriptionId = packet.properties?.subscriptionIdentifiers?.[0];
-  const options = broker.options;
+  const options = hub.options;
   if (
     subscriptionId !== undefined && !options.subscriptionIdentifiersAvailable
   ) {
@@ -75,7 +75,7 @@ export async function handleSubscribe(
   }
   /** Refuses a filter: logged with the real reason, sent as allowed. */
   const refuse = (topicFilter: string, code: number): void => {
-    broker.logger.info("subscribe refused", {
+    hub.logger.info("subscribe refused", {
       client_id: client.clientId,
       topic_filter: topicFilter,
       reason_code: reasonCodeName(code),
@@ -111,7 +111,7 @@ export async function handleSubscribe(
       refuse(sub.topicFilter, unavailable);
       continue;
     }
-    let decision = broker.hooks.checkSubscribe(client, sub);
+    let decision = hub.hooks.checkSubscribe(client, sub);
     if (decision instanceof Promise) decision = await decision;
     if (connection.isClosed) return;
     const verdict = decision.code;
@@ -122,9 +122,9 @@ export async function handleSubscribe(
     const granted = Math.min(
       sub.qos,
       verdict ?? 2,
-      broker.options.maxQoS,
+      hub.options.maxQoS,
     ) as QoS;
-    const isNew = broker.subscribe(session, {
+    const isNew = hub.core.subscriptions.subscribe(session, {
       ...sub,
       qos: granted,
       ...(subscriptionId !== undefined ? { subscriptionId } : {}),
@@ -139,6 +139,11 @@ export async function handleSubscribe(
       codes[i] = codes[last.get(subscriptions[i]!.topicFilter)!]!;
     }
   }
+  // The subscriptions are durable before the client hears of them (at
+  // once with a store in memory).
+  const flushed = hub.core.store.flush();
+  if (flushed !== undefined) await flushed;
+  if (connection.isClosed) return;
   // [MQTT-3.8.4-1] [MQTT-3.8.4-5] One code per filter, in order.
   connection.send({
     type: "suback",
@@ -147,13 +152,13 @@ export async function handleSubscribe(
   });
   for (const { index, isNew } of made) {
     const sub = packet.subscriptions[index]!;
-    broker.hooks.notify("onSubscribed", client, sub, codes[index] as QoS);
+    hub.hooks.notify("onSubscribed", client, sub, codes[index] as QoS);
     // [MQTT-3.3.1-6] Retained messages go to a new subscription;
     // 5.0 retain handling 1 only when new, 2 never.
     const handling = sub.retainHandling ?? 0;
     if (handling === 2 || (handling === 1 && !isNew)) continue;
     if (connection.isClosed) return;
-    await broker.sendRetained(
+    await hub.sendRetained(
       session,
       sub.topicFilter,
       codes[index] as QoS,
@@ -184,7 +189,7 @@ function checkFilterCount(
  * @throws {MqttError} 0x97 for more than `maxFiltersPerSubscribe` filters.
  */
 export async function handleUnsubscribe(
-  broker: Broker,
+  hub: ConnectionHub,
   connection: SubscribingConnection,
   packet: UnsubscribePacket,
 ): Promise<void> {
@@ -194,19 +199,19 @@ export async function handleUnsubscribe(
   checkFilterCount(
     "UNSUBSCRIBE",
     packet.topicFilters.length,
-    broker.options,
+    hub.options,
   );
   for (const filter of packet.topicFilters) {
-    let verdict = broker.hooks.checkUnsubscribe(client, filter);
+    let verdict = hub.hooks.checkUnsubscribe(client, filter);
     if (verdict instanceof Promise) verdict = await verdict;
     if (connection.isClosed) return;
     if (verdict !== undefined) {
       codes.push(verdict);
       continue;
     }
-    const existed = broker.unsubscribe(session, filter);
+    const existed = hub.core.subscriptions.unsubscribe(session, filter);
     codes.push(existed ? 0 : ReasonCode.NoSubscriptionExisted);
-    if (existed) broker.hooks.notify("onUnsubscribed", client, filter);
+    if (existed) hub.hooks.notify("onUnsubscribed", client, filter);
   }
   // [MQTT-3.10.4-4] UNSUBACK even when nothing matched.
   connection.send({

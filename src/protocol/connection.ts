@@ -23,12 +23,13 @@ import type {
   PublishPacket,
   Will,
 } from "../../packets/types.ts";
-import { type Broker, packetIdOffset } from "../core/broker.ts";
-import type {
-  ClientLink,
-  CloseOptions,
-  EndReason,
-} from "../core/ports.ts";
+import type { CloseOptions, EndReason } from "../core/ports.ts";
+import { messageFromPublish } from "../core/messages.ts";
+import {
+  type ConnectionHub,
+  type HubConnection,
+  packetIdOffset,
+} from "./hub.ts";
 import { Channel, type PacketHandler } from "./channel.ts";
 import { TopicAliases } from "./_topic_aliases.ts";
 import { OutboundTopicAliases } from "./_topic_aliases_out.ts";
@@ -36,6 +37,7 @@ import { connackProperties } from "./_connack.ts";
 import { closeReason } from "../transport/close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
+import { whenOpen, whenReady } from "../core/awaitable.ts";
 import { isSysTopic, topicLevels } from "../core/topic_levels.ts";
 import type { ClientInfo } from "../types.ts";
 import { type Message, ownProperties } from "../message.ts";
@@ -56,7 +58,7 @@ export interface ConnectionStats {
 }
 
 /** The broker side of one client connection. */
-export class Connection implements ClientLink, PacketHandler {
+export class Connection implements HubConnection, PacketHandler {
   readonly #channel: Channel;
   #messagesIn = 0;
   #messagesOut = 0;
@@ -73,13 +75,14 @@ export class Connection implements ClientLink, PacketHandler {
    * Why a session that ends with this connection ends, when it is not the
    * client's doing: another connection took over, or the server kicked it.
    */
-  get endReason(): EndReason | undefined {
-    return this.#endReason;
-  }
-
   #endReason: EndReason | undefined;
+  /**
+   * Whether the connection is not read until subscribers' queues have room
+   * for its message (`queueFull` "backpressure").
+   */
+  paused = false;
 
-  readonly #broker: Broker<Connection>;
+  readonly #hub: ConnectionHub<Connection>;
   #version: ProtocolVersion = 4;
   #will: Will | undefined;
   #isClosed = false;
@@ -100,10 +103,10 @@ export class Connection implements ClientLink, PacketHandler {
    */
   connectPending = false;
 
-  constructor(broker: Broker<Connection>, transport: Transport) {
-    this.#broker = broker;
-    this.#channel = new Channel(transport, broker);
-    this.openedAt = broker.now();
+  constructor(hub: ConnectionHub<Connection>, transport: Transport) {
+    this.#hub = hub;
+    this.#channel = new Channel(transport, hub);
+    this.openedAt = hub.now();
     this.client = undefined;
     this.session = undefined;
   }
@@ -167,15 +170,13 @@ export class Connection implements ClientLink, PacketHandler {
 
   /** Serves the connection until it ends; never rejects. */
   run(): Promise<void> {
-    const broker = this.#broker;
-    const accepted = broker.hooks.checkAccept(this.transport.info);
+    const hub = this.#hub;
+    const accepted = hub.hooks.checkAccept(this.transport.info);
     // One async function runs per connection (the channel's read loop): each
     // suspended one costs memory for as long as the connection is open.
-    const reading = accepted instanceof Promise
-      ? accepted.then((ok) => ok ? this.#read() : this.#refused())
-      : accepted
-      ? this.#read()
-      : Promise.resolve(this.#refused());
+    const reading = Promise.resolve(
+      whenReady(accepted, (ok) => ok ? this.#read() : this.#refused()),
+    );
     return reading.then(
       (error) => {
         // Nothing thrown while answering an error may escape: the caller
@@ -201,7 +202,7 @@ export class Connection implements ClientLink, PacketHandler {
   /** Logs an error of the broker's own while serving this connection. */
   #internalError(e: unknown): void {
     const error = e instanceof Error ? e : new Error(String(e));
-    this.#broker.logger.error("internal error", {
+    this.#hub.logger.error("internal error", {
       client_id: this.client?.clientId,
       remote: this.transport.info.remoteAddress,
       error: error.stack ?? error.message,
@@ -213,7 +214,7 @@ export class Connection implements ClientLink, PacketHandler {
   }
 
   #refused(): Error {
-    this.#broker.logger.info("connection refused by hook", {
+    this.#hub.logger.info("connection refused by hook", {
       remote: this.transport.info.remoteAddress,
     });
     return new Error("Connection refused by a checkAccept hook");
@@ -226,7 +227,7 @@ export class Connection implements ClientLink, PacketHandler {
 
   /** Tells the peer what it did wrong, as its protocol version allows. */
   #protocolError(error: MqttError): void {
-    this.#broker.logger.warn("protocol error", {
+    this.#hub.logger.warn("protocol error", {
       client_id: this.client?.clientId,
       remote: this.transport.info.remoteAddress,
       reason: error.message,
@@ -261,7 +262,7 @@ export class Connection implements ClientLink, PacketHandler {
 
   /** Handles one packet from the client. */
   handlePacket(packet: Packet): Promise<void> | undefined {
-    if (this.#broker.logger.isEnabledFor("debug")) this.#dump("in", packet);
+    if (this.#hub.logger.isEnabledFor("debug")) this.#dump("in", packet);
     if (packet.type === "connect") return this.#onConnect(packet);
     if (this.client === undefined) {
       // [MQTT-3.1.0-1] The first packet must be CONNECT.
@@ -289,7 +290,7 @@ export class Connection implements ClientLink, PacketHandler {
         return;
       case "pubrel": {
         // [MQTT-4.3.3-12] Release the id and answer PUBCOMP, known or not.
-        const known = this.session?.incomingQoS2.delete(packet.packetId);
+        const known = this.session?.releaseIncoming(packet.packetId);
         this.send({
           type: "pubcomp",
           packetId: packet.packetId,
@@ -300,9 +301,9 @@ export class Connection implements ClientLink, PacketHandler {
         return;
       }
       case "subscribe":
-        return handleSubscribe(this.#broker, this, packet);
+        return handleSubscribe(this.#hub, this, packet);
       case "unsubscribe":
-        return handleUnsubscribe(this.#broker, this, packet);
+        return handleUnsubscribe(this.#hub, this, packet);
       case "pingreq":
         // [MQTT-3.12.4-1]
         this.send({ type: "pingresp" });
@@ -319,7 +320,7 @@ export class Connection implements ClientLink, PacketHandler {
             }
             this.session.expiryInterval = Math.min(
               expiry,
-              this.#broker.options.maxSessionExpiryInterval,
+              this.#hub.options.maxSessionExpiryInterval,
             );
           }
           if (packet.reasonCode === ReasonCode.DisconnectWithWillMessage) {
@@ -358,8 +359,8 @@ export class Connection implements ClientLink, PacketHandler {
       // [MQTT-3.1.0-2] A second CONNECT is a protocol violation.
       throw new ProtocolError("Cannot accept a second CONNECT");
     }
-    const broker = this.#broker;
-    const options = broker.options;
+    const hub = this.#hub;
+    const options = hub.options;
     this.#version = this.#channel.version = packet.protocolVersion;
     const v5 = packet.protocolVersion === 5;
     const maximumPacketSize = packet.properties?.maximumPacketSize;
@@ -378,7 +379,7 @@ export class Connection implements ClientLink, PacketHandler {
         this.#refuse(ReasonCode.ClientIdentifierNotValid);
         return;
       }
-      clientId = broker.newClientId();
+      clientId = hub.newClientId();
     }
     let keepAlive = packet.keepAlive;
     if (
@@ -404,7 +405,7 @@ export class Connection implements ClientLink, PacketHandler {
     if (packet.will !== undefined) {
       const will = packet.will;
       if (topicLevels(will.topic) > options.maxTopicLevels) {
-        this.#broker.logger.info("connection refused", {
+        this.#hub.logger.info("connection refused", {
           client_id: clientId,
           remote: info.remoteAddress,
           reason: `Will topic has more than ${options.maxTopicLevels} levels`,
@@ -439,23 +440,25 @@ export class Connection implements ClientLink, PacketHandler {
       this.#refuse(ReasonCode.BadAuthenticationMethod);
       return;
     }
-    const abort = broker.hooks.hasCheckConnect
-      ? new AbortController()
-      : undefined;
-    const verdict = broker.hooks.checkConnect(client, packet, abort?.signal);
+    const abort = hub.hooks.hasCheckConnect ? new AbortController() : undefined;
+    const verdict = hub.hooks.checkConnect(client, packet, abort?.signal);
     if (verdict instanceof Promise) {
       this.#connectAbort = abort;
       this.connectPending = true;
       return verdict.then((v) => {
         this.#connectAbort = undefined;
         this.connectPending = false;
-        this.#connected(packet, client, v ?? broker.checkSessionOwner(client));
+        this.#connected(
+          packet,
+          client,
+          v ?? hub.core.sessions.checkOwner(client),
+        );
       });
     }
     this.#connected(
       packet,
       client,
-      verdict ?? broker.checkSessionOwner(client),
+      verdict ?? hub.core.sessions.checkOwner(client),
     );
   }
 
@@ -466,8 +469,8 @@ export class Connection implements ClientLink, PacketHandler {
     verdict: RefusalCode | undefined,
   ): void {
     if (this.#isClosed) return;
-    const broker = this.#broker;
-    const logger = broker.logger;
+    const hub = this.#hub;
+    const logger = hub.logger;
     if (verdict !== undefined) {
       this.#will = undefined;
       logger.info("connection refused", {
@@ -479,19 +482,18 @@ export class Connection implements ClientLink, PacketHandler {
       this.#refuse(verdict);
       return;
     }
-    const options = broker.options;
+    const options = hub.options;
     const requestedExpiry = packet.properties?.sessionExpiryInterval ?? 0;
     const sessionExpiry = packet.protocolVersion === 5
       ? Math.min(requestedExpiry, options.maxSessionExpiryInterval)
       : packet.clean
       ? 0
       : options.maxSessionExpiryInterval;
-    const attached = broker.attach(
-      this,
-      client,
-      sessionExpiry,
-      packet.properties?.receiveMaximum,
-    );
+    const attached = hub.core.sessions.attach(this, client, {
+      expiryInterval: sessionExpiry,
+      receiveMaximum: packet.properties?.receiveMaximum,
+      will: this.#will,
+    });
     if (attached === undefined) {
       // Past maxSessions: no new session.
       this.#will = undefined;
@@ -540,8 +542,8 @@ export class Connection implements ClientLink, PacketHandler {
         keep_alive: client.keepAlive,
       });
     }
-    broker.hooks.notify("onConnected", client);
-    broker.hooks.notify(
+    hub.hooks.notify("onConnected", client);
+    hub.hooks.notify(
       present ? "onSessionResumed" : "onSessionCreated",
       client,
     );
@@ -560,30 +562,37 @@ export class Connection implements ClientLink, PacketHandler {
     this.end(new Error(`Connection refused: code ${reasonCode}`));
   }
 
+  /** `#published` as `whenOpen` calls it, made once per connection. */
+  readonly #afterCheckPublish = (
+    verdict: RefusalCode | undefined,
+    packet: PublishPacket,
+    message: Message,
+  ): Promise<void> | undefined => this.#published(packet, message, verdict);
+
   #onPublish(packet: PublishPacket): Promise<void> | undefined {
-    const broker = this.#broker;
+    const hub = this.#hub;
     const session = this.session!;
     let topic = packet.topic;
     if (this.#version === 5) {
-      this.#aliases ??= new TopicAliases(broker.options.topicAliasMaximum);
+      this.#aliases ??= new TopicAliases(hub.options.topicAliasMaximum);
       topic = this.#aliases.resolve(packet);
     }
-    if (topicLevels(topic) > broker.options.maxTopicLevels) {
+    if (topicLevels(topic) > hub.options.maxTopicLevels) {
       // 3.1.1 closes; 5.0 says 0x90 first.
       throw new MqttError(
         ReasonCode.TopicNameInvalid,
-        `Cannot accept a PUBLISH: its topic has more than ${broker.options.maxTopicLevels} levels`,
+        `Cannot accept a PUBLISH: its topic has more than ${hub.options.maxTopicLevels} levels`,
       );
     }
-    if (packet.qos > broker.options.maxQoS && this.#version === 5) {
+    if (packet.qos > hub.options.maxQoS && this.#version === 5) {
       // [MQTT-3.2.2-11]
       throw new MqttError(
         ReasonCode.QoSNotSupported,
-        `Cannot accept a QoS ${packet.qos} PUBLISH: the maximum is ${broker.options.maxQoS}`,
+        `Cannot accept a QoS ${packet.qos} PUBLISH: the maximum is ${hub.options.maxQoS}`,
       );
     }
     if (
-      packet.retain && !broker.options.retainAvailable && this.#version === 5
+      packet.retain && !hub.options.retainAvailable && this.#version === 5
     ) {
       // [MQTT-3.3.1-8]
       throw new MqttError(
@@ -600,24 +609,29 @@ export class Connection implements ClientLink, PacketHandler {
       }
       if (
         this.#version === 5 &&
-        unreleased.size >= broker.options.receiveMaximum
+        unreleased.size >= hub.options.receiveMaximum
       ) {
         // [MQTT-3.3.4-9] More than the Receive Maximum the server gave.
         throw new MqttError(
           ReasonCode.ReceiveMaximumExceeded,
-          `Cannot accept a QoS 2 PUBLISH: ${unreleased.size} are unreleased, the Receive Maximum is ${broker.options.receiveMaximum}`,
+          `Cannot accept a QoS 2 PUBLISH: ${unreleased.size} are unreleased, the Receive Maximum is ${hub.options.receiveMaximum}`,
         );
       }
     }
     this.#messagesIn++;
     const client = this.client!;
-    const message = broker.makeMessage(packet, topic, client.clientId);
+    const message = messageFromPublish(
+      packet,
+      topic,
+      client.clientId,
+      hub.now(),
+    );
     if (isSysTopic(topic)) {
       // Only the server publishes under $SYS, whatever the ACL and hooks say.
       return this.#published(packet, message, ReasonCode.NotAuthorized);
     }
-    const check = broker.hooks.hasCheckPublish
-      ? broker.hooks.checkPublish(
+    const check = hub.hooks.hasCheckPublish
+      ? hub.hooks.checkPublish(
         client,
         topic === packet.topic ? packet : {
           ...packet,
@@ -625,54 +639,72 @@ export class Connection implements ClientLink, PacketHandler {
         },
       )
       : undefined;
-    if (check instanceof Promise) {
-      return check.then((verdict) => this.#published(packet, message, verdict));
-    }
-    return this.#published(packet, message, check);
+    // A hook may have closed the connection, even a synchronous one that
+    // kicks its own client: the PUBLISH is then neither routed nor answered.
+    return whenOpen(this, check, this.#afterCheckPublish, packet, message);
   }
 
+  /** Routes or refuses a PUBLISH; called while the connection is open. */
   #published(
     packet: PublishPacket,
     message: Message,
     verdict: RefusalCode | undefined,
   ): Promise<void> | undefined {
-    if (this.#isClosed) return;
-    const broker = this.#broker;
+    const hub = this.#hub;
     let routed: Promise<void> | undefined;
     if (verdict !== undefined) {
-      broker.logger.info("publish refused", {
+      hub.logger.info("publish refused", {
         client_id: this.client!.clientId,
         topic: message.topic,
         reason_code: reasonCodeName(verdict),
       });
-      broker.dropped(undefined, message, "not_authorized");
+      hub.core.router.dropped(undefined, message, "not_authorized");
     } else {
       // Pausable: with queueFull "backpressure", this connection is not read
       // (and the message not acknowledged) until full queues have room.
-      routed = broker.publish(message, this.client, true);
+      routed = hub.core.router.publish(message, this.client, true);
     }
-    if (routed === undefined) {
-      this.#acknowledge(packet, verdict);
-      return;
-    }
-    return routed.then(() => this.#acknowledge(packet, verdict));
+    if (routed === undefined) return this.#acknowledgeDurably(packet, verdict);
+    // Not read meanwhile: its silence is the server's doing, not a lapsed
+    // keep-alive.
+    this.paused = true;
+    return routed.then(() => {
+      this.paused = false;
+      return this.#acknowledgeDurably(packet, verdict);
+    });
   }
 
   /**
-   * Answers a client's QoS 1 or 2 PUBLISH, once it was routed or refused;
-   * a QoS 2 packet id is held until PUBREL unless it was refused.
+   * Acknowledges a QoS 1 or 2 PUBLISH once what its routing wrote to the
+   * store is durable: at once with a store in memory, whose `flush` has
+   * nothing to wait for. A store that cannot flush fails the connection,
+   * unacknowledged, so that the client sends the message again.
    */
+  #acknowledgeDurably(
+    packet: PublishPacket,
+    verdict: RefusalCode | undefined,
+  ): Promise<void> | undefined {
+    if (packet.qos === 0) return undefined;
+    if (packet.qos === 2 && verdict === undefined) {
+      // Held until PUBREL [MQTT-4.3.3-10], and stored with the rest.
+      this.session?.holdIncoming(packet.packetId!);
+    }
+    const flushed = this.#hub.core.store.flush();
+    if (flushed === undefined) {
+      this.#acknowledge(packet, verdict);
+      return undefined;
+    }
+    return flushed.then(() => this.#acknowledge(packet, verdict));
+  }
+
+  /** Answers a client's QoS 1 or 2 PUBLISH, once it was routed or refused. */
   #acknowledge(packet: PublishPacket, verdict: number | undefined): void {
-    if (packet.qos === 0) return;
     const reply: AckPacket<"puback" | "pubrec"> = {
       type: packet.qos === 1 ? "puback" : "pubrec",
       packetId: packet.packetId!,
     };
     if (this.#version === 5 && verdict !== undefined) {
       reply.reasonCode = verdict;
-    }
-    if (packet.qos === 2 && verdict === undefined) {
-      this.session?.incomingQoS2.add(packet.packetId!);
     }
     this.send(reply as Packet);
   }
@@ -685,9 +717,9 @@ export class Connection implements ClientLink, PacketHandler {
     packetId: number | undefined,
     dup: boolean,
   ): boolean {
-    const broker = this.#broker;
+    const hub = this.#hub;
     if (
-      delivery.qos === 0 && this.outputBytes > broker.options.maxOutputBuffer
+      delivery.qos === 0 && this.outputBytes > hub.options.maxOutputBuffer
     ) {
       this.#messagesDropped++;
       return false;
@@ -700,13 +732,13 @@ export class Connection implements ClientLink, PacketHandler {
     const offset = out.length;
     const version = this.#version;
     const properties = version === 5
-      ? broker.outgoingProperties(delivery)
+      ? hub.outgoingProperties(delivery)
       : undefined;
     // The same message fanned out to many subscribers is encoded once; the
     // others copy those bytes and patch in their packet id.
     const shareable = properties === undefined && !dup;
     const encoded = shareable
-      ? broker.encodedPublish(delivery, version)
+      ? hub.encodedPublish(delivery, version)
       : undefined;
     if (encoded !== undefined) {
       out.writeBytes(encoded);
@@ -722,11 +754,11 @@ export class Connection implements ClientLink, PacketHandler {
       return true;
     }
     if (shareable && encoded === undefined) {
-      broker.shareEncodedPublish(delivery, version, out.view(offset, length));
+      hub.shareEncodedPublish(delivery, version, out.view(offset, length));
     }
     this.#messagesOut++;
-    broker.countMessageSent(delivery, length);
-    if (broker.logger.isEnabledFor("debug")) {
+    hub.countMessageSent(delivery, length);
+    if (hub.logger.isEnabledFor("debug")) {
       this.#dump("out", publishPacket(delivery, packetId, dup, properties));
     }
     channel.sent();
@@ -745,14 +777,14 @@ export class Connection implements ClientLink, PacketHandler {
     packetId: number | undefined,
     dup: boolean,
   ): boolean {
-    const broker = this.#broker;
+    const hub = this.#hub;
     const aliases = this.#aliasesOut!;
     const topic = delivery.message.topic;
     const packet = publishPacket(
       delivery,
       packetId,
       dup,
-      broker.outgoingProperties(delivery),
+      hub.outgoingProperties(delivery),
     );
     const known = aliases.known(topic);
     const alias = known ?? aliases.candidate(topic);
@@ -785,8 +817,8 @@ export class Connection implements ClientLink, PacketHandler {
       return true;
     }
     this.#messagesOut++;
-    broker.countMessageSent(delivery, length);
-    if (broker.logger.isEnabledFor("debug")) this.#dump("out", packet);
+    hub.countMessageSent(delivery, length);
+    if (hub.logger.isEnabledFor("debug")) this.#dump("out", packet);
     this.#channel.sent();
     return true;
   }
@@ -802,7 +834,7 @@ export class Connection implements ClientLink, PacketHandler {
     offset: number,
   ): void {
     this.#channel.output.truncate(offset);
-    this.#broker.dropped(
+    this.#hub.core.router.dropped(
       this.client?.clientId,
       delivery.message,
       "packet_too_large",
@@ -824,7 +856,7 @@ export class Connection implements ClientLink, PacketHandler {
     const legal = this.#version === 5
       ? legalReply(packet, this.#maxPacketSizeOut)
       : packet;
-    if (this.#broker.logger.isEnabledFor("debug")) this.#dump("out", legal);
+    if (this.#hub.logger.isEnabledFor("debug")) this.#dump("out", legal);
     try {
       this.#channel.send(legal);
     } catch (e) {
@@ -860,7 +892,7 @@ export class Connection implements ClientLink, PacketHandler {
     } else if (packet.type === "publish") {
       Object.assign(fields, payloadFields(packet.payload));
     }
-    this.#broker.logger.debug(
+    this.#hub.logger.debug(
       direction === "in" ? "packet received" : "packet queued",
       fields,
     );
@@ -882,7 +914,7 @@ export class Connection implements ClientLink, PacketHandler {
     this.#isClosed = true;
     this.#endReason = options?.endReason;
     this.#closeCode = options?.reasonCode;
-    const broker = this.#broker;
+    const hub = this.#hub;
     this.#connectAbort?.abort(new Error("Connection closed"));
     this.#connectAbort = undefined;
     this.#channel.stop();
@@ -894,14 +926,17 @@ export class Connection implements ClientLink, PacketHandler {
     const will = this.#will;
     this.#will = undefined;
     if (this.client !== undefined && this.session !== undefined) {
-      broker.detach(this, error === undefined ? undefined : will);
+      hub.core.sessions.detach(this, this.session, {
+        publishWill: error !== undefined && will !== undefined,
+        endReason: this.#endReason,
+      });
     }
     // A connection the server ends lets its client read why before it
     // closes; after a DISCONNECT from the client, it closes at once (and
     // the channel knows when the peer has gone already).
     const linger = options?.reasonCode !== undefined || error !== undefined;
     this.#finish(error, linger).catch((e: unknown) => {
-      this.#broker.logger.error("internal error", {
+      this.#hub.logger.error("internal error", {
         client_id: this.client?.clientId,
         remote: this.transport.info.remoteAddress,
         error: e instanceof Error ? e.stack ?? e.message : String(e),
@@ -922,22 +957,22 @@ export class Connection implements ClientLink, PacketHandler {
 
   async #finish(error: Error | undefined, linger: boolean): Promise<void> {
     await this.#channel.close({ linger });
-    const broker = this.#broker;
-    broker.connectionClosed(this);
+    const hub = this.#hub;
+    hub.connectionClosed(this);
     if (this.client !== undefined) {
       const { reason, detail } = closeReason(
         error,
         this.#closeCode,
-        this.endReason,
+        this.#endReason,
       );
-      broker.logger.info("client disconnected", {
+      hub.logger.info("client disconnected", {
         client_id: this.client.clientId,
         remote: this.transport.info.remoteAddress,
         reason,
         detail,
       });
     }
-    broker.hooks.notify("onClosed", this.transport.info, this.client, error);
+    hub.hooks.notify("onClosed", this.transport.info, this.client, error);
     this.#closedDone = true;
     this.#resolveClosed?.();
   }

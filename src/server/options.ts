@@ -7,6 +7,15 @@
 import type { QoS } from "../../packets/types.ts";
 import type { Hooks } from "../hooks/hooks.ts";
 import type { Logger } from "../observe/logger.ts";
+import type { ProtocolOptions } from "../protocol/options.ts";
+import type { Bus, Store } from "../core/ports.ts";
+import type {
+  QueueFullPolicy,
+  SessionOwnerChange,
+  SharedSubscriptionOffline,
+} from "../core/options.ts";
+
+export type { QueueFullPolicy, SessionOwnerChange, SharedSubscriptionOffline };
 
 /** Options for {@linkcode Server}. */
 export interface ServerOptions {
@@ -189,50 +198,23 @@ export interface ServerOptions {
    * seconds, 10 by default, 0 disables.
    */
   sys?: { interval?: number };
+  /**
+   * Where the state that must survive a restart is written (sessions,
+   * subscriptions, queued and in-flight messages, retained messages) and
+   * read back by `start()`: a new `MemoryStore` by default, which
+   * keeps it for as long as the process runs. The server flushes it when it
+   * stops but does not close it: it belongs to whoever made it.
+   */
+  store?: Store;
+  /**
+   * How messages and session takeovers reach other nodes of a cluster;
+   * this node alone (`LocalBus`) by default.
+   */
+  bus?: Bus;
 }
-
-/** What {@linkcode ServerOptions.sharedSubscriptionOffline} does. */
-export type SharedSubscriptionOffline = "online_first" | "round_robin";
-
-/** What {@linkcode ServerOptions.queueFull} does. */
-export type QueueFullPolicy = "backpressure" | "drop";
-
-/** What {@linkcode ServerOptions.sessionOwnerChange} does. */
-export type SessionOwnerChange = "refuse" | "clean";
 
 /** Server options with every default filled in. */
-export interface ResolvedOptions {
-  readonly maxInflight: number;
-  readonly maxQueuedMessages: number;
-  readonly queueQoS0Messages: boolean;
-  readonly queueFull: QueueFullPolicy;
-  readonly maxPacketSize: number;
-  readonly maxKeepAlive: number;
-  readonly retainAvailable: boolean;
-  readonly allowEmptyClientId: boolean;
-  readonly maxQoS: QoS;
-  readonly maxSessionExpiryInterval: number;
-  readonly topicAliasMaximum: number;
-  readonly topicAliasMaximumOut: number;
-  readonly maxOutputBuffer: number;
-  readonly connectTimeout: number;
-  readonly messageExpiry: number;
-  readonly receiveMaximum: number;
-  readonly wildcardSubscriptionAvailable: boolean;
-  readonly subscriptionIdentifiersAvailable: boolean;
-  readonly sharedSubscriptionAvailable: boolean;
-  readonly sharedSubscriptionOffline: SharedSubscriptionOffline;
-  readonly maxConnections: number;
-  readonly maxSessions: number;
-  readonly maxSubscriptionsPerClient: number;
-  readonly maxFiltersPerSubscribe: number;
-  readonly maxTopicLevels: number;
-  readonly maxRetainedMessages: number;
-  readonly maxRetainedBytes: number;
-  readonly maxQueuedBytes: number;
-  readonly maxQueuedMemory: number;
-  readonly sessionOwnerChange: SessionOwnerChange;
-}
+export type ResolvedOptions = ProtocolOptions;
 
 const DEFAULTS: ResolvedOptions = {
   maxInflight: 32,

@@ -10,7 +10,9 @@ import { ReasonCode } from "../../packets/reason_code.ts";
 import { isValidTopicFilter, isValidTopicName } from "../../packets/topic.ts";
 import { HookRunner } from "../hooks/runner.ts";
 import { checkPublished } from "../protocol/publish_check.ts";
-import { Broker } from "../core/broker.ts";
+import { Core } from "../core/core.ts";
+import { ConnectionHub } from "../protocol/hub.ts";
+import { MemoryStore } from "../store/memory.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import {
   type ClientSummary,
@@ -97,7 +99,11 @@ interface PendingListener {
  * ```
  */
 export class Server {
-  readonly #broker: Broker<Connection>;
+  readonly #core: Core;
+  readonly #hub: ConnectionHub<Connection>;
+  /** Reading the store back, until done; see `#load`. */
+  #loading: Promise<void> | undefined;
+  #loaded = false;
   readonly #listeners: PendingListener[] = [];
   readonly #sweepInterval: number;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
@@ -125,15 +131,19 @@ export class Server {
       : Array.isArray(options.hooks)
       ? options.hooks
       : [options.hooks];
-    this.#broker = new Broker<Connection>(
-      resolved,
-      new HookRunner(hooks, logger),
+    const runner = new HookRunner(hooks, logger);
+    this.#core = new Core({
+      options: resolved,
+      hooks: runner,
       logger,
-      options.now ?? Date.now,
-    );
+      now: options.now ?? Date.now,
+      store: options.store ?? new MemoryStore(),
+      ...(options.bus !== undefined ? { bus: options.bus } : {}),
+    });
+    this.#hub = new ConnectionHub<Connection>(this.#core, resolved, runner);
     this.#sys = new SysTopics(this, {
       ...options.sys,
-      now: this.#broker.now,
+      now: this.#core.now,
       logger,
     });
   }
@@ -183,6 +193,34 @@ export class Server {
     }
     if (this.#started) return Promise.resolve();
     this.#started = true;
+    const loading = this.#load();
+    if (loading === undefined) return this.#startListening();
+    return loading.then(() => this.#startListening(), (error: unknown) => {
+      this.#started = false;
+      throw error;
+    });
+  }
+
+  /**
+   * Reads back what the store kept, once; a promise while a store that
+   * answers with one is read, `undefined` once done.
+   */
+  #load(): Promise<void> | undefined {
+    if (this.#loaded) return undefined;
+    if (this.#loading !== undefined) return this.#loading;
+    const loading = this.#core.load();
+    if (loading === undefined) {
+      this.#loaded = true;
+      return undefined;
+    }
+    this.#loading = loading.then(() => {
+      this.#loaded = true;
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  #startListening(): Promise<void> {
     try {
       for (const pending of this.#listeners) this.#open(pending);
     } catch (error) {
@@ -194,7 +232,7 @@ export class Server {
       this.#started = false;
       return Promise.reject(error);
     }
-    this.#startedAt = this.#broker.now();
+    this.#startedAt = this.#core.now();
     this.#startSweep();
     this.#sys.start();
     return Promise.resolve();
@@ -207,10 +245,10 @@ export class Server {
 
   #startSweep(): void {
     if (this.#sweepTimer !== undefined) return;
-    this.#sweepTimer = setInterval(
-      () => this.#broker.sweep(),
-      this.#sweepInterval,
-    );
+    this.#sweepTimer = setInterval(() => {
+      this.#hub.sweep();
+      this.#core.sweep();
+    }, this.#sweepInterval);
   }
 
   #open(pending: PendingListener): void {
@@ -222,7 +260,7 @@ export class Server {
       }
       : undefined;
     const hostname = o.hostname ?? "0.0.0.0";
-    const logger = this.#broker.logger;
+    const logger = this.#core.logger;
     // A connection's run never rejects; a failure here is a bug, logged.
     const serve = (transport: Transport) =>
       this.#serve(transport).catch((e: unknown) =>
@@ -241,9 +279,9 @@ export class Server {
         ...(path === undefined ? {} : { path }),
         ...(tls ? { tls } : {}),
         logger,
-        maxPacketSize: this.#broker.options.maxPacketSize,
+        maxPacketSize: this.#hub.options.maxPacketSize,
         // The upgrade request gets as long as CONNECT does.
-        headerTimeout: this.#broker.options.connectTimeout * 1000,
+        headerTimeout: this.#hub.options.connectTimeout * 1000,
         serve,
       });
       // A default name tells the bound port, not the 0 that was asked for.
@@ -284,18 +322,24 @@ export class Server {
     info: { remoteAddress?: string; localAddress?: string } = {},
   ): Promise<void> {
     if (!this.#started) this.#startSweep();
-    return this.#serve(
-      new StreamTransport(duplex, {
-        remoteAddress: info.remoteAddress ?? "",
-        localAddress: info.localAddress ?? "",
-        transport: "stream",
-        listener: "",
-      }),
-    );
+    const transport = new StreamTransport(duplex, {
+      remoteAddress: info.remoteAddress ?? "",
+      localAddress: info.localAddress ?? "",
+      transport: "stream",
+      listener: "",
+    });
+    // Served once the store is read back (at once for one in memory).
+    const loading = this.#load();
+    return loading === undefined
+      ? this.#serve(transport)
+      : loading.then(() => this.#serve(transport), (error: unknown) => {
+        transport.close();
+        throw error;
+      });
   }
 
   #internalError(message: string, error: unknown): void {
-    this.#broker.logger.error(message, {
+    this.#core.logger.error(message, {
       error: error instanceof Error ? error.stack ?? error.message : error,
     });
   }
@@ -305,19 +349,19 @@ export class Server {
       transport.close();
       return Promise.resolve();
     }
-    const broker = this.#broker;
-    if (broker.connections.size >= broker.options.maxConnections) {
+    const hub = this.#hub;
+    if (hub.connections.size >= hub.options.maxConnections) {
       // Closed before any read: the client learns nothing but the closed
       // socket, and costs no buffer.
       transport.close();
       this.#refused++;
-      const now = broker.now();
+      const now = hub.now();
       if (
         this.#refusedWarnedAt === undefined ||
         now - this.#refusedWarnedAt >= REFUSED_WARNING_INTERVAL
       ) {
-        broker.logger.warn("connection limit reached: connection refused", {
-          maxConnections: broker.options.maxConnections,
+        hub.logger.warn("connection limit reached: connection refused", {
+          maxConnections: hub.options.maxConnections,
           refused: this.#refused,
           remoteAddress: transport.info.remoteAddress,
           listener: transport.info.listener,
@@ -327,8 +371,8 @@ export class Server {
       }
       return Promise.resolve();
     }
-    const connection = new Connection(this.#broker, transport);
-    this.#broker.connectionOpened(connection);
+    const connection = new Connection(hub, transport);
+    hub.connectionOpened(connection);
     return connection.run();
   }
 
@@ -350,8 +394,9 @@ export class Server {
   }
 
   async #stop(timeout: number): Promise<void> {
-    const broker = this.#broker;
-    broker.logger.info("stopping");
+    const hub = this.#hub;
+    const logger = hub.logger;
+    logger.info("stopping");
     this.#sys.stop();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<void>((resolve) =>
@@ -359,7 +404,7 @@ export class Server {
     );
     // Connections first: a listener that shuts down (a WebSocket server)
     // must not cut a DISCONNECT 0x8B short.
-    const connections = [...broker.connections];
+    const connections = [...hub.connections];
     for (const connection of connections) {
       connection.end(undefined, {
         reasonCode: ReasonCode.ServerShuttingDown,
@@ -373,17 +418,20 @@ export class Server {
     await Promise.race([
       Promise.all([
         ...closing,
-        ...[...broker.connections].map((c) => c.closed),
+        ...[...hub.connections].map((c) => c.closed),
       ]),
       timedOut,
     ]);
     clearTimeout(timer);
     clearInterval(this.#sweepTimer);
-    broker.close();
+    hub.close();
     this.#sweepTimer = undefined;
     for (const l of this.#listeners) delete l.address;
-    await broker.hooks.notifyAndWait("onStop");
-    broker.logger.info("stopped");
+    // What the closed connections left is written before the store is let
+    // go; the store itself belongs to whoever made it.
+    await this.#core.close();
+    await hub.hooks.notifyAndWait("onStop");
+    logger.info("stopped");
   }
 
   // -- embedding API ---------------------------------------------------------
@@ -409,7 +457,7 @@ export class Server {
         } is not a valid topic name`,
       );
     }
-    const maxTopicLevels = this.#broker.options.maxTopicLevels;
+    const maxTopicLevels = this.#hub.options.maxTopicLevels;
     if (topicLevels(message.topic) > maxTopicLevels) {
       throw new TypeError(
         `Cannot publish: the topic has more than maxTopicLevels (${maxTopicLevels}) levels`,
@@ -429,9 +477,12 @@ export class Server {
       qos,
       properties: message.properties,
       messageExpiryInterval: expiry,
-    }, this.#broker.options.maxPacketSize);
-    const now = this.#broker.now();
-    await this.#broker.publish({
+    }, this.#hub.options.maxPacketSize);
+    // Routed once the store is read back and the bus joined (at once for
+    // the memory store and one node).
+    await this.#load();
+    const now = this.#core.now();
+    await this.#core.router.publish({
       topic: message.topic,
       payload,
       qos,
@@ -458,8 +509,8 @@ export class Server {
    */
   subscribe(clientId: string, subscriptions: Subscription[]): boolean[] {
     const session = this.#session(clientId);
-    const broker = this.#broker;
-    const { maxTopicLevels, maxSubscriptionsPerClient } = broker.options;
+    const hub = this.#hub;
+    const { maxTopicLevels, maxSubscriptionsPerClient } = hub.options;
     const added = new Set<string>();
     for (const s of subscriptions) {
       if (!isValidTopicFilter(s.topicFilter)) {
@@ -487,12 +538,12 @@ export class Server {
       );
     }
     return subscriptions.map((s) => {
-      const qos = Math.min(s.qos, broker.options.maxQoS) as QoS;
-      const isNew = broker.subscribe(session, { ...s, qos });
+      const qos = Math.min(s.qos, hub.options.maxQoS) as QoS;
+      const isNew = this.#core.subscriptions.subscribe(session, { ...s, qos });
       if (isNew) {
-        broker.sendRetained(session, s.topicFilter, qos, undefined).catch(
+        hub.sendRetained(session, s.topicFilter, qos, undefined).catch(
           (e) => {
-            broker.logger.error("retained messages not sent", {
+            hub.logger.error("retained messages not sent", {
               client_id: clientId,
               error: e instanceof Error ? e.stack ?? e.message : String(e),
             });
@@ -513,11 +564,13 @@ export class Server {
    */
   unsubscribe(clientId: string, topicFilters: string[]): boolean[] {
     const session = this.#session(clientId);
-    return topicFilters.map((f) => this.#broker.unsubscribe(session, f));
+    return topicFilters.map((f) =>
+      this.#core.subscriptions.unsubscribe(session, f)
+    );
   }
 
   #session(clientId: string): Session {
-    const session = this.#broker.sessions.get(clientId);
+    const session = this.#core.sessions.get(clientId);
     if (session === undefined) {
       throw new RangeError(
         `Cannot find session: no client id ${JSON.stringify(clientId)}`,
@@ -532,7 +585,7 @@ export class Server {
    * @returns One summary per connected client.
    */
   clients(): ClientSummary[] {
-    return [...this.#broker.online.values()].flatMap((c) => {
+    return [...this.#hub.onlineConnections()].flatMap((c) => {
       const summary = clientSummary(c);
       return summary ? [summary] : [];
     });
@@ -545,7 +598,7 @@ export class Server {
    * @returns Its summary, or undefined if it is not connected.
    */
   client(clientId: string): ClientSummary | undefined {
-    const connection = this.#broker.online.get(clientId);
+    const connection = this.#hub.online(clientId);
     return connection ? clientSummary(connection) : undefined;
   }
 
@@ -555,7 +608,7 @@ export class Server {
    * @returns One summary per session.
    */
   sessions(): SessionSummary[] {
-    return [...this.#broker.sessions.values()].map(sessionSummary);
+    return [...this.#core.sessions.values()].map(sessionSummary);
   }
 
   /**
@@ -565,7 +618,7 @@ export class Server {
    * @returns Its summary, or undefined if there is none.
    */
   session(clientId: string): SessionSummary | undefined {
-    const session = this.#broker.sessions.get(clientId);
+    const session = this.#core.sessions.get(clientId);
     return session ? sessionSummary(session) : undefined;
   }
 
@@ -581,8 +634,8 @@ export class Server {
     clientId: string,
     options: { discardSession?: boolean } = {},
   ): Promise<boolean> {
-    const broker = this.#broker;
-    const connection = broker.online.get(clientId);
+    const core = this.#core;
+    const connection = this.#hub.online(clientId);
     let found = false;
     if (connection !== undefined) {
       found = true;
@@ -592,10 +645,10 @@ export class Server {
       });
     }
     if (options.discardSession) {
-      const session = broker.sessions.get(clientId);
+      const session = core.sessions.get(clientId);
       if (session !== undefined) {
         found = true;
-        broker.terminate(session, "kicked");
+        core.sessions.terminate(session, "kicked");
       }
     }
     return found;
@@ -612,11 +665,11 @@ export class Server {
   subscriptions(
     options: { clientId?: string; topic?: string } = {},
   ): SubscriptionSummary[] {
-    const broker = this.#broker;
+    const core = this.#core;
     const out: SubscriptionSummary[] = [];
     const sessions = options.clientId === undefined
-      ? broker.sessions.values()
-      : [broker.sessions.get(options.clientId)].filter((s) => s !== undefined);
+      ? core.sessions.values()
+      : [core.sessions.get(options.clientId)].filter((s) => s !== undefined);
     if (options.topic !== undefined) {
       if (!isValidTopicName(options.topic)) {
         throw new TypeError(
@@ -626,16 +679,14 @@ export class Server {
         );
       }
       const wanted = options.clientId;
-      broker.subscriptions.match(options.topic, (record, key) => {
-        const clientId = record.shareName === undefined
-          ? key
-          : key.slice(key.indexOf("\u0000") + 1);
-        if (wanted !== undefined && clientId !== wanted) return;
-        const full = record.shareName === undefined
-          ? record.topicFilter
-          : `$share/${record.shareName}/${record.topicFilter}`;
-        out.push({ ...record, topicFilter: full, clientId });
-      });
+      for (const match of core.subscriptions.matching(options.topic)) {
+        if (wanted !== undefined && match.clientId !== wanted) continue;
+        out.push({
+          ...match.record,
+          topicFilter: match.topicFilter,
+          clientId: match.clientId,
+        });
+      }
       return out;
     }
     for (const session of sessions) {
@@ -665,7 +716,7 @@ export class Server {
         } is invalid`,
       );
     }
-    return this.#broker.retained.match(topicFilter);
+    return this.#core.retained.match(topicFilter);
   }
 
   /**
@@ -675,7 +726,7 @@ export class Server {
    * @returns Whether there was one.
    */
   deleteRetained(topic: string): boolean {
-    return this.#broker.retained.delete(topic);
+    return this.#core.retained.delete(topic);
   }
 
   /**
@@ -684,18 +735,18 @@ export class Server {
    * @returns A snapshot that later activity does not change.
    */
   metrics(): ServerMetrics {
-    const broker = this.#broker;
+    const core = this.#core;
     let active = 0, inflight = 0, queued = 0;
-    for (const s of broker.sessions.values()) {
+    for (const s of core.sessions.values()) {
       if (s.output !== undefined) active++;
       inflight += s.inflightCount;
       queued += s.queued;
     }
     return {
-      ...broker.metrics.snapshot(),
+      ...core.metrics.snapshot(),
       sessionsActive: active,
-      sessionsInactive: broker.sessions.size - active,
-      retainedMessages: broker.retained.size,
+      sessionsInactive: core.sessions.size - active,
+      retainedMessages: core.retained.size,
       inflightMessages: inflight,
       queuedMessages: queued,
     };

@@ -8,10 +8,10 @@ import type { Message } from "../message.ts";
 import type {
   Delivery,
   SessionRecord,
+  Store,
   StoredInflight,
   StoredSession,
   StoredState,
-  Store,
   SubscriptionRecord,
 } from "../core/ports.ts";
 
