@@ -578,7 +578,7 @@ for (const answer of ["synchronously", "with a promise"] as const) {
     const kicks: Promise<boolean>[] = [];
     const verdict = Promise.withResolvers<undefined>();
     let asked = false;
-    await using s = await startServer({
+    await using s = await startPipeServer({
       hooks: recordingHooks(calls, {
         checkPublish(client, packet) {
           if (packet.topic !== "kick/me") return undefined;
@@ -590,10 +590,10 @@ for (const answer of ["synchronously", "with a promise"] as const) {
         },
       }),
     });
-    const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+    const { client: sub } = await s.connect({ clientId: "s" });
     await using _sub = sub;
     await subscribeTo(sub, "#", 1);
-    const { client } = await TestClient.connect(s.port, { clientId: "p" });
+    const { client } = await s.connect({ clientId: "p" });
     await using _ = client;
     await client.send(
       publish({ topic: "kick/me", payload: "x", qos: 1, packetId: 5 }),
@@ -606,7 +606,7 @@ for (const answer of ["synchronously", "with a promise"] as const) {
     deepStrictEqual(await Promise.all(kicks), [true]);
     // No PUBACK: the connection closed before the answer was acted on.
     deepStrictEqual(await packetsUntilClosed(client), []);
-    await sub.nothing(30);
+    await sub.nothingPending();
     deepStrictEqual(calls.filter(([n]) => n === "onMessageDropped"), []);
   });
 }
