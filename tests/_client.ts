@@ -1,7 +1,9 @@
 /**
- * A raw MQTT test client over TCP, built on the codec, and a helper that
- * runs a server on a free loopback port. Tests send exact packets (or bytes)
- * and assert on exactly what comes back.
+ * A raw MQTT test client, built on the codec, and helpers that run a server
+ * for it: over TCP on a free loopback port, or over in-memory pipes given to
+ * `Server.handle()` for tests of the broker's semantics, where no socket is
+ * needed. Tests send exact packets (or bytes) and assert on exactly what
+ * comes back.
  *
  * @module
  */
@@ -12,18 +14,34 @@ import type {
   ProtocolVersion,
 } from "../packets/mod.ts";
 import { Server, type ServerOptions } from "../mod.ts";
-import { Peer, peerOnConn } from "./_peer.ts";
+import { Peer, peerOnConn, peerOnStream } from "./_peer.ts";
 
-/** A server on 127.0.0.1 with a free port, stopped by `await using`. */
+/** The CONNECT fields a test sets; the rest have defaults. */
+export type ConnectFields = Partial<Omit<ConnectPacket, "type">>;
+
+/** A started server that test clients connect to, stopped by `await using`. */
 export interface TestServer extends AsyncDisposable {
   readonly server: Server;
+  /** Opens a connection; sends nothing. */
+  open(protocolVersion?: ProtocolVersion): Promise<TestClient>;
+  /**
+   * Opens a connection, sends CONNECT (3.1.1, clean, keep-alive 0 unless
+   * given) and waits for the CONNACK.
+   */
+  connect(
+    connect?: ConnectFields,
+  ): Promise<{ client: TestClient; connack: ConnackPacket }>;
+}
+
+/** A {@linkcode TestServer} with one TCP listener. */
+export interface TcpTestServer extends TestServer {
   readonly port: number;
 }
 
 /** Starts a server with one TCP listener on 127.0.0.1 port 0. */
 export async function startServer(
   options: ServerOptions = {},
-): Promise<TestServer> {
+): Promise<TcpTestServer> {
   const server = new Server(options);
   server.listen({ hostname: "127.0.0.1", port: 0 });
   await server.start();
@@ -31,11 +49,45 @@ export async function startServer(
   return {
     server,
     port,
+    open: (protocolVersion) => TestClient.open(port, protocolVersion),
+    connect: (connect) => TestClient.connect(port, connect),
     [Symbol.asyncDispose]: () => server.stop({ timeout: 2000 }),
   };
 }
 
-/** A client that sends and receives whole packets over TCP. */
+/**
+ * Starts a server with no listener; each client is an in-memory pipe served
+ * by `server.handle()`, its remote address "pipe:1", "pipe:2"... in the
+ * order the clients open.
+ */
+export async function startPipeServer(
+  options: ServerOptions = {},
+): Promise<TestServer> {
+  const server = new Server(options);
+  await server.start();
+  let opened = 0;
+  const open = (protocolVersion: ProtocolVersion = 4) => {
+    const { peer } = peerOnStream(
+      server,
+      (io) => new TestClient(io),
+      `pipe:${++opened}`,
+    );
+    peer.protocolVersion = protocolVersion;
+    return Promise.resolve(peer);
+  };
+  return {
+    server,
+    open,
+    async connect(connect = {}) {
+      const client = await open(connect.protocolVersion ?? 4);
+      const connack = await client.connect(connect);
+      return { client, connack };
+    },
+    [Symbol.asyncDispose]: () => server.stop({ timeout: 2000 }),
+  };
+}
+
+/** A client that sends and receives whole packets, over TCP or a pipe. */
 export class TestClient extends Peer {
   /** Opens a TCP connection; sends nothing. */
   static async open(
@@ -50,12 +102,12 @@ export class TestClient extends Peer {
   }
 
   /**
-   * Opens a connection, sends CONNECT (3.1.1, clean, keep-alive 0 unless
-   * given) and waits for the CONNACK.
+   * Opens a TCP connection, sends CONNECT (3.1.1, clean, keep-alive 0
+   * unless given) and waits for the CONNACK.
    */
   static async connect(
     port: number,
-    connect: Partial<Omit<ConnectPacket, "type">> = {},
+    connect: ConnectFields = {},
   ): Promise<{ client: TestClient; connack: ConnackPacket }> {
     const client = await TestClient.open(port, connect.protocolVersion ?? 4);
     const connack = await client.connect(connect);

@@ -29,7 +29,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` every 5 ms until it holds; throws after `timeout` ms. */
+/** Polls `condition` every millisecond until it holds; throws after `timeout` ms. */
 export async function waitFor(
   condition: () => boolean,
   timeout = 2000,
@@ -39,7 +39,7 @@ export async function waitFor(
     if (Date.now() > deadline) {
       throw new Error(`Condition still false after ${timeout} ms`);
     }
-    await sleep(5);
+    await sleep(1);
   }
 }
 

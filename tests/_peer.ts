@@ -18,7 +18,6 @@ import {
 import type { Server } from "../mod.ts";
 
 /** How a {@linkcode Peer} sends bytes and closes its transport. */
-/** How a peer sends and closes. */
 export interface PeerIo {
   send(bytes: Uint8Array): Promise<void>;
   /** Closes the transport; resolves once the peer has seen the end. */
@@ -30,7 +29,8 @@ export class Peer implements AsyncDisposable {
   readonly #io: PeerIo;
   readonly #decoder = new PacketDecoder();
   readonly #packets: Packet[] = [];
-  #waiter: (() => void) | undefined;
+  /** Who waits for the next packet or the end: `next`, `closed`... at once. */
+  readonly #waiters = new Set<() => void>();
   #ended = false;
   #error: unknown;
 
@@ -65,9 +65,9 @@ export class Peer implements AsyncDisposable {
   }
 
   #wake(): void {
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.();
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
   }
 
   /** Encodes and sends a packet. */
@@ -135,6 +135,26 @@ export class Peer implements AsyncDisposable {
     }
   }
 
+  /**
+   * Asserts that the server has nothing more for this client: a PINGREQ is
+   * answered by the very next packet (the server answers a connection's
+   * packets in order, after whatever it wrote to it before), and no packet
+   * follows within `ms` milliseconds, for work the server does later (such
+   * as retained messages sent in slices). Needs a connected client, and
+   * moves its keep-alive.
+   */
+  async nothingPending(ms = 10): Promise<void> {
+    if (this.#packets.length > 0) {
+      throw new Error(`Expected no packet, got ${this.#packets[0]!.type}`);
+    }
+    await this.send({ type: "pingreq" });
+    const answer = await this.next();
+    if (answer.type !== "pingresp") {
+      throw new Error(`Expected no packet, got ${answer.type}`);
+    }
+    await this.nothing(ms);
+  }
+
   /** Resolves once the server has closed the connection, or throws after `timeout` ms. */
   async closed(timeout = 2000): Promise<void> {
     const deadline = Date.now() + timeout;
@@ -159,14 +179,15 @@ export class Peer implements AsyncDisposable {
 
   #wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiter = undefined;
-        resolve();
-      }, ms);
-      this.#waiter = () => {
+      const wake = () => {
         clearTimeout(timer);
         resolve();
       };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        resolve();
+      }, ms);
+      this.#waiters.add(wake);
     });
   }
 
@@ -196,7 +217,6 @@ async function pump(conn: Deno.Conn, peer: Peer): Promise<void> {
   }
 }
 
-/** Opens a TLS connection to 127.0.0.1 that trusts `caCert`; sends nothing. */
 /**
  * Wires a connection to a peer: its bytes are read into the peer until the
  * connection ends; `close()` closes it and waits for the reader.
@@ -299,26 +319,41 @@ export async function connectWebSocket(
 }
 
 /** A {@linkcode Peer} served by `Server.handle`, and that call's promise. */
-export interface StreamPeer {
-  readonly peer: Peer;
+export interface StreamPeer<P extends Peer = Peer> {
+  readonly peer: P;
   /** What `server.handle()` returned: resolves once the server is done. */
   readonly served: Promise<void>;
 }
 
 /**
  * Connects a peer to `server` through an in-memory pipe made of two
- * `TransformStream`s, with `server.handle()`.
+ * `TransformStream`s, with `server.handle()`: no socket, no port. A write
+ * resolves once the server has read it.
+ *
+ * @param remoteAddress What the server is told the peer's address is.
  */
-export function connectStream(server: Server): StreamPeer {
+export function connectStream(
+  server: Server,
+  remoteAddress = "pipe",
+): StreamPeer {
+  return peerOnStream(server, (io) => new Peer(io), remoteAddress);
+}
+
+/** {@linkcode connectStream} with a peer of a class of one's own. */
+export function peerOnStream<P extends Peer>(
+  server: Server,
+  make: (io: PeerIo) => P,
+  remoteAddress: string,
+): StreamPeer<P> {
   const toServer = new TransformStream<Uint8Array, Uint8Array>();
   const toClient = new TransformStream<Uint8Array, Uint8Array>();
   const served = server.handle({
     readable: toServer.readable,
     writable: toClient.writable,
-  }, { remoteAddress: "pipe" });
+  }, { remoteAddress });
   const writer = toServer.writable.getWriter();
   const reader = toClient.readable.getReader();
-  const peer: Peer = new Peer({
+  const peer = make({
     send: (bytes) => writer.write(bytes),
     async close() {
       await writer.close().catch(() => {});

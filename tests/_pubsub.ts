@@ -7,7 +7,6 @@
 
 import { deepStrictEqual } from "node:assert/strict";
 import type {
-  ConnectPacket,
   Properties,
   PublishPacket,
   QoS,
@@ -15,7 +14,7 @@ import type {
   Subscription,
 } from "../packets/mod.ts";
 import { MALFORMED } from "../packets/testdata/packets.ts";
-import { TestClient } from "./_client.ts";
+import type { ConnectFields, TestClient, TestServer } from "./_client.ts";
 
 /** The UTF-8 bytes of a string. */
 export function bytes(text: string): Uint8Array {
@@ -83,10 +82,10 @@ export async function subscribe(
  * asserts that the server accepted it.
  */
 export async function connect(
-  port: number,
-  connect: Partial<Omit<ConnectPacket, "type">> = {},
+  server: TestServer,
+  connect: ConnectFields = {},
 ): Promise<TestClient> {
-  const { client, connack } = await TestClient.connect(port, connect);
+  const { client, connack } = await server.connect(connect);
   if (connack.reasonCode !== 0) {
     await client.close();
     throw new Error(`CONNACK refused with code ${connack.reasonCode}`);

@@ -2,7 +2,8 @@
  * The ACL that filters instead of refusing: wildcard subscriptions that
  * overlap a deny rule are granted, and the denied topics never reach the
  * client, whatever the path (live, queued offline, retained, will, shared
- * group). Also the policy for offline members of a shared group.
+ * group). Also the policy for offline members of a shared group. Over
+ * in-memory pipes, but for mosquitto_sub and mosquitto_pub.
  *
  * @module
  */
@@ -16,7 +17,7 @@ import type {
   ServerOptions,
 } from "../mod.ts";
 import { aclHooks } from "../mod.ts";
-import { startServer, type TestClient } from "./_client.ts";
+import { startPipeServer, startServer, type TestClient } from "./_client.ts";
 import { brokerArgs, MosquittoProcess, runMosquitto } from "./_mosquitto.ts";
 import { connect, publish, subscribe } from "./_pubsub.ts";
 
@@ -114,9 +115,9 @@ Deno.test("aclHooks() lets mosquitto_sub subscribe to # and +/+ next to a deny r
 });
 
 Deno.test("aclHooks() still refuses test/nosubscribe itself, 0x80 in 3.1.1 and 0x87 in 5.0", async () => {
-  await using broker = await startServer(options(PAHO_RULES));
-  const v4 = await connect(broker.port);
-  const v5 = await connect(broker.port, { protocolVersion: 5 });
+  await using broker = await startPipeServer(options(PAHO_RULES));
+  const v4 = await connect(broker);
+  const v5 = await connect(broker, { protocolVersion: 5 });
   try {
     deepStrictEqual(
       (await subscribe(v4, [["test/nosubscribe", 1], ["#", 1], ["+/+", 0]]))
@@ -134,11 +135,11 @@ Deno.test("aclHooks() still refuses test/nosubscribe itself, 0x80 in 3.1.1 and 0
 });
 
 Deno.test("aclHooks() with overlap refuse keeps refusing # and +/+", async () => {
-  await using broker = await startServer(
+  await using broker = await startPipeServer(
     options({ ...PAHO_RULES, overlap: "refuse" }),
   );
-  const v4 = await connect(broker.port);
-  const v5 = await connect(broker.port, { protocolVersion: 5 });
+  const v4 = await connect(broker);
+  const v5 = await connect(broker, { protocolVersion: 5 });
   try {
     deepStrictEqual(
       (await subscribe(v4, [["#", 1], ["+/+", 0], ["a/b", 0]])).reasonCodes,
@@ -155,7 +156,7 @@ Deno.test("aclHooks() with overlap refuse keeps refusing # and +/+", async () =>
 });
 
 Deno.test("aclHooks() answers a refused subscription with the rule's reason", async () => {
-  await using broker = await startServer(options({
+  await using broker = await startPipeServer(options({
     rules: [
       {
         permission: "deny",
@@ -171,8 +172,8 @@ Deno.test("aclHooks() answers a refused subscription with the rule's reason", as
       },
     ],
   }));
-  const v4 = await connect(broker.port);
-  const v5 = await connect(broker.port, { protocolVersion: 5 });
+  const v4 = await connect(broker);
+  const v5 = await connect(broker, { protocolVersion: 5 });
   try {
     deepStrictEqual(
       (await subscribe(v5, [["hidden/a", 1], ["named/a", 1], ["#", 0]]))
@@ -190,15 +191,15 @@ Deno.test("aclHooks() answers a refused subscription with the rule's reason", as
 });
 
 Deno.test("Server withholds a denied topic from a live subscriber of + and #", async () => {
-  await using broker = await startServer(options(PAHO_RULES));
-  const sub = await connect(broker.port, { clientId: "s" });
-  const pub = await connect(broker.port, { clientId: "p" });
+  await using broker = await startPipeServer(options(PAHO_RULES));
+  const sub = await connect(broker, { clientId: "s" });
+  const pub = await connect(broker, { clientId: "p" });
   try {
     await subscribe(sub, [["test/+", 1]]);
     await pub.send(publish({ topic: "test/nosubscribe", payload: "x" }));
     await pub.send(publish({ topic: "test/ok", payload: "y" }));
     deepStrictEqual(await topicsOf(sub, 1), ["test/ok"]);
-    await sub.nothing(50);
+    await sub.nothingPending();
   } finally {
     await sub.close();
     await pub.close();
@@ -207,21 +208,21 @@ Deno.test("Server withholds a denied topic from a live subscriber of + and #", a
 
 Deno.test("Server withholds a denied topic from a session queued offline, then resumed", async () => {
   const drops: string[] = [];
-  await using broker = await startServer(options(PAHO_RULES, drops));
-  let sub = await connect(broker.port, { clientId: "offline", clean: false });
+  await using broker = await startPipeServer(options(PAHO_RULES, drops));
+  let sub = await connect(broker, { clientId: "offline", clean: false });
   await subscribe(sub, [["#", 1]]);
   await sub.send({ type: "disconnect" });
   await sub.closed();
-  const pub = await connect(broker.port, { clientId: "p" });
+  const pub = await connect(broker, { clientId: "p" });
   try {
     for (const topic of ["test/nosubscribe", "test/ok", "test/nosubscribe"]) {
       await pub.send(publish({ topic, qos: 1, packetId: 1, payload: topic }));
       strictEqual((await pub.next()).type, "puback");
     }
     strictEqual(broker.server.session("offline")?.queued, 1);
-    sub = await connect(broker.port, { clientId: "offline", clean: false });
+    sub = await connect(broker, { clientId: "offline", clean: false });
     deepStrictEqual(await topicsOf(sub, 1), ["test/ok"]);
-    await sub.nothing(50);
+    await sub.nothingPending();
     deepStrictEqual(drops, [
       "offline test/nosubscribe not_authorized",
       "offline test/nosubscribe not_authorized",
@@ -234,9 +235,9 @@ Deno.test("Server withholds a denied topic from a session queued offline, then r
 
 Deno.test("Server withholds a denied retained message from a new subscription", async () => {
   const drops: string[] = [];
-  await using broker = await startServer(options(PAHO_RULES, drops));
-  const pub = await connect(broker.port, { clientId: "p" });
-  const sub = await connect(broker.port, { clientId: "s" });
+  await using broker = await startPipeServer(options(PAHO_RULES, drops));
+  const pub = await connect(broker, { clientId: "p" });
+  const sub = await connect(broker, { clientId: "s" });
   try {
     for (const topic of ["test/nosubscribe", "test/ok"]) {
       await pub.send(
@@ -248,7 +249,7 @@ Deno.test("Server withholds a denied retained message from a new subscription", 
     const got = await nextPublish(sub);
     strictEqual(got.topic, "test/ok");
     strictEqual(got.retain, true);
-    await sub.nothing(50);
+    await sub.nothingPending();
     deepStrictEqual(drops, ["s test/nosubscribe not_authorized"]);
   } finally {
     await sub.close();
@@ -257,19 +258,19 @@ Deno.test("Server withholds a denied retained message from a new subscription", 
 });
 
 Deno.test("Server withholds a will on a denied topic", async () => {
-  await using broker = await startServer(options(PAHO_RULES));
-  const sub = await connect(broker.port, { clientId: "s" });
+  await using broker = await startPipeServer(options(PAHO_RULES));
+  const sub = await connect(broker, { clientId: "s" });
   const will = (topic: string) => ({
     topic,
     payload: new TextEncoder().encode("gone"),
     qos: 1 as const,
     retain: false,
   });
-  const w1 = await connect(broker.port, {
+  const w1 = await connect(broker, {
     clientId: "w1",
     will: will("test/nosubscribe"),
   });
-  const w2 = await connect(broker.port, {
+  const w2 = await connect(broker, {
     clientId: "w2",
     will: will("test/will"),
   });
@@ -278,7 +279,7 @@ Deno.test("Server withholds a will on a denied topic", async () => {
     await w1.close();
     await w2.close();
     deepStrictEqual(await topicsOf(sub, 1), ["test/will"]);
-    await sub.nothing(50);
+    await sub.nothingPending();
   } finally {
     await sub.close();
   }
@@ -286,7 +287,7 @@ Deno.test("Server withholds a will on a denied topic", async () => {
 
 Deno.test("Server skips a shared group member that may not receive a message, and drops it when none may", async () => {
   const drops: string[] = [];
-  await using broker = await startServer(options({
+  await using broker = await startPipeServer(options({
     rules: [
       {
         permission: "deny",
@@ -297,9 +298,9 @@ Deno.test("Server skips a shared group member that may not receive a message, an
       { permission: "deny", action: "subscribe", topic: "jobs/none" },
     ],
   }, drops));
-  const a = await connect(broker.port, { clientId: "a" });
-  const b = await connect(broker.port, { clientId: "b" });
-  const pub = await connect(broker.port, { clientId: "p" });
+  const a = await connect(broker, { clientId: "a" });
+  const b = await connect(broker, { clientId: "b" });
+  const pub = await connect(broker, { clientId: "p" });
   try {
     await subscribe(a, [["$share/g/jobs/#", 0]]);
     await subscribe(b, [["$share/g/jobs/#", 0]]);
@@ -308,8 +309,8 @@ Deno.test("Server skips a shared group member that may not receive a message, an
     }
     await pub.send(publish({ topic: "jobs/none" }));
     deepStrictEqual(await topicsOf(b, 4), Array(4).fill("jobs/secret"));
-    await a.nothing(50);
-    await b.nothing(0);
+    await a.nothingPending();
+    await b.nothingPending();
     deepStrictEqual(drops, ["undefined jobs/none not_authorized"]);
   } finally {
     await a.close();
@@ -324,15 +325,15 @@ for (const policy of ["online_first", "round_robin"] as const) {
       policy === "online_first" ? "queues nothing for" : "queues in turn for"
     } an offline group member`,
     async () => {
-      await using broker = await startServer({
+      await using broker = await startPipeServer({
         sharedSubscriptionOffline: policy,
       });
-      const online = await connect(broker.port, { clientId: "on" });
-      let offline = await connect(broker.port, {
+      const online = await connect(broker, { clientId: "on" });
+      let offline = await connect(broker, {
         clientId: "off",
         clean: false,
       });
-      const pub = await connect(broker.port, { clientId: "p" });
+      const pub = await connect(broker, { clientId: "p" });
       try {
         await subscribe(online, [["$share/g/work", 1]]);
         await subscribe(offline, [["$share/g/work", 1]]);
@@ -347,13 +348,13 @@ for (const policy of ["online_first", "round_robin"] as const) {
           await topicsOf(online, share),
           Array(share).fill("work"),
         );
-        await online.nothing(50);
-        offline = await connect(broker.port, { clientId: "off", clean: false });
+        await online.nothingPending();
+        offline = await connect(broker, { clientId: "off", clean: false });
         deepStrictEqual(
           await topicsOf(offline, 4 - share),
           Array(4 - share).fill("work"),
         );
-        await offline.nothing(50);
+        await offline.nothingPending();
       } finally {
         await online.close();
         await offline.close();

@@ -17,12 +17,12 @@ import {
   serveApi,
   type ServerOptions,
 } from "../mod.ts";
-import { startServer, TestClient, type TestServer } from "./_client.ts";
+import { startServer, type TcpTestServer, TestClient } from "./_client.ts";
 import { parsePrometheus, sampleValue } from "./_prometheus_grammar.ts";
 
 /** A broker with the API in front of it, both stopped by `await using`. */
 interface Broker extends AsyncDisposable {
-  readonly mqtt: TestServer;
+  readonly mqtt: TcpTestServer;
   /** Calls the API; returns the status and the parsed JSON (or text) body. */
   call(
     method: string,
@@ -469,7 +469,7 @@ Deno.test("apiHandler() subscribes and unsubscribes on behalf of a client id", a
     { topic: "nope", removed: false },
   ]);
   await b.call("POST", "/api/v1/publish", { topic: "z/1", payload: "hey" });
-  await alpha.client.nothing(50);
+  await alpha.client.nothingPending();
 
   const bad: [unknown, number, string][] = [
     [{ topic: "a" }, 400, "clientId"],

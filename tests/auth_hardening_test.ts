@@ -1,6 +1,7 @@
 /**
  * Authentication under attack: floods of password checks, hung connect
- * hooks, sessions resumed by another user, and client ids bound to users.
+ * hooks, sessions resumed by another user, and client ids bound to users;
+ * over in-memory pipes.
  *
  * @module
  */
@@ -14,7 +15,7 @@ import {
   verifyPassword,
 } from "../mod.ts";
 import { publish, suback, subscribe } from "../packets/testdata/packets.ts";
-import { startServer, TestClient } from "./_client.ts";
+import { startPipeServer } from "./_client.ts";
 import { FakeClock, subscribeTo, text, waitFor } from "./_harness.ts";
 
 const FAST = { iterations: 1000 };
@@ -22,7 +23,7 @@ const encoder = new TextEncoder();
 
 Deno.test("passwordAuth() lets a valid login in promptly after 500 parallel bad-password CONNECTs", async () => {
   let runs = 0;
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: passwordAuth({
       users: { alice: await hashPassword("right", FAST) },
       verify: (password, hash) => {
@@ -32,7 +33,7 @@ Deno.test("passwordAuth() lets a valid login in promptly after 500 parallel bad-
     }),
   });
   const attackers = await Promise.all(
-    Array.from({ length: 500 }, () => TestClient.open(s.port)),
+    Array.from({ length: 500 }, () => s.open()),
   );
   try {
     const answers = Promise.all(attackers.map((c) => c.next(10_000)));
@@ -49,7 +50,7 @@ Deno.test("passwordAuth() lets a valid login in promptly after 500 parallel bad-
       })
     ));
     const started = performance.now();
-    const { client, connack } = await TestClient.connect(s.port, {
+    const { client, connack } = await s.connect({
       clientId: "alice-1",
       username: "alice",
       password: encoder.encode("right"),
@@ -92,7 +93,7 @@ Deno.test("Server keeps a CONNECT waiting for its hooks past the connect timeout
       if (signal !== undefined) signals.push(signal);
     },
   };
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: [watcher, auth],
     now: clock.now,
     sweepInterval: 5,
@@ -103,9 +104,9 @@ Deno.test("Server keeps a CONNECT waiting for its hooks past the connect timeout
     password: encoder.encode("right"),
   };
   // The first check holds the only turn; the second waits in the queue.
-  const first = await TestClient.open(s.port);
+  const first = await s.open();
   await using _first = first;
-  const second = await TestClient.open(s.port);
+  const second = await s.open();
   await using _second = second;
   const firstAnswer = first.connect({ clientId: "a1", ...login });
   await waitFor(() => runs === 1);
@@ -128,7 +129,7 @@ Deno.test("Server keeps a CONNECT waiting for its hooks past the connect timeout
 
 /** Users u1 and u2; the ACL lets only u1 near `secret/`. */
 async function ownerServer(sessionOwnerChange?: "refuse" | "clean") {
-  return await startServer({
+  return await startPipeServer({
     hooks: [
       passwordAuth({
         users: {
@@ -165,7 +166,7 @@ for (const protocolVersion of [4, 5] as const) {
         ? { properties: { sessionExpiryInterval: 600 } }
         : {}),
     };
-    const { client: u1 } = await TestClient.connect(s.port, {
+    const { client: u1 } = await s.connect({
       ...session,
       ...as("u1"),
     });
@@ -179,7 +180,7 @@ for (const protocolVersion of [4, 5] as const) {
     await waitFor(() => s.server.session("shared-id")?.connected === false);
     await s.server.publish({ topic: "secret/plan", payload: "x", qos: 1 });
 
-    const { client: u2, connack } = await TestClient.connect(s.port, {
+    const { client: u2, connack } = await s.connect({
       ...session,
       ...as("u2"),
     });
@@ -188,10 +189,10 @@ for (const protocolVersion of [4, 5] as const) {
     strictEqual(connack.reasonCode, protocolVersion === 5 ? 0x87 : 5);
     await u2.closed();
 
-    const { client: back, connack: resumed } = await TestClient.connect(
-      s.port,
-      { ...session, ...as("u1") },
-    );
+    const { client: back, connack: resumed } = await s.connect({
+      ...session,
+      ...as("u1"),
+    });
     await using _back = back;
     strictEqual(resumed.sessionPresent, true);
     const message = await back.next();
@@ -202,13 +203,13 @@ for (const protocolVersion of [4, 5] as const) {
 
 Deno.test("Server refuses another user taking over a connected client's id and leaves the connection alone", async () => {
   await using s = await ownerServer();
-  const { client: u1 } = await TestClient.connect(s.port, {
+  const { client: u1 } = await s.connect({
     clientId: "dev",
     ...as("u1"),
   });
   await using _u1 = u1;
   await subscribeTo(u1, "secret/#", 0);
-  const { client: u2, connack } = await TestClient.connect(s.port, {
+  const { client: u2, connack } = await s.connect({
     clientId: "dev",
     ...as("u2"),
   });
@@ -224,7 +225,7 @@ Deno.test("Server refuses another user taking over a connected client's id and l
 Deno.test("Server with sessionOwnerChange clean gives another user a new, empty session", async () => {
   await using s = await ownerServer("clean");
   const session = { clientId: "shared-id", clean: false };
-  const { client: u1 } = await TestClient.connect(s.port, {
+  const { client: u1 } = await s.connect({
     ...session,
     ...as("u1"),
   });
@@ -233,7 +234,7 @@ Deno.test("Server with sessionOwnerChange clean gives another user a new, empty 
   await u1.close();
   await waitFor(() => s.server.session("shared-id")?.connected === false);
   await s.server.publish({ topic: "secret/plan", payload: "x", qos: 1 });
-  const { client: u2, connack } = await TestClient.connect(s.port, {
+  const { client: u2, connack } = await s.connect({
     ...session,
     ...as("u2"),
   });
@@ -243,12 +244,12 @@ Deno.test("Server with sessionOwnerChange clean gives another user a new, empty 
     sessionPresent: false,
     reasonCode: 0,
   });
-  await u2.nothing(50);
+  await u2.nothingPending();
   strictEqual(s.server.session("shared-id")?.subscriptions.length, 0);
 });
 
 Deno.test("passwordAuth() with clientIdBinding exact keeps the README's devices/%c/# rule to each device's own topics", async () => {
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: [
       passwordAuth({
         users: {
@@ -268,14 +269,14 @@ Deno.test("passwordAuth() with clientIdBinding exact keeps the README's devices/
     password: encoder.encode(user[0]!),
   });
   // bob cannot claim alice's client id...
-  const { client: impostor, connack } = await TestClient.connect(s.port, {
+  const { client: impostor, connack } = await s.connect({
     clientId: "alice",
     ...login("bob"),
   });
   await using _impostor = impostor;
   strictEqual(connack.reasonCode, 2);
   // ...so under his own id he reaches only devices/bob/.
-  const { client: bob } = await TestClient.connect(s.port, {
+  const { client: bob } = await s.connect({
     clientId: "bob",
     ...login("bob"),
   });
@@ -296,7 +297,7 @@ Deno.test("passwordAuth() with clientIdBinding exact keeps the README's devices/
 Deno.test("Server drops the queued password check of a client that closes its socket while it waits, and serves the next", async () => {
   let runs = 0;
   const gates: (() => void)[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: passwordAuth({
       users: { alice: await hashPassword("right", FAST) },
       maxConcurrentChecks: 1,
@@ -308,12 +309,12 @@ Deno.test("Server drops the queued password check of a client that closes its so
     }),
   });
   const login = { username: "alice", password: encoder.encode("right") };
-  const first = await TestClient.open(s.port);
+  const first = await s.open();
   await using _first = first;
   const firstAnswer = first.connect({ clientId: "a1", ...login });
   await waitFor(() => runs === 1);
   // The second CONNECT waits behind the first; its client then leaves.
-  const leaving = await TestClient.open(s.port);
+  const leaving = await s.open();
   await leaving.send({
     type: "connect",
     protocolName: "MQTT",
@@ -329,7 +330,7 @@ Deno.test("Server drops the queued password check of a client that closes its so
   gates.shift()!();
   strictEqual((await firstAnswer).reasonCode, 0);
   // The turn goes to the next client, not to the one that left.
-  const third = await TestClient.open(s.port);
+  const third = await s.open();
   await using _third = third;
   const thirdAnswer = third.connect({ clientId: "a3", ...login });
   await waitFor(() => runs === 2);

@@ -5,7 +5,7 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { startServer } from "./_client.ts";
+import { startPipeServer, startServer } from "./_client.ts";
 import { connectBytes, FakeClock, sleep, waitFor } from "./_harness.ts";
 import { connect } from "./_pubsub.ts";
 
@@ -60,7 +60,7 @@ function unsent(summary: { packetsOut: number; bytesOut: number }): number {
 }
 
 Deno.test("Channel.readPackets() stops reading from a client that sends 200k PINGREQ and takes no output, and resumes once it drains", async () => {
-  await using s = await startServer({ maxOutputBuffer: 1024 });
+  await using s = await startPipeServer({ maxOutputBuffer: 1024 });
   const peer = stalledPeer([
     connectBytes({ clientId: "flood" }),
     pingreqs(200_000),
@@ -72,7 +72,7 @@ Deno.test("Channel.readPackets() stops reading from a client that sends 200k PIN
   ok(blocked.packetsIn < 1000, `${blocked.packetsIn} packets read`);
   ok(unsent(blocked) <= 1024 + 2, `${unsent(blocked)} bytes unsent`);
   // Another client is served meanwhile.
-  await using other = await connect(s.port, { clientId: "other" });
+  await using other = await connect(s, { clientId: "other" });
   await other.send({ type: "pingreq" });
   deepStrictEqual(await other.next(), { type: "pingresp" });
   peer.open();
@@ -104,7 +104,7 @@ Deno.test("Channel.readPackets() keeps the output of a TCP client flooding PINGR
     if (summary.packetsIn === last) break;
     last = summary.packetsIn;
   }
-  await using other = await connect(s.port, { clientId: "other" });
+  await using other = await connect(s, { clientId: "other" });
   await other.send({ type: "pingreq" });
   deepStrictEqual(await other.next(), { type: "pingresp" });
   // Now read everything: every PINGREQ gets its PINGRESP.
@@ -121,7 +121,7 @@ Deno.test("Channel.readPackets() keeps the output of a TCP client flooding PINGR
 
 Deno.test("Channel keeps a client whose reads are paused alive while it takes its output, and closes it at its keep-alive when it takes none", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     maxOutputBuffer: 1024,
@@ -146,14 +146,14 @@ Deno.test("Channel keeps a client whose reads are paused alive while it takes it
   await served;
 });
 
-Deno.test("Broker.sendRetained() sends 20k retained messages once to a SUBSCRIBE listing # 50 times, while another client is served", async () => {
+Deno.test("Server sends 20k retained messages once to a SUBSCRIBE listing # 50 times, while another client is served", async () => {
   await using s = await startServer();
   const count = 20_000;
   for (let i = 0; i < count; i++) {
     await s.server.publish({ topic: `r/${i}`, payload: "x", retain: true });
   }
-  await using other = await connect(s.port, { clientId: "other" });
-  await using sub = await connect(s.port, { clientId: "sub" });
+  await using other = await connect(s, { clientId: "other" });
+  await using sub = await connect(s, { clientId: "sub" });
   await sub.send({
     type: "subscribe",
     packetId: 1,
@@ -179,5 +179,5 @@ Deno.test("Broker.sendRetained() sends 20k retained messages once to a SUBSCRIBE
     seen.add(p.topic);
   }
   strictEqual(seen.size, count);
-  await sub.nothing(50);
+  await sub.nothingPending();
 });

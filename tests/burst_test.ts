@@ -1,13 +1,14 @@
 /**
  * A burst of QoS 1 messages to one online subscriber: with `queueFull`
  * "backpressure" (the default) nothing acknowledged is lost; with "drop"
- * the overflow is dropped, counted and logged.
+ * the overflow is dropped, counted and logged. Over in-memory pipes, but
+ * for mosquitto_pub and mosquitto_sub.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { encodePacket, type Packet } from "../packets/mod.ts";
 import { Logger, type LogRecord, type ServerOptions } from "../mod.ts";
-import { startServer, type TestClient } from "./_client.ts";
+import { startPipeServer, startServer, type TestClient } from "./_client.ts";
 import { brokerArgs, MosquittoProcess } from "./_mosquitto.ts";
 import { FakeClock, waitFor } from "./_harness.ts";
 import { connect, delay, subscribe } from "./_pubsub.ts";
@@ -90,7 +91,7 @@ async function pubacks(client: TestClient, count: number): Promise<number> {
 
 async function runBurst(options: ServerOptions) {
   const drops: string[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     ...options,
     hooks: [{
       onMessageDropped(_clientId, message) {
@@ -98,9 +99,9 @@ async function runBurst(options: ServerOptions) {
       },
     }],
   });
-  await using sub = await connect(s.port, { clientId: "sub" });
+  await using sub = await connect(s, { clientId: "sub" });
   await subscribe(sub, [["burst", 1]]);
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using pub = await connect(s, { clientId: "pub" });
   const receiving = receiveAll(sub, () => BURST - drops.length);
   await pub.sendBytes(burst("burst", BURST));
   const acked = await pubacks(pub, BURST);
@@ -177,7 +178,7 @@ Deno.test("Server delivers 5000 QoS 1 messages from mosquitto_pub -l to mosquitt
 Deno.test("Server logs dropped messages at warn at most once per client per 10 s, with the count since the last line", async () => {
   const clock = new FakeClock();
   const records: LogRecord[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     maxQueuedMessages: 1,
@@ -185,7 +186,7 @@ Deno.test("Server logs dropped messages at warn at most once per client per 10 s
       handlers: [{ handle: (record) => records.push(record) }],
     }),
   });
-  const sub = await connect(s.port, { clientId: "sub", clean: false });
+  const sub = await connect(s, { clientId: "sub", clean: false });
   await subscribe(sub, [["t", 1]]);
   await sub.send({ type: "disconnect" });
   await sub.closed();
@@ -216,10 +217,13 @@ Deno.test("Server logs dropped messages at warn at most once per client per 10 s
 });
 
 Deno.test("Server with queueFull backpressure stops reading a publisher while an online subscriber's queue is full, and goes on when it leaves", async () => {
-  await using s = await startServer({ maxInflight: 1, maxQueuedMessages: 2 });
-  const sub = await connect(s.port, { clientId: "sub", clean: false });
+  await using s = await startPipeServer({
+    maxInflight: 1,
+    maxQueuedMessages: 2,
+  });
+  const sub = await connect(s, { clientId: "sub", clean: false });
   await subscribe(sub, [["t", 1]]);
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await pub.sendBytes(burst("t", 10));
   // One in flight, two queued, one held over the limit: its PUBACK waits.
   strictEqual(await pubacks(pub, 3), 3);
@@ -234,7 +238,7 @@ Deno.test("Server with queueFull backpressure stops reading a publisher while an
 Deno.test("Server with queueFull backpressure waits at most a second for a subscriber that never acknowledges, then drops its messages and serves the publisher and other subscribers", async () => {
   const clock = new FakeClock();
   const records: LogRecord[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     maxInflight: 1,
     maxQueuedMessages: 2,
     now: clock.now,
@@ -244,11 +248,11 @@ Deno.test("Server with queueFull backpressure waits at most a second for a subsc
     }),
   });
   // "stuck" takes its one in-flight message and never acknowledges it.
-  await using stuck = await connect(s.port, { clientId: "stuck" });
+  await using stuck = await connect(s, { clientId: "stuck" });
   await subscribe(stuck, [["t", 1]]);
-  await using other = await connect(s.port, { clientId: "other" });
+  await using other = await connect(s, { clientId: "other" });
   await subscribe(other, [["t", 0]]);
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await pub.sendBytes(burst("t", 10));
   strictEqual(await pubacks(pub, 3), 3);
   await pub.nothing(50);

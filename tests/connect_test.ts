@@ -1,6 +1,6 @@
 /**
- * CONNECT handling over TCP: protocol name and level, the first and a second
- * CONNECT, reserved flags, client identifiers and MQTT 3.1.
+ * CONNECT handling over in-memory pipes: protocol name and level, the first
+ * and a second CONNECT, reserved flags, client identifiers and MQTT 3.1.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
@@ -11,12 +11,12 @@ import {
   PINGRESP,
   publish,
 } from "../packets/testdata/packets.ts";
-import { startServer, TestClient } from "./_client.ts";
+import { startPipeServer } from "./_client.ts";
 import { connectBytes, packetsUntilClosed, subscribeTo } from "./_harness.ts";
 
 Deno.test("Server closes a connection whose CONNECT has a wrong protocol name [MQTT-3.1.2-1]", async () => {
-  await using s = await startServer();
-  await using client = await TestClient.open(s.port);
+  await using s = await startPipeServer();
+  await using client = await s.open();
   await client.sendBytes(connectBytes({ protocolName: "MQTX", level: 4 }));
   const got = await packetsUntilClosed(client);
   // The server may say "unacceptable protocol version" first, never accept.
@@ -28,8 +28,8 @@ Deno.test("Server closes a connection whose CONNECT has a wrong protocol name [M
 });
 
 Deno.test("Server answers an unsupported protocol level with CONNACK 0x01 and closes [MQTT-3.1.2-2]", async () => {
-  await using s = await startServer();
-  await using client = await TestClient.open(s.port);
+  await using s = await startPipeServer();
+  await using client = await s.open();
   await client.sendBytes(connectBytes({ level: 6 }));
   deepStrictEqual(await packetsUntilClosed(client), [
     connack({ reasonCode: 0x01 }),
@@ -37,8 +37,8 @@ Deno.test("Server answers an unsupported protocol level with CONNACK 0x01 and cl
 });
 
 Deno.test("Server closes a connection that sends a second CONNECT [MQTT-3.1.0-2]", async () => {
-  await using s = await startServer();
-  const { client, connack: first } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const { client, connack: first } = await s.connect({
     clientId: "twice",
   });
   await using _ = client;
@@ -55,25 +55,25 @@ Deno.test("Server closes a connection that sends a second CONNECT [MQTT-3.1.0-2]
 });
 
 Deno.test("Server closes a connection whose first packet is not CONNECT [MQTT-3.1.0-1]", async () => {
-  await using s = await startServer();
-  await using client = await TestClient.open(s.port);
+  await using s = await startPipeServer();
+  await using client = await s.open();
   await client.send(PINGREQ);
   // No PINGRESP: nothing but CONNECT is processed first.
   deepStrictEqual(await packetsUntilClosed(client), []);
 });
 
 Deno.test("Server closes a connection whose CONNECT sets the reserved flag [MQTT-3.1.2-3]", async () => {
-  await using s = await startServer();
-  await using client = await TestClient.open(s.port);
+  await using s = await startPipeServer();
+  await using client = await s.open();
   await client.sendBytes(connectBytes({ flags: 0x03 }));
   deepStrictEqual(await packetsUntilClosed(client), []);
   deepStrictEqual(s.server.clients(), []);
 });
 
 Deno.test("Server accepts any UTF-8 client id, spaces and non-ASCII included", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   const clientId = "my client \u00e9\u65e5\u672c \u{1f600}";
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId,
   });
   await using _ = client;
@@ -82,10 +82,10 @@ Deno.test("Server accepts any UTF-8 client id, spaces and non-ASCII included", a
 });
 
 Deno.test("Server gives each clean client with an empty id its own id [MQTT-3.1.3-6]", async () => {
-  await using s = await startServer();
-  const a = await TestClient.connect(s.port, { clientId: "", clean: true });
+  await using s = await startPipeServer();
+  const a = await s.connect({ clientId: "", clean: true });
   await using _a = a.client;
-  const b = await TestClient.connect(s.port, { clientId: "", clean: true });
+  const b = await s.connect({ clientId: "", clean: true });
   await using _b = b.client;
   deepStrictEqual([a.connack, b.connack], [connack(), connack()]);
   const ids = s.server.clients().map((c) => c.clientId);
@@ -100,8 +100,8 @@ Deno.test("Server gives each clean client with an empty id its own id [MQTT-3.1.
 });
 
 Deno.test("Server refuses an empty client id with clean session 0 with CONNACK 0x02 [MQTT-3.1.3-8]", async () => {
-  await using s = await startServer();
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const { client, connack: answer } = await s.connect({
     clientId: "",
     clean: false,
   });
@@ -112,8 +112,8 @@ Deno.test("Server refuses an empty client id with clean session 0 with CONNACK 0
 });
 
 Deno.test("Server with allowEmptyClientId false refuses an empty client id with CONNACK 0x02", async () => {
-  await using s = await startServer({ allowEmptyClientId: false });
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ allowEmptyClientId: false });
+  const { client, connack: answer } = await s.connect({
     clientId: "",
     clean: true,
   });
@@ -123,8 +123,8 @@ Deno.test("Server with allowEmptyClientId false refuses an empty client id with 
 });
 
 Deno.test("Server with allowEmptyClientId false still accepts a client with an id", async () => {
-  await using s = await startServer({ allowEmptyClientId: false });
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ allowEmptyClientId: false });
+  const { client, connack: answer } = await s.connect({
     clientId: "named",
   });
   await using _ = client;
@@ -132,8 +132,8 @@ Deno.test("Server with allowEmptyClientId false still accepts a client with an i
 });
 
 Deno.test("Server refuses an empty client id from an MQTT 3.1 client with CONNACK 0x02", async () => {
-  await using s = await startServer();
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const { client, connack: answer } = await s.connect({
     protocolVersion: 3,
     clientId: "",
     clean: true,
@@ -145,8 +145,8 @@ Deno.test("Server refuses an empty client id from an MQTT 3.1 client with CONNAC
 });
 
 Deno.test("Server accepts an MQTT 3.1 (MQIsdp, level 3) client that subscribes and publishes", async () => {
-  await using s = await startServer();
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const { client, connack: answer } = await s.connect({
     protocolVersion: 3,
     clientId: "old-client",
   });

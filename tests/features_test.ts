@@ -1,23 +1,24 @@
 /**
  * Server options that limit or turn off features: message expiry in queues,
- * the 5.0 Receive Maximum, and wildcard, shared and identified subscriptions.
+ * the 5.0 Receive Maximum, and wildcard, shared and identified subscriptions,
+ * over in-memory pipes.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { DropReason } from "../mod.ts";
-import { startServer, TestClient } from "./_client.ts";
+import { startPipeServer } from "./_client.ts";
 import { FakeClock, waitFor } from "./_harness.ts";
 import { connect, publish, subscribe } from "./_pubsub.ts";
 
 Deno.test("Server drops a queued message older than messageExpiry when its subscriber returns", async () => {
   const clock = new FakeClock();
   const drops: DropReason[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     messageExpiry: 60,
     hooks: { onMessageDropped: (_id, _m, reason) => void drops.push(reason) },
   });
-  const away = await connect(s.port, { clientId: "away", clean: false });
+  const away = await connect(s, { clientId: "away", clean: false });
   await subscribe(away, [["q/#", 1]]);
   await away.close();
   await waitFor(() => s.server.session("away")?.connected === false);
@@ -26,7 +27,7 @@ Deno.test("Server drops a queued message older than messageExpiry when its subsc
   clock.advance(61_000);
   await s.server.publish({ topic: "q/new", payload: "new", qos: 1 });
 
-  const { client, connack } = await TestClient.connect(s.port, {
+  const { client, connack } = await s.connect({
     clientId: "away",
     clean: false,
   });
@@ -35,13 +36,13 @@ Deno.test("Server drops a queued message older than messageExpiry when its subsc
   const p = await client.next();
   ok(p.type === "publish");
   strictEqual(p.topic, "q/new");
-  await client.nothing(50);
+  await client.nothingPending();
   deepStrictEqual(drops, ["expired"]);
 });
 
 Deno.test("Server announces its Receive Maximum and disconnects a 5.0 client that exceeds it with 0x93", async () => {
-  await using s = await startServer({ receiveMaximum: 2 });
-  const { client, connack } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ receiveMaximum: 2 });
+  const { client, connack } = await s.connect({
     protocolVersion: 5,
     clientId: "eager",
   });
@@ -60,8 +61,10 @@ Deno.test("Server announces its Receive Maximum and disconnects a 5.0 client tha
 });
 
 Deno.test("Server refuses wildcard filters when wildcardSubscriptionAvailable is false", async () => {
-  await using s = await startServer({ wildcardSubscriptionAvailable: false });
-  const { client: v5, connack } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({
+    wildcardSubscriptionAvailable: false,
+  });
+  const { client: v5, connack } = await s.connect({
     protocolVersion: 5,
   });
   await using _ = v5;
@@ -69,14 +72,14 @@ Deno.test("Server refuses wildcard filters when wildcardSubscriptionAvailable is
   const suback = await subscribe(v5, [["a/+", 1], ["a/b", 1], ["#", 0]]);
   deepStrictEqual(suback.reasonCodes, [0xa2, 1, 0xa2]);
 
-  const v4 = await connect(s.port);
+  const v4 = await connect(s);
   await using __ = v4;
   deepStrictEqual((await subscribe(v4, [["a/#", 1]])).reasonCodes, [0x80]);
 });
 
 Deno.test("Server refuses shared subscriptions when sharedSubscriptionAvailable is false", async () => {
-  await using s = await startServer({ sharedSubscriptionAvailable: false });
-  const { client, connack } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ sharedSubscriptionAvailable: false });
+  const { client, connack } = await s.connect({
     protocolVersion: 5,
   });
   await using _ = client;
@@ -86,10 +89,10 @@ Deno.test("Server refuses shared subscriptions when sharedSubscriptionAvailable 
 });
 
 Deno.test("Server disconnects with 0xA1 a SUBSCRIBE with an identifier when subscriptionIdentifiersAvailable is false", async () => {
-  await using s = await startServer({
+  await using s = await startPipeServer({
     subscriptionIdentifiersAvailable: false,
   });
-  const { client, connack } = await TestClient.connect(s.port, {
+  const { client, connack } = await s.connect({
     protocolVersion: 5,
   });
   await using _ = client;
@@ -107,11 +110,11 @@ Deno.test("Server disconnects with 0xA1 a SUBSCRIBE with an identifier when subs
 });
 
 Deno.test("Server publishes a delayed will at once when the session is discarded first", async () => {
-  await using s = await startServer();
-  const watcher = await connect(s.port, { clientId: "watcher" });
+  await using s = await startPipeServer();
+  const watcher = await connect(s, { clientId: "watcher" });
   await using _ = watcher;
   await subscribe(watcher, [["wills/#", 0]]);
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     protocolVersion: 5,
     clientId: "delayed",
     properties: { sessionExpiryInterval: 3600 },
@@ -125,7 +128,7 @@ Deno.test("Server publishes a delayed will at once when the session is discarded
   });
   await client.close();
   await waitFor(() => s.server.session("delayed")?.connected === false);
-  await watcher.nothing(50);
+  await watcher.nothingPending();
   // [MQTT-3.1.3-9] The session ends before the delay: the will goes now.
   ok(await s.server.kick("delayed", { discardSession: true }));
   const p = await watcher.next();

@@ -1,6 +1,6 @@
 /**
- * Hooks over TCP: what each is called with, in which order, and what its
- * answer does to the clients.
+ * Hooks: what each is called with, in which order, and what its answer does
+ * to the clients; over in-memory pipes, but for what a TCP connection tells.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
@@ -24,7 +24,7 @@ import {
   type Message,
   ReasonCode,
 } from "../mod.ts";
-import { startServer, TestClient, type TestServer } from "./_client.ts";
+import { startPipeServer, startServer, type TestServer } from "./_client.ts";
 import {
   FakeClock,
   type HookCall,
@@ -35,14 +35,13 @@ import {
   waitFor,
 } from "./_harness.ts";
 
-/** What hooks must be told about a TCP client of a test server. */
+/** What hooks must be told about a client of a pipe test server. */
 function clientInfo(
-  s: TestServer,
   remoteAddress: string,
   fields: Partial<ClientInfo> & { clientId: string },
 ): ClientInfo {
   return {
-    ...connectionInfo(s, remoteAddress),
+    ...connectionInfo(remoteAddress),
     username: undefined,
     protocolVersion: 4,
     clean: true,
@@ -51,13 +50,9 @@ function clientInfo(
   };
 }
 
-function connectionInfo(s: TestServer, remoteAddress: string): ConnectionInfo {
-  return {
-    remoteAddress,
-    localAddress: `127.0.0.1:${s.port}`,
-    transport: "tcp",
-    listener: s.server.addresses[0]!.name,
-  };
+/** What hooks must be told about a connection `Server.handle()` serves. */
+function connectionInfo(remoteAddress: string): ConnectionInfo {
+  return { remoteAddress, localAddress: "", transport: "stream", listener: "" };
 }
 
 /** The remote address hooks saw first (the test client's side). */
@@ -71,12 +66,12 @@ function remoteOf(calls: HookCall[]): string {
 
 /** Publishes one message from a throwaway client; waits for its ack. */
 async function publishOnce(
-  port: number,
+  s: TestServer,
   topic: string,
   payload: string,
   qos: 0 | 1,
 ): Promise<void> {
-  const { client } = await TestClient.connect(port, { clientId: "pub" });
+  const { client } = await s.connect({ clientId: "pub" });
   await using _ = client;
   await client.send(
     publish({ topic, payload, qos, ...(qos ? { packetId: 9 } : {}) }),
@@ -93,7 +88,7 @@ function names(calls: HookCall[]): string[] {
   return calls.map(([name]) => name);
 }
 
-Deno.test("Hooks.checkAccept gets where a connection comes from before anything is read", async () => {
+Deno.test("Hooks.checkAccept gets where a TCP connection comes from before anything is read", async () => {
   const calls: HookCall[] = [];
   await using s = await startServer({
     hooks: recordingHooks(calls, {
@@ -102,22 +97,41 @@ Deno.test("Hooks.checkAccept gets where a connection comes from before anything 
       },
     }),
   });
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId: "seen",
   });
   await using _ = client;
   deepStrictEqual(answer, connack());
   const remote = remoteOf(calls);
   ok(/^127\.0\.0\.1:\d+$/.test(remote), remote);
-  deepStrictEqual(calls[0], ["checkAccept", connectionInfo(s, remote)]);
+  deepStrictEqual(calls[0], ["checkAccept", {
+    remoteAddress: remote,
+    localAddress: `127.0.0.1:${s.port}`,
+    transport: "tcp",
+    listener: s.server.addresses[0]!.name,
+  }]);
+});
+
+Deno.test("Hooks.checkAccept gets the address a connection to Server.handle() was given", async () => {
+  const calls: HookCall[] = [];
+  await using s = await startPipeServer({
+    hooks: recordingHooks(calls, {
+      checkAccept(info) {
+        calls.push(["checkAccept", info]);
+      },
+    }),
+  });
+  const { client } = await s.connect({ clientId: "seen" });
+  await using _ = client;
+  deepStrictEqual(calls[0], ["checkAccept", connectionInfo("pipe:1")]);
 });
 
 Deno.test("Hooks.checkAccept returning false closes the connection without a CONNACK", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls, { checkAccept: () => false }),
   });
-  await using client = await TestClient.open(s.port);
+  await using client = await s.open();
   await client.send({
     type: "connect",
     protocolName: "MQTT",
@@ -135,7 +149,7 @@ Deno.test("Hooks.checkAccept returning false closes the connection without a CON
 
 Deno.test("Hooks run in order on connect: checkAccept, checkConnect, onConnected, onSessionCreated", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls, {
       checkAccept(info) {
         calls.push(["checkAccept", info]);
@@ -145,7 +159,7 @@ Deno.test("Hooks run in order on connect: checkAccept, checkConnect, onConnected
       },
     }),
   });
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "orderly",
     username: "alice",
     password: new TextEncoder().encode("secret"),
@@ -154,13 +168,13 @@ Deno.test("Hooks run in order on connect: checkAccept, checkConnect, onConnected
   await using _ = client;
   await waitFor(() => calls.length >= 4);
   const remote = remoteOf(calls);
-  const info = clientInfo(s, remote, {
+  const info = clientInfo(remote, {
     clientId: "orderly",
     username: "alice",
     keepAlive: 30,
   });
   deepStrictEqual(calls, [
-    ["checkAccept", connectionInfo(s, remote)],
+    ["checkAccept", connectionInfo(remote)],
     ["checkConnect", info, {
       type: "connect",
       protocolName: "MQTT",
@@ -178,9 +192,9 @@ Deno.test("Hooks run in order on connect: checkAccept, checkConnect, onConnected
 
 Deno.test("Hooks.onSessionResumed is called when a client takes up its stored session", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({ hooks: recordingHooks(calls) });
+  await using s = await startPipeServer({ hooks: recordingHooks(calls) });
   {
-    const { client } = await TestClient.connect(s.port, {
+    const { client } = await s.connect({
       clientId: "back",
       clean: false,
     });
@@ -189,13 +203,13 @@ Deno.test("Hooks.onSessionResumed is called when a client takes up its stored se
   }
   await waitFor(() => names(calls).includes("onClosed"));
   calls.length = 0;
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "back",
     clean: false,
   });
   await using _ = client;
   await waitFor(() => calls.length >= 2);
-  const info = clientInfo(s, remoteOf(calls), {
+  const info = clientInfo(remoteOf(calls), {
     clientId: "back",
     clean: false,
   });
@@ -214,10 +228,10 @@ for (
     } refuses a 3.1.1 client with CONNACK ${returnCode}`,
     async () => {
       const calls: HookCall[] = [];
-      await using s = await startServer({
+      await using s = await startPipeServer({
         hooks: recordingHooks(calls, { checkConnect: () => code }),
       });
-      const { client, connack: answer } = await TestClient.connect(s.port, {
+      const { client, connack: answer } = await s.connect({
         clientId: "refused",
       });
       await using _ = client;
@@ -232,7 +246,7 @@ for (
 }
 
 Deno.test("Hooks.checkConnect may answer asynchronously", async () => {
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: {
       async checkConnect(_client, packet) {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -242,13 +256,13 @@ Deno.test("Hooks.checkConnect may answer asynchronously", async () => {
       },
     },
   });
-  const good = await TestClient.connect(s.port, {
+  const good = await s.connect({
     clientId: "good",
     username: "alice",
   });
   await using _good = good.client;
   deepStrictEqual(good.connack, connack());
-  const bad = await TestClient.connect(s.port, {
+  const bad = await s.connect({
     clientId: "bad",
     username: "mallory",
   });
@@ -259,28 +273,28 @@ Deno.test("Hooks.checkConnect may answer asynchronously", async () => {
 
 Deno.test("Hooks.checkConnect that throws refuses the client without stopping the server", async () => {
   let calls = 0;
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: {
       checkConnect() {
         if (calls++ === 0) throw new Error("Database down");
       },
     },
   });
-  const first = await TestClient.connect(s.port, { clientId: "unlucky" });
+  const first = await s.connect({ clientId: "unlucky" });
   await using _first = first.client;
   // Unspecified error maps to "server unavailable" in 3.1.1.
   deepStrictEqual(first.connack, connack({ reasonCode: 3 }));
   await first.client.closed();
-  const second = await TestClient.connect(s.port, { clientId: "lucky" });
+  const second = await s.connect({ clientId: "lucky" });
   await using _second = second.client;
   deepStrictEqual(second.connack, connack());
 });
 
 Deno.test("Hooks.checkConnect rejecting a promise refuses the client without stopping the server", async () => {
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: { checkConnect: () => Promise.reject(new Error("Timeout")) },
   });
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId: "unlucky",
   });
   await using _ = client;
@@ -304,13 +318,13 @@ Deno.test("Hooks run in the order given and the first refusal wins", async () =>
       seen.push(name);
     },
   }));
-  await using s = await startServer({ hooks });
-  const refused = await TestClient.connect(s.port, { clientId: "x" });
+  await using s = await startPipeServer({ hooks });
+  const refused = await s.connect({ clientId: "x" });
   await using _refused = refused.client;
   deepStrictEqual(refused.connack, connack({ reasonCode: 4 }));
   deepStrictEqual(asked, ["a", "b"]);
   asked.length = 0;
-  const accepted = await TestClient.connect(s.port, { clientId: "y" });
+  const accepted = await s.connect({ clientId: "y" });
   await using _accepted = accepted.client;
   deepStrictEqual(accepted.connack, connack());
   deepStrictEqual(asked, ["a", "b", "c"]);
@@ -319,8 +333,8 @@ Deno.test("Hooks run in the order given and the first refusal wins", async () =>
 
 Deno.test("Hooks.onSessionTerminated says normal when a clean session's client disconnects", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({ hooks: recordingHooks(calls) });
-  const { client } = await TestClient.connect(s.port, { clientId: "bye" });
+  await using s = await startPipeServer({ hooks: recordingHooks(calls) });
+  const { client } = await s.connect({ clientId: "bye" });
   await using _ = client;
   await client.send({ type: "disconnect" });
   await client.closed();
@@ -338,13 +352,13 @@ for (const previousClean of [false, true]) {
     } session`,
     async () => {
       const calls: HookCall[] = [];
-      await using s = await startServer({ hooks: recordingHooks(calls) });
-      const first = await TestClient.connect(s.port, {
+      await using s = await startPipeServer({ hooks: recordingHooks(calls) });
+      const first = await s.connect({
         clientId: "seat",
         clean: previousClean,
       });
       await using _first = first.client;
-      const second = await TestClient.connect(s.port, {
+      const second = await s.connect({
         clientId: "seat",
         clean: true,
       });
@@ -362,13 +376,13 @@ for (const previousClean of [false, true]) {
 Deno.test("Hooks.onSessionTerminated says expired when an offline session expires", async () => {
   const clock = new FakeClock();
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls),
     now: clock.now,
     sweepInterval: 5,
     sessionExpiry: 10,
   });
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "old",
     clean: false,
   });
@@ -390,8 +404,8 @@ for (const clean of [false, true]) {
     } client and discards its session`,
     async () => {
       const calls: HookCall[] = [];
-      await using s = await startServer({ hooks: recordingHooks(calls) });
-      const { client } = await TestClient.connect(s.port, {
+      await using s = await startPipeServer({ hooks: recordingHooks(calls) });
+      const { client } = await s.connect({
         clientId: "rude",
         clean,
       });
@@ -408,7 +422,7 @@ for (const clean of [false, true]) {
 
 Deno.test("Hooks.checkSubscribe refuses one filter with 0x80 and grants the others (test/nosubscribe)", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls, {
       checkSubscribe(_client, subscription) {
         if (subscription.topicFilter === "test/nosubscribe") {
@@ -417,7 +431,7 @@ Deno.test("Hooks.checkSubscribe refuses one filter with 0x80 and grants the othe
       },
     }),
   });
-  const { client } = await TestClient.connect(s.port, { clientId: "sub" });
+  const { client } = await s.connect({ clientId: "sub" });
   await using _ = client;
   await client.send(subscribe({
     packetId: 3,
@@ -432,9 +446,9 @@ Deno.test("Hooks.checkSubscribe refuses one filter with 0x80 and grants the othe
     s.server.subscriptions({ clientId: "sub" }).map((x) => x.topicFilter),
     ["test/a", "test/b"],
   );
-  await publishOnce(s.port, "test/nosubscribe", "no", 1);
-  await client.nothing(30);
-  const info = clientInfo(s, remoteOf(calls), { clientId: "sub" });
+  await publishOnce(s, "test/nosubscribe", "no", 1);
+  await client.nothingPending();
+  const info = clientInfo(remoteOf(calls), { clientId: "sub" });
   deepStrictEqual(calls.filter(([n]) => n === "onSubscribed"), [
     ["onSubscribed", info, { topicFilter: "test/a", qos: 1 }, 1],
     ["onSubscribed", info, { topicFilter: "test/b", qos: 2 }, 2],
@@ -443,10 +457,10 @@ Deno.test("Hooks.checkSubscribe refuses one filter with 0x80 and grants the othe
 
 Deno.test("Hooks.checkSubscribe answering a QoS grants at most that QoS", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls, { checkSubscribe: () => Promise.resolve(1) }),
   });
-  const { client } = await TestClient.connect(s.port, { clientId: "sub" });
+  const { client } = await s.connect({ clientId: "sub" });
   await using _ = client;
   await client.send(subscribe({
     packetId: 4,
@@ -456,7 +470,7 @@ Deno.test("Hooks.checkSubscribe answering a QoS grants at most that QoS", async 
     await client.next(),
     suback({ packetId: 4, reasonCodes: [1, 0] }),
   );
-  await publishOnce(s.port, "low/x", "hi", 1);
+  await publishOnce(s, "low/x", "hi", 1);
   const remote = remoteOf(calls);
   deepStrictEqual(
     await client.next(),
@@ -464,7 +478,7 @@ Deno.test("Hooks.checkSubscribe answering a QoS grants at most that QoS", async 
   );
   deepStrictEqual(calls.filter(([n]) => n === "onSubscribed")[0], [
     "onSubscribed",
-    clientInfo(s, remote, { clientId: "sub" }),
+    clientInfo(remote, { clientId: "sub" }),
     { topicFilter: "low/#", qos: 2 },
     1,
   ]);
@@ -472,7 +486,7 @@ Deno.test("Hooks.checkSubscribe answering a QoS grants at most that QoS", async 
 
 Deno.test("Hooks.checkUnsubscribe refusing keeps the subscription; onUnsubscribed sees removed filters", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls, {
       checkUnsubscribe(client, topicFilter) {
         calls.push(["checkUnsubscribe", client, topicFilter]);
@@ -480,7 +494,7 @@ Deno.test("Hooks.checkUnsubscribe refusing keeps the subscription; onUnsubscribe
       },
     }),
   });
-  const { client } = await TestClient.connect(s.port, { clientId: "un" });
+  const { client } = await s.connect({ clientId: "un" });
   await using _ = client;
   await subscribeTo(client, "keep/#", 0);
   await subscribeTo(client, "drop/#", 0, 11);
@@ -494,7 +508,7 @@ Deno.test("Hooks.checkUnsubscribe refusing keeps the subscription; onUnsubscribe
     s.server.subscriptions({ clientId: "un" }).map((x) => x.topicFilter),
     ["keep/#"],
   );
-  const info = clientInfo(s, remoteOf(calls), { clientId: "un" });
+  const info = clientInfo(remoteOf(calls), { clientId: "un" });
   deepStrictEqual(
     calls.filter(([n]) => n.includes("nsubscribe")),
     [
@@ -503,7 +517,7 @@ Deno.test("Hooks.checkUnsubscribe refusing keeps the subscription; onUnsubscribe
       ["onUnsubscribed", info, "drop/#"],
     ],
   );
-  await publishOnce(s.port, "keep/1", "k", 0);
+  await publishOnce(s, "keep/1", "k", 0);
   deepStrictEqual(
     await client.next(),
     publish({ topic: "keep/1", payload: "k" }),
@@ -512,7 +526,7 @@ Deno.test("Hooks.checkUnsubscribe refusing keeps the subscription; onUnsubscribe
 
 Deno.test("Hooks.checkPublish refusing a QoS 1 PUBLISH still acknowledges it, delivers nothing and reports not_authorized", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls, {
       checkPublish(client, packet) {
         calls.push(["checkPublish", client, packet]);
@@ -522,10 +536,10 @@ Deno.test("Hooks.checkPublish refusing a QoS 1 PUBLISH still acknowledges it, de
       },
     }),
   });
-  const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+  const { client: sub } = await s.connect({ clientId: "s" });
   await using _sub = sub;
   await subscribeTo(sub, "#", 1);
-  const { client } = await TestClient.connect(s.port, { clientId: "p" });
+  const { client } = await s.connect({ clientId: "p" });
   await using _ = client;
   const packet = publish({
     topic: "secret/x",
@@ -535,7 +549,7 @@ Deno.test("Hooks.checkPublish refusing a QoS 1 PUBLISH still acknowledges it, de
   });
   await client.send(packet);
   deepStrictEqual(await client.next(), ack({ type: "puback", packetId: 21 }));
-  await sub.nothing(30);
+  await sub.nothingPending();
   const checked = calls.find(([n]) => n === "checkPublish")!;
   strictEqual((checked[1] as ClientInfo).clientId, "p");
   deepStrictEqual(checked[2], packet);
@@ -564,7 +578,7 @@ for (const answer of ["synchronously", "with a promise"] as const) {
     const kicks: Promise<boolean>[] = [];
     const verdict = Promise.withResolvers<undefined>();
     let asked = false;
-    await using s = await startServer({
+    await using s = await startPipeServer({
       hooks: recordingHooks(calls, {
         checkPublish(client, packet) {
           if (packet.topic !== "kick/me") return undefined;
@@ -576,10 +590,10 @@ for (const answer of ["synchronously", "with a promise"] as const) {
         },
       }),
     });
-    const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+    const { client: sub } = await s.connect({ clientId: "s" });
     await using _sub = sub;
     await subscribeTo(sub, "#", 1);
-    const { client } = await TestClient.connect(s.port, { clientId: "p" });
+    const { client } = await s.connect({ clientId: "p" });
     await using _ = client;
     await client.send(
       publish({ topic: "kick/me", payload: "x", qos: 1, packetId: 5 }),
@@ -592,7 +606,7 @@ for (const answer of ["synchronously", "with a promise"] as const) {
     deepStrictEqual(await Promise.all(kicks), [true]);
     // No PUBACK: the connection closed before the answer was acted on.
     deepStrictEqual(await packetsUntilClosed(client), []);
-    await sub.nothing(30);
+    await sub.nothingPending();
     deepStrictEqual(calls.filter(([n]) => n === "onMessageDropped"), []);
   });
 }
@@ -600,7 +614,7 @@ for (const answer of ["synchronously", "with a promise"] as const) {
 Deno.test("Hooks.checkPublish answering a 3.1.1 return code refuses the PUBLISH and logs why", async () => {
   const records: LogRecord[] = [];
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     logger: new Logger("broker", "error", {
       handlers: [{ handle: (record) => records.push(record) }],
     }),
@@ -613,16 +627,16 @@ Deno.test("Hooks.checkPublish answering a 3.1.1 return code refuses the PUBLISH 
       },
     }),
   });
-  const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+  const { client: sub } = await s.connect({ clientId: "s" });
   await using _sub = sub;
   await subscribeTo(sub, "#", 1);
-  const { client } = await TestClient.connect(s.port, { clientId: "p" });
+  const { client } = await s.connect({ clientId: "p" });
   await using _ = client;
   await client.send(
     publish({ topic: "a/b", payload: "x", qos: 1, packetId: 3 }),
   );
   deepStrictEqual(await client.next(), ack({ type: "puback", packetId: 3 }));
-  await sub.nothing(30);
+  await sub.nothingPending();
   const dropped = calls.filter(([n]) => n === "onMessageDropped");
   deepStrictEqual(dropped.map(([, , , reason]) => reason), ["not_authorized"]);
   const failures = records.filter((r) => r.msg === "hook failed");
@@ -638,7 +652,7 @@ Deno.test("Hooks.checkPublish answering a 3.1.1 return code refuses the PUBLISH 
 
 Deno.test("Hooks.transformMessage may replace the message subscribers get", async () => {
   const seen: (string | undefined)[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: {
       transformMessage(client, message) {
         seen.push(client?.clientId);
@@ -651,7 +665,7 @@ Deno.test("Hooks.transformMessage may replace the message subscribers get", asyn
       },
     },
   });
-  const { client } = await TestClient.connect(s.port, { clientId: "t" });
+  const { client } = await s.connect({ clientId: "t" });
   await using _ = client;
   await subscribeTo(client, "t/#", 0);
   await client.send(publish({ topic: "t/1", payload: "shout" }));
@@ -670,16 +684,16 @@ Deno.test("Hooks.transformMessage may replace the message subscribers get", asyn
 
 Deno.test("Hooks.transformMessage returning null drops the message, still acknowledged and reported as hook", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls, {
       transformMessage: (_client, message) =>
         Promise.resolve(text(message.payload) === "spam" ? null : undefined),
     }),
   });
-  const { client: sub } = await TestClient.connect(s.port, { clientId: "s" });
+  const { client: sub } = await s.connect({ clientId: "s" });
   await using _sub = sub;
   await subscribeTo(sub, "m/#", 2);
-  const { client } = await TestClient.connect(s.port, { clientId: "p" });
+  const { client } = await s.connect({ clientId: "p" });
   await using _ = client;
   await client.send(
     publish({ topic: "m/1", payload: "spam", qos: 2, packetId: 3 }),
@@ -706,12 +720,12 @@ Deno.test("Hooks.transformMessage returning null drops the message, still acknow
 
 Deno.test("Hooks.onDelivered sees each message written to a subscriber", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({ hooks: recordingHooks(calls) });
-  const { client } = await TestClient.connect(s.port, { clientId: "d" });
+  await using s = await startPipeServer({ hooks: recordingHooks(calls) });
+  const { client } = await s.connect({ clientId: "d" });
   await using _ = client;
   await subscribeTo(client, "d/#", 1);
   const remote = remoteOf(calls);
-  await publishOnce(s.port, "d/1", "one", 1);
+  await publishOnce(s, "d/1", "one", 1);
   deepStrictEqual(
     await client.next(),
     publish({ topic: "d/1", payload: "one", qos: 1, packetId: 1 }),
@@ -719,7 +733,7 @@ Deno.test("Hooks.onDelivered sees each message written to a subscriber", async (
   const delivered = calls.filter(([n]) => n === "onDelivered");
   strictEqual(delivered.length, 1);
   const [, info, message] = delivered[0]!;
-  deepStrictEqual(info, clientInfo(s, remote, { clientId: "d" }));
+  deepStrictEqual(info, clientInfo(remote, { clientId: "d" }));
   const m = message as Message;
   deepStrictEqual([m.topic, text(m.payload), m.qos, m.publisher], [
     "d/1",
@@ -731,12 +745,12 @@ Deno.test("Hooks.onDelivered sees each message written to a subscriber", async (
 
 Deno.test("Hooks.onMessageDropped reports queue_full when an offline session's queue is full", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: recordingHooks(calls),
     maxQueuedMessages: 1,
   });
   {
-    const { client } = await TestClient.connect(s.port, {
+    const { client } = await s.connect({
       clientId: "full",
       clean: false,
     });
@@ -745,8 +759,8 @@ Deno.test("Hooks.onMessageDropped reports queue_full when an offline session's q
     await client.close();
   }
   await waitFor(() => s.server.session("full")?.connected === false);
-  await publishOnce(s.port, "f/1", "first", 1);
-  await publishOnce(s.port, "f/2", "second", 1);
+  await publishOnce(s, "f/1", "first", 1);
+  await publishOnce(s, "f/2", "second", 1);
   const dropped = calls.filter(([n]) => n === "onMessageDropped");
   // The queue keeps one; a QoS 1 push drops the oldest.
   deepStrictEqual(
@@ -760,15 +774,15 @@ Deno.test("Hooks.onMessageDropped reports queue_full when an offline session's q
 
 Deno.test("Hooks.onClosed gets no error after DISCONNECT and the error after a protocol violation", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({ hooks: recordingHooks(calls) });
+  await using s = await startPipeServer({ hooks: recordingHooks(calls) });
   {
-    const { client } = await TestClient.connect(s.port, { clientId: "nice" });
+    const { client } = await s.connect({ clientId: "nice" });
     await using _ = client;
     await client.send({ type: "disconnect" });
     await client.closed();
   }
   {
-    const { client } = await TestClient.connect(s.port, { clientId: "rough" });
+    const { client } = await s.connect({ clientId: "rough" });
     await using _ = client;
     await client.sendBytes(Uint8Array.of(0x00, 0x00));
     await client.closed();
@@ -778,8 +792,8 @@ Deno.test("Hooks.onClosed gets no error after DISCONNECT and the error after a p
   const [[, niceConn, niceClient, niceError], [, , roughClient, roughError]] =
     closed as [HookCall, HookCall];
   const remote = (niceConn as ConnectionInfo).remoteAddress;
-  deepStrictEqual(niceConn, connectionInfo(s, remote));
-  deepStrictEqual(niceClient, clientInfo(s, remote, { clientId: "nice" }));
+  deepStrictEqual(niceConn, connectionInfo(remote));
+  deepStrictEqual(niceClient, clientInfo(remote, { clientId: "nice" }));
   strictEqual(niceError, undefined);
   strictEqual((roughClient as ClientInfo).clientId, "rough");
   ok(roughError instanceof MqttError, String(roughError));
@@ -787,8 +801,8 @@ Deno.test("Hooks.onClosed gets no error after DISCONNECT and the error after a p
 
 Deno.test("Hooks.onClosed gets the error when a client's network connection drops", async () => {
   const calls: HookCall[] = [];
-  await using s = await startServer({ hooks: recordingHooks(calls) });
-  const { client } = await TestClient.connect(s.port, { clientId: "lost" });
+  await using s = await startPipeServer({ hooks: recordingHooks(calls) });
+  const { client } = await s.connect({ clientId: "lost" });
   await client.close();
   await waitFor(() => names(calls).includes("onClosed"));
   const [, , info, error] = calls.find(([n]) => n === "onClosed")!;
@@ -798,13 +812,13 @@ Deno.test("Hooks.onClosed gets the error when a client's network connection drop
 
 Deno.test("Hooks.onStop is called once stop() has closed every connection", async () => {
   const events: string[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: {
       onClosed: () => void events.push("onClosed"),
       onStop: () => void events.push("onStop"),
     },
   });
-  const { client } = await TestClient.connect(s.port, { clientId: "last" });
+  const { client } = await s.connect({ clientId: "last" });
   await using _ = client;
   await s.server.stop();
   deepStrictEqual(events, ["onClosed", "onStop"]);

@@ -1,7 +1,7 @@
 /**
- * The embedding API over TCP: stop(), kick(), publish(), subscribe() and
+ * The embedding API: stop(), kick(), publish(), subscribe() and
  * unsubscribe() for offline sessions, and the clients(), sessions() and
- * subscriptions() reports.
+ * subscriptions() reports; over in-memory pipes, but for the listeners.
  */
 
 import {
@@ -19,16 +19,16 @@ import {
   publish,
 } from "../packets/testdata/packets.ts";
 import { Server } from "../mod.ts";
-import { startServer, TestClient } from "./_client.ts";
+import { startPipeServer, startServer, type TestServer } from "./_client.ts";
 import { FakeClock, subscribeTo, text, waitFor } from "./_harness.ts";
 
 /** Leaves a persistent session offline, subscribed to `filters` at QoS 1. */
 async function leaveOffline(
-  port: number,
+  s: TestServer,
   clientId: string,
   filters: string[],
 ): Promise<void> {
-  const { client } = await TestClient.connect(port, { clientId, clean: false });
+  const { client } = await s.connect({ clientId, clean: false });
   await using _ = client;
   let packetId = 1;
   for (const filter of filters) {
@@ -47,12 +47,12 @@ Deno.test("Server.stop() closes the listeners: new connections are refused", asy
 
 Deno.test("Server.stop() closes every client, resolves, then calls onStop", async () => {
   const events: string[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: { onStop: () => void events.push("onStop") },
   });
-  const a = await TestClient.connect(s.port, { clientId: "a" });
+  const a = await s.connect({ clientId: "a" });
   await using _a = a.client;
-  const b = await TestClient.connect(s.port, { clientId: "b", clean: false });
+  const b = await s.connect({ clientId: "b", clean: false });
   await using _b = b.client;
   await s.server.stop();
   events.push("stopped");
@@ -63,11 +63,11 @@ Deno.test("Server.stop() closes every client, resolves, then calls onStop", asyn
 });
 
 Deno.test("Server.kick() closes a client and publishes its will", async () => {
-  await using s = await startServer();
-  const { client: watch } = await TestClient.connect(s.port, { clientId: "w" });
+  await using s = await startPipeServer();
+  const { client: watch } = await s.connect({ clientId: "w" });
   await using _watch = watch;
   await subscribeTo(watch, "will/#", 0);
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "rude",
     will: {
       topic: "will/rude",
@@ -87,9 +87,9 @@ Deno.test("Server.kick() closes a client and publishes its will", async () => {
 });
 
 Deno.test("Server.kick() keeps a persistent session unless discardSession is set", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   for (const discardSession of [false, true]) {
-    const { client } = await TestClient.connect(s.port, {
+    const { client } = await s.connect({
       clientId: "k",
       clean: false,
     });
@@ -98,7 +98,7 @@ Deno.test("Server.kick() keeps a persistent session unless discardSession is set
     strictEqual(await s.server.kick("k", { discardSession }), true);
     await client.closed();
     strictEqual(s.server.session("k") === undefined, discardSession);
-    const again = await TestClient.connect(s.port, {
+    const again = await s.connect({
       clientId: "k",
       clean: false,
     });
@@ -113,8 +113,8 @@ Deno.test("Server.kick() keeps a persistent session unless discardSession is set
 });
 
 Deno.test("Server.kick() ends an offline session with discardSession, and says false for an unknown id", async () => {
-  await using s = await startServer();
-  await leaveOffline(s.port, "gone", ["g/#"]);
+  await using s = await startPipeServer();
+  await leaveOffline(s, "gone", ["g/#"]);
   strictEqual(await s.server.kick("gone", { discardSession: true }), true);
   deepStrictEqual(s.server.sessions(), []);
   deepStrictEqual(s.server.subscriptions(), []);
@@ -123,11 +123,11 @@ Deno.test("Server.kick() ends an offline session with discardSession, and says f
 });
 
 Deno.test("Server.publish() reaches subscribers at the lower of the two QoS", async () => {
-  await using s = await startServer();
-  const { client: one } = await TestClient.connect(s.port, { clientId: "one" });
+  await using s = await startPipeServer();
+  const { client: one } = await s.connect({ clientId: "one" });
   await using _one = one;
   await subscribeTo(one, "p/#", 1);
-  const { client: zero } = await TestClient.connect(s.port, {
+  const { client: zero } = await s.connect({
     clientId: "zero",
   });
   await using _zero = zero;
@@ -145,12 +145,12 @@ Deno.test("Server.publish() reaches subscribers at the lower of the two QoS", as
 });
 
 Deno.test("Server.publish() with retain stores the message for later subscribers", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await s.server.publish({ topic: "r/a", payload: "kept", retain: true });
   deepStrictEqual(s.server.retained().map((m) => [m.topic, text(m.payload)]), [
     ["r/a", "kept"],
   ]);
-  const { client } = await TestClient.connect(s.port, { clientId: "late" });
+  const { client } = await s.connect({ clientId: "late" });
   await using _ = client;
   await subscribeTo(client, "r/#", 0);
   deepStrictEqual(
@@ -160,15 +160,15 @@ Deno.test("Server.publish() with retain stores the message for later subscribers
 });
 
 Deno.test("Server.subscribe() subscribes an offline persistent session: messages queue for it", async () => {
-  await using s = await startServer();
-  await leaveOffline(s.port, "later", []);
+  await using s = await startPipeServer();
+  await leaveOffline(s, "later", []);
   deepStrictEqual(
     s.server.subscribe("later", [{ topicFilter: "news/#", qos: 1 }]),
     [true],
   );
   await s.server.publish({ topic: "news/1", payload: "read me", qos: 1 });
   strictEqual(s.server.session("later")?.queued, 1);
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId: "later",
     clean: false,
   });
@@ -181,7 +181,7 @@ Deno.test("Server.subscribe() subscribes an offline persistent session: messages
 });
 
 Deno.test("Server.subscribe() throws a RangeError for an unknown client id", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   throws(
     () => s.server.subscribe("nobody", [{ topicFilter: "a", qos: 0 }]),
     RangeError,
@@ -189,8 +189,8 @@ Deno.test("Server.subscribe() throws a RangeError for an unknown client id", asy
 });
 
 Deno.test("Server.unsubscribe() removes an offline session's subscription: nothing more queues", async () => {
-  await using s = await startServer();
-  await leaveOffline(s.port, "quit", ["a/#", "b/#"]);
+  await using s = await startPipeServer();
+  await leaveOffline(s, "quit", ["a/#", "b/#"]);
   deepStrictEqual(s.server.unsubscribe("quit", ["a/#", "c/#"]), [true, false]);
   await s.server.publish({ topic: "a/1", payload: "x", qos: 1 });
   strictEqual(s.server.session("quit")?.queued, 0);
@@ -200,9 +200,9 @@ Deno.test("Server.unsubscribe() removes an offline session's subscription: nothi
 
 Deno.test("Server.clients() reports each connected client", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now });
+  await using s = await startPipeServer({ now: clock.now });
   const connectedAt = clock.now();
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "me",
     username: "alice",
     clean: false,
@@ -233,7 +233,7 @@ Deno.test("Server.clients() reports each connected client", async () => {
       protocolVersion: 4,
       clean: false,
       keepAlive: 30,
-      transport: "tcp",
+      transport: "stream",
       connectedAt,
       subscriptions: 2,
       inflight: 0,
@@ -250,12 +250,12 @@ Deno.test("Server.clients() reports each connected client", async () => {
 
 Deno.test("Server.sessions() reports online and offline sessions with their subscriptions and queue", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now, sessionExpiry: 600 });
+  await using s = await startPipeServer({ now: clock.now, sessionExpiry: 600 });
   const createdAt = clock.now();
-  await leaveOffline(s.port, "off", ["o/#"]);
+  await leaveOffline(s, "off", ["o/#"]);
   clock.advance(1000);
   await s.server.publish({ topic: "o/1", qos: 1 });
-  const { client } = await TestClient.connect(s.port, { clientId: "on" });
+  const { client } = await s.connect({ clientId: "on" });
   await using _ = client;
   const byId = new Map(s.server.sessions().map((x) => [x.clientId, x]));
   deepStrictEqual([...byId.keys()].sort(), ["off", "on"]);
@@ -280,12 +280,12 @@ Deno.test("Server.sessions() reports online and offline sessions with their subs
 });
 
 Deno.test("Server.subscriptions() lists every subscription, by client id or by matching topic", async () => {
-  await using s = await startServer();
-  const { client: a } = await TestClient.connect(s.port, { clientId: "a" });
+  await using s = await startPipeServer();
+  const { client: a } = await s.connect({ clientId: "a" });
   await using _a = a;
   await subscribeTo(a, "s/+", 1);
   await subscribeTo(a, "t/#", 0, 11);
-  const { client: b } = await TestClient.connect(s.port, { clientId: "b" });
+  const { client: b } = await s.connect({ clientId: "b" });
   await using _b = b;
   await subscribeTo(b, "s/x", 2);
   const all = s.server.subscriptions()

@@ -1,13 +1,18 @@
 /**
  * MQTT 5.0 features end to end: CONNACK properties, ack reason codes, topic
  * aliases, subscription options and identifiers, message and session expiry,
- * and shared subscriptions.
+ * and shared subscriptions, over in-memory pipes.
  */
 
 import { deepStrictEqual, ok } from "node:assert/strict";
-import type { ConnectPacket, Packet } from "../packets/mod.ts";
+import type { Packet } from "../packets/mod.ts";
 import type { DropReason, Message } from "../mod.ts";
-import { startServer, TestClient } from "./_client.ts";
+import {
+  type ConnectFields,
+  startPipeServer,
+  type TestClient,
+  type TestServer,
+} from "./_client.ts";
 import {
   delay,
   FakeClock,
@@ -18,10 +23,10 @@ import {
 
 /** Connects a 5.0 client and asserts that it was accepted. */
 async function connect5(
-  port: number,
-  fields: Partial<Omit<ConnectPacket, "type">> = {},
+  s: TestServer,
+  fields: ConnectFields = {},
 ): Promise<TestClient> {
-  const { client, connack } = await TestClient.connect(port, {
+  const { client, connack } = await s.connect({
     protocolVersion: 5,
     ...fields,
   });
@@ -46,15 +51,9 @@ function ack5(
   return { type, packetId, reasonCode, properties: {} };
 }
 
-/** Waits until the server has handled everything `client` sent so far. */
-async function sync(client: TestClient): Promise<void> {
-  await client.send({ type: "pingreq" });
-  deepStrictEqual(await client.next(), { type: "pingresp" });
-}
-
 Deno.test("Server sends its features in the 5.0 CONNACK properties", async () => {
-  await using s = await startServer();
-  const { client, connack } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const { client, connack } = await s.connect({
     clientId: "c",
     protocolVersion: 5,
   });
@@ -75,13 +74,13 @@ Deno.test("Server sends its features in the 5.0 CONNACK properties", async () =>
 });
 
 Deno.test("Server announces maxQoS, retain, packet size and alias limits in the 5.0 CONNACK", async () => {
-  await using s = await startServer({
+  await using s = await startPipeServer({
     maxQoS: 1,
     retainAvailable: false,
     maxPacketSize: 1000,
     topicAliasMaximum: 5,
   });
-  const { client, connack } = await TestClient.connect(s.port, {
+  const { client, connack } = await s.connect({
     clientId: "c",
     protocolVersion: 5,
   });
@@ -104,9 +103,9 @@ Deno.test("Server acknowledges a refused 5.0 PUBLISH with the refusing reason co
     checkPublish: (_client: unknown, p: { topic: string }) =>
       p.topic === "secret" ? 0x87 : undefined,
   };
-  await using s = await startServer({ hooks });
-  await using sub = await connect5(s.port, { clientId: "sub" });
-  await using pub = await connect5(s.port, { clientId: "pub" });
+  await using s = await startPipeServer({ hooks });
+  await using sub = await connect5(s, { clientId: "sub" });
+  await using pub = await connect5(s, { clientId: "pub" });
   await subscribe(sub, [["#", 2]]);
   await pub.send(
     publish({ topic: "secret", payload: "x", qos: 1, packetId: 1 }),
@@ -122,13 +121,13 @@ Deno.test("Server acknowledges a refused 5.0 PUBLISH with the refusing reason co
     await sub.next(),
     publish5({ topic: "open", payload: "y", qos: 1, packetId: 1 }),
   );
-  await sub.nothing(50);
+  await sub.nothingPending();
 });
 
 Deno.test("Server routes a PUBLISH by a topic alias the client set before", async () => {
-  await using s = await startServer();
-  await using sub = await connect5(s.port, { clientId: "sub" });
-  await using pub = await connect5(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using sub = await connect5(s, { clientId: "sub" });
+  await using pub = await connect5(s, { clientId: "pub" });
   await subscribe(sub, [["a/b", 0]]);
   await pub.send(publish({
     topic: "a/b",
@@ -147,8 +146,8 @@ Deno.test("Server routes a PUBLISH by a topic alias the client set before", asyn
 });
 
 Deno.test("Server disconnects a 5.0 client using a topic alias above its maximum with 0x94", async () => {
-  await using s = await startServer({ topicAliasMaximum: 2 });
-  await using pub = await connect5(s.port, { clientId: "pub" });
+  await using s = await startPipeServer({ topicAliasMaximum: 2 });
+  await using pub = await connect5(s, { clientId: "pub" });
   await pub.send(publish({
     topic: "a",
     payload: "x",
@@ -165,9 +164,9 @@ Deno.test("Server disconnects a 5.0 client using a topic alias above its maximum
 });
 
 Deno.test("Server does not send a message back to its publisher on a No Local subscription", async () => {
-  await using s = await startServer();
-  await using self = await connect5(s.port, { clientId: "self" });
-  await using other = await connect5(s.port, { clientId: "other" });
+  await using s = await startPipeServer();
+  await using self = await connect5(s, { clientId: "self" });
+  await using other = await connect5(s, { clientId: "other" });
   await subscribe(self, [{ topicFilter: "t", qos: 0, noLocal: true }]);
   await subscribe(other, [{ topicFilter: "t", qos: 0, noLocal: true }]);
   await self.send(publish({ topic: "t", payload: "mine" }));
@@ -176,15 +175,14 @@ Deno.test("Server does not send a message back to its publisher on a No Local su
     await other.next(),
     publish5({ topic: "t", payload: "mine" }),
   );
-  await sync(self);
-  await self.nothing(50);
+  await self.nothingPending();
 });
 
 Deno.test("Server keeps the RETAIN flag of live deliveries only on Retain As Published subscriptions", async () => {
-  await using s = await startServer();
-  await using rap = await connect5(s.port, { clientId: "rap" });
-  await using plain = await connect5(s.port, { clientId: "plain" });
-  await using pub = await connect5(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using rap = await connect5(s, { clientId: "rap" });
+  await using plain = await connect5(s, { clientId: "plain" });
+  await using pub = await connect5(s, { clientId: "pub" });
   await subscribe(rap, [{ topicFilter: "t", qos: 0, retainAsPublished: true }]);
   await subscribe(plain, [{ topicFilter: "t", qos: 0 }]);
   await pub.send(publish({ topic: "t", payload: "r", retain: true }));
@@ -198,9 +196,9 @@ Deno.test("Server keeps the RETAIN flag of live deliveries only on Retain As Pub
 });
 
 Deno.test("Server sends retained messages only for a new subscription with Retain Handling 1", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await s.server.publish({ topic: "t", payload: "kept", retain: true });
-  await using sub = await connect5(s.port, { clientId: "sub" });
+  await using sub = await connect5(s, { clientId: "sub" });
   const rh1 = { topicFilter: "t", qos: 0, retainHandling: 1 } as const;
   await subscribe(sub, [rh1]);
   deepStrictEqual(
@@ -209,23 +207,23 @@ Deno.test("Server sends retained messages only for a new subscription with Retai
   );
   // [MQTT-3.3.1-10] (5.0) Not again for an existing subscription.
   await subscribe(sub, [rh1], { packetId: 2 });
-  await sub.nothing(100);
+  await sub.nothingPending();
 });
 
 Deno.test("Server sends no retained messages for a subscription with Retain Handling 2", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await s.server.publish({ topic: "t", payload: "kept", retain: true });
-  await using sub = await connect5(s.port, { clientId: "sub" });
+  await using sub = await connect5(s, { clientId: "sub" });
   // [MQTT-3.3.1-11] (5.0) Retain Handling 2: none at subscribe time.
   await subscribe(sub, [{ topicFilter: "t", qos: 0, retainHandling: 2 }]);
-  await sub.nothing(100);
+  await sub.nothingPending();
   await s.server.publish({ topic: "t", payload: "live" });
   deepStrictEqual(await sub.next(), publish5({ topic: "t", payload: "live" }));
 });
 
 Deno.test("Server sends the subscription identifiers of every matching subscription in one copy", async () => {
-  await using s = await startServer();
-  await using sub = await connect5(s.port, { clientId: "sub" });
+  await using s = await startPipeServer();
+  await using sub = await connect5(s, { clientId: "sub" });
   await subscribe(sub, [["a/+", 1]], {
     properties: { subscriptionIdentifiers: [5] },
   });
@@ -243,7 +241,7 @@ Deno.test("Server sends the subscription identifiers of every matching subscript
     [5, 6],
   );
   deepStrictEqual(p.qos, 1);
-  await sub.nothing(50);
+  await sub.nothingPending();
 });
 
 Deno.test("Server drops queued messages whose expiry passed and sends the rest with the time left", async () => {
@@ -254,9 +252,9 @@ Deno.test("Server drops queued messages whose expiry passed and sends the rest w
       drops.push([new TextDecoder().decode(m.payload), r]);
     },
   };
-  await using s = await startServer({ now: clock.now, hooks });
+  await using s = await startPipeServer({ now: clock.now, hooks });
   {
-    await using sub = await connect5(s.port, {
+    await using sub = await connect5(s, {
       clientId: "sub",
       properties: { sessionExpiryInterval: 3600 },
     });
@@ -264,7 +262,7 @@ Deno.test("Server drops queued messages whose expiry passed and sends the rest w
     await sub.send({ type: "disconnect" });
     await sub.closed();
   }
-  await using pub = await connect5(s.port, { clientId: "pub" });
+  await using pub = await connect5(s, { clientId: "pub" });
   for (
     const [payload, expiry, id] of [["short", 10, 1], ["long", 100, 2]] as const
   ) {
@@ -278,7 +276,7 @@ Deno.test("Server drops queued messages whose expiry passed and sends the rest w
     deepStrictEqual(await pub.next(), ack5("puback", id));
   }
   clock.advance(20_000);
-  await using sub = await connect5(s.port, {
+  await using sub = await connect5(s, {
     clientId: "sub",
     clean: false,
     properties: { sessionExpiryInterval: 3600 },
@@ -295,16 +293,16 @@ Deno.test("Server drops queued messages whose expiry passed and sends the rest w
       properties: { messageExpiryInterval: 80 },
     }),
   );
-  await sub.nothing(50);
+  await sub.nothingPending();
   deepStrictEqual(drops, [["short", "expired"]]);
 });
 
 Deno.test("Server keeps an offline 5.0 session for its session expiry interval, then ends it", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now, sweepInterval: 5 });
+  await using s = await startPipeServer({ now: clock.now, sweepInterval: 5 });
   const session = { clientId: "c", properties: { sessionExpiryInterval: 60 } };
   {
-    await using c = await connect5(s.port, session);
+    await using c = await connect5(s, session);
     await subscribe(c, [["t", 1]]);
     await c.send({ type: "disconnect" });
     await c.closed();
@@ -313,7 +311,7 @@ Deno.test("Server keeps an offline 5.0 session for its session expiry interval, 
   await delay(30);
   {
     // [MQTT-3.1.2-23] Kept while the interval has not passed.
-    const { client, connack } = await TestClient.connect(s.port, {
+    const { client, connack } = await s.connect({
       protocolVersion: 5,
       clean: false,
       ...session,
@@ -327,7 +325,7 @@ Deno.test("Server keeps an offline 5.0 session for its session expiry interval, 
   clock.advance(61_000);
   await delay(30);
   deepStrictEqual(s.server.session("c"), undefined);
-  const { client, connack } = await TestClient.connect(s.port, {
+  const { client, connack } = await s.connect({
     protocolVersion: 5,
     clean: false,
     ...session,
@@ -337,10 +335,10 @@ Deno.test("Server keeps an offline 5.0 session for its session expiry interval, 
 });
 
 Deno.test("Server ends a 5.0 session at disconnect when its expiry interval is 0", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   {
     // [MQTT-3.1.2-23] No Session Expiry Interval: it ends with the connection.
-    await using c = await connect5(s.port, { clientId: "c", clean: false });
+    await using c = await connect5(s, { clientId: "c", clean: false });
     await subscribe(c, [["t", 1]]);
     await c.send({ type: "disconnect" });
     await c.closed();
@@ -349,11 +347,11 @@ Deno.test("Server ends a 5.0 session at disconnect when its expiry interval is 0
 });
 
 Deno.test("Server sends one copy of each message per shared subscription group", async () => {
-  await using s = await startServer();
-  await using m1 = await connect5(s.port, { clientId: "m1" });
-  await using m2 = await connect5(s.port, { clientId: "m2" });
-  await using other = await connect5(s.port, { clientId: "other" });
-  await using plain = await connect5(s.port, { clientId: "plain" });
+  await using s = await startPipeServer();
+  await using m1 = await connect5(s, { clientId: "m1" });
+  await using m2 = await connect5(s, { clientId: "m2" });
+  await using other = await connect5(s, { clientId: "other" });
+  await using plain = await connect5(s, { clientId: "plain" });
   await subscribe(m1, [["$share/g/t", 0]]);
   await subscribe(m2, [["$share/g/t", 0]]);
   await subscribe(other, [["$share/h/t", 0]]);
@@ -389,12 +387,12 @@ for (const groups of [1, 2]) {
       groups === 1 ? "one group matches" : "two groups match"
     }`,
     async () => {
-      await using s = await startServer();
-      await using m1 = await connect5(s.port, { clientId: "m1" });
-      await using m2 = await connect5(s.port, { clientId: "m2" });
+      await using s = await startPipeServer();
+      await using m1 = await connect5(s, { clientId: "m1" });
+      await using m2 = await connect5(s, { clientId: "m2" });
       await subscribe(m1, [["$share/g/t", 0]]);
       await subscribe(m2, [["$share/g/t", 0]]);
-      await using other = await connect5(s.port, { clientId: "other" });
+      await using other = await connect5(s, { clientId: "other" });
       if (groups === 2) await subscribe(other, [["$share/h/t", 0]]);
       for (let i = 0; i < 6; i++) {
         await s.server.publish({ topic: "t", payload: `${i}` });
@@ -414,8 +412,8 @@ for (const groups of [1, 2]) {
 }
 
 Deno.test("Server keeps no more QoS 1 messages unacknowledged than the 5.0 client's Receive Maximum", async () => {
-  await using s = await startServer({ maxInflight: 32 });
-  await using sub = await connect5(s.port, {
+  await using s = await startPipeServer({ maxInflight: 32 });
+  await using sub = await connect5(s, {
     clientId: "sub",
     properties: { receiveMaximum: 2 },
   });
@@ -430,18 +428,18 @@ Deno.test("Server keeps no more QoS 1 messages unacknowledged than the 5.0 clien
       publish5({ topic: "t", payload: `${id}`, qos: 1, packetId: id }),
     );
   }
-  await sub.nothing(100);
+  await sub.nothingPending();
   await sub.send(ack5("puback", 1));
   deepStrictEqual(
     await sub.next(),
     publish5({ topic: "t", payload: "3", qos: 1, packetId: 3 }),
   );
-  await sub.nothing(50);
+  await sub.nothingPending();
 });
 
 Deno.test("Server answers a 5.0 PUBREL for an unknown packet id with PUBCOMP 0x92", async () => {
-  await using s = await startServer();
-  await using pub = await connect5(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using pub = await connect5(s, { clientId: "pub" });
   await pub.send(ack5("pubrel", 8));
   // [MQTT-4.3.3-11] PUBCOMP, here with Packet Identifier not found.
   deepStrictEqual(await pub.next(), ack5("pubcomp", 8, 0x92));

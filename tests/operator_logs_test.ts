@@ -7,7 +7,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Logger, type LogRecord, Server, type ServerOptions } from "../mod.ts";
 import { createTestCertificate } from "./_tls.ts";
 import { waitFor } from "./_harness.ts";
-import { startServer, TestClient } from "./_client.ts";
+import { startPipeServer } from "./_client.ts";
 
 const TLS = await createTestCertificate();
 
@@ -201,21 +201,21 @@ function disconnects(records: LogRecord[]): Record<string, unknown>[] {
 
 Deno.test("Server logs client disconnected with a reason token: client_disconnect, kicked, protocol_error, server_stop", async () => {
   const { logger, records } = recordingLogger();
-  const s = await startServer({ logger });
+  const s = await startPipeServer({ logger });
   try {
-    const { client: a } = await TestClient.connect(s.port, { clientId: "a" });
+    const { client: a } = await s.connect({ clientId: "a" });
     await a.send({ type: "disconnect" });
     await a.closed();
     await a.close();
-    const { client: b } = await TestClient.connect(s.port, { clientId: "b" });
+    const { client: b } = await s.connect({ clientId: "b" });
     await s.server.kick("b");
     await b.closed();
     await b.close();
-    const { client: c } = await TestClient.connect(s.port, { clientId: "c" });
+    const { client: c } = await s.connect({ clientId: "c" });
     await c.send({ type: "connack", sessionPresent: false, reasonCode: 0 });
     await c.closed();
     await c.close();
-    const { client: d } = await TestClient.connect(s.port, {
+    const { client: d } = await s.connect({
       clientId: "d",
       protocolVersion: 5,
     });
@@ -239,7 +239,7 @@ Deno.test("Server logs client disconnected with a reason token: client_disconnec
 
 Deno.test("Server logs refused connections, publishes and subscriptions at info with reason code names", async () => {
   const { logger, records } = recordingLogger();
-  await using s = await startServer({
+  await using s = await startPipeServer({
     logger,
     hooks: [{
       checkConnect: (client) => client.clientId === "nobody" ? 0x87 : undefined,
@@ -248,9 +248,9 @@ Deno.test("Server logs refused connections, publishes and subscriptions at info 
         sub.topicFilter === "secret/#" ? 0x87 : undefined,
     }],
   });
-  const refused = await TestClient.connect(s.port, { clientId: "nobody" });
+  const refused = await s.connect({ clientId: "nobody" });
   await refused.client.close();
-  const { client } = await TestClient.connect(s.port, { clientId: "ok" });
+  const { client } = await s.connect({ clientId: "ok" });
   await using _ = client;
   await client.send({
     type: "subscribe",
@@ -289,8 +289,8 @@ Deno.test("Server logs refused connections, publishes and subscriptions at info 
 
 Deno.test("Server debug dumps show UTF-8 payloads as text and others as base64", async () => {
   const { logger, records } = recordingLogger("debug");
-  await using s = await startServer({ logger });
-  const { client } = await TestClient.connect(s.port, { clientId: "dump" });
+  await using s = await startPipeServer({ logger });
+  const { client } = await s.connect({ clientId: "dump" });
   await using _ = client;
   for (
     const payload of [

@@ -1,7 +1,7 @@
 /**
  * A hostile client against the protocol: oversized error messages, illegal
  * reason codes, topic level and subscription limits, `$SYS` publishing and
- * the keep-alive held for 3.1.1 clients.
+ * the keep-alive held for 3.1.1 clients, over in-memory pipes.
  */
 
 import {
@@ -12,7 +12,11 @@ import {
   throws,
 } from "node:assert/strict";
 import type { Packet } from "../packets/mod.ts";
-import { startServer, TestClient } from "./_client.ts";
+import {
+  startPipeServer,
+  type TestClient,
+  type TestServer,
+} from "./_client.ts";
 import { connectBytes, FakeClock, sleep } from "./_harness.ts";
 import { connect, publish, subscribe } from "./_pubsub.ts";
 
@@ -61,8 +65,8 @@ async function disconnected(client: TestClient, code: number): Promise<Packet> {
 }
 
 /** Asserts the server still answers a new client. */
-async function stillServing(port: number): Promise<void> {
-  await using other = await connect(port, { clientId: "other" });
+async function stillServing(s: TestServer): Promise<void> {
+  await using other = await connect(s, { clientId: "other" });
   await other.send({ type: "pingreq" });
   deepStrictEqual(await other.next(), { type: "pingresp" });
 }
@@ -75,20 +79,20 @@ function reasonBytes(packet: Packet): number {
 }
 
 Deno.test("Server answers a 5.0 PUBLISH to a 64 KB wildcard topic with a short DISCONNECT and keeps serving", async () => {
-  await using s = await startServer();
-  await using client = await connect(s.port, {
+  await using s = await startPipeServer();
+  await using client = await connect(s, {
     clientId: "big",
     protocolVersion: 5,
   });
   await client.sendBytes(rawPacket(0x30, publishBody("+" + "a".repeat(65500))));
   const packet = await disconnected(client, 0x90);
   ok(reasonBytes(packet) > 0 && reasonBytes(packet) <= 256);
-  await stillServing(s.port);
+  await stillServing(s);
 });
 
 Deno.test("Server answers a 5.0 SUBSCRIBE to a 64 KB invalid filter with a short DISCONNECT and keeps serving", async () => {
-  await using s = await startServer();
-  await using client = await connect(s.port, {
+  await using s = await startPipeServer();
+  await using client = await connect(s, {
     clientId: "big",
     protocolVersion: 5,
   });
@@ -99,12 +103,12 @@ Deno.test("Server answers a 5.0 SUBSCRIBE to a 64 KB invalid filter with a short
   strictEqual(packet.type, "disconnect");
   ok(reasonBytes(packet) > 0 && reasonBytes(packet) <= 256);
   await client.closed();
-  await stillServing(s.port);
+  await stillServing(s);
 });
 
 Deno.test("Server leaves the reason string out of a DISCONNECT larger than the client's Maximum Packet Size [MQTT-3.14.2-3]", async () => {
-  await using s = await startServer();
-  await using client = await connect(s.port, {
+  await using s = await startPipeServer();
+  await using client = await connect(s, {
     clientId: "small",
     protocolVersion: 5,
     properties: { maximumPacketSize: 16 },
@@ -115,19 +119,19 @@ Deno.test("Server leaves the reason string out of a DISCONNECT larger than the c
 });
 
 Deno.test("Server answers a second CONNECT of protocol level 6 on a 5.0 connection with DISCONNECT 0x82 and keeps serving", async () => {
-  await using s = await startServer();
-  await using client = await connect(s.port, {
+  await using s = await startPipeServer();
+  await using client = await connect(s, {
     clientId: "again",
     protocolVersion: 5,
   });
   await client.sendBytes(connectBytes({ level: 6 }));
   await disconnected(client, 0x82);
-  await stillServing(s.port);
+  await stillServing(s);
 });
 
 Deno.test("Server closes a connection whose SUBSCRIBE lists more than maxFiltersPerSubscribe filters (0x97 in 5.0)", async () => {
-  await using s = await startServer({ maxFiltersPerSubscribe: 2 });
-  await using v5 = await connect(s.port, {
+  await using s = await startPipeServer({ maxFiltersPerSubscribe: 2 });
+  await using v5 = await connect(s, {
     clientId: "v5",
     protocolVersion: 5,
   });
@@ -138,14 +142,14 @@ Deno.test("Server closes a connection whose SUBSCRIBE lists more than maxFilters
     properties: {},
   });
   await disconnected(v5, 0x97);
-  await using v4 = await connect(s.port, { clientId: "v4" });
+  await using v4 = await connect(s, { clientId: "v4" });
   await v4.send({
     type: "unsubscribe",
     packetId: 1,
     topicFilters: ["a", "b", "c"],
   });
   await v4.closed();
-  await using ok2 = await connect(s.port, { clientId: "two" });
+  await using ok2 = await connect(s, { clientId: "two" });
   deepStrictEqual((await subscribe(ok2, [["a", 0], ["b", 0]])).reasonCodes, [
     0,
     0,
@@ -153,8 +157,8 @@ Deno.test("Server closes a connection whose SUBSCRIBE lists more than maxFilters
 });
 
 Deno.test("Server refuses in SUBACK a filter past maxSubscriptionsPerClient, and still lets one be replaced", async () => {
-  await using s = await startServer({ maxSubscriptionsPerClient: 2 });
-  await using v5 = await connect(s.port, {
+  await using s = await startPipeServer({ maxSubscriptionsPerClient: 2 });
+  await using v5 = await connect(s, {
     clientId: "v5",
     protocolVersion: 5,
   });
@@ -167,7 +171,7 @@ Deno.test("Server refuses in SUBACK a filter past maxSubscriptionsPerClient, and
     (await subscribe(v5, [["a", 1]], { properties: {} })).reasonCodes,
     [1],
   );
-  await using v4 = await connect(s.port, { clientId: "v4" });
+  await using v4 = await connect(s, { clientId: "v4" });
   deepStrictEqual(
     (await subscribe(v4, [["a", 0], ["b", 0], ["c", 0]])).reasonCodes,
     [0, 0, 0x80],
@@ -183,8 +187,8 @@ Deno.test("Server refuses in SUBACK a filter past maxSubscriptionsPerClient, and
 });
 
 Deno.test("Server answers each position of a SUBSCRIBE that lists a filter twice, the last options winning", async () => {
-  await using s = await startServer();
-  await using client = await connect(s.port, { clientId: "dup" });
+  await using s = await startPipeServer();
+  await using client = await connect(s, { clientId: "dup" });
   deepStrictEqual(
     (await subscribe(client, [["a", 0], ["b", 1], ["a", 2]])).reasonCodes,
     [2, 1, 2],
@@ -198,35 +202,35 @@ Deno.test("Server answers each position of a SUBSCRIBE that lists a filter twice
 });
 
 Deno.test("Server refuses a PUBLISH topic deeper than maxTopicLevels: DISCONNECT 0x90 in 5.0, close in 3.1.1", async () => {
-  await using s = await startServer({ maxTopicLevels: 3 });
-  await using v5 = await connect(s.port, {
+  await using s = await startPipeServer({ maxTopicLevels: 3 });
+  await using v5 = await connect(s, {
     clientId: "v5",
     protocolVersion: 5,
   });
   await v5.send(publish({ topic: "a/b/c", properties: {} }));
   await v5.send(publish({ topic: "a/b/c/d", properties: {} }));
   await disconnected(v5, 0x90);
-  await using v4 = await connect(s.port, { clientId: "v4" });
+  await using v4 = await connect(s, { clientId: "v4" });
   await v4.send(publish({ topic: "a/b/c/d" }));
   await v4.closed();
 });
 
 Deno.test("Server refuses a will topic deeper than maxTopicLevels: CONNACK 0x90 in 5.0, close without CONNACK in 3.1.1", async () => {
-  await using s = await startServer({ maxTopicLevels: 3 });
+  await using s = await startPipeServer({ maxTopicLevels: 3 });
   const will = {
     topic: "a/b/c/d",
     payload: new Uint8Array(0),
     qos: 0 as const,
     retain: false,
   };
-  const { client: v5, connack } = await TestClient.connect(s.port, {
+  const { client: v5, connack } = await s.connect({
     clientId: "v5",
     protocolVersion: 5,
     will: { ...will, properties: {} },
   });
   await using _v5 = v5;
   strictEqual(connack.reasonCode, 0x90);
-  await using v4 = await TestClient.open(s.port);
+  await using v4 = await s.open();
   await v4.send({
     type: "connect",
     protocolName: "MQTT",
@@ -241,8 +245,8 @@ Deno.test("Server refuses a will topic deeper than maxTopicLevels: CONNACK 0x90 
 });
 
 Deno.test("Server refuses in SUBACK a filter deeper than maxTopicLevels (0x8F, 0x80 in 3.1.1)", async () => {
-  await using s = await startServer({ maxTopicLevels: 3 });
-  await using v5 = await connect(s.port, {
+  await using s = await startPipeServer({ maxTopicLevels: 3 });
+  await using v5 = await connect(s, {
     clientId: "v5",
     protocolVersion: 5,
   });
@@ -256,13 +260,13 @@ Deno.test("Server refuses in SUBACK a filter deeper than maxTopicLevels (0x8F, 0
     )).reasonCodes,
     [0, 0x8f, 0],
   );
-  await using v4 = await connect(s.port, { clientId: "v4" });
+  await using v4 = await connect(s, { clientId: "v4" });
   deepStrictEqual((await subscribe(v4, [["a/b/c/#", 0]])).reasonCodes, [0x80]);
 });
 
 Deno.test("Server.publish() and Server.subscribe() throw a TypeError naming maxTopicLevels", async () => {
-  await using s = await startServer({ maxTopicLevels: 3 });
-  await using _c = await connect(s.port, { clientId: "c" });
+  await using s = await startPipeServer({ maxTopicLevels: 3 });
+  await using _c = await connect(s, { clientId: "c" });
   await rejects(
     s.server.publish({ topic: "a/b/c/d" }),
     (e) => e instanceof TypeError && /maxTopicLevels/.test(e.message),
@@ -274,10 +278,10 @@ Deno.test("Server.publish() and Server.subscribe() throw a TypeError naming maxT
 });
 
 Deno.test("Server refuses a client PUBLISH under $SYS: 0x87 in 5.0, acknowledged and dropped in 3.1.1, never retained", async () => {
-  await using s = await startServer();
-  await using watch = await connect(s.port, { clientId: "watch" });
+  await using s = await startPipeServer();
+  await using watch = await connect(s, { clientId: "watch" });
   await subscribe(watch, [["$SYS/x/#", 0], ["$SYS", 0]]);
-  await using v5 = await connect(s.port, {
+  await using v5 = await connect(s, {
     clientId: "v5",
     protocolVersion: 5,
   });
@@ -296,15 +300,15 @@ Deno.test("Server refuses a client PUBLISH under $SYS: 0x87 in 5.0, acknowledged
     reasonCode: 0x87,
     properties: {},
   });
-  await using v4 = await connect(s.port, { clientId: "v4" });
+  await using v4 = await connect(s, { clientId: "v4" });
   await v4.send(publish({ topic: "$SYS", qos: 1, packetId: 2, retain: true }));
   deepStrictEqual(await v4.next(), { type: "puback", packetId: 2 });
   await v4.send(publish({ topic: "$SYS/x/y", qos: 2, packetId: 3 }));
   deepStrictEqual(await v4.next(), { type: "pubrec", packetId: 3 });
-  await watch.nothing(50);
-  await using late = await connect(s.port, { clientId: "late" });
+  await watch.nothingPending();
+  await using late = await connect(s, { clientId: "late" });
   await subscribe(late, [["$SYS/x/#", 0], ["$SYS", 0]]);
-  await late.nothing(50);
+  await late.nothingPending();
   // The server itself still publishes there.
   await s.server.publish({ topic: "$SYS/x/own", payload: "1" });
   strictEqual((await watch.next()).type, "publish");
@@ -312,12 +316,12 @@ Deno.test("Server refuses a client PUBLISH under $SYS: 0x87 in 5.0, acknowledged
 
 Deno.test("Server holds a 3.1.1 client asking for keep-alive 0 to maxKeepAlive", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     maxKeepAlive: 2,
   });
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "forever",
     keepAlive: 0,
   });
@@ -332,12 +336,12 @@ Deno.test("Server holds a 3.1.1 client asking for keep-alive 0 to maxKeepAlive",
 
 Deno.test("Server holds a 3.1.1 client asking for more than maxKeepAlive to it", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     maxKeepAlive: 2,
   });
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "long",
     keepAlive: 60,
   });

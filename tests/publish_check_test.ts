@@ -13,7 +13,7 @@ import {
   throws,
 } from "node:assert/strict";
 import { apiHandler, serveApi, Server } from "../mod.ts";
-import { startServer, TestClient } from "./_client.ts";
+import { startPipeServer } from "./_client.ts";
 import { subscribe } from "../packets/testdata/packets.ts";
 
 const LONG = "x".repeat(70_000);
@@ -144,8 +144,8 @@ Deno.test("Server.publish() refuses a PUBLISH larger than maxPacketSize and take
 });
 
 Deno.test("Server.publish() delivers a message whose properties are all at their limit to a 5.0 subscriber", async () => {
-  await using s = await startServer({ maxPacketSize: 1 << 20 });
-  const client = await TestClient.open(s.port, 5);
+  await using s = await startPipeServer({ maxPacketSize: 1 << 20 });
+  const client = await s.open(5);
   await using _ = client;
   await client.connect({ protocolVersion: 5, clientId: "sub" });
   await client.send(subscribe({ packetId: 1, subscriptions: [["t", 0]] }));

@@ -1,12 +1,13 @@
 /**
  * PUBLISH end to end: invalid packets, the packet size limit, and a flood of
- * garbage from some connections while others exchange messages.
+ * garbage from some connections while others exchange messages, over
+ * in-memory pipes.
  */
 
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { encodePacket } from "../packets/mod.ts";
 import { MALFORMED } from "../packets/testdata/packets.ts";
-import { startServer, TestClient } from "./_client.ts";
+import { startPipeServer, type TestClient } from "./_client.ts";
 import {
   connect,
   FakeClock,
@@ -33,31 +34,31 @@ for (
   ] as const
 ) {
   Deno.test(`Server closes a connection that sends a PUBLISH with ${what}, and serves the others`, async () => {
-    await using s = await startServer();
-    await using sub = await connect(s.port, { clientId: "sub" });
-    await using pub = await connect(s.port, { clientId: "pub" });
-    await using bad = await connect(s.port, { clientId: "bad" });
+    await using s = await startPipeServer();
+    await using sub = await connect(s, { clientId: "sub" });
+    await using pub = await connect(s, { clientId: "pub" });
+    await using bad = await connect(s, { clientId: "bad" });
     await subscribe(sub, [["#", 0]]);
     // [MQTT-4.8.0-1] A malformed packet or protocol violation closes the
     // connection; 3.1.1 has no packet to say why.
     await bad.sendBytes(malformed(fixture));
     await bad.closed();
     await stillServes(pub, sub);
-    await sub.nothing(50);
+    await sub.nothingPending();
   });
 }
 
 Deno.test("Server closes a connection that publishes to a # topic and routes nothing", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using bad = await connect(s.port, { clientId: "bad" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using bad = await connect(s, { clientId: "bad" });
   await subscribe(sub, [["#", 0]]);
   // [MQTT-3.3.2-2] No wildcards in a topic name: "a/#", payload "x".
   await bad.sendBytes(
     Uint8Array.of(0x30, 0x06, 0x00, 0x03, 0x61, 0x2f, 0x23, 0x78),
   );
   await bad.closed();
-  await sub.nothing(100);
+  await sub.nothingPending();
 });
 
 /** A QoS 0 PUBLISH to "t" of exactly `size` bytes (size 5 to 129). */
@@ -69,34 +70,34 @@ function publishOfSize(size: number): Uint8Array {
 }
 
 Deno.test("Server accepts a PUBLISH of exactly maxPacketSize bytes", async () => {
-  await using s = await startServer({ maxPacketSize: 100 });
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer({ maxPacketSize: 100 });
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["t", 0]]);
   await pub.sendBytes(publishOfSize(100));
   deepStrictEqual(
     await sub.next(),
     publish({ topic: "t", payload: "x".repeat(95) }),
   );
-  await pub.nothing(50);
+  await pub.nothingPending();
   deepStrictEqual(pub.ended, false);
 });
 
 Deno.test("Server closes a connection that sends a PUBLISH over maxPacketSize, and serves the others", async () => {
-  await using s = await startServer({ maxPacketSize: 100 });
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
-  await using big = await connect(s.port, { clientId: "big" });
+  await using s = await startPipeServer({ maxPacketSize: 100 });
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
+  await using big = await connect(s, { clientId: "big" });
   await subscribe(sub, [["#", 0]]);
   await big.sendBytes(publishOfSize(101));
   await big.closed();
   await stillServes(pub, sub);
-  await sub.nothing(50);
+  await sub.nothingPending();
 });
 
 Deno.test("Server closes a connection from the fixed header of a too large PUBLISH, before its body", async () => {
-  await using s = await startServer({ maxPacketSize: 100 });
-  await using big = await connect(s.port, { clientId: "big" });
+  await using s = await startPipeServer({ maxPacketSize: 100 });
+  await using big = await connect(s, { clientId: "big" });
   // PUBLISH QoS 0, remaining length 1,000,000 (0xc0 0x84 0x3d), then only
   // the topic "t": the server must not wait for the rest.
   await big.sendBytes(Uint8Array.of(0x30, 0xc0, 0x84, 0x3d, 0x00, 0x01, 0x74));
@@ -142,9 +143,9 @@ async function flood(client: TestClient, bursts: Uint8Array[]): Promise<void> {
 
 Deno.test("Server delivers 500 QoS 1 messages in order while other connections send 2000 malformed packets and garbage", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now, sweepInterval: 10 });
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer({ now: clock.now, sweepInterval: 10 });
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["flood/t", 1]]);
   const started = Date.now();
   const bad = MALFORMED.filter((f) => f.protocolVersion === 4).map((f) =>
@@ -173,7 +174,7 @@ Deno.test("Server delivers 500 QoS 1 messages in order while other connections s
     withConnect: boolean,
     data: Uint8Array[],
   ): Promise<void> => {
-    const client = await TestClient.open(s.port);
+    const client = await s.open();
     clients.push(client);
     if (withConnect) await client.sendBytes(connectBytes);
     await flood(client, data);
@@ -212,7 +213,7 @@ Deno.test("Server delivers 500 QoS 1 messages in order while other connections s
     payloads,
     Array.from({ length: 500 }, (_, i) => `${i + 1}`),
   );
-  await sub.nothing(50);
+  await sub.nothingPending();
   // Every garbage connection was closed by the server: at once, or at the
   // connect timeout (10 s) for random bytes that announce a long packet.
   clock.advance(11_000);
@@ -226,17 +227,17 @@ Deno.test("Server delivers 500 QoS 1 messages in order while other connections s
 });
 
 Deno.test("Server reserves no memory for a packet it has not received", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   const before = Deno.memoryUsage().external;
   const clients: TestClient[] = [];
   try {
     for (let i = 0; i < 4; i++) {
       // Before CONNECT: a CONNECT announcing 268,435,455 bytes.
-      const early = await TestClient.open(s.port);
+      const early = await s.open();
       clients.push(early);
       await early.sendBytes(Uint8Array.of(0x10, 0xff, 0xff, 0xff, 0x7f));
       // After CONNECT: a PUBLISH announcing as much.
-      const late = await connect(s.port, { clientId: `late${i}` });
+      const late = await connect(s, { clientId: `late${i}` });
       clients.push(late);
       await late.sendBytes(Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0x7f));
     }

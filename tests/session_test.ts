@@ -1,6 +1,7 @@
 /**
- * Sessions over TCP: takeover, clean session 0 and 1, the offline queue,
- * resending unacknowledged messages, and session expiry for 3.1.1.
+ * Sessions over in-memory pipes: takeover, clean session 0 and 1, the
+ * offline queue, resending unacknowledged messages, and session expiry for
+ * 3.1.1.
  */
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
@@ -12,7 +13,11 @@ import {
   publish,
 } from "../packets/testdata/packets.ts";
 import type { ServerOptions } from "../mod.ts";
-import { startServer, TestClient, type TestServer } from "./_client.ts";
+import {
+  startPipeServer,
+  type TestClient,
+  type TestServer,
+} from "./_client.ts";
 import {
   FakeClock,
   type HookCall,
@@ -24,12 +29,12 @@ import {
 
 /** Connects a persistent subscriber to `filter` and disconnects it. */
 async function leaveSubscribed(
-  port: number,
+  s: TestServer,
   clientId: string,
   filter: string,
   qos: 0 | 1 | 2,
 ): Promise<void> {
-  const { client } = await TestClient.connect(port, { clientId, clean: false });
+  const { client } = await s.connect({ clientId, clean: false });
   await using _ = client;
   await subscribeTo(client, filter, qos);
   await client.send({ type: "disconnect" });
@@ -38,10 +43,10 @@ async function leaveSubscribed(
 
 /** Publishes from a throwaway clean client and waits for its acks. */
 async function publishFrom(
-  port: number,
+  s: TestServer,
   messages: { topic: string; payload: string; qos: 0 | 1 | 2 }[],
 ): Promise<void> {
-  const { client } = await TestClient.connect(port, { clientId: "publisher" });
+  const { client } = await s.connect({ clientId: "publisher" });
   await using _ = client;
   let packetId = 100;
   for (const m of messages) {
@@ -61,10 +66,10 @@ async function publishFrom(
 }
 
 Deno.test("Server closes the first connection when a second connects with the same client id [MQTT-3.1.4-2]", async () => {
-  await using s = await startServer();
-  const first = await TestClient.connect(s.port, { clientId: "same" });
+  await using s = await startPipeServer();
+  const first = await s.connect({ clientId: "same" });
   await using _first = first.client;
-  const second = await TestClient.connect(s.port, { clientId: "same" });
+  const second = await s.connect({ clientId: "same" });
   await using _second = second.client;
   deepStrictEqual(second.connack, connack());
   await first.client.closed();
@@ -74,14 +79,14 @@ Deno.test("Server closes the first connection when a second connects with the sa
 });
 
 Deno.test("Server hands a clean session 0 session to the connection that takes it over, with session present", async () => {
-  await using s = await startServer();
-  const first = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const first = await s.connect({
     clientId: "roaming",
     clean: false,
   });
   await using _first = first.client;
   await subscribeTo(first.client, "news/#", 1);
-  const second = await TestClient.connect(s.port, {
+  const second = await s.connect({
     clientId: "roaming",
     clean: false,
   });
@@ -89,7 +94,7 @@ Deno.test("Server hands a clean session 0 session to the connection that takes i
   // [MQTT-3.2.2-2]
   deepStrictEqual(second.connack, connack({ sessionPresent: true }));
   await first.client.closed();
-  await publishFrom(s.port, [{ topic: "news/today", payload: "x", qos: 1 }]);
+  await publishFrom(s, [{ topic: "news/today", payload: "x", qos: 1 }]);
   deepStrictEqual(
     await second.client.next(),
     publish({ topic: "news/today", payload: "x", qos: 1, packetId: 1 }),
@@ -97,9 +102,9 @@ Deno.test("Server hands a clean session 0 session to the connection that takes i
 });
 
 Deno.test("Server discards the stored session of a client that connects with clean session 1 [MQTT-3.1.2-6]", async () => {
-  await using s = await startServer();
-  await leaveSubscribed(s.port, "fresh", "t/#", 1);
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  await leaveSubscribed(s, "fresh", "t/#", 1);
+  const { client, connack: answer } = await s.connect({
     clientId: "fresh",
     clean: true,
   });
@@ -107,14 +112,14 @@ Deno.test("Server discards the stored session of a client that connects with cle
   // [MQTT-3.2.2-1] Clean session 1: session present 0.
   deepStrictEqual(answer, connack({ sessionPresent: false }));
   deepStrictEqual(s.server.subscriptions({ clientId: "fresh" }), []);
-  await publishFrom(s.port, [{ topic: "t/1", payload: "old", qos: 1 }]);
-  await client.nothing(50);
+  await publishFrom(s, [{ topic: "t/1", payload: "old", qos: 1 }]);
+  await client.nothingPending();
 });
 
 Deno.test("Server ends a clean session 1 session when its client disconnects [MQTT-3.1.2-6]", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   {
-    const { client } = await TestClient.connect(s.port, {
+    const { client } = await s.connect({
       clientId: "brief",
       clean: true,
     });
@@ -124,20 +129,20 @@ Deno.test("Server ends a clean session 1 session when its client disconnects [MQ
     await client.closed();
   }
   await waitFor(() => s.server.sessions().length === 0);
-  await publishFrom(s.port, [{ topic: "t/1", payload: "lost", qos: 1 }]);
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await publishFrom(s, [{ topic: "t/1", payload: "lost", qos: 1 }]);
+  const { client, connack: answer } = await s.connect({
     clientId: "brief",
     clean: false,
   });
   await using _ = client;
   deepStrictEqual(answer, connack({ sessionPresent: false }));
   deepStrictEqual(s.server.subscriptions({ clientId: "brief" }), []);
-  await client.nothing(50);
+  await client.nothingPending();
 });
 
 Deno.test("Server keeps the subscriptions of a clean session 0 client and says session present [MQTT-3.2.2-2] [MQTT-3.2.2-3]", async () => {
-  await using s = await startServer();
-  const first = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const first = await s.connect({
     clientId: "keeper",
     clean: false,
   });
@@ -149,13 +154,13 @@ Deno.test("Server keeps the subscriptions of a clean session 0 client and says s
     await first.client.send({ type: "disconnect" });
     await first.client.closed();
   }
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId: "keeper",
     clean: false,
   });
   await using _ = client;
   deepStrictEqual(answer, connack({ sessionPresent: true }));
-  await publishFrom(s.port, [{ topic: "k/1", payload: "kept", qos: 1 }]);
+  await publishFrom(s, [{ topic: "k/1", payload: "kept", qos: 1 }]);
   deepStrictEqual(
     await client.next(),
     publish({ topic: "k/1", payload: "kept", qos: 1, packetId: 1 }),
@@ -163,14 +168,14 @@ Deno.test("Server keeps the subscriptions of a clean session 0 client and says s
 });
 
 Deno.test("Server queues QoS 1 and 2 messages for an offline session and delivers them on reconnect", async () => {
-  await using s = await startServer();
-  await leaveSubscribed(s.port, "away", "q/#", 2);
-  await publishFrom(s.port, [
+  await using s = await startPipeServer();
+  await leaveSubscribed(s, "away", "q/#", 2);
+  await publishFrom(s, [
     { topic: "q/1", payload: "one", qos: 1 },
     { topic: "q/2", payload: "two", qos: 2 },
   ]);
   strictEqual(s.server.session("away")?.queued, 2);
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId: "away",
     clean: false,
   });
@@ -195,11 +200,11 @@ for (const queueQoS0Messages of [undefined, true, false]) {
       queued ? "queues" : "does not queue"
     } QoS 0 messages for an offline session`,
     async () => {
-      await using s = await startServer(options);
-      await leaveSubscribed(s.port, "zero", "z/#", 0);
-      await publishFrom(s.port, [{ topic: "z/1", payload: "q0", qos: 0 }]);
+      await using s = await startPipeServer(options);
+      await leaveSubscribed(s, "zero", "z/#", 0);
+      await publishFrom(s, [{ topic: "z/1", payload: "q0", qos: 0 }]);
       strictEqual(s.server.session("zero")?.queued, queued ? 1 : 0);
-      const { client } = await TestClient.connect(s.port, {
+      const { client } = await s.connect({
         clientId: "zero",
         clean: false,
       });
@@ -210,25 +215,25 @@ for (const queueQoS0Messages of [undefined, true, false]) {
           publish({ topic: "z/1", payload: "q0" }),
         );
       }
-      await client.nothing(50);
+      await client.nothingPending();
     },
   );
 }
 
 /** Subscribes a persistent client, has it receive `messages`, and drops it without acking. */
 async function receiveAndVanish(
-  { server, port }: TestServer,
+  s: TestServer,
   clientId: string,
   qos: 1 | 2,
   payloads: string[],
   answer: (client: TestClient, packetId: number) => Promise<void> = () =>
     Promise.resolve(),
 ): Promise<void> {
-  const { client } = await TestClient.connect(port, { clientId, clean: false });
+  const { client } = await s.connect({ clientId, clean: false });
   await using _ = client;
   await subscribeTo(client, "r/#", qos);
   await publishFrom(
-    port,
+    s,
     payloads.map((payload) => ({ topic: "r/x", payload, qos })),
   );
   for (let i = 0; i < payloads.length; i++) {
@@ -241,13 +246,13 @@ async function receiveAndVanish(
   }
   // The network goes away: no PUBACK, PUBREC or PUBCOMP.
   await client.close();
-  await waitFor(() => server.session(clientId)?.connected === false);
+  await waitFor(() => s.server.session(clientId)?.connected === false);
 }
 
 Deno.test("Server resends an unacknowledged QoS 1 PUBLISH with DUP set on reconnect [MQTT-4.4.0-1]", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await receiveAndVanish(s, "flaky1", 1, ["a"]);
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId: "flaky1",
     clean: false,
   });
@@ -262,9 +267,9 @@ Deno.test("Server resends an unacknowledged QoS 1 PUBLISH with DUP set on reconn
 });
 
 Deno.test("Server resends a QoS 2 PUBLISH that got no PUBREC with DUP set on reconnect [MQTT-4.4.0-1]", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await receiveAndVanish(s, "flaky2", 2, ["b"]);
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "flaky2",
     clean: false,
   });
@@ -280,12 +285,12 @@ Deno.test("Server resends a QoS 2 PUBLISH that got no PUBREC with DUP set on rec
 });
 
 Deno.test("Server resends PUBREL for a QoS 2 message PUBRECed but not PUBCOMPed on reconnect [MQTT-4.4.0-1]", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await receiveAndVanish(s, "flaky3", 2, ["c"], async (client, id) => {
     await client.send(ack({ type: "pubrec", packetId: id }));
     deepStrictEqual(await client.next(), ack({ type: "pubrel", packetId: id }));
   });
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "flaky3",
     clean: false,
   });
@@ -293,16 +298,16 @@ Deno.test("Server resends PUBREL for a QoS 2 message PUBRECed but not PUBCOMPed 
   // Not the PUBLISH again: the client has it already.
   deepStrictEqual(await client.next(200), ack({ type: "pubrel", packetId: 1 }));
   await client.send(ack({ type: "pubcomp", packetId: 1 }));
-  await client.nothing(50);
+  await client.nothingPending();
   strictEqual(s.server.session("flaky3")?.inflight, 0);
 });
 
 Deno.test("Server resends unacknowledged messages in order, before messages queued while offline [MQTT-4.4.0-1]", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await receiveAndVanish(s, "flaky4", 1, ["1", "2", "3"]);
-  await publishFrom(s.port, [{ topic: "r/x", payload: "4", qos: 1 }]);
+  await publishFrom(s, [{ topic: "r/x", payload: "4", qos: 1 }]);
   const started = Date.now();
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "flaky4",
     clean: false,
   });
@@ -322,13 +327,13 @@ Deno.test("Server resends unacknowledged messages in order, before messages queu
 Deno.test("Server ends an offline 3.1.1 persistent session after sessionExpiry seconds", async () => {
   const clock = new FakeClock();
   const calls: HookCall[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     sessionExpiry: 60,
     hooks: recordingHooks(calls),
   });
-  await leaveSubscribed(s.port, "mortal", "m/#", 1);
+  await leaveSubscribed(s, "mortal", "m/#", 1);
   clock.advance(59_999);
   await sleep(30);
   strictEqual(s.server.session("mortal")?.connected, false);
@@ -338,7 +343,7 @@ Deno.test("Server ends an offline 3.1.1 persistent session after sessionExpiry s
     calls.filter(([name]) => name === "onSessionTerminated"),
     [["onSessionTerminated", "mortal", "expired"]],
   );
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  const { client, connack: answer } = await s.connect({
     clientId: "mortal",
     clean: false,
   });
@@ -348,13 +353,13 @@ Deno.test("Server ends an offline 3.1.1 persistent session after sessionExpiry s
 });
 
 Deno.test("Server delivers messages queued offline no faster than maxInflight allows, the rest as acks come", async () => {
-  await using s = await startServer({ maxInflight: 2 });
-  await leaveSubscribed(s.port, "slow", "w/#", 1);
+  await using s = await startPipeServer({ maxInflight: 2 });
+  await leaveSubscribed(s, "slow", "w/#", 1);
   await publishFrom(
-    s.port,
+    s,
     ["1", "2", "3", "4"].map((payload) => ({ topic: "w/x", payload, qos: 1 })),
   );
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "slow",
     clean: false,
   });
@@ -365,7 +370,7 @@ Deno.test("Server delivers messages queued offline no faster than maxInflight al
     expected(1),
     expected(2),
   ]);
-  await client.nothing(30);
+  await client.nothingPending();
   await client.send(ack({ type: "puback", packetId: 1 }));
   deepStrictEqual(await client.next(), expected(3));
   await client.send(ack({ type: "puback", packetId: 2 }));
@@ -377,20 +382,20 @@ Deno.test("Server delivers messages queued offline no faster than maxInflight al
 });
 
 Deno.test("Server resends unacknowledged messages to the connection that takes a session over [MQTT-4.4.0-1]", async () => {
-  await using s = await startServer();
-  const first = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  const first = await s.connect({
     clientId: "moving",
     clean: false,
   });
   await using _first = first.client;
   await subscribeTo(first.client, "mv/#", 1);
-  await publishFrom(s.port, [{ topic: "mv/1", payload: "p", qos: 1 }]);
+  await publishFrom(s, [{ topic: "mv/1", payload: "p", qos: 1 }]);
   deepStrictEqual(
     await first.client.next(),
     publish({ topic: "mv/1", payload: "p", qos: 1, packetId: 1 }),
   );
   // No PUBACK; the same client id comes back on a new connection.
-  const second = await TestClient.connect(s.port, {
+  const second = await s.connect({
     clientId: "moving",
     clean: false,
   });
@@ -404,14 +409,14 @@ Deno.test("Server resends unacknowledged messages to the connection that takes a
 });
 
 Deno.test("Server resends PUBREL and PUBLISH in their original order on reconnect [MQTT-4.6.0-1]", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   await receiveAndVanish(s, "flaky5", 2, ["x", "y"], async (client, id) => {
     // Once both arrived, only the first is PUBRECed.
     if (id !== 2) return;
     await client.send(ack({ type: "pubrec", packetId: 1 }));
     deepStrictEqual(await client.next(), ack({ type: "pubrel", packetId: 1 }));
   });
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "flaky5",
     clean: false,
   });
@@ -424,14 +429,14 @@ Deno.test("Server resends PUBREL and PUBLISH in their original order on reconnec
 
 Deno.test("Server counts sessionExpiry from the latest disconnect", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     sessionExpiry: 60,
   });
-  await leaveSubscribed(s.port, "back", "b/#", 1);
+  await leaveSubscribed(s, "back", "b/#", 1);
   clock.advance(50_000);
-  await leaveSubscribed(s.port, "back", "b/#", 1);
+  await leaveSubscribed(s, "back", "b/#", 1);
   clock.advance(50_000);
   await sleep(30);
   // 100 s after the first disconnect, 50 s after the second.
@@ -443,7 +448,7 @@ Deno.test("Server counts sessionExpiry from the latest disconnect", async () => 
 Deno.test("Server reports what a session still queued as session_ended when a clean start ends it, and as expired when it expires", async () => {
   const clock = new FakeClock();
   const reasons: string[] = [];
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     sessionExpiry: 60,
@@ -453,12 +458,12 @@ Deno.test("Server reports what a session still queued as session_ended when a cl
       },
     },
   });
-  await leaveSubscribed(s.port, "gone", "t/#", 1);
-  await leaveSubscribed(s.port, "idle", "t/#", 1);
-  await publishFrom(s.port, [{ topic: "t/1", payload: "queued", qos: 1 }]);
+  await leaveSubscribed(s, "gone", "t/#", 1);
+  await leaveSubscribed(s, "idle", "t/#", 1);
+  await publishFrom(s, [{ topic: "t/1", payload: "queued", qos: 1 }]);
   await waitFor(() => s.server.session("idle")?.queued === 1);
   // A clean start ends "gone" with its queue.
-  const { client } = await TestClient.connect(s.port, {
+  const { client } = await s.connect({
     clientId: "gone",
     clean: true,
   });

@@ -1,10 +1,10 @@
 /**
  * SUBSCRIBE and UNSUBSCRIBE end to end, and topic matching as subscribers
- * see it.
+ * see it, over in-memory pipes.
  */
 
 import { deepStrictEqual } from "node:assert/strict";
-import { startServer, type TestClient } from "./_client.ts";
+import { startPipeServer, type TestClient } from "./_client.ts";
 import { connect, malformed, publish, subscribe } from "./_pubsub.ts";
 
 /** Publishes QoS 0 messages (payload = topic) and waits until routed. */
@@ -23,14 +23,14 @@ async function receivedTopics(sub: TestClient, n: number): Promise<string[]> {
     const p = await sub.next();
     topics.push(p.type === "publish" ? p.topic : p.type);
   }
-  await sub.nothing(50);
+  await sub.nothingPending();
   return topics;
 }
 
 Deno.test("Server routes to a + filter the topics that match one level there", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["a/+/c", 0]]);
   // [MQTT-4.7.1-3] "+" matches exactly one level, an empty one included.
   await publishAll(pub, ["a/b/c", "a/b/d", "a/b/x/c", "a/c", "a//c", "b/b/c"]);
@@ -38,18 +38,18 @@ Deno.test("Server routes to a + filter the topics that match one level there", a
 });
 
 Deno.test("Server routes to a # filter the topics at any depth under it", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["a/#", 0]]);
   await publishAll(pub, ["a/b", "a/b/c/d", "b/a", "A/b", "ab"]);
   deepStrictEqual(await receivedTopics(sub, 2), ["a/b", "a/b/c/d"]);
 });
 
 Deno.test("Server routes a topic to a # filter on its own parent level", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["a/#", 0]]);
   // [MQTT-4.7.1-2] "sport/#" also matches "sport".
   await publishAll(pub, ["a"]);
@@ -57,18 +57,18 @@ Deno.test("Server routes a topic to a # filter on its own parent level", async (
 });
 
 Deno.test("Server routes every topic not starting with $ to a # filter", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["#", 0]]);
   await publishAll(pub, ["a", "/", "a/b/c", "x$"]);
   deepStrictEqual(await receivedTopics(sub, 4), ["a", "/", "a/b/c", "x$"]);
 });
 
 Deno.test("Server routes $SYS topics to $SYS/# but not to # or +/x", async () => {
-  await using s = await startServer();
-  await using all = await connect(s.port, { clientId: "all" });
-  await using sys = await connect(s.port, { clientId: "sys" });
+  await using s = await startPipeServer();
+  await using all = await connect(s, { clientId: "all" });
+  await using sys = await connect(s, { clientId: "sys" });
   await subscribe(all, [["#", 0], ["+/x", 0], ["+/+", 0]]);
   await subscribe(sys, [["$SYS/#", 0]]);
   // [MQTT-4.7.2-1] Wildcards at the first level do not match "$" topics.
@@ -77,14 +77,14 @@ Deno.test("Server routes $SYS topics to $SYS/# but not to # or +/x", async () =>
     await sys.next(),
     publish({ topic: "$SYS/x", payload: "up" }),
   );
-  await all.nothing(100);
+  await all.nothingPending();
 });
 
 Deno.test("Server acknowledges a PUBLISH to a $ topic and routes it to no first-level wildcard", async () => {
-  await using s = await startServer();
-  await using all = await connect(s.port, { clientId: "all" });
-  await using exact = await connect(s.port, { clientId: "exact" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using all = await connect(s, { clientId: "all" });
+  await using exact = await connect(s, { clientId: "exact" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(all, [["+/+", 0], ["#", 0]]);
   await subscribe(exact, [["$Topic/x", 0]]);
   await pub.send(
@@ -96,13 +96,13 @@ Deno.test("Server acknowledges a PUBLISH to a $ topic and routes it to no first-
     await exact.next(),
     publish({ topic: "$Topic/x", payload: "p" }),
   );
-  await all.nothing(100);
+  await all.nothingPending();
 });
 
 Deno.test("Server matches topic names case-sensitively", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["a/b", 0]]);
   await publishAll(pub, ["A/b", "a/B", "a/b"]);
   deepStrictEqual(await receivedTopics(sub, 1), ["a/b"]);
@@ -113,8 +113,8 @@ Deno.test("Server answers SUBSCRIBE with one SUBACK code per filter, in order", 
     checkSubscribe: (_client: unknown, s: { topicFilter: string }) =>
       s.topicFilter === "secret" ? 0x87 : undefined,
   };
-  await using s = await startServer({ hooks });
-  await using sub = await connect(s.port, { clientId: "sub" });
+  await using s = await startPipeServer({ hooks });
+  await using sub = await connect(s, { clientId: "sub" });
   await sub.send({
     type: "subscribe",
     packetId: 77,
@@ -135,9 +135,9 @@ Deno.test("Server answers SUBSCRIBE with one SUBACK code per filter, in order", 
 });
 
 Deno.test("Server grants at most maxQoS and delivers at the granted QoS", async () => {
-  await using s = await startServer({ maxQoS: 1 });
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer({ maxQoS: 1 });
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   // [MQTT-3.8.4-6] The server may grant a lower QoS than asked.
   deepStrictEqual(
     (await subscribe(sub, [["a", 2], ["b", 1], ["c", 0]])).reasonCodes,
@@ -152,17 +152,17 @@ Deno.test("Server grants at most maxQoS and delivers at the granted QoS", async 
 });
 
 Deno.test("Server answers UNSUBSCRIBE with UNSUBACK for a filter never subscribed", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
   await sub.send({ type: "unsubscribe", packetId: 9, topicFilters: ["nope"] });
   // [MQTT-3.10.4-5] UNSUBACK even if no filter matched.
   deepStrictEqual(await sub.next(), { type: "unsuback", packetId: 9 });
 });
 
 Deno.test("Server delivers nothing on a filter after UNSUBSCRIBE and keeps the other filters", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
   await subscribe(sub, [["a", 1], ["b", 1]]);
   await sub.send({ type: "unsubscribe", packetId: 2, topicFilters: ["a"] });
   // [MQTT-3.10.4-1] [MQTT-3.10.4-4] Deleted, then UNSUBACK.
@@ -176,10 +176,10 @@ Deno.test("Server delivers nothing on a filter after UNSUBSCRIBE and keeps the o
 });
 
 Deno.test("Server closes a connection that sends SUBSCRIBE with no filter, and serves the others", async () => {
-  await using s = await startServer();
-  await using sub = await connect(s.port, { clientId: "sub" });
-  await using pub = await connect(s.port, { clientId: "pub" });
-  await using bad = await connect(s.port, { clientId: "bad" });
+  await using s = await startPipeServer();
+  await using sub = await connect(s, { clientId: "sub" });
+  await using pub = await connect(s, { clientId: "pub" });
+  await using bad = await connect(s, { clientId: "bad" });
   await subscribe(sub, [["a", 0]]);
   // [MQTT-3.8.3-3] At least one filter; otherwise a protocol violation.
   await bad.sendBytes(
@@ -191,8 +191,8 @@ Deno.test("Server closes a connection that sends SUBSCRIBE with no filter, and s
 });
 
 Deno.test("Server closes a connection that subscribes at QoS 3", async () => {
-  await using s = await startServer();
-  await using bad = await connect(s.port, { clientId: "bad" });
+  await using s = await startPipeServer();
+  await using bad = await connect(s, { clientId: "bad" });
   // [MQTT-3.8.3-4] Reserved QoS in the options byte.
   await bad.sendBytes(malformed("SUBSCRIBE 3.1.1 with QoS 3"));
   await bad.closed();

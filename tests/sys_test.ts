@@ -1,17 +1,22 @@
 /**
- * `$SYS/broker/...` statistics as a subscriber sees them, and their rates.
+ * `$SYS/broker/...` statistics as a subscriber sees them (over in-memory
+ * pipes), and their rates.
  */
 
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import type { PublishPacket } from "../packets/mod.ts";
 import {
   type PublishOptions,
+  Server,
   type ServerMetrics,
   SysTopics,
   VERSION,
 } from "../mod.ts";
-import { Metrics } from "../src/core/metrics.ts";
-import { startServer, TestClient } from "./_client.ts";
+import {
+  startPipeServer,
+  type TestClient,
+  type TestServer,
+} from "./_client.ts";
 
 /** A clock the server and the $SYS publisher read; the test moves it. */
 function fakeClock() {
@@ -57,8 +62,8 @@ class SysWatcher {
   }
 }
 
-async function subscribeSys(port: number, clientId: string) {
-  const { client } = await TestClient.connect(port, { clientId });
+async function subscribeSys(s: TestServer, clientId: string) {
+  const { client } = await s.connect({ clientId });
   await client.send({
     type: "subscribe",
     packetId: 1,
@@ -70,11 +75,11 @@ async function subscribeSys(port: number, clientId: string) {
 
 Deno.test("SysTopics publishes broker statistics that a $SYS subscriber sees updated", async () => {
   const clock = fakeClock();
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sys: { interval: 0.05 },
   });
-  const { client, watcher } = await subscribeSys(s.port, "watcher");
+  const { client, watcher } = await subscribeSys(s, "watcher");
   await using _watcher = client;
   await watcher.until((v) =>
     v.get("clients/connected") === "1" && v.has("load/connections/15min")
@@ -91,7 +96,7 @@ Deno.test("SysTopics publishes broker statistics that a $SYS subscriber sees upd
   );
 
   // Another client publishes 6 messages over one (fake) minute.
-  await using pub = (await TestClient.connect(s.port, {
+  await using pub = (await s.connect({
     clientId: "pub",
     clean: false,
   })).client;
@@ -136,11 +141,11 @@ Deno.test("SysTopics publishes broker statistics that a $SYS subscriber sees upd
 });
 
 Deno.test("SysTopics retains its messages, so a new subscriber sees them at once", async () => {
-  await using s = await startServer({ sys: { interval: 0.05 } });
-  const first = await subscribeSys(s.port, "first");
+  await using s = await startPipeServer({ sys: { interval: 0.05 } });
+  const first = await subscribeSys(s, "first");
   await using _first = first.client;
   await first.watcher.until((v) => v.has("version"));
-  const late = await subscribeSys(s.port, "late");
+  const late = await subscribeSys(s, "late");
   await using _late = late.client;
   // Retained messages arrive with the SUBACK, before any new publication.
   await late.watcher.until(
@@ -151,19 +156,14 @@ Deno.test("SysTopics retains its messages, so a new subscriber sees them at once
   ok(/^\d+$/.test(late.watcher.values.get("retained messages/count")!));
 });
 
-/** A server stand-in whose counters the test sets. */
+/** A server stand-in whose counters the test sets, those of an idle server at first. */
 function fakeSource() {
-  const metrics = new Metrics();
   const published: PublishOptions[] = [];
   const source = {
-    metrics: (): ServerMetrics => ({
-      ...metrics.snapshot(),
-      sessionsActive: 0,
-      sessionsInactive: 0,
-      retainedMessages: 0,
-      inflightMessages: 0,
-      queuedMessages: 0,
-    }),
+    counters: new Server().metrics(),
+    metrics(): ServerMetrics {
+      return structuredClone(this.counters);
+    },
     publish(message: PublishOptions): Promise<void> {
       published.push(message);
       return Promise.resolve();
@@ -171,16 +171,21 @@ function fakeSource() {
   };
   const last = (topic: string) =>
     published.findLast((m) => m.topic === `$SYS/broker/${topic}`)?.payload;
-  return { metrics, published, source, last };
+  return { published, source, last };
 }
 
 Deno.test("SysTopics computes load averages over 1, 5 and 15 minutes", async () => {
   const clock = fakeClock();
-  const { metrics, source, last } = fakeSource();
+  const { source, last } = fakeSource();
   const sys = new SysTopics(source, { interval: 0, now: clock.now });
   await sys.publish();
   strictEqual(last("load/messages/received/1min"), "0.00");
-  for (let i = 0; i < 600; i++) metrics.messageReceived(0, 10);
+  // 600 QoS 0 messages of 10 bytes.
+  source.counters = {
+    ...source.counters,
+    messagesReceived: [600, 0, 0],
+    messageBytesReceived: 6000,
+  };
   clock.time += 60_000;
   await sys.publish();
   // 600 messages in one minute: 600 per minute, weighted 1 - e^(-t/window).

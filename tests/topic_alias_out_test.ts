@@ -1,7 +1,8 @@
 /**
  * MQTT 5.0 topic aliases the server sets on what it sends: assigned,
  * reused, evicted, off when the client or the server says so, per
- * connection, and within the client's Maximum Packet Size.
+ * connection, and within the client's Maximum Packet Size. Over in-memory
+ * pipes, but for the exact bytes, read from a socket.
  */
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
@@ -11,19 +12,24 @@ import {
   type Packet,
   type PublishPacket,
 } from "../packets/mod.ts";
-import { startServer, TestClient } from "./_client.ts";
+import {
+  startPipeServer,
+  startServer,
+  type TestClient,
+  type TestServer,
+} from "./_client.ts";
 import { publish, subscribe } from "./_pubsub.ts";
 
 const TOPIC = "building/7/floor/3/room/12/temperature";
 
 /** Connects a 5.0 client announcing `topicAliasMaximum`. */
 async function connect5(
-  port: number,
+  s: TestServer,
   clientId: string,
   properties: { topicAliasMaximum?: number; maximumPacketSize?: number } = {},
   clean = true,
 ): Promise<TestClient> {
-  const { client, connack } = await TestClient.connect(port, {
+  const { client, connack } = await s.connect({
     protocolVersion: 5,
     clientId,
     clean,
@@ -112,8 +118,8 @@ Deno.test("Server sends a topic with a new alias first, then the alias and an em
 });
 
 Deno.test("Server reuses and evicts topic aliases, least recently sent first", async () => {
-  await using s = await startServer();
-  await using sub = await connect5(s.port, "sub", { topicAliasMaximum: 2 });
+  await using s = await startPipeServer();
+  await using sub = await connect5(s, "sub", { topicAliasMaximum: 2 });
   await subscribe(sub, [["t/#", 0]]);
   const sent: [string, number | undefined][] = [];
   for (const t of ["aaa", "bbb", "aaa", "ccc", "bbb", "ccc", "aaa"]) {
@@ -134,8 +140,8 @@ Deno.test("Server reuses and evicts topic aliases, least recently sent first", a
 });
 
 Deno.test("Server sets at most topicAliasMaximumOut aliases, whatever the client allows", async () => {
-  await using s = await startServer({ topicAliasMaximumOut: 1 });
-  await using sub = await connect5(s.port, "sub", { topicAliasMaximum: 100 });
+  await using s = await startPipeServer({ topicAliasMaximumOut: 1 });
+  await using sub = await connect5(s, "sub", { topicAliasMaximum: 100 });
   await subscribe(sub, [["t/#", 0]]);
   const sent: [string, number | undefined][] = [];
   for (const t of ["aaa", "bbb", "bbb"]) {
@@ -149,9 +155,9 @@ Deno.test("Server sends no topic alias to a 5.0 client that allows none or when 
   for (
     const [option, client] of [[10, undefined], [10, 0], [0, 10]] as const
   ) {
-    await using s = await startServer({ topicAliasMaximumOut: option });
+    await using s = await startPipeServer({ topicAliasMaximumOut: option });
     await using sub = await connect5(
-      s.port,
+      s,
       "sub",
       client === undefined ? {} : { topicAliasMaximum: client },
     );
@@ -164,10 +170,10 @@ Deno.test("Server sends no topic alias to a 5.0 client that allows none or when 
 });
 
 Deno.test("Server shares no aliased PUBLISH bytes between subscribers and keeps 3.1.1 subscribers as they were", async () => {
-  await using s = await startServer();
-  await using a = await connect5(s.port, "a", { topicAliasMaximum: 1 });
-  await using b = await connect5(s.port, "b", { topicAliasMaximum: 1 });
-  const { client: c } = await TestClient.connect(s.port, { clientId: "c" });
+  await using s = await startPipeServer();
+  await using a = await connect5(s, "a", { topicAliasMaximum: 1 });
+  await using b = await connect5(s, "b", { topicAliasMaximum: 1 });
+  const { client: c } = await s.connect({ clientId: "c" });
   await using _c = c;
   await subscribe(a, [["t/#", 1]]);
   await subscribe(b, [["t/bbb", 1]]);
@@ -184,8 +190,8 @@ Deno.test("Server shares no aliased PUBLISH bytes between subscribers and keeps 
 });
 
 Deno.test("Server resends a message after reconnection with the topic, not an alias of the old connection", async () => {
-  await using s = await startServer();
-  const first = await connect5(s.port, "sub", { topicAliasMaximum: 5 }, false);
+  await using s = await startPipeServer();
+  const first = await connect5(s, "sub", { topicAliasMaximum: 5 }, false);
   await subscribe(first, [["t/#", 1]]);
   await s.server.publish({ topic: "t/aaa", payload: "1", qos: 1 });
   await s.server.publish({ topic: "t/aaa", payload: "2", qos: 1 });
@@ -194,7 +200,7 @@ Deno.test("Server resends a message after reconnection with the topic, not an al
   // Not acknowledged: both are resent on the next connection.
   await first.close();
   await using second = await connect5(
-    s.port,
+    s,
     "sub",
     { topicAliasMaximum: 5 },
     false,
@@ -207,9 +213,9 @@ Deno.test("Server resends a message after reconnection with the topic, not an al
 });
 
 Deno.test("Server sends a topic in full when its alias would make the PUBLISH larger than the client takes", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   // PUBLISH QoS 0 "t/aaa" "x": 2 + 7 + 1 + 1 = 11 bytes; 14 with an alias.
-  await using sub = await connect5(s.port, "sub", {
+  await using sub = await connect5(s, "sub", {
     topicAliasMaximum: 5,
     maximumPacketSize: 11,
   });
@@ -225,13 +231,13 @@ Deno.test("Server sends a topic in full when its alias would make the PUBLISH la
     new TextDecoder().decode((await nextPublish(sub)).payload),
     "y",
   );
-  await sub.nothing(20);
+  await sub.nothingPending();
 });
 
 Deno.test("Server sends a topic alias to a PUBLISH routed from a client", async () => {
-  await using s = await startServer();
-  await using sub = await connect5(s.port, "sub", { topicAliasMaximum: 5 });
-  const { client: pub } = await TestClient.connect(s.port, { clientId: "p" });
+  await using s = await startPipeServer();
+  await using sub = await connect5(s, "sub", { topicAliasMaximum: 5 });
+  const { client: pub } = await s.connect({ clientId: "p" });
   await using _pub = pub;
   await subscribe(sub, [["t/#", 0]]);
   await pub.send(publish({ topic: "t/aaa", payload: "1" }));

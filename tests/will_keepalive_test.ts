@@ -1,6 +1,6 @@
 /**
- * Wills and keep-alive over TCP, with fake time: when a will is published
- * and when it is not, keep-alive timeouts, and the CONNECT timeout.
+ * Wills and keep-alive over in-memory pipes, with fake time: when a will is
+ * published and when it is not, keep-alive timeouts, and the CONNECT timeout.
  */
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
@@ -11,7 +11,11 @@ import {
   publish,
 } from "../packets/testdata/packets.ts";
 import type { QoS } from "../packets/mod.ts";
-import { startServer, TestClient } from "./_client.ts";
+import {
+  startPipeServer,
+  type TestClient,
+  type TestServer,
+} from "./_client.ts";
 import { FakeClock, sleep, subscribeTo, waitFor } from "./_harness.ts";
 
 /** A will on "will/{clientId}" with payload "gone". */
@@ -25,17 +29,17 @@ function will(clientId: string, qos: QoS, retain = false) {
 }
 
 /** A client subscribed to every will at QoS 2. */
-async function watcher(port: number): Promise<TestClient> {
-  const { client } = await TestClient.connect(port, { clientId: "watcher" });
+async function watcher(s: TestServer): Promise<TestClient> {
+  const { client } = await s.connect({ clientId: "watcher" });
   await subscribeTo(client, "will/#", 2);
   return client;
 }
 
 Deno.test("Server publishes the will with its QoS when the keep-alive times out [MQTT-3.1.2-8]", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now, sweepInterval: 5 });
-  await using watch = await watcher(s.port);
-  const { client } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ now: clock.now, sweepInterval: 5 });
+  await using watch = await watcher(s);
+  const { client } = await s.connect({
     clientId: "sleepy",
     keepAlive: 2,
     will: will("sleepy", 1),
@@ -51,9 +55,9 @@ Deno.test("Server publishes the will with its QoS when the keep-alive times out 
 });
 
 Deno.test("Server publishes the will when the client closes the network connection [MQTT-3.1.2-8]", async () => {
-  await using s = await startServer();
-  await using watch = await watcher(s.port);
-  const { client } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  await using watch = await watcher(s);
+  const { client } = await s.connect({
     clientId: "dropped",
     will: will("dropped", 2),
   });
@@ -65,13 +69,13 @@ Deno.test("Server publishes the will when the client closes the network connecti
   await watch.send(ack({ type: "pubrec", packetId: 1 }));
   deepStrictEqual(await watch.next(), ack({ type: "pubrel", packetId: 1 }));
   await watch.send(ack({ type: "pubcomp", packetId: 1 }));
-  await watch.nothing(20);
+  await watch.nothingPending();
 });
 
 Deno.test("Server publishes the will after a protocol error [MQTT-3.1.2-8]", async () => {
-  await using s = await startServer();
-  await using watch = await watcher(s.port);
-  const { client } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  await using watch = await watcher(s);
+  const { client } = await s.connect({
     clientId: "garbled",
     will: will("garbled", 0),
   });
@@ -86,14 +90,14 @@ Deno.test("Server publishes the will after a protocol error [MQTT-3.1.2-8]", asy
 });
 
 Deno.test("Server publishes the will of a connection taken over by the same client id [MQTT-3.1.4-2]", async () => {
-  await using s = await startServer();
-  await using watch = await watcher(s.port);
-  const first = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  await using watch = await watcher(s);
+  const first = await s.connect({
     clientId: "twin",
     will: will("twin", 0),
   });
   await using _first = first.client;
-  const second = await TestClient.connect(s.port, { clientId: "twin" });
+  const second = await s.connect({ clientId: "twin" });
   await using _second = second.client;
   await first.client.closed();
   deepStrictEqual(
@@ -103,22 +107,22 @@ Deno.test("Server publishes the will of a connection taken over by the same clie
 });
 
 Deno.test("Server does not publish the will after DISCONNECT [MQTT-3.14.4-3]", async () => {
-  await using s = await startServer();
-  await using watch = await watcher(s.port);
-  const { client } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer();
+  await using watch = await watcher(s);
+  const { client } = await s.connect({
     clientId: "polite",
     will: will("polite", 1),
   });
   await using _ = client;
   await client.send({ type: "disconnect" });
   await client.closed();
-  await watch.nothing(50);
+  await watch.nothingPending();
 });
 
 Deno.test("Server stores a retained will as the topic's retained message [MQTT-3.1.2-17]", async () => {
-  await using s = await startServer();
+  await using s = await startPipeServer();
   {
-    const { client } = await TestClient.connect(s.port, {
+    const { client } = await s.connect({
       clientId: "keeper",
       will: will("keeper", 1, true),
     });
@@ -126,7 +130,7 @@ Deno.test("Server stores a retained will as the topic's retained message [MQTT-3
   }
   await waitFor(() => s.server.retained("will/#").length === 1);
   // A subscriber that comes later gets it with RETAIN 1 [MQTT-3.3.1-8].
-  const { client } = await TestClient.connect(s.port, { clientId: "late" });
+  const { client } = await s.connect({ clientId: "late" });
   await using _ = client;
   await subscribeTo(client, "will/#", 1);
   deepStrictEqual(
@@ -143,8 +147,8 @@ Deno.test("Server stores a retained will as the topic's retained message [MQTT-3
 
 Deno.test("Server disconnects a client silent for 1.5 times its keep-alive [MQTT-3.1.2-24]", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now, sweepInterval: 5 });
-  const { client } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ now: clock.now, sweepInterval: 5 });
+  const { client } = await s.connect({
     clientId: "quiet",
     keepAlive: 10,
   });
@@ -159,8 +163,8 @@ Deno.test("Server disconnects a client silent for 1.5 times its keep-alive [MQTT
 
 Deno.test("Server keeps a client that sends PINGREQ within its keep-alive, and answers PINGRESP [MQTT-3.12.4-1]", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now, sweepInterval: 5 });
-  const { client } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ now: clock.now, sweepInterval: 5 });
+  const { client } = await s.connect({
     clientId: "pinger",
     keepAlive: 10,
   });
@@ -178,8 +182,8 @@ Deno.test("Server keeps a client that sends PINGREQ within its keep-alive, and a
 
 Deno.test("Server never times out a client with keep-alive 0 [MQTT-3.1.2-10]", async () => {
   const clock = new FakeClock();
-  await using s = await startServer({ now: clock.now, sweepInterval: 5 });
-  const { client } = await TestClient.connect(s.port, {
+  await using s = await startPipeServer({ now: clock.now, sweepInterval: 5 });
+  const { client } = await s.connect({
     clientId: "forever",
     keepAlive: 0,
   });
@@ -194,13 +198,13 @@ Deno.test("Server never times out a client with keep-alive 0 [MQTT-3.1.2-10]", a
 Deno.test("Server closes a connection that sends no CONNECT within connectTimeout", async () => {
   const clock = new FakeClock();
   let accepted = false;
-  await using s = await startServer({
+  await using s = await startPipeServer({
     now: clock.now,
     sweepInterval: 5,
     connectTimeout: 3,
     hooks: { checkAccept: () => void (accepted = true) },
   });
-  await using client = await TestClient.open(s.port);
+  await using client = await s.open();
   // Time moves only once the server has the connection.
   await waitFor(() => accepted);
   clock.advance(2_999);
@@ -211,19 +215,19 @@ Deno.test("Server closes a connection that sends no CONNECT within connectTimeou
 });
 
 Deno.test("Server does not publish the will of a client that checkConnect refused", async () => {
-  await using s = await startServer({
+  await using s = await startPipeServer({
     hooks: {
       checkConnect: (client) =>
         client.clientId === "intruder" ? 0x87 : undefined,
     },
   });
-  await using watch = await watcher(s.port);
-  const { client, connack: answer } = await TestClient.connect(s.port, {
+  await using watch = await watcher(s);
+  const { client, connack: answer } = await s.connect({
     clientId: "intruder",
     will: will("intruder", 0),
   });
   await using _ = client;
   strictEqual(answer.reasonCode, 5);
   await client.closed();
-  await watch.nothing(50);
+  await watch.nothingPending();
 });
