@@ -123,6 +123,8 @@ export class Core {
       // Not counted as created: a client made it before the restart.
       this.sessions.restore(stored, now);
     }
+    // Wills of clients connected at the crash, once every subscriber is back.
+    this.sessions.restored();
     if (state.sessions.length > 0 || state.retained.length > 0) {
       this.logger.info("state loaded", {
         sessions: state.sessions.length,

@@ -78,6 +78,8 @@ export class SessionRegistry {
   /** Connected clients by client id. */
   readonly #online: Map<string, ClientLink> = new Map();
   readonly #pendingWills: Map<string, PendingWill> = new Map();
+  /** Wills that `restore` found due, published by `restored`. */
+  #restoredWills: PendingWill[] = [];
   readonly #context: SessionRegistryContext;
 
   constructor(context: SessionRegistryContext) {
@@ -366,8 +368,9 @@ export class SessionRegistry {
   /**
    * Puts back a session read from the store, offline. A client that was
    * connected when the store last heard of it went without DISCONNECT: it
-   * counts as gone now, and its will waits for its delay or goes out at
-   * once. Its subscriptions go back into the index.
+   * counts as gone now, and its will waits for its delay or goes out with
+   * {@linkcode SessionRegistry.restored}. Its subscriptions go back into
+   * the index.
    */
   restore(stored: StoredSession, now: number): void {
     const context = this.#context;
@@ -405,7 +408,22 @@ export class SessionRegistry {
     } else {
       session.will = undefined;
       context.store.saveSession(session.record());
-      context.publishWill(client, message);
+      // Published by `restored`, once every session is back: a store gives
+      // sessions in any order, and a subscriber read after this session
+      // must get the will too.
+      this.#restoredWills.push({ client, message, dueAt: now });
+    }
+  }
+
+  /**
+   * Publishes the wills that {@linkcode SessionRegistry.restore} found due
+   * at once; called when every stored session has been restored.
+   */
+  restored(): void {
+    const wills = this.#restoredWills;
+    this.#restoredWills = [];
+    for (const { client, message } of wills) {
+      this.#context.publishWill(client, message);
     }
   }
 }
