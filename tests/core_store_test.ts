@@ -9,6 +9,7 @@ import type { StoredSession } from "../src/core/ports.ts";
 import {
   connect,
   FakeClock,
+  FakeHooks,
   message,
   publish,
   startCore,
@@ -276,4 +277,30 @@ Deno.test("Core over a store it wrote does not publish a will its client cancell
 
   strictEqual(after.core.sessions.get("sub")!.queued, 0);
   strictEqual(storedSession(store, "dying")!.session.will, undefined);
+});
+
+Deno.test("Core over a store asks the delivery hooks about a marked subscription of a session read back, with its client id and user name", () => {
+  const store = new MemoryStore();
+  const clock = new FakeClock(1_000);
+  const before = startCore({ store, clock });
+  const s = connect(before.core, "m", { username: "ann" });
+  before.core.subscriptions.subscribe(s.session, {
+    topicFilter: "a/#",
+    qos: 1,
+    checkDeliver: true,
+  });
+
+  const hooks = new FakeHooks({
+    mayDeliver: (client, m) => client.username === "ann" && m.topic !== "a/no",
+  });
+  const after = startCore({ store, clock, hooks });
+  publish(after.core, message("a/yes", "1", { qos: 1 }));
+  publish(after.core, message("a/no", "2", { qos: 1 }));
+
+  deepStrictEqual(hooks.asked, [["m", "a/yes"], ["m", "a/no"]]);
+  strictEqual(after.core.sessions.get("m")!.queued, 1);
+  deepStrictEqual(
+    hooks.dropped.map((d) => [d.clientId, d.reason]),
+    [["m", "not_authorized"]],
+  );
 });

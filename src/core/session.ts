@@ -101,14 +101,10 @@ export class Session {
   stored = false;
   /** The will of its client, kept while connected or waiting for its delay. */
   will: StoredWill | undefined;
-  /** User name its client last connected with, when restored from a store. */
-  #storedUsername: string | undefined;
 
   /** User name its client last connected with. */
   get username(): string | undefined {
-    return this.client === undefined
-      ? this.#storedUsername
-      : this.client.username;
+    return this.client?.username;
   }
   /** Seconds the session outlives its connection; 0 ends it on disconnect. */
   expiryInterval: number;
@@ -464,7 +460,6 @@ export class Session {
    */
   restore(stored: StoredSession): void {
     this.stored = true;
-    this.#storedUsername = stored.session.username;
     this.will = stored.session.will;
     for (const delivery of stored.queue) this.#enqueueRestored(delivery);
     for (const entry of stored.inflight) {

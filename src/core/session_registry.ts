@@ -382,6 +382,10 @@ export class SessionRegistry {
       createdAt: record.createdAt,
     });
     session.restore(stored);
+    // What the delivery checks and the will's publish check are asked with
+    // until the client connects again.
+    const client = restoredClient(record.clientId, record.username);
+    session.client = client;
     session.disconnectedAt = record.disconnectedAt ?? now;
     this.#sessions.set(record.clientId, session);
     for (const [filter, subscription] of stored.subscriptions) {
@@ -389,7 +393,6 @@ export class SessionRegistry {
     }
     const will = record.will;
     if (will === undefined) return;
-    const client = restoredClient(record.clientId, record.username);
     if (will.dueAt !== undefined) {
       this.#pendingWills.set(record.clientId, {
         client,
@@ -429,8 +432,9 @@ export class SessionRegistry {
 }
 
 /**
- * Who publishes the will of a session read from the store: its client id
- * and user name; where it came from is no longer known.
+ * The client of a session read from the store, as the hooks see it until
+ * it connects again: its client id and user name; where it came from is no
+ * longer known.
  */
 function restoredClient(
   clientId: string,
