@@ -13,7 +13,7 @@ import type { Logger } from "../observe/logger.ts";
 import { LocalBus } from "./bus.ts";
 import { Metrics } from "./metrics.ts";
 import type { CoreOptions } from "./options.ts";
-import type { Bus, CoreHooks, Store } from "./ports.ts";
+import type { Bus, CoreHooks, Store, StoredState } from "./ports.ts";
 import { RetainedStore } from "./retained.ts";
 import { Router } from "./router.ts";
 import { SessionRegistry } from "./session_registry.ts";
@@ -115,7 +115,7 @@ export class Core {
     return Promise.all([attached, state]).then(([, s]) => this.#restore(s));
   }
 
-  #restore(state: Awaited<ReturnType<Store["load"]>>): void {
+  #restore(state: StoredState): void {
     const now = this.now();
     for (const message of state.retained) this.retained.restore(message);
     for (const stored of state.sessions) {

@@ -80,7 +80,11 @@ export class Connection implements HubConnection, PacketHandler {
    * Whether the connection is not read until subscribers' queues have room
    * for its message (`queueFull` "backpressure").
    */
-  paused = false;
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  #paused = false;
 
   readonly #hub: ConnectionHub<Connection>;
   #version: ProtocolVersion = 4;
@@ -667,9 +671,9 @@ export class Connection implements HubConnection, PacketHandler {
     if (routed === undefined) return this.#acknowledgeDurably(packet, verdict);
     // Not read meanwhile: its silence is the server's doing, not a lapsed
     // keep-alive.
-    this.paused = true;
+    this.#paused = true;
     return routed.then(() => {
-      this.paused = false;
+      this.#paused = false;
       return this.#acknowledgeDurably(packet, verdict);
     });
   }
