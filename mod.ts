@@ -64,6 +64,13 @@ export type {
 } from "./src/hooks/hooks.ts";
 export type { Message } from "./src/message.ts";
 export { MemoryStore } from "./src/store/memory.ts";
+export {
+  SQLITE_SCHEMA_VERSION,
+  SqliteStore,
+  SqliteStoreError,
+  type SqliteStoreOptions,
+  type SqliteSync,
+} from "./src/store/sqlite.ts";
 export { LocalBus } from "./src/core/bus.ts";
 export type {
   Bus,

@@ -29,6 +29,10 @@ import type {
   SubscriptionRecord,
 } from "../core/ports.ts";
 import { MemoryStore } from "./memory.ts";
+import { SqliteStore } from "./sqlite.ts";
+
+/** Files the SQLite maker made, removed after each test. */
+const sqliteFiles: string[] = [];
 
 /** One store implementation under test. */
 interface StoreMaker {
@@ -54,6 +58,24 @@ const MAKERS: StoreMaker[] = [
     name: "MemoryStore",
     open: () => Promise.resolve(new MemoryStore()),
     reopen: (store) => Promise.resolve(store),
+  },
+  {
+    name: "SqliteStore",
+    async open() {
+      const dir = await Deno.makeTempDir({ prefix: "gmqtt-store-" });
+      sqliteFiles.push(dir);
+      return await SqliteStore.open(`${dir}/store.db`);
+    },
+    async reopen(previous) {
+      const store = previous as SqliteStore;
+      store.close();
+      return await SqliteStore.open(store.path);
+    },
+    async cleanup() {
+      for (const dir of sqliteFiles.splice(0)) {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
   },
 ];
 

@@ -9,4 +9,11 @@
  */
 
 export { MemoryStore } from "./memory.ts";
+export {
+  SQLITE_SCHEMA_VERSION,
+  SqliteStore,
+  SqliteStoreError,
+  type SqliteStoreOptions,
+  type SqliteSync,
+} from "./sqlite.ts";
 export type { Store } from "../core/ports.ts";

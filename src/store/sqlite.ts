@@ -1,0 +1,762 @@
+/**
+ * The store on an embedded SQLite file, through Deno's built-in
+ * `node:sqlite`: nothing to install, nothing acknowledged lost across a
+ * restart or a crash.
+ *
+ * Every write of one event-loop turn goes into one transaction, committed
+ * by a timer of 0 ms once the turn's work is done (group commit);
+ * {@linkcode SqliteStore.flush} resolves when the transaction that holds
+ * the writes so far has committed, so the server sends the turn's
+ * acknowledgements after one commit. The file is in WAL mode, opened in
+ * exclusive locking mode: a second broker on the same file is refused.
+ *
+ * @module
+ */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Properties, QoS } from "../../packets/types.ts";
+import type { Message } from "../message.ts";
+import type { Logger } from "../observe/logger.ts";
+import type {
+  Delivery,
+  SessionRecord,
+  Store,
+  StoredInflight,
+  StoredSession,
+  StoredState,
+  StoredWill,
+  SubscriptionRecord,
+} from "../core/ports.ts";
+
+/** The schema this version writes and reads. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** How hard a commit works to survive a crash. */
+export type SqliteSync = "normal" | "full";
+
+/** Options of {@linkcode SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /**
+   * `normal` (the default): WAL with synchronous NORMAL; what committed
+   * survives a crash of the process (kill -9 included), and the last
+   * commits before a power loss or OS crash may be lost. `full`: each commit
+   * is synced to the disk; it survives power loss too, and costs a sync per
+   * commit.
+   */
+  sync?: SqliteSync;
+  /** Where failed writes are reported; nowhere by default. */
+  logger?: Logger;
+}
+
+/** A store file that cannot be used; the message names the file. */
+export class SqliteStoreError extends Error {
+  /** The file. */
+  readonly path: string;
+
+  /**
+   * Makes the error; its message starts "Cannot use the store PATH".
+   *
+   * @param path The file.
+   * @param message What is wrong with it.
+   * @param options The error underneath.
+   */
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(`Cannot use the store ${path}: ${message}`, options);
+    this.name = "SqliteStoreError";
+    this.path = path;
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  client_id TEXT PRIMARY KEY,
+  record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+  client_id TEXT NOT NULL,
+  filter TEXT NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (client_id, filter)
+);
+CREATE TABLE IF NOT EXISTS queue (
+  id INTEGER PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  ${messageColumns("")}
+);
+CREATE INDEX IF NOT EXISTS queue_by_client ON queue (client_id, id);
+CREATE TABLE IF NOT EXISTS inflight (
+  client_id TEXT NOT NULL,
+  packet_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  phase INTEGER NOT NULL,
+  ${messageColumns("")},
+  PRIMARY KEY (client_id, packet_id)
+);
+CREATE TABLE IF NOT EXISTS incoming (
+  client_id TEXT NOT NULL,
+  packet_id INTEGER NOT NULL,
+  PRIMARY KEY (client_id, packet_id)
+);
+CREATE TABLE IF NOT EXISTS retained (
+  topic TEXT PRIMARY KEY,
+  payload BLOB NOT NULL,
+  qos INTEGER NOT NULL,
+  retain INTEGER NOT NULL,
+  properties TEXT,
+  expires_at INTEGER,
+  publisher TEXT,
+  created_at INTEGER NOT NULL
+);
+`;
+
+/** The columns of a delivery and its message. */
+function messageColumns(_prefix: string): string {
+  return `topic TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  qos INTEGER NOT NULL,
+  retain INTEGER NOT NULL,
+  properties TEXT,
+  expires_at INTEGER,
+  publisher TEXT,
+  created_at INTEGER NOT NULL,
+  d_qos INTEGER NOT NULL,
+  d_retain INTEGER NOT NULL,
+  d_subscription_ids TEXT,
+  d_expires_at INTEGER`;
+}
+
+const DELIVERY_COLUMNS =
+  "topic, payload, qos, retain, properties, expires_at, publisher, " +
+  "created_at, d_qos, d_retain, d_subscription_ids, d_expires_at";
+const DELIVERY_PARAMS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+type Row = Record<string, unknown>;
+type Param = string | number | bigint | null | Uint8Array;
+
+/** Prepared statements, made once. */
+interface Statements {
+  saveSession: StatementSync;
+  deleteSession: StatementSync[];
+  saveSubscription: StatementSync;
+  deleteSubscription: StatementSync;
+  enqueue: StatementSync;
+  dequeue: StatementSync;
+  saveInflight: StatementSync;
+  deleteInflight: StatementSync;
+  saveIncoming: StatementSync;
+  deleteIncoming: StatementSync;
+  saveRetained: StatementSync;
+  deleteRetained: StatementSync;
+}
+
+/**
+ * The {@linkcode Store} on an SQLite file. Open it with
+ * {@linkcode SqliteStore.open} and give it to the server; close it once
+ * the server has stopped.
+ *
+ * @example Keep a retained message across two servers on one file
+ * ```ts
+ * import { Server, SqliteStore } from "@gmqtt/broker";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".db" });
+ * const store = await SqliteStore.open(path);
+ * const first = new Server({ store });
+ * await first.publish({ topic: "a/b", payload: "kept", retain: true });
+ * await first.stop();
+ * store.close();
+ *
+ * const again = await SqliteStore.open(path);
+ * const second = new Server({ store: again });
+ * await second.start();
+ * if (second.retained("a/b").length !== 1) throw new Error("lost");
+ * await second.stop();
+ * again.close();
+ * await Deno.remove(path);
+ * ```
+ */
+export class SqliteStore implements Store {
+  /** The file. */
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements: Statements;
+  readonly #logger: Logger | undefined;
+  /** Client ids of the sessions saved. */
+  readonly #sessionIds: Set<string> = new Set();
+  /** Queued deliveries by object, with their row ids. */
+  #queueIds: WeakMap<Delivery, number> = new WeakMap();
+  /** Next sending order of a message in flight. */
+  #inflightSeq = 0;
+  /** Whether a transaction is open, waiting for its commit. */
+  #inTransaction = false;
+  /** The first write of the open transaction that failed, if one did. */
+  #failure: Error | undefined;
+  #commitTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Who waits for the open transaction to commit. */
+  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Kinds of failure already logged. */
+  readonly #logged: Set<string> = new Set();
+  #closed = false;
+
+  private constructor(
+    path: string,
+    db: DatabaseSync,
+    logger: Logger | undefined,
+  ) {
+    this.path = path;
+    this.#db = db;
+    this.#logger = logger;
+    this.#statements = prepare(db);
+    for (
+      const row of db.prepare("SELECT client_id FROM sessions").all() as Row[]
+    ) {
+      this.#sessionIds.add(row.client_id as string);
+    }
+  }
+
+  /**
+   * Opens (or makes) a store file.
+   *
+   * @param path The file; made with the schema when missing.
+   * @param options Sync level and logger.
+   * @returns The open store.
+   * @throws {SqliteStoreError} If the file is not an SQLite database, is
+   * locked by another process, cannot be read or written, or was written
+   * by a newer version of the broker.
+   */
+  static async open(
+    path: string,
+    options: SqliteStoreOptions = {},
+  ): Promise<SqliteStore> {
+    const sync = options.sync ?? "normal";
+    if (sync !== "normal" && sync !== "full") {
+      throw new TypeError(
+        `Cannot open the store ${path}: sync must be "normal" or "full", got ${
+          JSON.stringify(sync)
+        }`,
+      );
+    }
+    // Loaded here, not at the top: a broker in memory never loads it.
+    const { DatabaseSync } = await import("node:sqlite");
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+    } catch (error) {
+      throw new SqliteStoreError(path, describe(error), { cause: error });
+    }
+    try {
+      db.exec("PRAGMA busy_timeout = 0");
+      // Held until closed: a second broker on the file is refused.
+      db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      const mode = db.prepare("PRAGMA journal_mode = WAL").get() as Row;
+      if (mode.journal_mode !== "wal") {
+        throw new Error(`cannot switch to WAL mode (${mode.journal_mode})`);
+      }
+      db.exec(`PRAGMA synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        db.exec(SCHEMA);
+        const row = db.prepare(
+          "SELECT value FROM meta WHERE key = 'schema_version'",
+        ).get() as Row | undefined;
+        if (row === undefined) {
+          db.prepare(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+          ).run(String(SQLITE_SCHEMA_VERSION));
+        } else if (Number(row.value) !== SQLITE_SCHEMA_VERSION) {
+          throw new Error(
+            Number(row.value) > SQLITE_SCHEMA_VERSION
+              ? `it was written by a newer version of the broker (schema ${row.value}; this one reads schema ${SQLITE_SCHEMA_VERSION})`
+              : `its schema ${row.value} is not one this version reads (${SQLITE_SCHEMA_VERSION})`,
+          );
+        }
+        db.exec("COMMIT");
+      } catch (error) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+      return new SqliteStore(path, db, options.logger);
+    } catch (error) {
+      db.close();
+      throw new SqliteStoreError(path, describe(error), { cause: error });
+    }
+  }
+
+  load(): StoredState {
+    this.#commitNow();
+    const db = this.#db;
+    const sessions = new Map<string, Mutable<StoredSession>>();
+    for (const row of db.prepare("SELECT * FROM sessions").all() as Row[]) {
+      const clientId = row.client_id as string;
+      sessions.set(clientId, {
+        session: decodeRecord(clientId, row.record as string),
+        subscriptions: [],
+        queue: [],
+        inflight: [],
+        incomingQoS2: [],
+      });
+    }
+    for (
+      const row of db.prepare("SELECT * FROM subscriptions").all() as Row[]
+    ) {
+      const s = sessions.get(row.client_id as string);
+      (s?.subscriptions as [string, SubscriptionRecord][] | undefined)?.push([
+        row.filter as string,
+        JSON.parse(row.record as string) as SubscriptionRecord,
+      ]);
+    }
+    this.#queueIds = new WeakMap();
+    for (
+      const row of db.prepare("SELECT * FROM queue ORDER BY id").all() as Row[]
+    ) {
+      const s = sessions.get(row.client_id as string);
+      if (s === undefined) continue;
+      const delivery = decodeDelivery(row);
+      this.#queueIds.set(delivery, Number(row.id));
+      (s.queue as Delivery[]).push(delivery);
+    }
+    let seq = 0;
+    for (
+      const row of db.prepare("SELECT * FROM inflight ORDER BY seq")
+        .all() as Row[]
+    ) {
+      seq = Math.max(seq, Number(row.seq));
+      const s = sessions.get(row.client_id as string);
+      (s?.inflight as StoredInflight[] | undefined)?.push({
+        packetId: Number(row.packet_id),
+        delivery: decodeDelivery(row),
+        phase: Number(row.phase) === 2 ? 2 : 1,
+      });
+    }
+    this.#inflightSeq = seq;
+    for (const row of db.prepare("SELECT * FROM incoming").all() as Row[]) {
+      const s = sessions.get(row.client_id as string);
+      (s?.incomingQoS2 as number[] | undefined)?.push(Number(row.packet_id));
+    }
+    const retained: Message[] = [];
+    for (const row of db.prepare("SELECT * FROM retained").all() as Row[]) {
+      retained.push(decodeMessage(row));
+    }
+    return { sessions: [...sessions.values()], retained };
+  }
+
+  saveSession(record: SessionRecord): void {
+    this.#sessionIds.add(record.clientId);
+    this.#write(
+      "session",
+      (s) => s.saveSession.run(record.clientId, encodeRecord(record)),
+    );
+  }
+
+  deleteSession(clientId: string): void {
+    if (!this.#sessionIds.delete(clientId)) return;
+    this.#write("session", (s) => {
+      for (const statement of s.deleteSession) statement.run(clientId);
+    });
+  }
+
+  saveSubscription(
+    clientId: string,
+    topicFilter: string,
+    record: SubscriptionRecord,
+  ): void {
+    if (!this.#hasSession(clientId)) return;
+    this.#write(
+      "subscription",
+      (s) =>
+        s.saveSubscription.run(clientId, topicFilter, JSON.stringify(record)),
+    );
+  }
+
+  deleteSubscription(clientId: string, topicFilter: string): void {
+    this.#write(
+      "subscription",
+      (s) => s.deleteSubscription.run(clientId, topicFilter),
+    );
+  }
+
+  enqueue(clientId: string, delivery: Delivery): void {
+    if (!this.#hasSession(clientId)) return;
+    this.#write("queue", (s) => {
+      const result = s.enqueue.run(clientId, ...deliveryParams(delivery));
+      this.#queueIds.set(delivery, Number(result.lastInsertRowid));
+    });
+  }
+
+  dequeue(_clientId: string, delivery: Delivery): void {
+    const id = this.#queueIds.get(delivery);
+    if (id === undefined) return;
+    this.#queueIds.delete(delivery);
+    this.#write("queue", (s) => s.dequeue.run(id));
+  }
+
+  saveInflight(
+    clientId: string,
+    packetId: number,
+    delivery: Delivery,
+    phase: 1 | 2,
+  ): void {
+    if (!this.#hasSession(clientId)) return;
+    this.#write("inflight", (s) =>
+      s.saveInflight.run(
+        clientId,
+        packetId,
+        ++this.#inflightSeq,
+        phase,
+        ...deliveryParams(delivery),
+      ));
+  }
+
+  deleteInflight(clientId: string, packetId: number): void {
+    this.#write("inflight", (s) => s.deleteInflight.run(clientId, packetId));
+  }
+
+  saveIncoming(clientId: string, packetId: number): void {
+    if (!this.#hasSession(clientId)) return;
+    this.#write("incoming", (s) => s.saveIncoming.run(clientId, packetId));
+  }
+
+  deleteIncoming(clientId: string, packetId: number): void {
+    this.#write("incoming", (s) => s.deleteIncoming.run(clientId, packetId));
+  }
+
+  saveRetained(message: Message): void {
+    this.#write("retained", (s) =>
+      s.saveRetained.run(
+        message.topic,
+        message.payload,
+        message.qos,
+        message.retain ? 1 : 0,
+        encodeProperties(message.properties),
+        message.expiresAt ?? null,
+        message.publisher ?? null,
+        message.createdAt,
+      ));
+  }
+
+  deleteRetained(topic: string): void {
+    this.#write("retained", (s) => s.deleteRetained.run(topic));
+  }
+
+  /**
+   * Resolves once every write so far has committed; `undefined` when none
+   * waits for a commit. Rejects when the transaction that held them failed
+   * (its writes are rolled back).
+   */
+  flush(): Promise<void> | undefined {
+    if (!this.#inTransaction) return undefined;
+    return new Promise((resolve, reject) =>
+      this.#waiters.push({ resolve, reject })
+    );
+  }
+
+  /** Commits what is pending and closes the file. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#commitNow();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Whether a session is saved: writes for unknown client ids are ignored. */
+  #hasSession(clientId: string): boolean {
+    return this.#sessionIds.has(clientId);
+  }
+
+  /** Runs a write inside the turn's transaction, opening it if need be. */
+  #write(kind: string, write: (s: Statements) => void): void {
+    if (this.#closed) {
+      this.#failed(kind, new Error("the store is closed"));
+      return;
+    }
+    if (!this.#inTransaction) {
+      try {
+        this.#db.exec("BEGIN");
+      } catch (error) {
+        this.#failed(kind, error);
+        return;
+      }
+      this.#inTransaction = true;
+      this.#failure = undefined;
+      this.#commitTimer = setTimeout(this.#commit, 0);
+    }
+    if (this.#failure !== undefined) return;
+    try {
+      write(this.#statements);
+    } catch (error) {
+      this.#failure = this.#failed(kind, error);
+    }
+  }
+
+  readonly #commit = (): void => {
+    this.#commitTimer = undefined;
+    this.#commitNow();
+  };
+
+  /** Ends the open transaction: commits it, or rolls it back if a write failed. */
+  #commitNow(): void {
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    if (!this.#inTransaction) return;
+    this.#inTransaction = false;
+    let failure = this.#failure;
+    this.#failure = undefined;
+    if (failure === undefined) {
+      try {
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        failure = this.#failed("commit", error);
+      }
+    }
+    if (failure !== undefined && this.#db.isTransaction) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch (error) {
+        this.#failed("rollback", error);
+      }
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) {
+      if (failure === undefined) waiter.resolve();
+      else waiter.reject(failure);
+    }
+  }
+
+  /** Logs a failure once per kind; returns it as an error naming the file. */
+  #failed(kind: string, error: unknown): Error {
+    const failure = new SqliteStoreError(this.path, describe(error), {
+      cause: error,
+    });
+    if (!this.#logged.has(kind)) {
+      this.#logged.add(kind);
+      this.#logger?.error("store write failed", {
+        path: this.path,
+        kind,
+        error: describe(error),
+      });
+    }
+    return failure;
+  }
+}
+
+function prepare(db: DatabaseSync): Statements {
+  return {
+    saveSession: db.prepare(
+      "INSERT INTO sessions (client_id, record) VALUES (?, ?) " +
+        "ON CONFLICT (client_id) DO UPDATE SET record = excluded.record",
+    ),
+    deleteSession: [
+      "sessions",
+      "subscriptions",
+      "queue",
+      "inflight",
+      "incoming",
+    ]
+      .map((table) => db.prepare(`DELETE FROM ${table} WHERE client_id = ?`)),
+    saveSubscription: db.prepare(
+      "INSERT INTO subscriptions (client_id, filter, record) VALUES (?, ?, ?) " +
+        "ON CONFLICT (client_id, filter) DO UPDATE SET record = excluded.record",
+    ),
+    deleteSubscription: db.prepare(
+      "DELETE FROM subscriptions WHERE client_id = ? AND filter = ?",
+    ),
+    enqueue: db.prepare(
+      `INSERT INTO queue (client_id, ${DELIVERY_COLUMNS}) VALUES (?, ${DELIVERY_PARAMS})`,
+    ),
+    dequeue: db.prepare("DELETE FROM queue WHERE id = ?"),
+    saveInflight: db.prepare(
+      `INSERT INTO inflight (client_id, packet_id, seq, phase, ${DELIVERY_COLUMNS}) ` +
+        `VALUES (?, ?, ?, ?, ${DELIVERY_PARAMS}) ` +
+        // A phase change keeps the message's place in the sending order.
+        "ON CONFLICT (client_id, packet_id) DO UPDATE SET phase = excluded.phase",
+    ),
+    deleteInflight: db.prepare(
+      "DELETE FROM inflight WHERE client_id = ? AND packet_id = ?",
+    ),
+    saveIncoming: db.prepare(
+      "INSERT OR IGNORE INTO incoming (client_id, packet_id) VALUES (?, ?)",
+    ),
+    deleteIncoming: db.prepare(
+      "DELETE FROM incoming WHERE client_id = ? AND packet_id = ?",
+    ),
+    saveRetained: db.prepare(
+      "INSERT INTO retained (topic, payload, qos, retain, properties, " +
+        "expires_at, publisher, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) " +
+        "ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload, " +
+        "qos = excluded.qos, retain = excluded.retain, " +
+        "properties = excluded.properties, expires_at = excluded.expires_at, " +
+        "publisher = excluded.publisher, created_at = excluded.created_at",
+    ),
+    deleteRetained: db.prepare("DELETE FROM retained WHERE topic = ?"),
+  };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A delivery's columns, in `DELIVERY_COLUMNS` order. */
+function deliveryParams(delivery: Delivery): Param[] {
+  const { message } = delivery;
+  return [
+    message.topic,
+    message.payload,
+    message.qos,
+    message.retain ? 1 : 0,
+    encodeProperties(message.properties),
+    message.expiresAt ?? null,
+    message.publisher ?? null,
+    message.createdAt,
+    delivery.qos,
+    delivery.retain ? 1 : 0,
+    delivery.subscriptionIds === undefined
+      ? null
+      : JSON.stringify(delivery.subscriptionIds),
+    delivery.expiresAt ?? null,
+  ];
+}
+
+function decodeMessage(row: Row): Message {
+  const message: Mutable<Message> = {
+    topic: row.topic as string,
+    payload: new Uint8Array(row.payload as Uint8Array),
+    qos: Number(row.qos) as QoS,
+    retain: Number(row.retain) === 1,
+    createdAt: Number(row.created_at),
+  };
+  if (row.properties !== null) {
+    message.properties = decodeProperties(row.properties as string);
+  }
+  if (row.expires_at !== null) message.expiresAt = Number(row.expires_at);
+  if (row.publisher !== null) message.publisher = row.publisher as string;
+  return message;
+}
+
+function decodeDelivery(row: Row): Delivery {
+  return {
+    message: decodeMessage(row),
+    qos: Number(row.d_qos) as QoS,
+    retain: Number(row.d_retain) === 1,
+    subscriptionIds: row.d_subscription_ids === null
+      ? undefined
+      : JSON.parse(row.d_subscription_ids as string) as number[],
+    expiresAt: row.d_expires_at === null ? undefined : Number(row.d_expires_at),
+  };
+}
+
+/** Properties as JSON; byte arrays as `{ "$bytes": base64 }`. */
+function encodeProperties(properties: Properties | undefined): string | null {
+  if (properties === undefined) return null;
+  return JSON.stringify(
+    properties,
+    (_key, value: unknown) =>
+      value instanceof Uint8Array ? { $bytes: toBase64(value) } : value,
+  );
+}
+
+function decodeProperties(text: string): Properties {
+  return JSON.parse(
+    text,
+    (_key, value: unknown) =>
+      typeof value === "object" && value !== null && "$bytes" in value
+        ? fromBase64((value as { $bytes: string }).$bytes)
+        : value,
+  ) as Properties;
+}
+
+/** A session record as JSON; its will's message with encoded properties. */
+function encodeRecord(record: SessionRecord): string {
+  const will = record.will;
+  return JSON.stringify({
+    username: record.username ?? null,
+    expiryInterval: record.expiryInterval,
+    createdAt: record.createdAt,
+    disconnectedAt: record.disconnectedAt ?? null,
+    will: will === undefined ? null : {
+      topic: will.message.topic,
+      payload: toBase64(will.message.payload),
+      qos: will.message.qos,
+      retain: will.message.retain,
+      properties: encodeProperties(will.message.properties),
+      expiresAt: will.message.expiresAt ?? null,
+      publisher: will.message.publisher ?? null,
+      createdAt: will.message.createdAt,
+      messageExpiryInterval: will.messageExpiryInterval ?? null,
+      delayInterval: will.delayInterval,
+      dueAt: will.dueAt ?? null,
+    },
+  });
+}
+
+interface EncodedRecord {
+  username: string | null;
+  expiryInterval: number;
+  createdAt: number;
+  disconnectedAt: number | null;
+  will: {
+    topic: string;
+    payload: string;
+    qos: QoS;
+    retain: boolean;
+    properties: string | null;
+    expiresAt: number | null;
+    publisher: string | null;
+    createdAt: number;
+    messageExpiryInterval: number | null;
+    delayInterval: number;
+    dueAt: number | null;
+  } | null;
+}
+
+function decodeRecord(clientId: string, text: string): SessionRecord {
+  const r = JSON.parse(text) as EncodedRecord;
+  let will: StoredWill | undefined;
+  if (r.will !== null) {
+    const w = r.will;
+    const message: Mutable<Message> = {
+      topic: w.topic,
+      payload: fromBase64(w.payload),
+      qos: w.qos,
+      retain: w.retain,
+      createdAt: w.createdAt,
+    };
+    if (w.properties !== null) {
+      message.properties = decodeProperties(w.properties);
+    }
+    if (w.expiresAt !== null) message.expiresAt = w.expiresAt;
+    if (w.publisher !== null) message.publisher = w.publisher;
+    will = {
+      message,
+      messageExpiryInterval: w.messageExpiryInterval ?? undefined,
+      delayInterval: w.delayInterval,
+      dueAt: w.dueAt ?? undefined,
+    };
+  }
+  return {
+    clientId,
+    username: r.username ?? undefined,
+    expiryInterval: r.expiryInterval,
+    createdAt: r.createdAt,
+    disconnectedAt: r.disconnectedAt ?? undefined,
+    will,
+  };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** An error's message, without a stack. */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
