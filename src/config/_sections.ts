@@ -15,10 +15,17 @@ import { parsePasswordHash } from "../hooks/auth.ts";
 import { type Checker, parseDuration, show } from "./_check.ts";
 import type { Path } from "./_error.ts";
 import { readApi } from "./_api.ts";
-import type { BrokerConfig, ListenerConfig, MqttConfig } from "./types.ts";
+import type {
+  BrokerConfig,
+  ListenerConfig,
+  MqttConfig,
+  PersistenceConfig,
+} from "./types.ts";
 import { isValidTopicFilter } from "../../packets/topic.ts";
 import type { QoS } from "../../packets/types.ts";
 
+/** The SQLite file when `persistence.path` is not set. */
+const DEFAULT_DB = "gmqtt.db";
 const LEVELS = ["debug", "info", "warn", "error", "off"] as const;
 const FORMATS = ["text", "json"] as const;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -196,6 +203,8 @@ export function readConfig(
   root: unknown,
   config: BrokerConfig,
 ): BrokerConfig {
+  // The default file sits next to the configuration file, as a path in it.
+  config.persistence.path = c.path(DEFAULT_DB, ["persistence", "path"]);
   if (root === null) return config;
   const top = c.mapping(root, [], [
     "listeners",
@@ -204,6 +213,7 @@ export function readConfig(
     "auth",
     "acl",
     "api",
+    "persistence",
     "sys_interval",
   ]);
   if (top.listeners !== undefined) {
@@ -229,6 +239,9 @@ export function readConfig(
   if (top.api !== undefined) {
     const read = readApi(c, top.api);
     if (read !== undefined) config.api = read;
+  }
+  if (top.persistence !== undefined) {
+    config.persistence = persistence(c, top.persistence, config.persistence);
   }
   if (top.sys_interval !== undefined) {
     const seconds = parseDuration(top.sys_interval);
@@ -289,6 +302,47 @@ function listener(c: Checker, value: unknown, at: Path): ListenerConfig {
     listener.websocket = path === undefined ? {} : { path };
   }
   return listener;
+}
+
+/**
+ * The `persistence` section; an empty one (`persistence:`) keeps state in
+ * memory. `path` and `sync` belong to `type: sqlite` only: given with
+ * `memory`, they would suggest a file that is never written.
+ */
+function persistence(
+  c: Checker,
+  value: unknown,
+  defaults: PersistenceConfig,
+): PersistenceConfig {
+  const at = ["persistence"];
+  const p = value === null
+    ? {}
+    : c.mapping(value, at, ["type", "path", "sync"]);
+  const type = p.type === undefined
+    ? "memory"
+    : c.oneOf(p.type, [...at, "type"], ["memory", "sqlite"] as const);
+  if (type === "memory") {
+    for (const key of ["path", "sync"]) {
+      if (p[key] !== undefined) {
+        c.fail(
+          [...at, key],
+          'used only with "type: sqlite"; set that, or remove this key',
+        );
+      }
+    }
+  }
+  const out: PersistenceConfig = {
+    type,
+    path: p.path === undefined
+      ? defaults.path
+      : c.path(p.path, [...at, "path"]),
+    sync: p.sync === undefined
+      ? defaults.sync
+      : c.oneOf(p.sync, [...at, "sync"], ["normal", "full"] as const),
+  };
+  const line = c.line(p.path === undefined ? at : [...at, "path"]);
+  if (line !== undefined) out.line = line;
+  return out;
 }
 
 function mqtt(c: Checker, value: unknown): MqttConfig {

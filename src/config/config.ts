@@ -27,13 +27,14 @@ export type {
   BrokerConfig,
   ListenerConfig,
   MqttConfig,
+  PersistenceConfig,
 } from "./types.ts";
 
 export { ConfigError };
 
 /**
  * The configuration used without a file: one TCP listener on 0.0.0.0:1883,
- * anonymous access, info logs as text.
+ * anonymous access, state in memory, info logs as text.
  *
  * @example Start from the defaults
  * ```ts
@@ -51,6 +52,7 @@ export function defaultConfig(): BrokerConfig {
     log: { level: "info", format: "text" },
     auth: { users: new Map() },
     acl: { rules: [], default: "allow" },
+    persistence: { type: "memory", path: "gmqtt.db", sync: "normal" },
   };
 }
 

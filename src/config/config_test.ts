@@ -289,11 +289,58 @@ Deno.test("parseConfig() serves the api on 127.0.0.1:8083 by default, and not at
   strictEqual(parseConfig("sys_interval: 250ms\n").sysInterval, 0.25);
 });
 
+Deno.test("parseConfig() reads the persistence section, its path relative to the file", () => {
+  const memory = { type: "memory", path: "gmqtt.db", sync: "normal" };
+  deepStrictEqual(defaultConfig().persistence, memory);
+  deepStrictEqual(parseConfig("").persistence, memory);
+  deepStrictEqual(parseConfig("persistence:\n").persistence, {
+    ...memory,
+    line: 1,
+  });
+  deepStrictEqual(
+    parseConfig("persistence:\n  type: memory\n", "/etc/gmqtt/b.yml")
+      .persistence,
+    { ...memory, path: "/etc/gmqtt/gmqtt.db", line: 1 },
+  );
+  // With no path, gmqtt.db next to the file; in the working folder without one.
+  deepStrictEqual(
+    parseConfig("persistence:\n  type: sqlite\n", "/etc/gmqtt/b.yml")
+      .persistence,
+    { type: "sqlite", path: "/etc/gmqtt/gmqtt.db", sync: "normal", line: 1 },
+  );
+  deepStrictEqual(
+    parseConfig("# none\n", "/etc/gmqtt/b.yml").persistence.path,
+    "/etc/gmqtt/gmqtt.db",
+  );
+  deepStrictEqual(
+    parseConfig(
+      "log:\n  level: warn\npersistence:\n  type: sqlite\n  sync: full\n  path: data/state.db\n",
+      "/etc/gmqtt/b.yml",
+    ).persistence,
+    {
+      type: "sqlite",
+      path: "/etc/gmqtt/data/state.db",
+      sync: "full",
+      line: 6,
+    },
+  );
+  strictEqual(
+    parseConfig("persistence: {type: sqlite, path: /var/lib/g.db}\n", "b.yml")
+      .persistence.path,
+    "/var/lib/g.db",
+  );
+  // The store is opened by whoever runs the server, not by the options.
+  strictEqual(
+    "store" in toServerOptions(parseConfig("persistence:\n  type: sqlite\n")),
+    false,
+  );
+});
+
 const ERRORS: [name: string, yaml: string, message: string][] = [
   [
     "an unknown top-level key",
-    "mqtt: {}\npersistence:\n  type: redis\n",
-    "Cannot load config: b.yml:2: persistence: unknown key; expected one of listeners, mqtt, log, auth, acl, api, sys_interval",
+    "mqtt: {}\nbridge:\n  type: mqtt\n",
+    "Cannot load config: b.yml:2: bridge: unknown key; expected one of listeners, mqtt, log, auth, acl, api, persistence, sys_interval",
   ],
   [
     "an unknown nested key",
@@ -479,6 +526,36 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
     "a sys_interval that is not a duration",
     "sys_interval: often\n",
     'Cannot load config: b.yml:1: sys_interval: expected a duration from 0 to 86400 seconds (seconds as a number, fractions allowed, or a string such as "10s", "500ms"), got "often"',
+  ],
+  [
+    "an unknown persistence type",
+    "persistence:\n  type: redis\n",
+    'Cannot load config: b.yml:2: persistence.type: expected one of memory, sqlite, got "redis"',
+  ],
+  [
+    "an empty persistence path",
+    'persistence:\n  type: sqlite\n  path: ""\n',
+    "Cannot load config: b.yml:3: persistence.path: expected a file path, got an empty string",
+  ],
+  [
+    "a persistence path that is not a string",
+    "persistence:\n  type: sqlite\n  path: [a.db]\n",
+    "Cannot load config: b.yml:3: persistence.path: expected a string, got a list",
+  ],
+  [
+    "an unknown persistence sync",
+    "persistence:\n  type: sqlite\n  sync: off\n",
+    'Cannot load config: b.yml:3: persistence.sync: expected one of normal, full, got "off"',
+  ],
+  [
+    "a persistence path with type memory",
+    "persistence:\n  path: a.db\n",
+    'Cannot load config: b.yml:2: persistence.path: used only with "type: sqlite"; set that, or remove this key',
+  ],
+  [
+    "an unknown persistence key",
+    "persistence:\n  type: sqlite\n  redis: {addr: x}\n",
+    "Cannot load config: b.yml:3: persistence.redis: unknown key; expected one of type, path, sync",
   ],
   [
     "YAML syntax",

@@ -11,6 +11,7 @@ import type { BasicCredentials } from "../api/handler.ts";
 import type { ClientIdBinding } from "../hooks/auth.ts";
 import type { LevelName, LogFormat } from "../observe/logger.ts";
 import type { ServerOptions } from "../server/options.ts";
+import type { SqliteSync } from "../store/sqlite.ts";
 
 /** One listener of {@linkcode BrokerConfig.listeners}. */
 export interface ListenerConfig {
@@ -57,6 +58,25 @@ export interface ApiConfig {
   /** HTTP connections served at once; 1024 by default. */
   maxConnections?: number;
   /** Line of `api.address` (or of `api`) in the file, for messages. */
+  line?: number;
+}
+
+/** Where the broker keeps what survives a restart, from `persistence`. */
+export interface PersistenceConfig {
+  /**
+   * `memory` (the default): nothing survives a restart; `sqlite`: sessions,
+   * queues, messages in flight and retained messages are written to `path`.
+   */
+  type: "memory" | "sqlite";
+  /**
+   * The SQLite file, resolved: relative paths start from the configuration
+   * file's folder. `gmqtt.db` next to the configuration file by default, in
+   * the working folder without one.
+   */
+  path: string;
+  /** How hard a commit works to survive a crash; "normal" by default. */
+  sync: SqliteSync;
+  /** Line of `persistence.path` (or of `persistence`) in the file, for messages. */
   line?: number;
 }
 
@@ -126,6 +146,8 @@ export interface BrokerConfig {
   acl: { rules: AclRule[]; default: AclPermission; overlap?: AclOverlap };
   /** The HTTP API; none by default (no `api` section, or `enabled: false`). */
   api?: ApiConfig;
+  /** Where state is kept: in memory by default. */
+  persistence: PersistenceConfig;
   /**
    * Seconds between two publications of the `$SYS` topics, fractions
    * allowed, 0 for none; the server's default (10) when not set.
