@@ -3,7 +3,9 @@
  *
  * With no arguments it listens on 0.0.0.0:1883 (TCP) with anonymous access,
  * in-memory state and info logs on standard error; Ctrl-C or SIGTERM stops
- * it gracefully. `--config FILE` reads a YAML configuration, and flags
+ * it gracefully. `--persistence sqlite:FILE` (or the configuration's
+ * `persistence` section) keeps sessions and retained messages in an SQLite
+ * file across restarts. `--config FILE` reads a YAML configuration, and flags
  * override it; the HTTP API is served when the configuration has an `api`
  * section or `--api-port` is given. `passwd FILE USER` adds a user to a
  * password file. Run `--help` for the flags; the README documents every
@@ -52,11 +54,18 @@ import {
 } from "../src/observe/logger.ts";
 import { resolveOptions } from "../src/server/options.ts";
 import { Server } from "../src/server/server.ts";
+import type { SqliteStore } from "../src/store/sqlite.ts";
 import {
   installLastResortHandlers,
   reportOpenFilesLimit,
 } from "./_last_resort.ts";
 import { passwd, PASSWD_USAGE, UsageError } from "./_passwd.ts";
+import {
+  applyPersistenceFlag,
+  closeStore,
+  openStore,
+  storeError,
+} from "./_persistence.ts";
 
 const VERSION = `${denoJson.name} ${denoJson.version}`;
 
@@ -85,6 +94,9 @@ Options:
                          --api-port or an api section in the file)
       --sys-interval S   seconds between $SYS publications, fractions allowed;
                          0 turns them off (default 10)
+      --persistence P    where state is kept: memory (default), sqlite (the
+                         file's persistence.path, or gmqtt.db) or sqlite:FILE
+                         (relative to the working folder)
   -h, --help             print this help
   -v, --version          print the version
 
@@ -148,6 +160,7 @@ async function run(args: string[]): Promise<number> {
         "api-port": { type: "string" },
         "api-host": { type: "string" },
         "sys-interval": { type: "string" },
+        persistence: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -186,10 +199,36 @@ async function run(args: string[]): Promise<number> {
       },
     }],
   });
+  // Opened before the server, closed after it: the store is ours to close.
+  const store = await openStore(config, logger);
+  try {
+    return await serve(config, logger, store, () => {
+      holding = false;
+      for (const record of held.splice(0)) stream.handle(record);
+    });
+  } finally {
+    closeStore(store, logger);
+  }
+}
+
+/**
+ * Starts the server with its listeners and API, serves until a signal,
+ * and stops it; `release` prints the logs held back once all is open.
+ */
+async function serve(
+  config: BrokerConfig,
+  logger: Logger,
+  store: SqliteStore | undefined,
+  release: () => void,
+): Promise<number> {
   let server: Server;
   const serverOptions = toServerOptions(config);
   try {
-    server = new Server({ ...serverOptions, logger });
+    server = new Server({
+      ...serverOptions,
+      logger,
+      ...(store !== undefined ? { store } : {}),
+    });
   } catch (error) {
     if (error instanceof RangeError || error instanceof TypeError) {
       throw new UsageError(`Cannot start broker: ${error.message}`);
@@ -203,7 +242,8 @@ async function run(args: string[]): Promise<number> {
     await server.start();
   } catch (error) {
     signals.remove();
-    throw error;
+    // Starting reads the store back: a failure there is the file's.
+    throw store === undefined ? error : storeError(config, "read", error);
   }
   const listens = toListenOptions(config);
   for (const [i, options] of listens.entries()) {
@@ -227,8 +267,7 @@ async function run(args: string[]): Promise<number> {
       throw new UsageError(apiError(config, config.api, error));
     }
   }
-  holding = false;
-  for (const record of held.splice(0)) stream.handle(record);
+  release();
   logger.info("started", { version: denoJson.version });
   reportOpenFilesLimit(
     logger,
@@ -296,6 +335,7 @@ interface Flags {
   "api-port"?: string | undefined;
   "api-host"?: string | undefined;
   "sys-interval"?: string | undefined;
+  persistence?: string | undefined;
 }
 
 /** Changes the configuration as the flags say; flags win over the file. */
@@ -422,6 +462,7 @@ function applyApiFlags(config: BrokerConfig, flags: Flags): void {
     }
     config.sysInterval = seconds;
   }
+  applyPersistenceFlag(config, flags.persistence);
 }
 
 /** The options of `serveApi()`, with the TLS files read. */

@@ -657,6 +657,7 @@ Deno.test("broker --version and --help print to stdout and exit 0", async () => 
       "--api-port",
       "--api-host",
       "--sys-interval",
+      "--persistence",
       "--version",
       "passwd",
     ]
@@ -670,6 +671,7 @@ Deno.test("broker exits 2 with one line for each kind of configuration error", a
     const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     try {
       await Deno.writeTextFile(`${dir}/key.pem`, "no pem here\n");
+      await Deno.writeTextFile(`${dir}/bad.db`, "not a database. ".repeat(64));
       const cases: [
         name: string,
         yaml: string | undefined,
@@ -789,6 +791,42 @@ Deno.test("broker exits 2 with one line for each kind of configuration error", a
           "",
           ["--port", "http"],
           /^Cannot start broker: --port: expected a port from 0 to 65535, got "http"$/,
+        ],
+        [
+          "bad persistence flag",
+          "",
+          ["--persistence", "redis"],
+          /^Cannot start broker: --persistence: expected memory, sqlite or sqlite:PATH, got "redis"$/,
+        ],
+        [
+          "persistence flag without a path",
+          "",
+          ["--persistence", "sqlite:"],
+          /^Cannot start broker: --persistence: expected memory, sqlite or sqlite:PATH, got "sqlite:"$/,
+        ],
+        [
+          "bad persistence type",
+          "persistence:\n  type: redis\n",
+          [],
+          /^Cannot load config: \S+:2: persistence\.type: expected one of memory, sqlite, got "redis"$/,
+        ],
+        [
+          "corrupt store file from the config file",
+          'listeners:\n  - address: "127.0.0.1:0"\npersistence:\n  type: sqlite\n  path: bad.db\n',
+          [],
+          /^Cannot start broker: \S+\/c\.yml:5: persistence\.path: cannot use the store \S+\/bad\.db: file is not a database$/,
+        ],
+        [
+          "corrupt store file from the flag",
+          'listeners:\n  - address: "127.0.0.1:0"\n',
+          ["--persistence", `sqlite:${dir}/bad.db`],
+          /^Cannot start broker: cannot use the store \S+\/bad\.db: file is not a database$/,
+        ],
+        [
+          "store file in a missing folder",
+          'listeners:\n  - address: "127.0.0.1:0"\n',
+          ["--persistence", `sqlite:${dir}/none/g.db`],
+          /^Cannot start broker: cannot use the store \S+\/none\/g\.db: unable to open database file$/,
         ],
         [
           "TLS flag without a key",
@@ -928,5 +966,154 @@ Deno.test("deno task broker passwd works as the README writes it, with the task'
     const line = (await Deno.readTextFile(file)).trimEnd();
     ok(line.startsWith("bob:$pbkdf2-sha256$"), line);
     strictEqual(await verifyPassword("s3cret", line.slice(4)), true);
+  });
+});
+
+/** Retained messages under `topic` that a new subscriber gets, as "topic payload" lines. */
+async function retainedAt(port: number, topic: string): Promise<string> {
+  const sub = await mosquitto("mosquitto_sub", [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-t",
+    topic,
+    "-v",
+    "-C",
+    "1",
+    "-W",
+    "5",
+  ]);
+  strictEqual(sub.code, 0, sub.stderr);
+  return sub.stdout.trim();
+}
+
+Deno.test("broker --persistence sqlite:PATH keeps retained messages and persistent sessions across a restart", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/state.db`;
+    const port = freePort();
+    const args = [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persistence",
+      `sqlite:${file}`,
+    ];
+    {
+      await using broker = new BrokerProcess(args);
+      await broker.started();
+      ok(
+        broker.lines.some((l) =>
+          l.includes(
+            `broker: store opened type=sqlite path=${file} sync=normal`,
+          )
+        ),
+        broker.lines.join("\n"),
+      );
+      strictEqual((await Deno.stat(file)).isFile, true);
+      // A persistent session subscribes, then goes offline.
+      {
+        using client = await RawClient.connect(port, "keeper", {
+          clean: false,
+        });
+        await client.send({
+          type: "subscribe",
+          packetId: 1,
+          subscriptions: [{ topicFilter: "queued/#", qos: 1 }],
+        });
+        strictEqual((await client.next()).type, "suback");
+        await client.send({ type: "disconnect" });
+      }
+      // One retained message, one queued for the offline session; both QoS 1,
+      // acknowledged once committed.
+      for (const extra of [["-t", "kept/a", "-r"], ["-t", "queued/b"]]) {
+        const topic = extra[1];
+        const pub = await mosquitto("mosquitto_pub", [
+          ...["-h", "127.0.0.1", "-p", String(port), "-q", "1"],
+          ...extra,
+          ...["-m", `${topic} payload`],
+        ]);
+        strictEqual(pub.code, 0, pub.stderr);
+      }
+      strictEqual((await broker.stop()).code, 0);
+      ok(broker.lines.some((l) => / broker: store closed path=/.test(l)));
+    }
+    await using again = new BrokerProcess(args);
+    await again.started();
+    await again.waitFor(/ broker: state loaded sessions=1 retained=1$/);
+    strictEqual(await retainedAt(port, "kept/#"), "kept/a kept/a payload");
+    using client = await RawClient.connect(port, "keeper", { clean: false });
+    const queued = await client.next();
+    strictEqual(queued.type, "publish");
+    if (queued.type === "publish") {
+      strictEqual(queued.topic, "queued/b");
+      strictEqual(decoder.decode(queued.payload), "queued/b payload");
+      strictEqual(queued.qos, 1);
+      await client.send({ type: "puback", packetId: queued.packetId! });
+    }
+    strictEqual((await again.stop()).code, 0);
+  });
+});
+
+Deno.test("broker persistence.path in the config file is relative to the file's folder", async () => {
+  await withDir(async (dir) => {
+    const port = freePort();
+    await Deno.writeTextFile(
+      `${dir}/broker.yml`,
+      `listeners:\n  - address: "127.0.0.1:${port}"\npersistence:\n  type: sqlite\n  path: state.db\n  sync: full\n`,
+    );
+    await using broker = new BrokerProcess(["--config", `${dir}/broker.yml`]);
+    await broker.started();
+    await broker.waitFor(
+      new RegExp(
+        ` broker: store opened type=sqlite path=\\S+/state\\.db sync=full$`,
+      ),
+    );
+    strictEqual((await Deno.stat(`${dir}/state.db`)).isFile, true);
+    strictEqual((await broker.stop()).code, 0);
+    // --persistence memory overrides the file: no store is opened.
+    await using memory = new BrokerProcess([
+      "--config",
+      `${dir}/broker.yml`,
+      "--persistence",
+      "memory",
+    ]);
+    await memory.started();
+    ok(!memory.lines.some((l) => l.includes("store opened")));
+    strictEqual((await memory.stop()).code, 0);
+  });
+});
+
+Deno.test("broker exits 2 naming the file when another broker holds the store", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/state.db`;
+    await using first = new BrokerProcess([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--persistence",
+      `sqlite:${file}`,
+    ]);
+    await first.started();
+    const second = await runBroker([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--persistence",
+      `sqlite:${file}`,
+    ]);
+    strictEqual(second.code, 2, second.stderr);
+    strictEqual(second.stdout, "");
+    const lines = second.stderr.trimEnd().split("\n");
+    strictEqual(lines.length, 1, second.stderr);
+    strictEqual(
+      lines[0],
+      `Cannot start broker: cannot use the store ${file}: database is locked (another broker, or another program, has it open)`,
+    );
+    // The first one is unharmed and stops as usual.
+    strictEqual((await first.stop()).code, 0);
   });
 });
