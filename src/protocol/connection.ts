@@ -698,7 +698,27 @@ export class Connection implements HubConnection, PacketHandler {
       this.#acknowledge(packet, verdict);
       return undefined;
     }
-    return flushed.then(() => this.#acknowledge(packet, verdict));
+    return flushed.then(
+      () => this.#acknowledge(packet, verdict),
+      (error: unknown) => this.#notDurable(packet, error),
+    );
+  }
+
+  /**
+   * Refuses a PUBLISH whose writes the store could not make durable: a 5.0
+   * client is told 0x80 in its PUBACK or PUBREC; a 3.x client, which has no
+   * way to hear it, is disconnected unacknowledged, so that it sends the
+   * message again. Other clients are served as before.
+   */
+  #notDurable(packet: PublishPacket, error: unknown): void {
+    if (this.#isClosed) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.#version !== 5) {
+      this.end(new Error(`Store failed: ${reason}`));
+      return;
+    }
+    if (packet.qos === 2) this.session?.releaseIncoming(packet.packetId!);
+    this.#acknowledge(packet, ReasonCode.UnspecifiedError);
   }
 
   /** Answers a client's QoS 1 or 2 PUBLISH, once it was routed or refused. */
