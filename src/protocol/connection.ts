@@ -85,6 +85,8 @@ export class Connection implements HubConnection, PacketHandler {
   }
 
   #paused = false;
+  /** The last acknowledgement waiting for the store, if one is. */
+  #acks: Promise<void> | undefined;
 
   readonly #hub: ConnectionHub<Connection>;
   #version: ProtocolVersion = 4;
@@ -681,27 +683,43 @@ export class Connection implements HubConnection, PacketHandler {
   /**
    * Acknowledges a QoS 1 or 2 PUBLISH once what its routing wrote to the
    * store is durable: at once with a store in memory, whose `flush` has
-   * nothing to wait for. A store that cannot flush fails the connection,
-   * unacknowledged, so that the client sends the message again.
+   * nothing to wait for. The connection goes on reading meanwhile, so that
+   * the PUBLISHes of one turn share one commit; the acknowledgements go out
+   * in the order of the PUBLISHes [MQTT-4.6.0-2]. A store that cannot flush
+   * refuses the PUBLISH (see `#notDurable`).
    */
   #acknowledgeDurably(
     packet: PublishPacket,
     verdict: RefusalCode | undefined,
-  ): Promise<void> | undefined {
-    if (packet.qos === 0) return undefined;
+  ): undefined {
+    if (packet.qos === 0) return;
     if (packet.qos === 2 && verdict === undefined) {
       // Held until PUBREL [MQTT-4.3.3-10], and stored with the rest.
       this.session?.holdIncoming(packet.packetId!);
     }
     const flushed = this.#hub.core.store.flush();
-    if (flushed === undefined) {
+    const before = this.#acks;
+    if (flushed === undefined && before === undefined) {
       this.#acknowledge(packet, verdict);
-      return undefined;
+      return;
     }
-    return flushed.then(
-      () => this.#acknowledge(packet, verdict),
-      (error: unknown) => this.#notDurable(packet, error),
+    // After the acknowledgements still waiting, whatever this one waits for.
+    const wait = before === undefined
+      ? flushed!
+      : flushed === undefined
+      ? before
+      : before.then(() => flushed);
+    const done: Promise<void> = wait.then(
+      () => {
+        if (this.#acks === done) this.#acks = undefined;
+        this.#acknowledge(packet, verdict);
+      },
+      (error: unknown) => {
+        if (this.#acks === done) this.#acks = undefined;
+        this.#notDurable(packet, error);
+      },
     );
+    this.#acks = done;
   }
 
   /**
