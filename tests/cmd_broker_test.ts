@@ -1117,3 +1117,41 @@ Deno.test("broker exits 2 naming the file when another broker holds the store", 
     strictEqual((await first.stop()).code, 0);
   });
 });
+
+Deno.test("broker --persistence keeps what was acknowledged through kill -9, and publishes the will of a client connected at the crash", async () => {
+  await withDir(async (dir) => {
+    const port = freePort();
+    const args = [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persistence",
+      `sqlite:${dir}/state.db`,
+    ];
+    {
+      await using broker = new BrokerProcess(args);
+      await broker.started();
+      using _client = await RawClient.connect(port, "doomed", {
+        clean: false,
+        will: {
+          topic: "wills/doomed",
+          payload: encoder.encode("gone"),
+          qos: 1,
+          retain: true,
+        },
+      });
+      const pub = await mosquitto("mosquitto_pub", [
+        ...["-h", "127.0.0.1", "-p", String(port), "-q", "1", "-r"],
+        ...["-t", "kept/crash", "-m", "acknowledged"],
+      ]);
+      strictEqual(pub.code, 0, pub.stderr);
+      strictEqual((await broker.stop("SIGKILL")).signal, "SIGKILL");
+    }
+    await using again = new BrokerProcess(args);
+    await again.started();
+    strictEqual(await retainedAt(port, "kept/#"), "kept/crash acknowledged");
+    strictEqual(await retainedAt(port, "wills/#"), "wills/doomed gone");
+    strictEqual((await again.stop()).code, 0);
+  });
+});

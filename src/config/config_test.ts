@@ -79,6 +79,12 @@ Deno.test("loadConfig() loads config.example.yml", async () => {
   strictEqual(config.acl.rules.length, 3);
   strictEqual(config.acl.default, "allow");
   strictEqual(config.acl.overlap, "filter");
+  strictEqual(config.persistence.type, "memory");
+  strictEqual(config.persistence.sync, "normal");
+  strictEqual(
+    config.persistence.path,
+    EXAMPLE.replace(/config\.example\.yml$/, "gmqtt.db"),
+  );
   const options = toServerOptions(config);
   strictEqual(Array.isArray(options.hooks) && options.hooks.length, 2);
   ok(new Server(options));
