@@ -169,6 +169,7 @@ export {
   loadConfig,
   type MqttConfig,
   parseConfig,
+  type PersistenceConfig,
   toListenOptions,
   toServerOptions,
 } from "./src/config/config.ts";
