@@ -92,9 +92,9 @@ CREATE TABLE IF NOT EXISTS inflight (
   ${messageColumns("")}
 );
 CREATE TABLE IF NOT EXISTS incoming (
+  id INTEGER PRIMARY KEY,
   client_id TEXT NOT NULL,
-  packet_id INTEGER NOT NULL,
-  PRIMARY KEY (client_id, packet_id)
+  packet_id INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS retained (
   topic TEXT PRIMARY KEY,
@@ -136,6 +136,8 @@ interface SessionRows {
   readonly queue: Set<number>;
   /** Row id by packet id. */
   readonly inflight: Map<number, number>;
+  /** Row id by packet id. */
+  readonly incoming: Map<number, number>;
 }
 type Param = string | number | bigint | null | Uint8Array;
 
@@ -201,6 +203,7 @@ export class SqliteStore implements Store {
   /** Next row id of the queue table, and of the in-flight table. */
   #nextQueueId = 1;
   #nextInflightId = 1;
+  #nextIncomingId = 1;
   /** Whether a transaction is open, waiting for its commit. */
   #inTransaction = false;
   /** The first write of the open transaction that failed, if one did. */
@@ -352,8 +355,14 @@ export class SqliteStore implements Store {
       });
     }
     for (const row of db.prepare("SELECT * FROM incoming").all() as Row[]) {
-      const s = sessions.get(row.client_id as string);
-      (s?.incomingQoS2 as number[] | undefined)?.push(Number(row.packet_id));
+      const id = Number(row.id);
+      this.#nextIncomingId = Math.max(this.#nextIncomingId, id + 1);
+      const clientId = row.client_id as string;
+      const s = sessions.get(clientId);
+      if (s === undefined) continue;
+      const packetId = Number(row.packet_id);
+      this.#rowsOf(clientId).incoming.set(packetId, id);
+      (s.incomingQoS2 as number[]).push(packetId);
     }
     const retained: Message[] = [];
     for (const row of db.prepare("SELECT * FROM retained").all() as Row[]) {
@@ -378,6 +387,7 @@ export class SqliteStore implements Store {
       for (const statement of s.deleteSession) statement.run(clientId);
       for (const id of rows?.queue ?? []) s.dequeue.run(id);
       for (const id of rows?.inflight.values() ?? []) s.deleteInflight.run(id);
+      for (const id of rows?.incoming.values() ?? []) s.deleteIncoming.run(id);
     });
   }
 
@@ -461,7 +471,7 @@ export class SqliteStore implements Store {
   #rowsOf(clientId: string): SessionRows {
     let rows = this.#rows.get(clientId);
     if (rows === undefined) {
-      rows = { queue: new Set(), inflight: new Map() };
+      rows = { queue: new Set(), inflight: new Map(), incoming: new Map() };
       this.#rows.set(clientId, rows);
     }
     return rows;
@@ -469,11 +479,19 @@ export class SqliteStore implements Store {
 
   saveIncoming(clientId: string, packetId: number): void {
     if (!this.#hasSession(clientId)) return;
-    this.#write("incoming", (s) => s.saveIncoming.run(clientId, packetId));
+    const rows = this.#rowsOf(clientId).incoming;
+    if (rows.has(packetId)) return;
+    const id = this.#nextIncomingId++;
+    rows.set(packetId, id);
+    this.#write("incoming", (s) => s.saveIncoming.run(id, clientId, packetId));
   }
 
   deleteIncoming(clientId: string, packetId: number): void {
-    this.#write("incoming", (s) => s.deleteIncoming.run(clientId, packetId));
+    const rows = this.#rows.get(clientId)?.incoming;
+    const id = rows?.get(packetId);
+    if (id === undefined) return;
+    rows!.delete(packetId);
+    this.#write("incoming", (s) => s.deleteIncoming.run(id));
   }
 
   saveRetained(message: Message): void {
@@ -598,7 +616,7 @@ function prepare(db: DatabaseSync): Statements {
       "INSERT INTO sessions (client_id, record) VALUES (?, ?) " +
         "ON CONFLICT (client_id) DO UPDATE SET record = excluded.record",
     ),
-    deleteSession: ["sessions", "subscriptions", "incoming"]
+    deleteSession: ["sessions", "subscriptions"]
       .map((table) => db.prepare(`DELETE FROM ${table} WHERE client_id = ?`)),
     saveSubscription: db.prepare(
       "INSERT INTO subscriptions (client_id, filter, record) VALUES (?, ?, ?) " +
@@ -618,10 +636,10 @@ function prepare(db: DatabaseSync): Statements {
     setPhase: db.prepare("UPDATE inflight SET phase = ? WHERE id = ?"),
     deleteInflight: db.prepare("DELETE FROM inflight WHERE id = ?"),
     saveIncoming: db.prepare(
-      "INSERT OR IGNORE INTO incoming (client_id, packet_id) VALUES (?, ?)",
+      "INSERT INTO incoming (id, client_id, packet_id) VALUES (?, ?, ?)",
     ),
     deleteIncoming: db.prepare(
-      "DELETE FROM incoming WHERE client_id = ? AND packet_id = ?",
+      "DELETE FROM incoming WHERE id = ?",
     ),
     saveRetained: db.prepare(
       "INSERT INTO retained (topic, payload, qos, retain, properties, " +
