@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Runs the same cmd/bench.ts scenarios against gmqtt and Mosquitto, one after
 # the other, on free loopback ports, and prints a markdown table of both
-# numbers and the ratio gmqtt/Mosquitto.
+# numbers and the ratio gmqtt/Mosquitto; then the persistent-session rows
+# against a second instance of each that writes to disk (gmqtt on SQLite,
+# Mosquitto with persistence true), in a table of their own.
 #
-#   bench/compare.sh                  # about 3 minutes
+#   bench/compare.sh                  # about 4 minutes
 #   ROUNDS=3 bench/compare.sh         # median of 3 rounds, order alternating
 #   SECONDS_PER_ROW=10 CONNECTIONS=20000 bench/compare.sh
 #
-# Both brokers listen on 127.0.0.1 only and keep nothing on disk. Mosquitto
+# Every broker listens on 127.0.0.1 only; the two persistent ones write
+# under a temporary folder, removed on exit, the others nothing. Mosquitto
 # has no in-flight or queue limit (0: with 1000/100000, 2.0.11 dropped QoS 1
 # messages in fanin), gmqtt its highest in-flight limit (65,535) and 10^6
-# queued messages per client. Both are killed on exit.
+# queued messages per client. All are killed on exit.
 # Needs deno, and Mosquitto (installed with apt-get when missing, as root).
 set -euo pipefail
 
@@ -108,8 +111,49 @@ EOF
 OURS_PID=$!
 PIDS+=("$OURS_PID")
 
+# -- the same two, persistent: Mosquitto with persistence true, gmqtt on an
+# SQLite file (sync normal). Only the persistent-session rows use them.
+MOSQP_PORT=$(free_port)
+mkdir -p "$WORK/mosquitto-data"
+cat >"$WORK/mosquitto-persist.conf" <<EOF
+listener $MOSQP_PORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $WORK/mosquitto-data/
+max_inflight_messages 0
+max_queued_messages 0
+max_connections -1
+set_tcp_nodelay true
+log_dest stderr
+log_type error
+EOF
+"${BROKER_CPU[@]}" "$MOSQUITTO" -c "$WORK/mosquitto-persist.conf" >"$WORK/mosquitto-persist.log" 2>&1 &
+MOSQP_PID=$!
+PIDS+=("$MOSQP_PID")
+
+OURSP_PORT=$(free_port)
+cat >"$WORK/gmqtt-sqlite.yml" <<EOF
+listeners:
+  - address: "127.0.0.1:$OURSP_PORT"
+mqtt:
+  max_inflight: 65535
+  max_queued_messages: 1000000
+  max_output_buffer: 16777216
+persistence:
+  type: sqlite
+  path: $WORK/gmqtt.db
+  sync: normal
+log:
+  level: warn
+EOF
+"${BROKER_CPU[@]}" deno run -A cmd/broker.ts --config "$WORK/gmqtt-sqlite.yml" >"$WORK/gmqtt-sqlite.log" 2>&1 &
+OURSP_PID=$!
+PIDS+=("$OURSP_PID")
+
 wait_port "$MOSQ_PORT" "$MOSQ_PID" mosquitto
 wait_port "$OURS_PORT" "$OURS_PID" gmqtt
+wait_port "$MOSQP_PORT" "$MOSQP_PID" mosquitto-persist
+wait_port "$OURSP_PORT" "$OURSP_PID" gmqtt-sqlite
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 fds() { ls "/proc/$1/fd" | wc -l; }
@@ -118,7 +162,11 @@ bench() { # name broker round args...
   local name=$1 broker=$2 round=$3
   shift 3
   local port=$OURS_PORT
-  if [ "$broker" = mosquitto ]; then port=$MOSQ_PORT; fi
+  case "$broker" in
+    mosquitto) port=$MOSQ_PORT ;;
+    mosquitto-persist) port=$MOSQP_PORT ;;
+    gmqtt-sqlite) port=$OURSP_PORT ;;
+  esac
   printf '%-12s %-10s round %s: %s\n' "$name" "$broker" "$round" "$*" >&2
   "${BENCH_CPU[@]}" deno run -A cmd/bench.ts "$@" --port "$port" --json \
     >"$WORK/$name.$broker.$round.json"
@@ -166,6 +214,19 @@ for round in $(seq "$ROUNDS"); do
   for b in $order; do bench pairs-q1 "$b" "$round" pairs -c 100 -q 1 -d "$D"; done
   for b in $order; do bench pairs-q2 "$b" "$round" pairs -c 100 -q 2 -d "$D"; done
   for b in $order; do bench latency "$b" "$round" pairs -c 100 -q 1 -r 10000 -d "$D"; done
+  # Persistent sessions (5.0, session expiry 300 s, ended with the run): in
+  # memory and on disk, each broker.
+  if [ $((round % 2)) = 1 ]; then
+    porder="gmqtt gmqtt-sqlite mosquitto mosquitto-persist"
+  else
+    porder="mosquitto-persist mosquitto gmqtt-sqlite gmqtt"
+  fi
+  for q in 1 2; do
+    for b in $porder; do
+      bench "persist-q$q" "$b" "$round" pairs -c 100 -q "$q" -d "$D" \
+        --protocol 5 --session-expiry 300
+    done
+  done
 done
 
 # -- the table -------------------------------------------------------------------
@@ -236,6 +297,20 @@ row('latency, 100 pairs QoS 1 at 10k msg/s: p99, ms', 'latency', (r) => r.latenc
 console.log('| Row | gmqtt | Mosquitto | gmqtt/Mosquitto | problems (gmqtt / Mosquitto) |');
 console.log('|---|---:|---:|---:|---|');
 for (const r of rows) console.log(r);
+console.log();
+console.log('Persistent sessions (MQTT 5.0, session expiry 300 s), pairs 100: msg/s delivered');
+console.log();
+console.log('| QoS | gmqtt in memory | gmqtt SQLite | SQLite/memory | Mosquitto | Mosquitto persistence true | gmqtt SQLite/Mosquitto persistence | problems (gmqtt SQLite / Mosquitto persistence) |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+for (const q of [1, 2]) {
+  const name = 'persist-q' + q, pick = (r) => r.deliveryRate;
+  const mem = value(name, 'gmqtt', pick), sql = value(name, 'gmqtt-sqlite', pick);
+  const mos = value(name, 'mosquitto', pick), mosp = value(name, 'mosquitto-persist', pick);
+  const ratio = (a, b) => Number.isFinite(a / b) ? (a / b).toFixed(2) : 'n/a';
+  console.log('| ' + q + ' | ' + num(mem) + ' | ' + num(sql) + ' | ' + ratio(sql, mem) + ' | ' +
+    num(mos) + ' | ' + num(mosp) + ' | ' + ratio(sql, mosp) + ' | ' +
+    issues(name, 'gmqtt-sqlite') + ' / ' + issues(name, 'mosquitto-persist') + ' |');
+}
 console.log();
 console.log('Rows of ' + $SECONDS_PER_ROW + ' s, ' + rounds + ' round(s) (median), 64 B payloads, window 64 per publisher;');
 console.log('RSS: VmRSS of the broker holding ' + n + ' idle connections minus VmRSS before, per connection, in round 1.');

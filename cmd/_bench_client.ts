@@ -34,6 +34,11 @@ export interface ClientOptions {
   readonly protocolVersion: ProtocolVersion;
   readonly username?: string;
   readonly password?: string;
+  /**
+   * Session Expiry Interval in seconds (MQTT 5.0): a persistent session
+   * that starts clean and ends at `disconnect()`; none by default.
+   */
+  readonly sessionExpiry?: number;
   /** Milliseconds allowed for the connection and the CONNACK. */
   readonly timeout: number;
 }
@@ -259,6 +264,8 @@ export class BenchClientError extends Error {
  * to `onAcked`.
  */
 export class BenchClient {
+  /** Whether its session outlives the connection (ended at disconnect). */
+  #persistent = false;
   readonly #link: Link;
   readonly #decoder: PacketDecoder;
   readonly #version: ProtocolVersion;
@@ -314,6 +321,7 @@ export class BenchClient {
       throw error;
     }
     const client = new BenchClient(opened, options.protocolVersion);
+    client.#persistent = options.sessionExpiry !== undefined;
     const version = options.protocolVersion;
     const connack = client.#expect("connack", options.timeout);
     client.send({
@@ -327,7 +335,16 @@ export class BenchClient {
       ...(options.password !== undefined
         ? { password: new TextEncoder().encode(options.password) }
         : {}),
-      ...(version === 5 ? { properties: { receiveMaximum: 65535 } } : {}),
+      ...(version === 5
+        ? {
+          properties: {
+            receiveMaximum: 65535,
+            ...(options.sessionExpiry !== undefined
+              ? { sessionExpiryInterval: options.sessionExpiry }
+              : {}),
+          },
+        }
+        : {}),
     });
     try {
       const packet = await connack;
@@ -425,7 +442,12 @@ export class BenchClient {
   /** Sends DISCONNECT, waits (up to `timeout` ms) for the output, closes. */
   async disconnect(timeout: number): Promise<void> {
     if (this.#closed) return;
-    this.send({ type: "disconnect" });
+    // A persistent session ends with the run: nothing is left subscribed.
+    this.send(
+      this.#persistent
+        ? { type: "disconnect", properties: { sessionExpiryInterval: 0 } }
+        : { type: "disconnect" },
+    );
     const deadline = Date.now() + timeout;
     while (this.pendingBytes > 0 && !this.#closed && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1));

@@ -71,6 +71,12 @@ export interface BenchOptions {
   /** 3 (3.1), 4 (3.1.1) or 5; 4 by default. */
   protocolVersion?: ProtocolVersion;
   /**
+   * Session Expiry Interval of every client in seconds (needs protocol 5):
+   * persistent sessions, which the broker stores, ended when the run ends;
+   * none by default.
+   */
+  sessionExpiry?: number;
+  /**
    * Seconds allowed for a connection, a SUBACK, a publisher's window to
    * move, and the deliveries after the last publish; 10 by default.
    */
@@ -169,6 +175,7 @@ export interface Resolved {
   readonly inflight: number;
   readonly hold: number;
   readonly protocolVersion: ProtocolVersion;
+  readonly sessionExpiry: number | undefined;
   readonly timeout: number;
   readonly onProgress: ((progress: BenchProgress) => void) | undefined;
   readonly signal: AbortSignal | undefined;
@@ -240,6 +247,21 @@ export function resolveOptions(options: BenchOptions): Resolved {
     3,
     5,
   ) as ProtocolVersion;
+  let sessionExpiry: number | undefined;
+  if (options.sessionExpiry !== undefined) {
+    if (version !== 5) {
+      throw new TypeError(
+        "Cannot run benchmark: sessionExpiry needs protocolVersion 5",
+      );
+    }
+    sessionExpiry = number(
+      "sessionExpiry",
+      options.sessionExpiry,
+      0,
+      1,
+      0xffffffff,
+    );
+  }
   const duration = number(
     "duration",
     options.duration,
@@ -291,6 +313,7 @@ export function resolveOptions(options: BenchOptions): Resolved {
     ),
     hold: number("hold", options.hold, 1, 0, MAX_SECONDS, false),
     protocolVersion: version,
+    sessionExpiry,
     timeout: number("timeout", options.timeout, 10, 0.001, 3600, false) * 1000,
     onProgress: options.onProgress,
     signal: options.signal,

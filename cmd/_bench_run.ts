@@ -74,6 +74,9 @@ function clientOptions(o: Resolved, clientId: string): ClientOptions {
     timeout: o.timeout,
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.sessionExpiry !== undefined
+      ? { sessionExpiry: o.sessionExpiry }
+      : {}),
   };
 }
 

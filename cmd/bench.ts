@@ -81,6 +81,8 @@ Where:
   -u, --username NAME  username in CONNECT
   -P, --password PASS  password in CONNECT
   --protocol 3|4|5     MQTT 3.1, 3.1.1 or 5.0 (default 4)
+  --session-expiry S   persistent sessions (5.0): Session Expiry Interval S
+                       seconds, ended when the run ends (default: clean)
 
 What:
   -c, --clients N      connections, publishers, subscribers or pairs
@@ -157,6 +159,7 @@ export function parseBenchArgs(args: string[]): {
       username: { type: "string", short: "u" },
       password: { type: "string", short: "P" },
       protocol: { type: "string" },
+      "session-expiry": { type: "string" },
       clients: { type: "string", short: "c" },
       qos: { type: "string", short: "q" },
       size: { type: "string", short: "s" },
@@ -209,6 +212,7 @@ export function parseBenchArgs(args: string[]): {
     inflight: toNumber("inflight", values.inflight),
     hold: toNumber("hold", values.hold),
     timeout: toNumber("timeout", values.timeout),
+    sessionExpiry: toNumber("session-expiry", values["session-expiry"]),
     protocolVersion: toNumber("protocol", values.protocol) as
       | ProtocolVersion
       | undefined,

@@ -145,3 +145,29 @@ Deno.test("Server closes a connection unacknowledged when the store cannot flush
   store.heal();
   await server.stop();
 });
+
+Deno.test("Server refuses a 5.0 client's QoS 1 PUBLISH with 0x80 when the store cannot flush, and keeps the connection", async () => {
+  const store = new GatedStore();
+  const server = new Server({ store });
+  const { peer } = connectStream(server);
+  await peer.connect({ clientId: "pub5", protocolVersion: 5 });
+  store.failWith(new Error("disk full"));
+  await peer.send({
+    type: "publish",
+    topic: "a/b",
+    payload: new Uint8Array([1]),
+    qos: 1,
+    retain: true,
+    dup: false,
+    packetId: 4,
+  });
+  const puback = await peer.next();
+  strictEqual(puback.type, "puback");
+  strictEqual("reasonCode" in puback && puback.reasonCode, 0x80);
+  // Still served once the store works again.
+  store.heal();
+  await peer.send({ type: "pingreq" });
+  strictEqual((await peer.next()).type, "pingresp");
+  await peer.close();
+  await server.stop();
+});

@@ -85,6 +85,8 @@ export class Connection implements HubConnection, PacketHandler {
   }
 
   #paused = false;
+  /** The last acknowledgement waiting for the store, if one is. */
+  #acks: Promise<void> | undefined;
 
   readonly #hub: ConnectionHub<Connection>;
   #version: ProtocolVersion = 4;
@@ -681,24 +683,60 @@ export class Connection implements HubConnection, PacketHandler {
   /**
    * Acknowledges a QoS 1 or 2 PUBLISH once what its routing wrote to the
    * store is durable: at once with a store in memory, whose `flush` has
-   * nothing to wait for. A store that cannot flush fails the connection,
-   * unacknowledged, so that the client sends the message again.
+   * nothing to wait for. The connection goes on reading meanwhile, so that
+   * the PUBLISHes of one turn share one commit; the acknowledgements go out
+   * in the order of the PUBLISHes [MQTT-4.6.0-2]. A store that cannot flush
+   * refuses the PUBLISH (see `#notDurable`).
    */
   #acknowledgeDurably(
     packet: PublishPacket,
     verdict: RefusalCode | undefined,
-  ): Promise<void> | undefined {
-    if (packet.qos === 0) return undefined;
+  ): undefined {
+    if (packet.qos === 0) return;
     if (packet.qos === 2 && verdict === undefined) {
       // Held until PUBREL [MQTT-4.3.3-10], and stored with the rest.
       this.session?.holdIncoming(packet.packetId!);
     }
     const flushed = this.#hub.core.store.flush();
-    if (flushed === undefined) {
+    const before = this.#acks;
+    if (flushed === undefined && before === undefined) {
       this.#acknowledge(packet, verdict);
-      return undefined;
+      return;
     }
-    return flushed.then(() => this.#acknowledge(packet, verdict));
+    // After the acknowledgements still waiting, whatever this one waits for.
+    const wait = before === undefined
+      ? flushed!
+      : flushed === undefined
+      ? before
+      : before.then(() => flushed);
+    const done: Promise<void> = wait.then(
+      () => {
+        if (this.#acks === done) this.#acks = undefined;
+        this.#acknowledge(packet, verdict);
+      },
+      (error: unknown) => {
+        if (this.#acks === done) this.#acks = undefined;
+        this.#notDurable(packet, error);
+      },
+    );
+    this.#acks = done;
+  }
+
+  /**
+   * Refuses a PUBLISH whose writes the store could not make durable: a 5.0
+   * client is told 0x80 in its PUBACK or PUBREC; a 3.x client, which has no
+   * way to hear it, is disconnected unacknowledged, so that it sends the
+   * message again. Other clients are served as before.
+   */
+  #notDurable(packet: PublishPacket, error: unknown): void {
+    if (this.#isClosed) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.#version !== 5) {
+      this.end(new Error(`Store failed: ${reason}`));
+      return;
+    }
+    if (packet.qos === 2) this.session?.releaseIncoming(packet.packetId!);
+    this.#acknowledge(packet, ReasonCode.UnspecifiedError);
   }
 
   /** Answers a client's QoS 1 or 2 PUBLISH, once it was routed or refused. */

@@ -4,7 +4,7 @@
  * restart or a crash.
  *
  * Every write of one event-loop turn goes into one transaction, committed
- * by a timer of 0 ms once the turn's work is done (group commit);
+ * in a microtask once the turn's work is done (group commit);
  * {@linkcode SqliteStore.flush} resolves when the transaction that holds
  * the writes so far has committed, so the server sends the turn's
  * acknowledgements after one commit. The file is in WAL mode, opened in
@@ -84,14 +84,12 @@ CREATE TABLE IF NOT EXISTS queue (
   client_id TEXT NOT NULL,
   ${messageColumns("")}
 );
-CREATE INDEX IF NOT EXISTS queue_by_client ON queue (client_id, id);
 CREATE TABLE IF NOT EXISTS inflight (
+  id INTEGER PRIMARY KEY,
   client_id TEXT NOT NULL,
   packet_id INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
   phase INTEGER NOT NULL,
-  ${messageColumns("")},
-  PRIMARY KEY (client_id, packet_id)
+  ${messageColumns("")}
 );
 CREATE TABLE IF NOT EXISTS incoming (
   client_id TEXT NOT NULL,
@@ -132,6 +130,13 @@ const DELIVERY_COLUMNS =
 const DELIVERY_PARAMS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 type Row = Record<string, unknown>;
+
+/** Row ids of one session's queued and in-flight messages. */
+interface SessionRows {
+  readonly queue: Set<number>;
+  /** Row id by packet id. */
+  readonly inflight: Map<number, number>;
+}
 type Param = string | number | bigint | null | Uint8Array;
 
 /** Prepared statements, made once. */
@@ -143,6 +148,7 @@ interface Statements {
   enqueue: StatementSync;
   dequeue: StatementSync;
   saveInflight: StatementSync;
+  setPhase: StatementSync;
   deleteInflight: StatementSync;
   saveIncoming: StatementSync;
   deleteIncoming: StatementSync;
@@ -185,15 +191,23 @@ export class SqliteStore implements Store {
   readonly #sessionIds: Set<string> = new Set();
   /** Queued deliveries by object, with their row ids. */
   #queueIds: WeakMap<Delivery, number> = new WeakMap();
-  /** Next sending order of a message in flight. */
-  #inflightSeq = 0;
+  /**
+   * The rows of each session's queue and messages in flight. The message
+   * tables are keyed by an integer id alone, which SQLite writes several
+   * times faster than a key of client id and packet id; the store finds
+   * the rows of a session here.
+   */
+  #rows: Map<string, SessionRows> = new Map();
+  /** Next row id of the queue table, and of the in-flight table. */
+  #nextQueueId = 1;
+  #nextInflightId = 1;
   /** Whether a transaction is open, waiting for its commit. */
   #inTransaction = false;
   /** The first write of the open transaction that failed, if one did. */
   #failure: Error | undefined;
-  #commitTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Who waits for the open transaction to commit. */
-  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Resolves when the open transaction commits, once someone asked. */
+  #committed: Promise<void> | undefined;
+  #settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
   /** Kinds of failure already logged. */
   readonly #logged: Set<string> = new Set();
   #closed = false;
@@ -306,29 +320,37 @@ export class SqliteStore implements Store {
       ]);
     }
     this.#queueIds = new WeakMap();
+    this.#rows = new Map();
     for (
       const row of db.prepare("SELECT * FROM queue ORDER BY id").all() as Row[]
     ) {
-      const s = sessions.get(row.client_id as string);
+      const id = Number(row.id);
+      this.#nextQueueId = Math.max(this.#nextQueueId, id + 1);
+      const clientId = row.client_id as string;
+      const s = sessions.get(clientId);
       if (s === undefined) continue;
       const delivery = decodeDelivery(row);
-      this.#queueIds.set(delivery, Number(row.id));
+      this.#queueIds.set(delivery, id);
+      this.#rowsOf(clientId).queue.add(id);
       (s.queue as Delivery[]).push(delivery);
     }
-    let seq = 0;
     for (
-      const row of db.prepare("SELECT * FROM inflight ORDER BY seq")
+      const row of db.prepare("SELECT * FROM inflight ORDER BY id")
         .all() as Row[]
     ) {
-      seq = Math.max(seq, Number(row.seq));
-      const s = sessions.get(row.client_id as string);
-      (s?.inflight as StoredInflight[] | undefined)?.push({
-        packetId: Number(row.packet_id),
+      const id = Number(row.id);
+      this.#nextInflightId = Math.max(this.#nextInflightId, id + 1);
+      const clientId = row.client_id as string;
+      const s = sessions.get(clientId);
+      if (s === undefined) continue;
+      const packetId = Number(row.packet_id);
+      this.#rowsOf(clientId).inflight.set(packetId, id);
+      (s.inflight as StoredInflight[]).push({
+        packetId,
         delivery: decodeDelivery(row),
         phase: Number(row.phase) === 2 ? 2 : 1,
       });
     }
-    this.#inflightSeq = seq;
     for (const row of db.prepare("SELECT * FROM incoming").all() as Row[]) {
       const s = sessions.get(row.client_id as string);
       (s?.incomingQoS2 as number[] | undefined)?.push(Number(row.packet_id));
@@ -350,8 +372,12 @@ export class SqliteStore implements Store {
 
   deleteSession(clientId: string): void {
     if (!this.#sessionIds.delete(clientId)) return;
+    const rows = this.#rows.get(clientId);
+    this.#rows.delete(clientId);
     this.#write("session", (s) => {
       for (const statement of s.deleteSession) statement.run(clientId);
+      for (const id of rows?.queue ?? []) s.dequeue.run(id);
+      for (const id of rows?.inflight.values() ?? []) s.deleteInflight.run(id);
     });
   }
 
@@ -377,16 +403,20 @@ export class SqliteStore implements Store {
 
   enqueue(clientId: string, delivery: Delivery): void {
     if (!this.#hasSession(clientId)) return;
-    this.#write("queue", (s) => {
-      const result = s.enqueue.run(clientId, ...deliveryParams(delivery));
-      this.#queueIds.set(delivery, Number(result.lastInsertRowid));
-    });
+    const id = this.#nextQueueId++;
+    this.#queueIds.set(delivery, id);
+    this.#rowsOf(clientId).queue.add(id);
+    this.#write(
+      "queue",
+      (s) => s.enqueue.run(id, clientId, ...deliveryParams(delivery)),
+    );
   }
 
-  dequeue(_clientId: string, delivery: Delivery): void {
+  dequeue(clientId: string, delivery: Delivery): void {
     const id = this.#queueIds.get(delivery);
     if (id === undefined) return;
     this.#queueIds.delete(delivery);
+    this.#rows.get(clientId)?.queue.delete(id);
     this.#write("queue", (s) => s.dequeue.run(id));
   }
 
@@ -397,18 +427,44 @@ export class SqliteStore implements Store {
     phase: 1 | 2,
   ): void {
     if (!this.#hasSession(clientId)) return;
-    this.#write("inflight", (s) =>
-      s.saveInflight.run(
-        clientId,
-        packetId,
-        ++this.#inflightSeq,
-        phase,
-        ...deliveryParams(delivery),
-      ));
+    const rows = this.#rowsOf(clientId).inflight;
+    const known = rows.get(packetId);
+    if (known !== undefined) {
+      // A phase change keeps the message's place in the sending order.
+      this.#write("inflight", (s) => s.setPhase.run(phase, known));
+      return;
+    }
+    const id = this.#nextInflightId++;
+    rows.set(packetId, id);
+    this.#write(
+      "inflight",
+      (s) =>
+        s.saveInflight.run(
+          id,
+          clientId,
+          packetId,
+          phase,
+          ...deliveryParams(delivery),
+        ),
+    );
   }
 
   deleteInflight(clientId: string, packetId: number): void {
-    this.#write("inflight", (s) => s.deleteInflight.run(clientId, packetId));
+    const rows = this.#rows.get(clientId)?.inflight;
+    const id = rows?.get(packetId);
+    if (id === undefined) return;
+    rows!.delete(packetId);
+    this.#write("inflight", (s) => s.deleteInflight.run(id));
+  }
+
+  /** The rows of a session's queue and messages in flight. */
+  #rowsOf(clientId: string): SessionRows {
+    let rows = this.#rows.get(clientId);
+    if (rows === undefined) {
+      rows = { queue: new Set(), inflight: new Map() };
+      this.#rows.set(clientId, rows);
+    }
+    return rows;
   }
 
   saveIncoming(clientId: string, packetId: number): void {
@@ -445,9 +501,10 @@ export class SqliteStore implements Store {
    */
   flush(): Promise<void> | undefined {
     if (!this.#inTransaction) return undefined;
-    return new Promise((resolve, reject) =>
-      this.#waiters.push({ resolve, reject })
-    );
+    // One promise per transaction, whoever many wait for it.
+    return this.#committed ??= new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
   }
 
   /** Commits what is pending and closes the file. Idempotent. */
@@ -478,7 +535,9 @@ export class SqliteStore implements Store {
       }
       this.#inTransaction = true;
       this.#failure = undefined;
-      this.#commitTimer = setTimeout(this.#commit, 0);
+      // Once the work of this turn is done: every write it makes, from any
+      // connection, goes into this transaction.
+      queueMicrotask(this.#commit);
     }
     if (this.#failure !== undefined) return;
     try {
@@ -488,15 +547,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  readonly #commit = (): void => {
-    this.#commitTimer = undefined;
-    this.#commitNow();
-  };
+  readonly #commit = (): void => this.#commitNow();
 
   /** Ends the open transaction: commits it, or rolls it back if a write failed. */
   #commitNow(): void {
-    clearTimeout(this.#commitTimer);
-    this.#commitTimer = undefined;
     if (!this.#inTransaction) return;
     this.#inTransaction = false;
     let failure = this.#failure;
@@ -515,12 +569,10 @@ export class SqliteStore implements Store {
         this.#failed("rollback", error);
       }
     }
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) {
-      if (failure === undefined) waiter.resolve();
-      else waiter.reject(failure);
-    }
+    const settle = this.#settle;
+    this.#settle = this.#committed = undefined;
+    if (failure === undefined) settle?.resolve();
+    else settle?.reject(failure);
   }
 
   /** Logs a failure once per kind; returns it as an error naming the file. */
@@ -546,13 +598,7 @@ function prepare(db: DatabaseSync): Statements {
       "INSERT INTO sessions (client_id, record) VALUES (?, ?) " +
         "ON CONFLICT (client_id) DO UPDATE SET record = excluded.record",
     ),
-    deleteSession: [
-      "sessions",
-      "subscriptions",
-      "queue",
-      "inflight",
-      "incoming",
-    ]
+    deleteSession: ["sessions", "subscriptions", "incoming"]
       .map((table) => db.prepare(`DELETE FROM ${table} WHERE client_id = ?`)),
     saveSubscription: db.prepare(
       "INSERT INTO subscriptions (client_id, filter, record) VALUES (?, ?, ?) " +
@@ -562,18 +608,15 @@ function prepare(db: DatabaseSync): Statements {
       "DELETE FROM subscriptions WHERE client_id = ? AND filter = ?",
     ),
     enqueue: db.prepare(
-      `INSERT INTO queue (client_id, ${DELIVERY_COLUMNS}) VALUES (?, ${DELIVERY_PARAMS})`,
+      `INSERT INTO queue (id, client_id, ${DELIVERY_COLUMNS}) VALUES (?, ?, ${DELIVERY_PARAMS})`,
     ),
     dequeue: db.prepare("DELETE FROM queue WHERE id = ?"),
     saveInflight: db.prepare(
-      `INSERT INTO inflight (client_id, packet_id, seq, phase, ${DELIVERY_COLUMNS}) ` +
-        `VALUES (?, ?, ?, ?, ${DELIVERY_PARAMS}) ` +
-        // A phase change keeps the message's place in the sending order.
-        "ON CONFLICT (client_id, packet_id) DO UPDATE SET phase = excluded.phase",
+      `INSERT INTO inflight (id, client_id, packet_id, phase, ${DELIVERY_COLUMNS}) ` +
+        `VALUES (?, ?, ?, ?, ${DELIVERY_PARAMS})`,
     ),
-    deleteInflight: db.prepare(
-      "DELETE FROM inflight WHERE client_id = ? AND packet_id = ?",
-    ),
+    setPhase: db.prepare("UPDATE inflight SET phase = ? WHERE id = ?"),
+    deleteInflight: db.prepare("DELETE FROM inflight WHERE id = ?"),
     saveIncoming: db.prepare(
       "INSERT OR IGNORE INTO incoming (client_id, packet_id) VALUES (?, ?)",
     ),
