@@ -379,7 +379,7 @@ Deno.test("SqliteStore.flush() is undefined with nothing to commit, a promise un
       strictEqual(await flushed, undefined);
       strictEqual(store.flush(), undefined);
 
-      // Committed by its timer even when nobody waits for it.
+      // Committed once the turn is done, even when nobody waits for it.
       store.saveRetained(message("b", { retain: true }));
       await new Promise((resolve) => setTimeout(resolve, 20));
       strictEqual(store.flush(), undefined);
