@@ -587,10 +587,50 @@ export class SqliteStore implements Store {
         this.#failed("rollback", error);
       }
     }
+    if (failure !== undefined) this.#reindex();
     const settle = this.#settle;
     this.#settle = this.#committed = undefined;
     if (failure === undefined) settle?.resolve();
     else settle?.reject(failure);
+  }
+
+  /**
+   * Reads back which rows the file holds, after a rollback undid writes the
+   * maps had counted: a session whose deletion was undone is known again,
+   * and a row whose insertion was undone is no longer looked for. (Row ids
+   * are never reused, so a delivery whose row was undone deletes nothing.)
+   */
+  #reindex(): void {
+    const db = this.#db;
+    try {
+      this.#sessionIds.clear();
+      for (
+        const row of db.prepare("SELECT client_id FROM sessions").all() as Row[]
+      ) {
+        this.#sessionIds.add(row.client_id as string);
+      }
+      this.#rows = new Map();
+      for (
+        const [table, kind] of [["queue", "queue"], ["inflight", "inflight"], [
+          "incoming",
+          "incoming",
+        ]] as const
+      ) {
+        const rows = db.prepare(
+          table === "queue"
+            ? "SELECT id, client_id FROM queue"
+            : `SELECT id, client_id, packet_id FROM ${table}`,
+        ).all() as Row[];
+        for (const row of rows) {
+          const of = this.#rowsOf(row.client_id as string);
+          const id = Number(row.id);
+          if (kind === "queue") of.queue.add(id);
+          else of[kind].set(Number(row.packet_id), id);
+        }
+      }
+    } catch (error) {
+      this.#failed("reindex", error);
+    }
   }
 
   /** Logs a failure once per kind; returns it as an error naming the file. */
