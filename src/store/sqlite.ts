@@ -14,9 +14,20 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Properties, QoS } from "../../packets/types.ts";
 import type { Message } from "../message.ts";
 import type { Logger } from "../observe/logger.ts";
+import {
+  decodeDelivery,
+  decodeMessage,
+  decodeRecord,
+  DELIVERY_COLUMNS,
+  DELIVERY_PARAMS,
+  deliveryParams,
+  encodeProperties,
+  encodeRecord,
+  type Row,
+  SCHEMA,
+} from "./_sqlite_rows.ts";
 import type {
   Delivery,
   SessionRecord,
@@ -24,7 +35,6 @@ import type {
   StoredInflight,
   StoredSession,
   StoredState,
-  StoredWill,
   SubscriptionRecord,
 } from "../core/ports.ts";
 
@@ -67,70 +77,6 @@ export class SqliteStoreError extends Error {
   }
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  client_id TEXT PRIMARY KEY,
-  record TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS subscriptions (
-  client_id TEXT NOT NULL,
-  filter TEXT NOT NULL,
-  record TEXT NOT NULL,
-  PRIMARY KEY (client_id, filter)
-);
-CREATE TABLE IF NOT EXISTS queue (
-  id INTEGER PRIMARY KEY,
-  client_id TEXT NOT NULL,
-  ${messageColumns("")}
-);
-CREATE TABLE IF NOT EXISTS inflight (
-  id INTEGER PRIMARY KEY,
-  client_id TEXT NOT NULL,
-  packet_id INTEGER NOT NULL,
-  phase INTEGER NOT NULL,
-  ${messageColumns("")}
-);
-CREATE TABLE IF NOT EXISTS incoming (
-  id INTEGER PRIMARY KEY,
-  client_id TEXT NOT NULL,
-  packet_id INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS retained (
-  topic TEXT PRIMARY KEY,
-  payload BLOB NOT NULL,
-  qos INTEGER NOT NULL,
-  retain INTEGER NOT NULL,
-  properties TEXT,
-  expires_at INTEGER,
-  publisher TEXT,
-  created_at INTEGER NOT NULL
-);
-`;
-
-/** The columns of a delivery and its message. */
-function messageColumns(_prefix: string): string {
-  return `topic TEXT NOT NULL,
-  payload BLOB NOT NULL,
-  qos INTEGER NOT NULL,
-  retain INTEGER NOT NULL,
-  properties TEXT,
-  expires_at INTEGER,
-  publisher TEXT,
-  created_at INTEGER NOT NULL,
-  d_qos INTEGER NOT NULL,
-  d_retain INTEGER NOT NULL,
-  d_subscription_ids TEXT,
-  d_expires_at INTEGER`;
-}
-
-const DELIVERY_COLUMNS =
-  "topic, payload, qos, retain, properties, expires_at, publisher, " +
-  "created_at, d_qos, d_retain, d_subscription_ids, d_expires_at";
-const DELIVERY_PARAMS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
-
-type Row = Record<string, unknown>;
-
 /** Row ids of one session's queued and in-flight messages. */
 interface SessionRows {
   readonly queue: Set<number>;
@@ -139,7 +85,8 @@ interface SessionRows {
   /** Row id by packet id. */
   readonly incoming: Map<number, number>;
 }
-type Param = string | number | bigint | null | Uint8Array;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Prepared statements, made once. */
 interface Statements {
@@ -691,170 +638,6 @@ function prepare(db: DatabaseSync): Statements {
     ),
     deleteRetained: db.prepare("DELETE FROM retained WHERE topic = ?"),
   };
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** A delivery's columns, in `DELIVERY_COLUMNS` order. */
-function deliveryParams(delivery: Delivery): Param[] {
-  const { message } = delivery;
-  return [
-    message.topic,
-    message.payload,
-    message.qos,
-    message.retain ? 1 : 0,
-    encodeProperties(message.properties),
-    message.expiresAt ?? null,
-    message.publisher ?? null,
-    message.createdAt,
-    delivery.qos,
-    delivery.retain ? 1 : 0,
-    delivery.subscriptionIds === undefined
-      ? null
-      : JSON.stringify(delivery.subscriptionIds),
-    delivery.expiresAt ?? null,
-  ];
-}
-
-function decodeMessage(row: Row): Message {
-  const message: Mutable<Message> = {
-    topic: row.topic as string,
-    payload: new Uint8Array(row.payload as Uint8Array),
-    qos: Number(row.qos) as QoS,
-    retain: Number(row.retain) === 1,
-    createdAt: Number(row.created_at),
-  };
-  if (row.properties !== null) {
-    message.properties = decodeProperties(row.properties as string);
-  }
-  if (row.expires_at !== null) message.expiresAt = Number(row.expires_at);
-  if (row.publisher !== null) message.publisher = row.publisher as string;
-  return message;
-}
-
-function decodeDelivery(row: Row): Delivery {
-  return {
-    message: decodeMessage(row),
-    qos: Number(row.d_qos) as QoS,
-    retain: Number(row.d_retain) === 1,
-    subscriptionIds: row.d_subscription_ids === null
-      ? undefined
-      : JSON.parse(row.d_subscription_ids as string) as number[],
-    expiresAt: row.d_expires_at === null ? undefined : Number(row.d_expires_at),
-  };
-}
-
-/** Properties as JSON; byte arrays as `{ "$bytes": base64 }`. */
-function encodeProperties(properties: Properties | undefined): string | null {
-  if (properties === undefined) return null;
-  return JSON.stringify(
-    properties,
-    (_key, value: unknown) =>
-      value instanceof Uint8Array ? { $bytes: toBase64(value) } : value,
-  );
-}
-
-function decodeProperties(text: string): Properties {
-  return JSON.parse(
-    text,
-    (_key, value: unknown) =>
-      typeof value === "object" && value !== null && "$bytes" in value
-        ? fromBase64((value as { $bytes: string }).$bytes)
-        : value,
-  ) as Properties;
-}
-
-/** A session record as JSON; its will's message with encoded properties. */
-function encodeRecord(record: SessionRecord): string {
-  const will = record.will;
-  return JSON.stringify({
-    username: record.username ?? null,
-    expiryInterval: record.expiryInterval,
-    createdAt: record.createdAt,
-    disconnectedAt: record.disconnectedAt ?? null,
-    will: will === undefined ? null : {
-      topic: will.message.topic,
-      payload: toBase64(will.message.payload),
-      qos: will.message.qos,
-      retain: will.message.retain,
-      properties: encodeProperties(will.message.properties),
-      expiresAt: will.message.expiresAt ?? null,
-      publisher: will.message.publisher ?? null,
-      createdAt: will.message.createdAt,
-      messageExpiryInterval: will.messageExpiryInterval ?? null,
-      delayInterval: will.delayInterval,
-      dueAt: will.dueAt ?? null,
-    },
-  });
-}
-
-interface EncodedRecord {
-  username: string | null;
-  expiryInterval: number;
-  createdAt: number;
-  disconnectedAt: number | null;
-  will: {
-    topic: string;
-    payload: string;
-    qos: QoS;
-    retain: boolean;
-    properties: string | null;
-    expiresAt: number | null;
-    publisher: string | null;
-    createdAt: number;
-    messageExpiryInterval: number | null;
-    delayInterval: number;
-    dueAt: number | null;
-  } | null;
-}
-
-function decodeRecord(clientId: string, text: string): SessionRecord {
-  const r = JSON.parse(text) as EncodedRecord;
-  let will: StoredWill | undefined;
-  if (r.will !== null) {
-    const w = r.will;
-    const message: Mutable<Message> = {
-      topic: w.topic,
-      payload: fromBase64(w.payload),
-      qos: w.qos,
-      retain: w.retain,
-      createdAt: w.createdAt,
-    };
-    if (w.properties !== null) {
-      message.properties = decodeProperties(w.properties);
-    }
-    if (w.expiresAt !== null) message.expiresAt = w.expiresAt;
-    if (w.publisher !== null) message.publisher = w.publisher;
-    will = {
-      message,
-      messageExpiryInterval: w.messageExpiryInterval ?? undefined,
-      delayInterval: w.delayInterval,
-      dueAt: w.dueAt ?? undefined,
-    };
-  }
-  return {
-    clientId,
-    username: r.username ?? undefined,
-    expiryInterval: r.expiryInterval,
-    createdAt: r.createdAt,
-    disconnectedAt: r.disconnectedAt ?? undefined,
-    will,
-  };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(text);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 /** An error's message, without a stack. */
