@@ -712,7 +712,8 @@ export class Connection implements HubConnection, PacketHandler {
     const done: Promise<void> = wait.then(
       () => {
         if (this.#acks === done) this.#acks = undefined;
-        this.#acknowledge(packet, verdict);
+        // Nothing follows the DISCONNECT of a connection closed meanwhile.
+        if (!this.#isClosed) this.#acknowledge(packet, verdict);
       },
       (error: unknown) => {
         if (this.#acks === done) this.#acks = undefined;
