@@ -3,11 +3,14 @@
  * `node:sqlite`: nothing to install, nothing acknowledged lost across a
  * restart or a crash.
  *
- * Every write of one event-loop turn goes into one transaction, committed
- * in a microtask once the turn's work is done (group commit);
- * {@linkcode SqliteStore.flush} resolves when the transaction that holds
- * the writes so far has committed, so the server sends the turn's
- * acknowledgements after one commit. The file is in WAL mode, opened in
+ * Every write of one event-loop turn is kept in order and written in one
+ * transaction in a microtask once the turn's work is done (group commit):
+ * consecutive inserts or deletes of queued and in-flight messages go as
+ * one statement each, and a message removed in the turn it was added (sent
+ * and acknowledged before the commit) is never written.
+ * {@linkcode SqliteStore.flush} resolves when that transaction has
+ * committed, so the server sends the turn's acknowledgements after one
+ * commit. The file is in WAL mode, opened in
  * exclusive locking mode: a second broker on the same file is refused.
  *
  * @module
@@ -25,6 +28,7 @@ import {
   deliveryParams,
   encodeProperties,
   encodeRecord,
+  type Param,
   type Row,
   SCHEMA,
 } from "./_sqlite_rows.ts";
@@ -88,17 +92,60 @@ interface SessionRows {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Rows a batched statement writes at most. */
+const BATCH_ROWS = 64;
+
+/** A table of messages: its name, and the columns an insert gives. */
+interface MessageTable {
+  readonly name: "queue" | "inflight";
+  readonly columns: string;
+  readonly params: string;
+}
+
+const QUEUE: MessageTable = {
+  name: "queue",
+  columns: `id, client_id, ${DELIVERY_COLUMNS}`,
+  params: `?, ?, ${DELIVERY_PARAMS}`,
+};
+
+const INFLIGHT: MessageTable = {
+  name: "inflight",
+  columns: `id, client_id, packet_id, phase, ${DELIVERY_COLUMNS}`,
+  params: `?, ?, ?, ?, ${DELIVERY_PARAMS}`,
+};
+
+/** A write of this turn, in the order made. */
+type Op = WriteOp | InsertOp | DeleteOp;
+type RowOp = InsertOp | DeleteOp;
+
+interface WriteOp {
+  readonly type: "write";
+  readonly kind: string;
+  readonly write: (s: Statements) => void;
+}
+
+interface InsertOp {
+  readonly type: "insert";
+  readonly table: MessageTable;
+  readonly id: number;
+  /** The row's values; an in-flight row's phase may still change. */
+  readonly params: Param[];
+  cancelled: boolean;
+}
+
+interface DeleteOp {
+  readonly type: "delete";
+  readonly table: MessageTable;
+  readonly id: number;
+}
+
 /** Prepared statements, made once. */
 interface Statements {
   saveSession: StatementSync;
   deleteSession: StatementSync[];
   saveSubscription: StatementSync;
   deleteSubscription: StatementSync;
-  enqueue: StatementSync;
-  dequeue: StatementSync;
-  saveInflight: StatementSync;
   setPhase: StatementSync;
-  deleteInflight: StatementSync;
   saveIncoming: StatementSync;
   deleteIncoming: StatementSync;
   saveRetained: StatementSync;
@@ -151,10 +198,13 @@ export class SqliteStore implements Store {
   #nextQueueId = 1;
   #nextInflightId = 1;
   #nextIncomingId = 1;
-  /** Whether a transaction is open, waiting for its commit. */
-  #inTransaction = false;
-  /** The first write of the open transaction that failed, if one did. */
-  #failure: Error | undefined;
+  /** The writes of this turn, in order, waiting for its commit. */
+  #ops: Op[] = [];
+  /** Inserts of this turn by row id, which a delete of the same turn cancels. */
+  #pendingQueue: Map<number, InsertOp> = new Map();
+  #pendingInflight: Map<number, InsertOp> = new Map();
+  /** Statements that write many rows at once, by table, kind and count. */
+  readonly #batches: Map<string, StatementSync> = new Map();
   /** Resolves when the open transaction commits, once someone asked. */
   #committed: Promise<void> | undefined;
   #settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
@@ -330,10 +380,12 @@ export class SqliteStore implements Store {
     if (!this.#sessionIds.delete(clientId)) return;
     const rows = this.#rows.get(clientId);
     this.#rows.delete(clientId);
+    for (const id of rows?.queue ?? []) this.#deleteRow(QUEUE, id);
+    for (const id of rows?.inflight.values() ?? []) {
+      this.#deleteRow(INFLIGHT, id);
+    }
     this.#write("session", (s) => {
       for (const statement of s.deleteSession) statement.run(clientId);
-      for (const id of rows?.queue ?? []) s.dequeue.run(id);
-      for (const id of rows?.inflight.values() ?? []) s.deleteInflight.run(id);
       for (const id of rows?.incoming.values() ?? []) s.deleteIncoming.run(id);
     });
   }
@@ -363,10 +415,7 @@ export class SqliteStore implements Store {
     const id = this.#nextQueueId++;
     this.#queueIds.set(delivery, id);
     this.#rowsOf(clientId).queue.add(id);
-    this.#write(
-      "queue",
-      (s) => s.enqueue.run(id, clientId, ...deliveryParams(delivery)),
-    );
+    this.#insertRow(QUEUE, id, [id, clientId, ...deliveryParams(delivery)]);
   }
 
   dequeue(clientId: string, delivery: Delivery): void {
@@ -374,7 +423,7 @@ export class SqliteStore implements Store {
     if (id === undefined) return;
     this.#queueIds.delete(delivery);
     this.#rows.get(clientId)?.queue.delete(id);
-    this.#write("queue", (s) => s.dequeue.run(id));
+    this.#deleteRow(QUEUE, id);
   }
 
   saveInflight(
@@ -388,22 +437,20 @@ export class SqliteStore implements Store {
     const known = rows.get(packetId);
     if (known !== undefined) {
       // A phase change keeps the message's place in the sending order.
-      this.#write("inflight", (s) => s.setPhase.run(phase, known));
+      const pending = this.#pendingInflight.get(known);
+      if (pending !== undefined) pending.params[3] = phase;
+      else this.#write("inflight", (s) => s.setPhase.run(phase, known));
       return;
     }
     const id = this.#nextInflightId++;
     rows.set(packetId, id);
-    this.#write(
-      "inflight",
-      (s) =>
-        s.saveInflight.run(
-          id,
-          clientId,
-          packetId,
-          phase,
-          ...deliveryParams(delivery),
-        ),
-    );
+    this.#insertRow(INFLIGHT, id, [
+      id,
+      clientId,
+      packetId,
+      phase,
+      ...deliveryParams(delivery),
+    ]);
   }
 
   deleteInflight(clientId: string, packetId: number): void {
@@ -411,7 +458,7 @@ export class SqliteStore implements Store {
     const id = rows?.get(packetId);
     if (id === undefined) return;
     rows!.delete(packetId);
-    this.#write("inflight", (s) => s.deleteInflight.run(id));
+    this.#deleteRow(INFLIGHT, id);
   }
 
   /** The rows of a session's queue and messages in flight. */
@@ -465,7 +512,7 @@ export class SqliteStore implements Store {
    * (its writes are rolled back).
    */
   flush(): Promise<void> | undefined {
-    if (!this.#inTransaction) return undefined;
+    if (this.#ops.length === 0) return undefined;
     // One promise per transaction, whoever many wait for it.
     return this.#committed ??= new Promise((resolve, reject) => {
       this.#settle = { resolve, reject };
@@ -485,51 +532,128 @@ export class SqliteStore implements Store {
     return this.#sessionIds.has(clientId);
   }
 
-  /** Runs a write inside the turn's transaction, opening it if need be. */
+  /** Adds a write to this turn's transaction. */
   #write(kind: string, write: (s: Statements) => void): void {
     if (this.#closed) {
       this.#failed(kind, new Error("the store is closed"));
       return;
     }
-    if (!this.#inTransaction) {
-      try {
-        this.#db.exec("BEGIN");
-      } catch (error) {
-        this.#failed(kind, error);
-        return;
-      }
-      this.#inTransaction = true;
-      this.#failure = undefined;
-      // Once the work of this turn is done: every write it makes, from any
-      // connection, goes into this transaction.
-      queueMicrotask(this.#commit);
+    this.#push({ type: "write", kind, write });
+  }
+
+  /** Adds the insert of a message row; a delete in this turn cancels it. */
+  #insertRow(table: MessageTable, id: number, params: Param[]): void {
+    if (this.#closed) {
+      this.#failed(table.name, new Error("the store is closed"));
+      return;
     }
-    if (this.#failure !== undefined) return;
-    try {
-      write(this.#statements);
-    } catch (error) {
-      this.#failure = this.#failed(kind, error);
+    const op: InsertOp = {
+      type: "insert",
+      table,
+      id,
+      params,
+      cancelled: false,
+    };
+    (table === QUEUE ? this.#pendingQueue : this.#pendingInflight).set(id, op);
+    this.#push(op);
+  }
+
+  /**
+   * Adds the delete of a message row, or cancels its insert when that is
+   * still waiting in this turn: a message acknowledged before the commit
+   * never reaches the file.
+   */
+  #deleteRow(table: MessageTable, id: number): void {
+    const pending = table === QUEUE
+      ? this.#pendingQueue
+      : this.#pendingInflight;
+    const insert = pending.get(id);
+    if (insert !== undefined) {
+      insert.cancelled = true;
+      pending.delete(id);
+      return;
     }
+    if (this.#closed) {
+      this.#failed(table.name, new Error("the store is closed"));
+      return;
+    }
+    this.#push({ type: "delete", table, id });
+  }
+
+  #push(op: Op): void {
+    // Once the work of this turn is done: every write it makes, from any
+    // connection, goes into one transaction.
+    if (this.#ops.push(op) === 1) queueMicrotask(this.#commit);
   }
 
   readonly #commit = (): void => this.#commitNow();
 
-  /** Ends the open transaction: commits it, or rolls it back if a write failed. */
+  /**
+   * Runs this turn's writes in one transaction, in their order, consecutive
+   * inserts and deletes of one table as one statement each (up to
+   * `BATCH_ROWS` rows); rolls it all back if one fails.
+   */
   #commitNow(): void {
-    if (!this.#inTransaction) return;
-    this.#inTransaction = false;
-    let failure = this.#failure;
-    this.#failure = undefined;
+    const ops = this.#ops;
+    if (ops.length === 0) return;
+    this.#ops = [];
+    this.#pendingQueue = new Map();
+    this.#pendingInflight = new Map();
+    let failure: Error | undefined;
+    const db = this.#db;
+    try {
+      db.exec("BEGIN");
+    } catch (error) {
+      failure = this.#failed("commit", error);
+    }
+    for (let i = 0; i < ops.length && failure === undefined;) {
+      const op = ops[i]!;
+      try {
+        if (op.type === "write") {
+          op.write(this.#statements);
+          i++;
+          continue;
+        }
+        // The run of consecutive ops of the same type and table.
+        let end = i + 1;
+        while (
+          end < ops.length && end - i < BATCH_ROWS &&
+          ops[end]!.type === op.type &&
+          (ops[end] as RowOp).table === op.table
+        ) end++;
+        if (op.type === "insert") {
+          const params: Param[] = [];
+          let rows = 0;
+          for (let j = i; j < end; j++) {
+            const insert = ops[j] as InsertOp;
+            if (insert.cancelled) continue;
+            for (const p of insert.params) params.push(p);
+            rows++;
+          }
+          if (rows > 0) this.#batch(op.table, "insert", rows).run(...params);
+        } else {
+          const ids: number[] = [];
+          for (let j = i; j < end; j++) ids.push((ops[j] as DeleteOp).id);
+          this.#batch(op.table, "delete", ids.length).run(...ids);
+        }
+        i = end;
+      } catch (error) {
+        failure = this.#failed(
+          op.type === "write" ? op.kind : op.table.name,
+          error,
+        );
+      }
+    }
     if (failure === undefined) {
       try {
-        this.#db.exec("COMMIT");
+        db.exec("COMMIT");
       } catch (error) {
         failure = this.#failed("commit", error);
       }
     }
-    if (failure !== undefined && this.#db.isTransaction) {
+    if (failure !== undefined && db.isTransaction) {
       try {
-        this.#db.exec("ROLLBACK");
+        db.exec("ROLLBACK");
       } catch (error) {
         this.#failed("rollback", error);
       }
@@ -539,6 +663,28 @@ export class SqliteStore implements Store {
     this.#settle = this.#committed = undefined;
     if (failure === undefined) settle?.resolve();
     else settle?.reject(failure);
+  }
+
+  /** The statement that inserts or deletes `rows` rows of a table at once. */
+  #batch(
+    table: MessageTable,
+    kind: "insert" | "delete",
+    rows: number,
+  ): StatementSync {
+    const key = `${table.name} ${kind} ${rows}`;
+    let statement = this.#batches.get(key);
+    if (statement === undefined) {
+      statement = this.#db.prepare(
+        kind === "insert"
+          ? `INSERT INTO ${table.name} (${table.columns}) VALUES ` +
+            Array(rows).fill(`(${table.params})`).join(", ")
+          : `DELETE FROM ${table.name} WHERE id IN (${
+            Array(rows).fill("?").join(", ")
+          })`,
+      );
+      this.#batches.set(key, statement);
+    }
+    return statement;
   }
 
   /**
@@ -612,16 +758,7 @@ function prepare(db: DatabaseSync): Statements {
     deleteSubscription: db.prepare(
       "DELETE FROM subscriptions WHERE client_id = ? AND filter = ?",
     ),
-    enqueue: db.prepare(
-      `INSERT INTO queue (id, client_id, ${DELIVERY_COLUMNS}) VALUES (?, ?, ${DELIVERY_PARAMS})`,
-    ),
-    dequeue: db.prepare("DELETE FROM queue WHERE id = ?"),
-    saveInflight: db.prepare(
-      `INSERT INTO inflight (id, client_id, packet_id, phase, ${DELIVERY_COLUMNS}) ` +
-        `VALUES (?, ?, ?, ?, ${DELIVERY_PARAMS})`,
-    ),
     setPhase: db.prepare("UPDATE inflight SET phase = ? WHERE id = ?"),
-    deleteInflight: db.prepare("DELETE FROM inflight WHERE id = ?"),
     saveIncoming: db.prepare(
       "INSERT INTO incoming (id, client_id, packet_id) VALUES (?, ?, ?)",
     ),
