@@ -82,9 +82,8 @@ export const DELIVERY_PARAMS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** A delivery's columns, in `DELIVERY_COLUMNS` order. */
-export function deliveryParams(delivery: Delivery): Param[] {
-  const { message } = delivery;
+/** A message's columns, the first eight of `DELIVERY_COLUMNS` (and of `retained`). */
+export function messageParams(message: Message): Param[] {
   return [
     message.topic,
     message.payload,
@@ -94,6 +93,13 @@ export function deliveryParams(delivery: Delivery): Param[] {
     message.expiresAt ?? null,
     message.publisher ?? null,
     message.createdAt,
+  ];
+}
+
+/** A delivery's columns, in `DELIVERY_COLUMNS` order. */
+export function deliveryParams(delivery: Delivery): Param[] {
+  return [
+    ...messageParams(delivery.message),
     delivery.qos,
     delivery.retain ? 1 : 0,
     delivery.subscriptionIds === undefined

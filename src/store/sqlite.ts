@@ -26,8 +26,8 @@ import {
   DELIVERY_COLUMNS,
   DELIVERY_PARAMS,
   deliveryParams,
-  encodeProperties,
   encodeRecord,
+  messageParams,
   type Param,
   type Row,
   SCHEMA,
@@ -489,17 +489,10 @@ export class SqliteStore implements Store {
   }
 
   saveRetained(message: Message): void {
-    this.#write("retained", (s) =>
-      s.saveRetained.run(
-        message.topic,
-        message.payload,
-        message.qos,
-        message.retain ? 1 : 0,
-        encodeProperties(message.properties),
-        message.expiresAt ?? null,
-        message.publisher ?? null,
-        message.createdAt,
-      ));
+    this.#write(
+      "retained",
+      (s) => s.saveRetained.run(...messageParams(message)),
+    );
   }
 
   deleteRetained(topic: string): void {
