@@ -78,12 +78,15 @@ wait_port() { # port pid name
   exit 1
 }
 
-# -- Mosquitto -----------------------------------------------------------------
-MOSQ_PORT=$(free_port)
-cat >"$WORK/mosquitto.conf" <<EOF
-listener $MOSQ_PORT 127.0.0.1
+# -- the brokers -----------------------------------------------------------------
+# Each is started on core 0 with its output in $WORK/NAME.log; its pid goes
+# into PIDS and into the variable named by the first argument.
+
+start_mosquitto() { # pid_var name port persistence_lines
+  cat >"$WORK/$2.conf" <<EOF
+listener $3 127.0.0.1
 allow_anonymous true
-persistence false
+$4
 max_inflight_messages 0
 max_queued_messages 0
 max_connections -1
@@ -91,64 +94,45 @@ set_tcp_nodelay true
 log_dest stderr
 log_type error
 EOF
-"${BROKER_CPU[@]}" "$MOSQUITTO" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
-MOSQ_PID=$!
-PIDS+=("$MOSQ_PID")
+  "${BROKER_CPU[@]}" "$MOSQUITTO" -c "$WORK/$2.conf" >"$WORK/$2.log" 2>&1 &
+  printf -v "$1" %s "$!"
+  PIDS+=("$!")
+}
 
-# -- gmqtt -----------------------------------------------------------------------
-OURS_PORT=$(free_port)
-cat >"$WORK/gmqtt.yml" <<EOF
+start_gmqtt() { # pid_var name port persistence_yaml
+  cat >"$WORK/$2.yml" <<EOF
 listeners:
-  - address: "127.0.0.1:$OURS_PORT"
+  - address: "127.0.0.1:$3"
 mqtt:
   max_inflight: 65535
   max_queued_messages: 1000000
   max_output_buffer: 16777216
+$4
 log:
   level: warn
 EOF
-"${BROKER_CPU[@]}" deno run -A cmd/broker.ts --config "$WORK/gmqtt.yml" >"$WORK/gmqtt.log" 2>&1 &
-OURS_PID=$!
-PIDS+=("$OURS_PID")
+  "${BROKER_CPU[@]}" deno run -A cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
+  printf -v "$1" %s "$!"
+  PIDS+=("$!")
+}
 
-# -- the same two, persistent: Mosquitto with persistence true, gmqtt on an
+MOSQ_PORT=$(free_port)
+start_mosquitto MOSQ_PID mosquitto "$MOSQ_PORT" "persistence false"
+OURS_PORT=$(free_port)
+start_gmqtt OURS_PID gmqtt "$OURS_PORT" ""
+
+# The same two, persistent: Mosquitto with persistence true, gmqtt on an
 # SQLite file (sync normal). Only the persistent-session rows use them.
 MOSQP_PORT=$(free_port)
 mkdir -p "$WORK/mosquitto-data"
-cat >"$WORK/mosquitto-persist.conf" <<EOF
-listener $MOSQP_PORT 127.0.0.1
-allow_anonymous true
-persistence true
-persistence_location $WORK/mosquitto-data/
-max_inflight_messages 0
-max_queued_messages 0
-max_connections -1
-set_tcp_nodelay true
-log_dest stderr
-log_type error
-EOF
-"${BROKER_CPU[@]}" "$MOSQUITTO" -c "$WORK/mosquitto-persist.conf" >"$WORK/mosquitto-persist.log" 2>&1 &
-MOSQP_PID=$!
-PIDS+=("$MOSQP_PID")
-
+start_mosquitto MOSQP_PID mosquitto-persist "$MOSQP_PORT" \
+  "persistence true
+persistence_location $WORK/mosquitto-data/"
 OURSP_PORT=$(free_port)
-cat >"$WORK/gmqtt-sqlite.yml" <<EOF
-listeners:
-  - address: "127.0.0.1:$OURSP_PORT"
-mqtt:
-  max_inflight: 65535
-  max_queued_messages: 1000000
-  max_output_buffer: 16777216
-persistence:
+start_gmqtt OURSP_PID gmqtt-sqlite "$OURSP_PORT" "persistence:
   type: sqlite
   path: $WORK/gmqtt.db
-  sync: normal
-log:
-  level: warn
-EOF
-"${BROKER_CPU[@]}" deno run -A cmd/broker.ts --config "$WORK/gmqtt-sqlite.yml" >"$WORK/gmqtt-sqlite.log" 2>&1 &
-OURSP_PID=$!
-PIDS+=("$OURSP_PID")
+  sync: normal"
 
 wait_port "$MOSQ_PORT" "$MOSQ_PID" mosquitto
 wait_port "$OURS_PORT" "$OURS_PID" gmqtt
