@@ -21,8 +21,9 @@ import type {
   CloseOptions,
   CoreHooks,
   Delivery,
+  StoredState,
 } from "../src/core/ports.ts";
-import type { Session } from "../src/core/session.ts";
+import { queuedSize, type Session } from "../src/core/session.ts";
 import type { AttachOptions } from "../src/core/session_registry.ts";
 import type { Message } from "../src/message.ts";
 import { silentLogger } from "../src/observe/logger.ts";
@@ -446,6 +447,59 @@ export class RecordingBus implements Bus {
 
   close(): void {
     this.#inner.close();
+  }
+}
+
+// -- a store that keeps queues ------------------------------------------------
+
+/**
+ * A {@linkcode MemoryStore} that keeps offline queues on its side, as the
+ * SQLite store does: `load()` gives their counts, not their messages, and
+ * `readQueue` reads them back, at once or (with `async`) a turn later.
+ */
+export class PagingStore extends MemoryStore {
+  /** Every `readQueue` call, in order: client id, skip and limit. */
+  readonly reads: [string, number, number][] = [];
+  /** Whether reads answer with a promise. */
+  readonly async: boolean;
+
+  constructor(options: { async?: boolean } = {}) {
+    super();
+    this.async = options.async ?? false;
+  }
+
+  override load(): StoredState {
+    const state = super.load();
+    return {
+      ...state,
+      sessions: state.sessions.map((s) => ({
+        ...s,
+        queue: [],
+        queueInStore: {
+          count: s.queue.length,
+          bytes: s.queue.reduce((sum, d) => sum + queuedSize(d), 0),
+        },
+      })),
+    };
+  }
+
+  readQueue(
+    clientId: string,
+    skip: number,
+    limit: number,
+  ): Delivery[] | Promise<Delivery[]> {
+    this.reads.push([clientId, skip, limit]);
+    const queue =
+      super.load().sessions.find((s) => s.session.clientId === clientId)
+        ?.queue ?? [];
+    const page = queue.slice(skip, skip + limit);
+    return this.async ? Promise.resolve(page) : page;
+  }
+
+  /** The topics of a session's queue as stored, in order. */
+  queuedTopics(clientId: string): string[] {
+    return (super.load().sessions.find((s) => s.session.clientId === clientId)
+      ?.queue ?? []).map((d) => d.message.topic);
   }
 }
 

@@ -153,8 +153,18 @@ export interface StoredSession {
   readonly session: SessionRecord;
   /** Subscriptions by their full topic filter (`$share/...` included). */
   readonly subscriptions: readonly (readonly [string, SubscriptionRecord])[];
-  /** Deliveries waiting for the client, oldest first. */
+  /**
+   * Deliveries waiting for the client, oldest first: all of them, or none
+   * from a store with {@linkcode Store.readQueue}, which counts them in
+   * `queueInStore` instead.
+   */
   readonly queue: readonly Delivery[];
+  /**
+   * How many deliveries the store holds for the session beyond `queue`, and
+   * their bytes as `queuedSize` counts them; read with
+   * {@linkcode Store.readQueue} when the client returns.
+   */
+  readonly queueInStore?: { readonly count: number; readonly bytes: number };
   /** Messages in flight to the client, in the order they were sent. */
   readonly inflight: readonly StoredInflight[];
   /** Packet ids of incoming QoS 2 messages not yet released by PUBREL. */
@@ -199,6 +209,19 @@ export interface Store {
   enqueue(clientId: string, delivery: Delivery): void;
   /** Removes a delivery from a session's queue: sent, dropped or expired. */
   dequeue(clientId: string, delivery: Delivery): void;
+  /**
+   * Optional: reads up to `limit` deliveries of a session's queue, oldest
+   * first, after the oldest `skip` (the writes so far included); `dequeue`
+   * then takes them by object like the ones enqueued. A store that has it
+   * keeps the queues of offline sessions on its side: the core holds only
+   * their counts (`load()` gives them back as `queueInStore`), and reads
+   * them a page at a time when the client returns, skipping those it holds.
+   */
+  readQueue?(
+    clientId: string,
+    skip: number,
+    limit: number,
+  ): readonly Delivery[] | Promise<readonly Delivery[]>;
   /**
    * Records a message in flight, or moves it to phase 2 (the same delivery,
    * which keeps its place in the sending order). The core reuses a packet

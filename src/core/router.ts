@@ -151,6 +151,13 @@ export class Router implements SessionContext, BusNode {
     return true;
   }
 
+  storeReadFailed(clientId: string, error: unknown): void {
+    this.#context.logger.error("store read failed", {
+      client_id: clientId,
+      error: String(error),
+    });
+  }
+
   /** Reports a message written to a subscriber. */
   delivered(session: Session, message: Message): void {
     const hooks = this.#context.hooks;

@@ -55,7 +55,16 @@ export interface SessionContext {
    * over its limits; false to drop as usual.
    */
   holdOver(session: Session): boolean;
+  /** Reports a page of a queue the store could not read back. */
+  storeReadFailed(clientId: string, error: unknown): void;
 }
+
+/**
+ * Deliveries read back from a store that keeps offline queues
+ * ({@linkcode Store.readQueue}) at a time: a returning client's queue comes
+ * back into memory a page at a time, as its inflight window empties.
+ */
+export const QUEUE_PAGE = 256;
 
 /**
  * Bytes a queued message counts beyond its topic and payload: the delivery
@@ -71,6 +80,10 @@ export function queuedSize(delivery: Delivery): number {
   const { message } = delivery;
   return message.topic.length + message.payload.length +
     QUEUED_MESSAGE_OVERHEAD;
+}
+
+function addSize(sum: number, delivery: Delivery): number {
+  return sum + queuedSize(delivery);
 }
 
 /** Session state of one client id. */
@@ -89,6 +102,14 @@ export class Session {
   #draining = false;
   /** Who waits for the queue to have room again (see `queueRoom`). */
   #roomWaiters: (() => void)[] | undefined;
+  /**
+   * Deliveries of the queue kept by the store only, after those in
+   * `#queue` (see {@linkcode Store.readQueue}), and their bytes.
+   */
+  #inStore = 0;
+  #inStoreBytes = 0;
+  /** Whether a page of the queue is being read from the store. */
+  #reading = false;
   /** When the session was made, in server milliseconds. */
   readonly createdAt: number;
   /** What its client last connected with; the delivery checks ask for it. */
@@ -142,14 +163,27 @@ export class Session {
     this.#queueMaxBytes = options.maxQueuedBytes ?? Infinity;
   }
 
-  /** Messages waiting in the queue. */
+  /** Messages waiting in the queue, those kept by the store only included. */
   get queued(): number {
-    return this.#queue?.length ?? 0;
+    return (this.#queue?.length ?? 0) + this.#inStore;
   }
 
   /** Bytes of the messages waiting in the queue (see `queuedSize`). */
   get queuedBytes(): number {
-    return this.#queue?.bytes ?? 0;
+    return (this.#queue?.bytes ?? 0) + this.#inStoreBytes;
+  }
+
+  /** Messages of the queue the store keeps and memory does not. */
+  get queuedInStore(): number {
+    return this.#inStore;
+  }
+
+  /**
+   * Whether the queue lives in the store while the client is offline: the
+   * session is stored, and its store reads queues back a page at a time.
+   */
+  get #pages(): boolean {
+    return this.stored && this.#context.store.readQueue !== undefined;
   }
 
   /** Most messages the queue holds. */
@@ -162,10 +196,8 @@ export class Session {
    * next message queued would drop one (or be held over the limit).
    */
   get queueFull(): boolean {
-    const queue = this.#queue;
-    if (queue === undefined) return this.#queueLimit === 0;
-    return queue.length >= this.#queueLimit ||
-      queue.bytes >= this.#queueMaxBytes;
+    return this.queued >= this.#queueLimit ||
+      this.queuedBytes >= this.#queueMaxBytes;
   }
 
   /**
@@ -201,10 +233,9 @@ export class Session {
 
   /** Whether a publisher waiting in `queueRoom` may go on. */
   #hasRoom(): boolean {
-    const queue = this.#queue;
-    return this.output === undefined || queue === undefined ||
-      (queue.length <= this.#queueLimit / 2 &&
-        queue.bytes <= this.#queueMaxBytes / 2);
+    return this.output === undefined ||
+      (this.queued <= this.#queueLimit / 2 &&
+        this.queuedBytes <= this.#queueMaxBytes / 2);
   }
 
   /** Wakes who waits in `queueRoom`, if the queue has room. */
@@ -293,7 +324,7 @@ export class Session {
     }
     if (
       output !== undefined && (this.#queue?.length ?? 0) === 0 &&
-      this.inflightCount < this.inflightLimit
+      this.#inStore === 0 && this.inflightCount < this.inflightLimit
     ) {
       this.#sendInflight(output, delivery);
       return;
@@ -337,18 +368,23 @@ export class Session {
   drain(): void {
     const output = this.output;
     if (output === undefined) return;
-    const queue = this.#queue;
-    if (queue === undefined) return;
+    if (this.#queue === undefined && this.#inStore === 0) return;
     // A PUBLISH too large for the client completes at once, and completing
     // drains again: that nested call leaves the work to this loop, so a long
     // queue does not recurse once per message.
     if (this.#draining) return;
     this.#draining = true;
     try {
-      while (queue.length > 0 && this.output === output) {
+      while (this.output === output) {
+        const queue = this.#queue;
+        if (queue === undefined || queue.length === 0) {
+          if (this.#inStore === 0 || !this.#readPage()) break;
+          continue;
+        }
         const next = queue.shift(this.#expired);
         this.#reportBytes();
-        if (next === undefined) break;
+        // Only expired ones were left: the store may keep more.
+        if (next === undefined) continue;
         if (this.stored) this.#context.store.dequeue(this.clientId, next);
         if (next.qos === 0) {
           if (output.sendPublish(next, undefined, false)) {
@@ -396,14 +432,52 @@ export class Session {
     this.disconnectedAt = now;
     // An offline queue drops as it always did: nobody waits for it.
     this.#wakeRoomWaiters();
+    // The store has every queued message: memory lets go of them.
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0 && this.#pages) {
+      this.#inStore += queue.length;
+      this.#inStoreBytes += queue.bytes;
+      queue.clear();
+      this.#reportBytes();
+    }
   }
 
-  /** Drops everything queued, reporting each message; for an ended session. */
+  /**
+   * Marks the session no longer stored (its expiry interval fell to 0),
+   * first reading back into memory what the store alone kept of its queue.
+   * Call it before the session is deleted from the store.
+   */
+  unstore(): void {
+    if (this.#inStore > 0) this.#readPage(this.#inStore);
+    this.stored = false;
+  }
+
+  /**
+   * Drops everything queued, reporting each message; for an ended session.
+   * Call it before the session is deleted from the store, which still has
+   * the messages it kept alone to report.
+   */
   discard(reason: DropReason = "queue_full"): void {
     const items = this.#queue?.clear() ?? [];
     this.#reportBytes();
     for (const d of items) {
       this.#context.dropped(this.clientId, d.message, reason);
+    }
+    if (this.#inStore > 0) {
+      const count = this.#inStore;
+      this.#inStore = this.#inStoreBytes = 0;
+      const report = (page: readonly Delivery[]): void => {
+        for (const d of page) {
+          this.#context.dropped(this.clientId, d.message, reason);
+        }
+      };
+      // The store still has the ones memory held: skip them.
+      const page = this.#readQueue(items.length, count);
+      if (page instanceof Promise) {
+        page.then(report, (error) => {
+          this.#context.storeReadFailed(this.clientId, error);
+        });
+      } else if (page !== undefined) report(page);
     }
     this.#inflight = undefined;
     this.#incomingQoS2 = undefined;
@@ -462,6 +536,10 @@ export class Session {
     this.stored = true;
     this.will = stored.session.will;
     for (const delivery of stored.queue) this.#enqueueRestored(delivery);
+    if (stored.queueInStore !== undefined) {
+      this.#inStore = stored.queueInStore.count;
+      this.#inStoreBytes = stored.queueInStore.bytes;
+    }
     for (const entry of stored.inflight) {
       this.inflight.set(entry.packetId, { ...entry });
     }
@@ -488,7 +566,90 @@ export class Session {
     this.#context.dropped(this.clientId, expired.message, "expired");
   };
 
+  /**
+   * Reads the oldest deliveries of the queue from the store; `undefined`
+   * if it keeps none (or cannot read), so that the session counts none
+   * either. Never rejects: a failed read is reported and gives nothing.
+   */
+  #readQueue(
+    skip: number,
+    limit: number,
+  ): readonly Delivery[] | Promise<readonly Delivery[]> | undefined {
+    try {
+      return this.#context.store.readQueue?.(this.clientId, skip, limit);
+    } catch (error) {
+      this.#context.storeReadFailed(this.clientId, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Brings the next page of the queue from the store into memory, after
+   * what it holds. True if the page came at once; else it comes later (and
+   * drains then), or not at all.
+   */
+  #readPage(limit = QUEUE_PAGE): boolean {
+    if (this.#reading) return false;
+    const page = this.#readQueue(this.#queue?.length ?? 0, limit);
+    if (!(page instanceof Promise)) return this.#takePage(page);
+    this.#reading = true;
+    page.then((read) => {
+      this.#reading = false;
+      if (this.#takePage(read)) this.drain();
+    }, (error) => {
+      this.#reading = false;
+      this.#context.storeReadFailed(this.clientId, error);
+    });
+    return false;
+  }
+
+  /** Appends a page read from the store; false if it held nothing. */
+  #takePage(page: readonly Delivery[] | undefined): boolean {
+    if (page === undefined || page.length === 0) {
+      // The store holds fewer than counted: count what it holds.
+      this.#inStore = this.#inStoreBytes = 0;
+      return false;
+    }
+    const queue = this.#queue ??= new SessionQueue<Delivery>({
+      limit: this.#queueLimit,
+      maxBytes: this.#queueMaxBytes,
+      sizeOf: queuedSize,
+      now: this.#context.now,
+    });
+    for (const delivery of page) queue.append(delivery);
+    this.#inStore = Math.max(0, this.#inStore - page.length);
+    this.#inStoreBytes = this.#inStore === 0
+      ? 0
+      : Math.max(0, this.#inStoreBytes - page.reduce(addSize, 0));
+    this.#reportBytes();
+    return true;
+  }
+
+  /**
+   * Queues in the store only: while offline, or while earlier messages
+   * still wait there. A full queue keeps what it has and drops the new
+   * message.
+   */
+  #enqueueInStore(delivery: Delivery): void {
+    const size = queuedSize(delivery);
+    if (
+      (this.queued >= this.#queueLimit ||
+        this.queuedBytes + size > this.#queueMaxBytes) &&
+      !(this.output !== undefined && this.#context.holdOver(this))
+    ) {
+      this.#context.dropped(this.clientId, delivery.message, "queue_full");
+      return;
+    }
+    this.#context.store.enqueue(this.clientId, delivery);
+    this.#inStore++;
+    this.#inStoreBytes += size;
+  }
+
   #enqueue(delivery: Delivery): void {
+    if (this.#inStore > 0 || (this.output === undefined && this.#pages)) {
+      this.#enqueueInStore(delivery);
+      return;
+    }
     const size = queuedSize(delivery);
     const fits = this.#context.canQueue(size);
     // The queue is made on first use: an idle client's session has none.

@@ -268,8 +268,8 @@ export class SessionRegistry {
     if (session.expiryInterval === 0) {
       if (session.stored) {
         // It ends with its connection now: nothing of it is kept.
+        session.unstore();
         store.deleteSession(session.clientId);
-        session.stored = false;
       }
       return;
     }
@@ -323,13 +323,14 @@ export class SessionRegistry {
       context.publishWill(will.client, will.message);
     }
     context.subscriptions.removeAll(session);
+    // What was still queued goes with the session: "expired" when the
+    // session expired, "session_ended" when it ended otherwise. (Before the
+    // store forgets it: what it kept alone is read back to be reported.)
+    session.discard(reason === "expired" ? "expired" : "session_ended");
     if (session.stored) {
       context.store.deleteSession(session.clientId);
       session.stored = false;
     }
-    // What was still queued goes with the session: "expired" when the
-    // session expired, "session_ended" when it ended otherwise.
-    session.discard(reason === "expired" ? "expired" : "session_ended");
     context.metrics.sessionTerminated(reason);
     context.sessionTerminated(session.clientId, reason);
   }

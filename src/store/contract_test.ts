@@ -28,6 +28,7 @@ import type {
   StoredWill,
   SubscriptionRecord,
 } from "../core/ports.ts";
+import { queuedSize } from "../core/session.ts";
 import { MemoryStore } from "./memory.ts";
 import { SqliteStore } from "./sqlite.ts";
 
@@ -50,7 +51,10 @@ interface StoreMaker {
    * Removes what `open` made; runs after each test, once the test's last
    * store is closed.
    */
-  cleanup?(): Promise<void>;
+  cleanup?(): Promise<
+    void
+  >; /** Whether it keeps offline queues on its side (`readQueue`). */
+  pages?: boolean;
 }
 
 const MAKERS: StoreMaker[] = [
@@ -61,6 +65,7 @@ const MAKERS: StoreMaker[] = [
   },
   {
     name: "SqliteStore",
+    pages: true,
     async open() {
       const dir = await Deno.makeTempDir({ prefix: "gmqtt-store-" });
       sqliteFiles.push(dir);
@@ -217,6 +222,10 @@ function sorted(state: StoredState): StoredState {
   };
 }
 
+function addSize(sum: number, d: Delivery): number {
+  return sum + queuedSize(d);
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -242,10 +251,31 @@ class Run {
     return await this.reopen();
   }
 
-  /** Restarts the store without flushing it first and loads it, sorted. */
+  /**
+   * Restarts the store without flushing it first and loads it, sorted. A
+   * store that keeps queues on its side (`readQueue`) has its counts
+   * checked against what it reads back, which stands in the queue.
+   */
   async reopen(): Promise<StoredState> {
     this.#store = await this.#maker.reopen(this.#store);
-    return sorted(await this.#store.load());
+    const state = await this.#store.load();
+    const sessions: StoredSession[] = [];
+    for (const s of state.sessions) {
+      const { queueInStore, ...rest } = s;
+      if (queueInStore === undefined) {
+        sessions.push(rest);
+        continue;
+      }
+      const kept = await this.#store.readQueue!(
+        s.session.clientId,
+        s.queue.length,
+        queueInStore.count + 1,
+      );
+      strictEqual(queueInStore.count, kept.length);
+      strictEqual(queueInStore.bytes, kept.reduce(addSize, 0));
+      sessions.push({ ...rest, queue: [...s.queue, ...kept] });
+    }
+    return sorted({ sessions, retained: state.retained });
   }
 
   /** Closes the store and removes what the maker made. */
@@ -258,9 +288,16 @@ class Run {
   }
 }
 
-/** Registers one test of the contract for every store in MAKERS. */
-function contract(name: string, fn: (run: Run) => Promise<void>): void {
-  for (const maker of MAKERS) {
+/**
+ * Registers one test of the contract for every store in MAKERS, or only
+ * for those that keep queues on their side (`readQueue`) when `paging`.
+ */
+function contract(
+  name: string,
+  fn: (run: Run) => Promise<void>,
+  paging = false,
+): void {
+  for (const maker of MAKERS.filter((m) => !paging || m.pages === true)) {
     Deno.test(`Store (${maker.name}) ${name}`, async () => {
       const run = new Run(maker, await maker.open());
       try {
@@ -883,4 +920,39 @@ contract(
     }
     deepStrictEqual(state, { sessions: expected, retained: [] });
   },
+);
+
+contract(
+  "readQueue() reads a queue in pages after the ones skipped, this turn's writes included, and dequeue() takes what it read",
+  async (run) => {
+    const queue = ["a", "b", "c", "d", "e"].map((t) => delivery(message(t)));
+    run.store.saveSession(sessionRecord("c"));
+    run.store.saveSession(sessionRecord("other"));
+    for (const q of queue) run.store.enqueue("c", q);
+    run.store.enqueue("other", delivery(message("x")));
+    await run.store.flush();
+    const later = delivery(message("f"));
+    run.store.enqueue("c", later);
+    run.store.dequeue("c", queue[0]!);
+
+    const topics = async (skip: number, limit: number): Promise<string[]> =>
+      (await run.store.readQueue!("c", skip, limit)).map((d) =>
+        d.message.topic
+      );
+    deepStrictEqual(await topics(0, 2), ["b", "c"]);
+    deepStrictEqual(await topics(2, 2), ["d", "e"]);
+    deepStrictEqual(await topics(4, 10), ["f"]);
+    deepStrictEqual(await topics(5, 10), []);
+    deepStrictEqual(await run.store.readQueue!("nobody", 0, 10), []);
+
+    const [b] = await run.store.readQueue!("c", 0, 1);
+    deepStrictEqual(b, queue[1]);
+    run.store.dequeue("c", b!);
+    const state = await run.restart();
+    deepStrictEqual(
+      state.sessions.map((s) => s.queue.map((d) => d.message.topic)),
+      [["c", "d", "e", "f"], ["x"]],
+    );
+  },
+  true,
 );

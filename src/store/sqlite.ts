@@ -41,6 +41,7 @@ import type {
   StoredState,
   SubscriptionRecord,
 } from "../core/ports.ts";
+import { QUEUED_MESSAGE_OVERHEAD } from "../core/session.ts";
 
 /** The schema this version writes and reads. */
 export const SQLITE_SCHEMA_VERSION = 1;
@@ -203,7 +204,7 @@ export class SqliteStore implements Store {
   /** Inserts of this turn by row id, which a delete of the same turn cancels. */
   #pendingQueue: Map<number, InsertOp> = new Map();
   #pendingInflight: Map<number, InsertOp> = new Map();
-  /** Statements that write many rows at once, by table, kind and count. */
+  /** Statements on many rows at once, by table, kind and count. */
   readonly #batches: Map<string, StatementSync> = new Map();
   /** Resolves when the open transaction commits, once someone asked. */
   #committed: Promise<void> | undefined;
@@ -321,18 +322,26 @@ export class SqliteStore implements Store {
     }
     this.#queueIds = new WeakMap();
     this.#rows = new Map();
+    // Queues stay in the file: the core reads them back with `readQueue`
+    // when their clients return. Only their row ids, counts and sizes are
+    // read now, a row at a time.
     for (
-      const row of db.prepare("SELECT * FROM queue ORDER BY id").all() as Row[]
+      const row of db.prepare(
+        "SELECT id, client_id, length(topic) + length(payload) AS size " +
+          "FROM queue ORDER BY id",
+      ).iterate() as Iterable<Row>
     ) {
       const id = Number(row.id);
       this.#nextQueueId = Math.max(this.#nextQueueId, id + 1);
       const clientId = row.client_id as string;
       const s = sessions.get(clientId);
       if (s === undefined) continue;
-      const delivery = decodeDelivery(row);
-      this.#queueIds.set(delivery, id);
       this.#rowsOf(clientId).queue.add(id);
-      (s.queue as Delivery[]).push(delivery);
+      const count = s.queueInStore ?? { count: 0, bytes: 0 };
+      s.queueInStore = {
+        count: count.count + 1,
+        bytes: count.bytes + Number(row.size) + QUEUED_MESSAGE_OVERHEAD,
+      };
     }
     for (
       const row of db.prepare("SELECT * FROM inflight ORDER BY id")
@@ -416,6 +425,37 @@ export class SqliteStore implements Store {
     this.#queueIds.set(delivery, id);
     this.#rowsOf(clientId).queue.add(id);
     this.#insertRow(QUEUE, id, [id, clientId, ...deliveryParams(delivery)]);
+  }
+
+  /**
+   * Reads deliveries of a session's queue, oldest first, after the oldest
+   * `skip`: what this turn wrote is committed first.
+   */
+  readQueue(clientId: string, skip: number, limit: number): Delivery[] {
+    const queue = this.#rows.get(clientId)?.queue;
+    if (queue === undefined || limit <= 0 || skip >= queue.size) return [];
+    this.#commitNow();
+    const ids: number[] = [];
+    // Row ids grow, and a session's set holds them in the order added.
+    let i = 0;
+    for (const id of queue) {
+      if (i++ < skip) continue;
+      ids.push(id);
+      if (ids.length === limit) break;
+    }
+    const deliveries: Delivery[] = [];
+    for (let start = 0; start < ids.length; start += BATCH_ROWS) {
+      const batch = ids.slice(start, start + BATCH_ROWS);
+      for (
+        const row of this.#batch(QUEUE, "select", batch.length)
+          .all(...batch) as Row[]
+      ) {
+        const delivery = decodeDelivery(row);
+        this.#queueIds.set(delivery, Number(row.id));
+        deliveries.push(delivery);
+      }
+    }
+    return deliveries;
   }
 
   dequeue(clientId: string, delivery: Delivery): void {
@@ -661,19 +701,20 @@ export class SqliteStore implements Store {
   /** The statement that inserts or deletes `rows` rows of a table at once. */
   #batch(
     table: MessageTable,
-    kind: "insert" | "delete",
+    kind: "insert" | "delete" | "select",
     rows: number,
   ): StatementSync {
     const key = `${table.name} ${kind} ${rows}`;
     let statement = this.#batches.get(key);
     if (statement === undefined) {
+      const ids = `id IN (${Array(rows).fill("?").join(", ")})`;
       statement = this.#db.prepare(
         kind === "insert"
           ? `INSERT INTO ${table.name} (${table.columns}) VALUES ` +
             Array(rows).fill(`(${table.params})`).join(", ")
-          : `DELETE FROM ${table.name} WHERE id IN (${
-            Array(rows).fill("?").join(", ")
-          })`,
+          : kind === "delete"
+          ? `DELETE FROM ${table.name} WHERE ${ids}`
+          : `SELECT * FROM ${table.name} WHERE ${ids} ORDER BY id`,
       );
       this.#batches.set(key, statement);
     }

@@ -86,10 +86,27 @@ function sessionRecord(
 async function readBack(path: string): Promise<StoredState> {
   const store = await SqliteStore.open(path);
   try {
-    return store.load();
+    return withQueues(store, store.load());
   } finally {
     store.close();
   }
+}
+
+/**
+ * What `load()` gave, with each session's queue read from the file into
+ * `queue` (the store keeps queues there until asked).
+ */
+function withQueues(store: SqliteStore, state: StoredState): StoredState {
+  return {
+    sessions: state.sessions.map(({ queueInStore, ...s }) => ({
+      ...s,
+      queue: [
+        ...s.queue,
+        ...store.readQueue(s.session.clientId, 0, queueInStore?.count ?? 0),
+      ],
+    })),
+    retained: state.retained,
+  };
 }
 
 /** Sets the schema version recorded in a store file, bypassing the store. */
@@ -172,7 +189,7 @@ Deno.test("SqliteStore.close() commits what was written and open() reads it all 
 
     // A second life adds to what the first left.
     const second = await SqliteStore.open(path);
-    const state = second.load();
+    const state = withQueues(second, second.load());
     strictEqual(state.sessions.length, 1);
     second.dequeue("offline", state.sessions[0]!.queue[0]!);
     const later = delivery(message("q/3"));
