@@ -956,3 +956,30 @@ contract(
   },
   true,
 );
+
+contract(
+  "keeps the last of a row's writes made in one turn: phase 2 then acknowledged, a packet id used again, a retained topic set, cleared and set again",
+  async (run) => {
+    const [a, b, d] = ["a", "b", "d"].map((t) =>
+      delivery(message(t, { qos: 2 }))
+    ) as [Delivery, Delivery, Delivery];
+    run.store.saveSession(sessionRecord("c"));
+    run.store.saveInflight("c", 1, a, 1);
+    run.store.saveInflight("c", 2, b, 1);
+    run.store.saveRetained(message("r", { payload: TEXT.encode("first") }));
+    await run.store.flush();
+
+    run.store.saveInflight("c", 1, a, 2);
+    run.store.deleteInflight("c", 1);
+    run.store.saveInflight("c", 1, d, 1);
+    run.store.saveInflight("c", 2, b, 2);
+    run.store.deleteRetained("r");
+    run.store.saveRetained(message("r", { payload: TEXT.encode("last") }));
+    deepStrictEqual(await run.restart(), {
+      sessions: [stored(sessionRecord("c"), {
+        inflight: [inflight(2, b, 2), inflight(1, d)],
+      })],
+      retained: [message("r", { payload: TEXT.encode("last") })],
+    });
+  },
+);

@@ -32,6 +32,15 @@ import {
   type Row,
   SCHEMA,
 } from "./_sqlite_rows.ts";
+import {
+  BATCH_ROWS,
+  BatchError,
+  INCOMING,
+  INFLIGHT,
+  type MessageTable,
+  QUEUE,
+  WriteBatch,
+} from "./_sqlite_batch.ts";
 import type {
   Delivery,
   SessionRecord,
@@ -93,62 +102,12 @@ interface SessionRows {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Rows a batched statement writes at most. */
-const BATCH_ROWS = 64;
-
-/** A table of messages: its name, and the columns an insert gives. */
-interface MessageTable {
-  readonly name: "queue" | "inflight";
-  readonly columns: string;
-  readonly params: string;
-}
-
-const QUEUE: MessageTable = {
-  name: "queue",
-  columns: `id, client_id, ${DELIVERY_COLUMNS}`,
-  params: `?, ?, ${DELIVERY_PARAMS}`,
-};
-
-const INFLIGHT: MessageTable = {
-  name: "inflight",
-  columns: `id, client_id, packet_id, phase, ${DELIVERY_COLUMNS}`,
-  params: `?, ?, ?, ?, ${DELIVERY_PARAMS}`,
-};
-
-/** A write of this turn, in the order made. */
-type Op = WriteOp | InsertOp | DeleteOp;
-type RowOp = InsertOp | DeleteOp;
-
-interface WriteOp {
-  readonly type: "write";
-  readonly kind: string;
-  readonly write: (s: Statements) => void;
-}
-
-interface InsertOp {
-  readonly type: "insert";
-  readonly table: MessageTable;
-  readonly id: number;
-  /** The row's values; an in-flight row's phase may still change. */
-  readonly params: Param[];
-  cancelled: boolean;
-}
-
-interface DeleteOp {
-  readonly type: "delete";
-  readonly table: MessageTable;
-  readonly id: number;
-}
-
 /** Prepared statements, made once. */
 interface Statements {
   saveSession: StatementSync;
   deleteSession: StatementSync[];
   saveSubscription: StatementSync;
   deleteSubscription: StatementSync;
-  setPhase: StatementSync;
-  saveIncoming: StatementSync;
-  deleteIncoming: StatementSync;
   saveRetained: StatementSync;
   deleteRetained: StatementSync;
 }
@@ -199,13 +158,18 @@ export class SqliteStore implements Store {
   #nextQueueId = 1;
   #nextInflightId = 1;
   #nextIncomingId = 1;
-  /** The writes of this turn, in order, waiting for its commit. */
-  #ops: Op[] = [];
-  /** Inserts of this turn by row id, which a delete of the same turn cancels. */
-  #pendingQueue: Map<number, InsertOp> = new Map();
-  #pendingInflight: Map<number, InsertOp> = new Map();
-  /** Statements on many rows at once, by table, kind and count. */
-  readonly #batches: Map<string, StatementSync> = new Map();
+  /** The writes not yet committed. */
+  readonly #batch: WriteBatch;
+  /** Whether a commit is due at the end of this turn. */
+  #scheduled = false;
+  /**
+   * Why the last commit failed, while its writes wait to go again: until
+   * `#retryAt`, a commit fails at once with it; then it is tried again.
+   */
+  #failure: Error | undefined;
+  #retryAt = 0;
+  #backoff = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Resolves when the open transaction commits, once someone asked. */
   #committed: Promise<void> | undefined;
   #settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
@@ -222,6 +186,7 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.#logger = logger;
     this.#statements = prepare(db);
+    this.#batch = new WriteBatch(db);
     for (
       const row of db.prepare("SELECT client_id FROM sessions").all() as Row[]
     ) {
@@ -389,13 +354,17 @@ export class SqliteStore implements Store {
     if (!this.#sessionIds.delete(clientId)) return;
     const rows = this.#rows.get(clientId);
     this.#rows.delete(clientId);
-    for (const id of rows?.queue ?? []) this.#deleteRow(QUEUE, id);
-    for (const id of rows?.inflight.values() ?? []) {
-      this.#deleteRow(INFLIGHT, id);
+    if (this.#usable("session")) {
+      for (const id of rows?.queue ?? []) this.#batch.remove(QUEUE, id);
+      for (const id of rows?.inflight.values() ?? []) {
+        this.#batch.remove(INFLIGHT, id);
+      }
+      for (const id of rows?.incoming.values() ?? []) {
+        this.#batch.remove(INCOMING, id);
+      }
     }
     this.#write("session", (s) => {
       for (const statement of s.deleteSession) statement.run(clientId);
-      for (const id of rows?.incoming.values() ?? []) s.deleteIncoming.run(id);
     });
   }
 
@@ -420,40 +389,53 @@ export class SqliteStore implements Store {
   }
 
   enqueue(clientId: string, delivery: Delivery): void {
-    if (!this.#hasSession(clientId)) return;
+    if (!this.#hasSession(clientId) || !this.#usable(QUEUE.name)) return;
     const id = this.#nextQueueId++;
     this.#queueIds.set(delivery, id);
     this.#rowsOf(clientId).queue.add(id);
-    this.#insertRow(QUEUE, id, [id, clientId, ...deliveryParams(delivery)]);
+    this.#batch.insert(
+      QUEUE,
+      id,
+      [id, clientId, ...deliveryParams(delivery)],
+      delivery,
+    );
+    this.#schedule();
   }
 
   /**
    * Reads deliveries of a session's queue, oldest first, after the oldest
-   * `skip`: what this turn wrote is committed first.
+   * `skip`: what is not yet committed is committed first (or, if that
+   * fails, read from what waits to be).
    */
   readQueue(clientId: string, skip: number, limit: number): Delivery[] {
     const queue = this.#rows.get(clientId)?.queue;
     if (queue === undefined || limit <= 0 || skip >= queue.size) return [];
     this.#commitNow();
-    const ids: number[] = [];
+    const page: (Delivery | number)[] = [];
+    const stored: number[] = [];
     // Row ids grow, and a session's set holds them in the order added.
     let i = 0;
     for (const id of queue) {
       if (i++ < skip) continue;
-      ids.push(id);
-      if (ids.length === limit) break;
+      const pending = this.#batch.pendingInsert(QUEUE, id)?.delivery;
+      page.push(pending ?? id);
+      if (pending === undefined) stored.push(id);
+      if (page.length === limit) break;
     }
-    const deliveries: Delivery[] = [];
-    for (let start = 0; start < ids.length; start += BATCH_ROWS) {
-      const batch = ids.slice(start, start + BATCH_ROWS);
-      for (
-        const row of this.#batch(QUEUE, "select", batch.length)
-          .all(...batch) as Row[]
-      ) {
+    const read = new Map<number, Delivery>();
+    for (let start = 0; start < stored.length; start += BATCH_ROWS) {
+      const ids = stored.slice(start, start + BATCH_ROWS);
+      const select = this.#batch.statement(QUEUE, "select", ids.length);
+      for (const row of select.all(...ids) as Row[]) {
         const delivery = decodeDelivery(row);
         this.#queueIds.set(delivery, Number(row.id));
-        deliveries.push(delivery);
+        read.set(Number(row.id), delivery);
       }
+    }
+    const deliveries: Delivery[] = [];
+    for (const entry of page) {
+      const delivery = typeof entry === "number" ? read.get(entry) : entry;
+      if (delivery !== undefined) deliveries.push(delivery);
     }
     return deliveries;
   }
@@ -463,7 +445,7 @@ export class SqliteStore implements Store {
     if (id === undefined) return;
     this.#queueIds.delete(delivery);
     this.#rows.get(clientId)?.queue.delete(id);
-    this.#deleteRow(QUEUE, id);
+    this.#removeRow(QUEUE, id);
   }
 
   saveInflight(
@@ -472,25 +454,27 @@ export class SqliteStore implements Store {
     delivery: Delivery,
     phase: 1 | 2,
   ): void {
-    if (!this.#hasSession(clientId)) return;
+    if (!this.#hasSession(clientId) || !this.#usable(INFLIGHT.name)) return;
     const rows = this.#rowsOf(clientId).inflight;
     const known = rows.get(packetId);
     if (known !== undefined) {
       // A phase change keeps the message's place in the sending order.
-      const pending = this.#pendingInflight.get(known);
-      if (pending !== undefined) pending.params[3] = phase;
-      else this.#write("inflight", (s) => s.setPhase.run(phase, known));
+      if (phase === 2) {
+        this.#batch.setPhase2(known);
+        this.#schedule();
+      }
       return;
     }
     const id = this.#nextInflightId++;
     rows.set(packetId, id);
-    this.#insertRow(INFLIGHT, id, [
+    this.#batch.insert(INFLIGHT, id, [
       id,
       clientId,
       packetId,
       phase,
       ...deliveryParams(delivery),
     ]);
+    this.#schedule();
   }
 
   deleteInflight(clientId: string, packetId: number): void {
@@ -498,7 +482,7 @@ export class SqliteStore implements Store {
     const id = rows?.get(packetId);
     if (id === undefined) return;
     rows!.delete(packetId);
-    this.#deleteRow(INFLIGHT, id);
+    this.#removeRow(INFLIGHT, id);
   }
 
   /** The rows of a session's queue and messages in flight. */
@@ -512,12 +496,13 @@ export class SqliteStore implements Store {
   }
 
   saveIncoming(clientId: string, packetId: number): void {
-    if (!this.#hasSession(clientId)) return;
+    if (!this.#hasSession(clientId) || !this.#usable(INCOMING.name)) return;
     const rows = this.#rowsOf(clientId).incoming;
     if (rows.has(packetId)) return;
     const id = this.#nextIncomingId++;
     rows.set(packetId, id);
-    this.#write("incoming", (s) => s.saveIncoming.run(id, clientId, packetId));
+    this.#batch.insert(INCOMING, id, [id, clientId, packetId]);
+    this.#schedule();
   }
 
   deleteIncoming(clientId: string, packetId: number): void {
@@ -525,27 +510,34 @@ export class SqliteStore implements Store {
     const id = rows?.get(packetId);
     if (id === undefined) return;
     rows!.delete(packetId);
-    this.#write("incoming", (s) => s.deleteIncoming.run(id));
+    this.#removeRow(INCOMING, id);
   }
 
   saveRetained(message: Message): void {
-    this.#write(
-      "retained",
-      (s) => s.saveRetained.run(...messageParams(message)),
+    if (!this.#usable("retained")) return;
+    const statement = this.#statements.saveRetained;
+    this.#batch.retained(
+      message.topic,
+      () => statement.run(...messageParams(message)),
     );
+    this.#schedule();
   }
 
   deleteRetained(topic: string): void {
-    this.#write("retained", (s) => s.deleteRetained.run(topic));
+    if (!this.#usable("retained")) return;
+    const statement = this.#statements.deleteRetained;
+    this.#batch.retained(topic, () => statement.run(topic));
+    this.#schedule();
   }
 
   /**
    * Resolves once every write so far has committed; `undefined` when none
-   * waits for a commit. Rejects when the transaction that held them failed
-   * (its writes are rolled back).
+   * waits for a commit. Rejects when the commit that held them failed: its
+   * writes are rolled back and go again with the next commit, so that the
+   * file catches up with memory once it can be written.
    */
   flush(): Promise<void> | undefined {
-    if (this.#ops.length === 0) return undefined;
+    if (this.#batch.empty) return undefined;
     // One promise per transaction, whoever many wait for it.
     return this.#committed ??= new Promise((resolve, reject) => {
       this.#settle = { resolve, reject };
@@ -557,6 +549,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#commitNow();
     this.#closed = true;
+    clearTimeout(this.#retryTimer);
     this.#db.close();
   }
 
@@ -565,199 +558,104 @@ export class SqliteStore implements Store {
     return this.#sessionIds.has(clientId);
   }
 
-  /** Adds a write to this turn's transaction. */
+  /** Whether the store takes writes: not once closed (logged). */
+  #usable(kind: string): boolean {
+    if (!this.#closed) return true;
+    this.#failed(kind, new Error("the store is closed"));
+    return false;
+  }
+
+  /** Adds a write other than of a message row. */
   #write(kind: string, write: (s: Statements) => void): void {
-    if (this.#closed) {
-      this.#failed(kind, new Error("the store is closed"));
-      return;
-    }
-    this.#push({ type: "write", kind, write });
+    if (!this.#usable(kind)) return;
+    this.#batch.write(kind, () => write(this.#statements));
+    this.#schedule();
   }
 
-  /** Adds the insert of a message row; a delete in this turn cancels it. */
-  #insertRow(table: MessageTable, id: number, params: Param[]): void {
-    if (this.#closed) {
-      this.#failed(table.name, new Error("the store is closed"));
-      return;
-    }
-    const op: InsertOp = {
-      type: "insert",
-      table,
-      id,
-      params,
-      cancelled: false,
-    };
-    (table === QUEUE ? this.#pendingQueue : this.#pendingInflight).set(id, op);
-    this.#push(op);
+  #removeRow(table: MessageTable, id: number): void {
+    if (!this.#usable(table.name)) return;
+    this.#batch.remove(table, id);
+    this.#schedule();
   }
 
   /**
-   * Adds the delete of a message row, or cancels its insert when that is
-   * still waiting in this turn: a message acknowledged before the commit
-   * never reaches the file.
+   * Commits at the end of this turn: every write it makes, from any
+   * connection, goes into one transaction.
    */
-  #deleteRow(table: MessageTable, id: number): void {
-    const pending = table === QUEUE
-      ? this.#pendingQueue
-      : this.#pendingInflight;
-    const insert = pending.get(id);
-    if (insert !== undefined) {
-      insert.cancelled = true;
-      pending.delete(id);
-      return;
-    }
-    if (this.#closed) {
-      this.#failed(table.name, new Error("the store is closed"));
-      return;
-    }
-    this.#push({ type: "delete", table, id });
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#commit);
   }
 
-  #push(op: Op): void {
-    // Once the work of this turn is done: every write it makes, from any
-    // connection, goes into one transaction.
-    if (this.#ops.push(op) === 1) queueMicrotask(this.#commit);
-  }
-
-  readonly #commit = (): void => this.#commitNow();
+  readonly #commit = (): void => {
+    this.#scheduled = false;
+    if (this.#failure !== undefined && Date.now() < this.#retryAt) {
+      // The file could not be written a moment ago: what waits for this
+      // turn fails at once, and the writes go again when the retry is due.
+      this.#settleWith(this.#failure);
+      return;
+    }
+    this.#commitNow();
+  };
 
   /**
-   * Runs this turn's writes in one transaction, in their order, consecutive
-   * inserts and deletes of one table as one statement each (up to
-   * `BATCH_ROWS` rows); rolls it all back if one fails.
+   * Runs every pending write in one transaction; rolls it all back if one
+   * fails, and keeps the writes for the next commit, tried again after a
+   * growing delay (100 ms to 5 s) if no write brings one sooner.
    */
   #commitNow(): void {
-    const ops = this.#ops;
-    if (ops.length === 0) return;
-    this.#ops = [];
-    this.#pendingQueue = new Map();
-    this.#pendingInflight = new Map();
+    if (this.#closed || this.#batch.empty) {
+      this.#settleWith(undefined);
+      return;
+    }
     let failure: Error | undefined;
     const db = this.#db;
     try {
       db.exec("BEGIN");
+      this.#batch.run();
+      db.exec("COMMIT");
     } catch (error) {
-      failure = this.#failed("commit", error);
-    }
-    for (let i = 0; i < ops.length && failure === undefined;) {
-      const op = ops[i]!;
-      try {
-        if (op.type === "write") {
-          op.write(this.#statements);
-          i++;
-          continue;
-        }
-        // The run of consecutive ops of the same type and table.
-        let end = i + 1;
-        while (
-          end < ops.length && end - i < BATCH_ROWS &&
-          ops[end]!.type === op.type &&
-          (ops[end] as RowOp).table === op.table
-        ) end++;
-        if (op.type === "insert") {
-          const params: Param[] = [];
-          let rows = 0;
-          for (let j = i; j < end; j++) {
-            const insert = ops[j] as InsertOp;
-            if (insert.cancelled) continue;
-            for (const p of insert.params) params.push(p);
-            rows++;
-          }
-          if (rows > 0) this.#batch(op.table, "insert", rows).run(...params);
-        } else {
-          const ids: number[] = [];
-          for (let j = i; j < end; j++) ids.push((ops[j] as DeleteOp).id);
-          this.#batch(op.table, "delete", ids.length).run(...ids);
-        }
-        i = end;
-      } catch (error) {
-        failure = this.#failed(
-          op.type === "write" ? op.kind : op.table.name,
-          error,
-        );
-      }
+      failure = error instanceof BatchError
+        ? this.#failed(error.kind, error.cause)
+        : this.#failed("commit", error);
     }
     if (failure === undefined) {
-      try {
-        db.exec("COMMIT");
-      } catch (error) {
-        failure = this.#failed("commit", error);
-      }
-    }
-    if (failure !== undefined && db.isTransaction) {
-      try {
-        db.exec("ROLLBACK");
-      } catch (error) {
-        this.#failed("rollback", error);
-      }
-    }
-    if (failure !== undefined) this.#reindex();
-    const settle = this.#settle;
-    this.#settle = this.#committed = undefined;
-    if (failure === undefined) settle?.resolve();
-    else settle?.reject(failure);
-  }
-
-  /** The statement that inserts or deletes `rows` rows of a table at once. */
-  #batch(
-    table: MessageTable,
-    kind: "insert" | "delete" | "select",
-    rows: number,
-  ): StatementSync {
-    const key = `${table.name} ${kind} ${rows}`;
-    let statement = this.#batches.get(key);
-    if (statement === undefined) {
-      const ids = `id IN (${Array(rows).fill("?").join(", ")})`;
-      statement = this.#db.prepare(
-        kind === "insert"
-          ? `INSERT INTO ${table.name} (${table.columns}) VALUES ` +
-            Array(rows).fill(`(${table.params})`).join(", ")
-          : kind === "delete"
-          ? `DELETE FROM ${table.name} WHERE ${ids}`
-          : `SELECT * FROM ${table.name} WHERE ${ids} ORDER BY id`,
-      );
-      this.#batches.set(key, statement);
-    }
-    return statement;
-  }
-
-  /**
-   * Reads back which rows the file holds, after a rollback undid writes the
-   * maps had counted: a session whose deletion was undone is known again,
-   * and a row whose insertion was undone is no longer looked for. (Row ids
-   * are never reused, so a delivery whose row was undone deletes nothing.)
-   */
-  #reindex(): void {
-    const db = this.#db;
-    try {
-      this.#sessionIds.clear();
-      for (
-        const row of db.prepare("SELECT client_id FROM sessions").all() as Row[]
-      ) {
-        this.#sessionIds.add(row.client_id as string);
-      }
-      this.#rows = new Map();
-      for (
-        const [table, kind] of [["queue", "queue"], ["inflight", "inflight"], [
-          "incoming",
-          "incoming",
-        ]] as const
-      ) {
-        const rows = db.prepare(
-          table === "queue"
-            ? "SELECT id, client_id FROM queue"
-            : `SELECT id, client_id, packet_id FROM ${table}`,
-        ).all() as Row[];
-        for (const row of rows) {
-          const of = this.#rowsOf(row.client_id as string);
-          const id = Number(row.id);
-          if (kind === "queue") of.queue.add(id);
-          else of[kind].set(Number(row.packet_id), id);
+      this.#batch.clear();
+      this.#failure = undefined;
+      this.#backoff = 0;
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+    } else {
+      if (db.isTransaction) {
+        try {
+          db.exec("ROLLBACK");
+        } catch (error) {
+          this.#failed("rollback", error);
         }
       }
-    } catch (error) {
-      this.#failed("reindex", error);
+      this.#failure = failure;
+      this.#backoff = Math.min(Math.max(this.#backoff * 2, 100), 5_000);
+      this.#retryAt = Date.now() + this.#backoff;
+      if (this.#retryTimer === undefined) {
+        const timer = setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.#commitNow();
+        }, this.#backoff);
+        Deno.unrefTimer(timer as unknown as number);
+        this.#retryTimer = timer;
+      }
     }
+    this.#settleWith(failure);
+  }
+
+  /** Settles who waits in `flush()`: resolved, or rejected with `failure`. */
+  #settleWith(failure: Error | undefined): void {
+    const settle = this.#settle;
+    if (settle === undefined) return;
+    this.#settle = this.#committed = undefined;
+    if (failure === undefined) settle.resolve();
+    else settle.reject(failure);
   }
 
   /** Logs a failure once per kind; returns it as an error naming the file. */
@@ -791,13 +689,6 @@ function prepare(db: DatabaseSync): Statements {
     ),
     deleteSubscription: db.prepare(
       "DELETE FROM subscriptions WHERE client_id = ? AND filter = ?",
-    ),
-    setPhase: db.prepare("UPDATE inflight SET phase = ? WHERE id = ?"),
-    saveIncoming: db.prepare(
-      "INSERT INTO incoming (id, client_id, packet_id) VALUES (?, ?, ?)",
-    ),
-    deleteIncoming: db.prepare(
-      "DELETE FROM incoming WHERE id = ?",
     ),
     saveRetained: db.prepare(
       "INSERT INTO retained (topic, payload, qos, retain, properties, " +
