@@ -11,12 +11,20 @@ import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { MemoryStore, Server, type Store } from "../mod.ts";
 import { connectStream } from "./_peer.ts";
 
-/** A memory store whose `flush` waits until the test lets it go. */
+/**
+ * A memory store whose `flush` waits, once `hold()` was called, until the
+ * test lets it go.
+ */
 class GatedStore extends MemoryStore implements Store {
   flushes = 0;
   #release: (() => void)[] = [];
   #fail: Error | undefined;
-  #open = false;
+  #open = true;
+
+  /** Makes every flush from now on wait for `release()`. */
+  hold(): void {
+    this.#open = false;
+  }
 
   override flush(): Promise<void> {
     this.flushes++;
@@ -50,6 +58,7 @@ Deno.test("Server acknowledges a QoS 1 PUBLISH only once the store has flushed",
   const server = new Server({ store });
   const { peer } = connectStream(server);
   await peer.connect({ clientId: "pub" });
+  store.hold();
   await peer.send({
     type: "publish",
     topic: "a/b",
@@ -79,6 +88,7 @@ Deno.test("Server sends PUBREC for a QoS 2 PUBLISH once its packet id is stored 
     protocolVersion: 5,
     properties: { sessionExpiryInterval: 60 },
   });
+  store.hold();
   await peer.send({
     type: "publish",
     topic: "a/b",
@@ -108,6 +118,7 @@ Deno.test("Server answers SUBSCRIBE once the store has flushed the subscription"
     protocolVersion: 5,
     properties: { sessionExpiryInterval: 60 },
   });
+  store.hold();
   await peer.send({
     type: "subscribe",
     packetId: 3,
@@ -169,5 +180,48 @@ Deno.test("Server refuses a 5.0 client's QoS 1 PUBLISH with 0x80 when the store 
   await peer.send({ type: "pingreq" });
   strictEqual((await peer.next()).type, "pingresp");
   await peer.close();
+  await server.stop();
+});
+
+Deno.test("Server sends CONNACK for a persistent session once the store has flushed it, and refuses with Server unavailable when it cannot", async () => {
+  const store = new GatedStore();
+  const server = new Server({ store });
+  store.hold();
+  const first = connectStream(server).peer;
+  await first.send({
+    type: "connect",
+    protocolName: "MQTT",
+    protocolVersion: 4,
+    clean: false,
+    keepAlive: 0,
+    clientId: "kept",
+  });
+  await first.nothing(50);
+  // The session is written; CONNACK waits for it to be durable.
+  deepStrictEqual(store.load().sessions.map((s) => s.session.clientId), [
+    "kept",
+  ]);
+  store.release();
+  const connack = await first.next();
+  deepStrictEqual(connack, {
+    type: "connack",
+    sessionPresent: false,
+    reasonCode: 0,
+  });
+  await first.close();
+
+  store.failWith(new Error("disk full"));
+  const second = connectStream(server).peer;
+  const refused = await second.connect({
+    clientId: "lost",
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 60 },
+  });
+  strictEqual(refused.type, "connack");
+  strictEqual("reasonCode" in refused && refused.reasonCode, 0x88);
+  await second.closed();
+  await second.close();
+  store.heal();
   await server.stop();
 });

@@ -454,26 +454,30 @@ export class Connection implements HubConnection, PacketHandler {
       return verdict.then((v) => {
         this.#connectAbort = undefined;
         this.connectPending = false;
-        this.#connected(
+        return this.#connected(
           packet,
           client,
           v ?? hub.core.sessions.checkOwner(client),
         );
       });
     }
-    this.#connected(
+    return this.#connected(
       packet,
       client,
       verdict ?? hub.core.sessions.checkOwner(client),
     );
   }
 
-  /** Accepts or refuses the client as the connect hooks decided. */
+  /**
+   * Accepts or refuses the client as the connect hooks decided. A session
+   * kept in the store is durable before CONNACK says so: the connection is
+   * not read until then.
+   */
   #connected(
     packet: ConnectPacket,
     client: ClientInfo,
     verdict: RefusalCode | undefined,
-  ): void {
+  ): Promise<void> | undefined {
     if (this.#isClosed) return;
     const hub = this.#hub;
     const logger = hub.logger;
@@ -524,6 +528,41 @@ export class Connection implements HubConnection, PacketHandler {
     }
     const { session, present } = attached;
     this.session = session;
+    const flushed = session.stored ? hub.core.store.flush() : undefined;
+    if (flushed === undefined) {
+      this.#accept(packet, client, sessionExpiry, present);
+      return;
+    }
+    return flushed.then(
+      () => {
+        if (!this.#isClosed) {
+          this.#accept(packet, client, sessionExpiry, present);
+        }
+      },
+      (error: unknown) => {
+        if (this.#isClosed) return;
+        logger.warn("connection refused: session not stored", {
+          client_id: client.clientId,
+          remote: client.remoteAddress,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        // 5.0: Server unavailable (0x88); 3.1.1: Server unavailable (3).
+        this.#refuse(ReasonCode.ServerUnavailable);
+      },
+    );
+  }
+
+  /** Sends CONNACK to an accepted client and starts its session. */
+  #accept(
+    packet: ConnectPacket,
+    client: ClientInfo,
+    sessionExpiry: number,
+    present: boolean,
+  ): void {
+    const hub = this.#hub;
+    const options = hub.options;
+    const logger = hub.logger;
+    const session = this.session!;
     const connack: ConnackPacket = {
       type: "connack",
       sessionPresent: present,

@@ -23,12 +23,9 @@ import {
   decodeDelivery,
   decodeMessage,
   decodeRecord,
-  DELIVERY_COLUMNS,
-  DELIVERY_PARAMS,
   deliveryParams,
   encodeRecord,
   messageParams,
-  type Param,
   type Row,
   SCHEMA,
 } from "./_sqlite_rows.ts";
