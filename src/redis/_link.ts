@@ -1,0 +1,469 @@
+/**
+ * The life of a client's connection: connect on first use, hold commands
+ * while disconnected (bounded in number and time), reconnect with capped,
+ * jittered exponential backoff after a loss, report through the logger and
+ * the callbacks, and stop everything on close.
+ *
+ * @module
+ */
+
+import { messageOf, type Pending, type RespConnection } from "./_connection.ts";
+import { openConnection } from "./_open.ts";
+import { checkArguments, commandName, CommandWriter } from "./_resp.ts";
+import type { RedisConnectEvent, ResolvedRedisOptions } from "./options.ts";
+import {
+  type RedisArgument,
+  RedisConnectionError,
+  RedisProtocolError,
+  type RedisReply,
+  RedisTimeoutError,
+} from "./types.ts";
+import type { RedisUrl } from "./url.ts";
+
+/** What a subscriber adds to a link. */
+export interface LinkRole {
+  /** Whether the connection subscribes. */
+  readonly pubsub: boolean;
+  /** Receives pub/sub messages. */
+  onMessage(message: RedisReply[]): void;
+  /**
+   * Runs on each new connection before it is ready (to subscribe again);
+   * `send` sends on that connection.
+   */
+  prepare?(
+    send: (
+      args: readonly RedisArgument[],
+      expect: number,
+    ) => Promise<RedisReply>,
+  ): Promise<void>;
+}
+
+/** A command held until a connection is ready, and where its bytes end. */
+interface Offline {
+  readonly pending: Pending;
+  readonly end: number;
+}
+
+type State = "idle" | "connecting" | "ready" | "waiting" | "closed";
+
+/** A reconnecting connection to one Redis. */
+export class Link {
+  readonly url: RedisUrl;
+  readonly options: ResolvedRedisOptions;
+  readonly #role: LinkRole;
+  #state: State = "idle";
+  #connection: RespConnection | undefined;
+  #protocol: 2 | 3 | undefined;
+  #everConnected = false;
+  /** Failed attempts in a row. */
+  #failures = 0;
+  #lastError: Error | undefined;
+  #lastLogged: string | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #abort: AbortController | undefined;
+  #attempt: Promise<void> | undefined;
+  readonly #offlineBytes = new CommandWriter(1024);
+  #offline: Offline[] = [];
+  #offlineTimer: ReturnType<typeof setTimeout> | undefined;
+  #connectWaiters: { resolve(): void; reject(error: Error): void }[] = [];
+  /** Connections whose read loop has not stopped yet. */
+  readonly #live = new Set<RespConnection>();
+
+  /**
+   * @param url Where to connect.
+   * @param options Every option.
+   * @param role What a subscriber adds; a plain client has none.
+   */
+  constructor(url: RedisUrl, options: ResolvedRedisOptions, role: LinkRole) {
+    this.url = url;
+    this.options = options;
+    this.#role = role;
+  }
+
+  /** Whether a connection is ready for commands. */
+  get ready(): boolean {
+    return this.#state === "ready";
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** The protocol of the ready connection, if any. */
+  get protocol(): 2 | 3 | undefined {
+    return this.#state === "ready" ? this.#protocol : undefined;
+  }
+
+  /** Connects if needed; rejects with the next failed attempt's error. */
+  connect(): Promise<void> {
+    if (this.#state === "ready") return Promise.resolve();
+    if (this.#state === "closed") return Promise.reject(this.#closedError());
+    return new Promise((resolve, reject) => {
+      this.#connectWaiters.push({ resolve, reject });
+      this.#start();
+    });
+  }
+
+  /**
+   * Sends a command now, or when a connection is ready.
+   *
+   * @param args The command.
+   * @param errorsAsValues Whether an error reply resolves as a value.
+   * @param timeout Milliseconds to wait once sent; 0 for ever.
+   * @param expect Replies that answer it.
+   * @returns The reply.
+   */
+  send(
+    args: readonly RedisArgument[],
+    errorsAsValues: boolean,
+    timeout: number,
+    expect: number,
+  ): Promise<RedisReply> {
+    const connection = this.#connection;
+    if (this.#state === "ready" && connection !== undefined) {
+      return new Promise((resolve, reject) => {
+        connection.send(args, {
+          resolve,
+          reject,
+          name: args[0],
+          errorsAsValues,
+          expect,
+          timeout,
+          sentAt: Date.now(),
+        });
+      });
+    }
+    if (this.#state === "closed") return Promise.reject(this.#closedError());
+    if (this.#offline.length >= this.options.maxOfflineCommands) {
+      return Promise.reject(
+        new RedisConnectionError(
+          `Cannot send ${
+            commandName(args[0])
+          }: not connected to Redis at ${this.url.redacted} and ${this.#offline.length} commands already wait`,
+          { cause: this.#lastError },
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.#offlineBytes.write(args);
+      this.#offline.push({
+        pending: {
+          resolve,
+          reject,
+          name: args[0],
+          errorsAsValues,
+          expect,
+          timeout,
+          sentAt: Date.now(),
+        },
+        end: this.#offlineBytes.length,
+      });
+      if (this.#offlineTimer === undefined) {
+        this.#offlineTimer = setTimeout(
+          this.#expireOffline,
+          this.options.offlineTimeout,
+        );
+      }
+      this.#start();
+    });
+  }
+
+  /**
+   * Checks every command of a batch before any is sent.
+   *
+   * @throws {TypeError} If one cannot be encoded.
+   */
+  check(commands: readonly (readonly RedisArgument[])[]): void {
+    for (const args of commands) checkArguments(args);
+  }
+
+  /** Stops reconnecting, rejects what waits and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#state !== "closed") {
+      this.#state = "closed";
+      const error = this.#closedError();
+      clearTimeout(this.#retryTimer);
+      clearTimeout(this.#offlineTimer);
+      this.#offlineTimer = undefined;
+      this.#abort?.abort(error);
+      this.#rejectOffline(this.#offline.length, error);
+      this.#rejectConnectWaiters(error);
+      for (const connection of this.#live) connection.close(error);
+    }
+    await this.#attempt;
+    await Promise.all([...this.#live].map((c) => c.done));
+  }
+
+  #closedError(): RedisConnectionError {
+    return new RedisConnectionError(
+      `Cannot use the Redis client for ${this.url.redacted}: it is closed`,
+    );
+  }
+
+  /** Starts connecting unless an attempt is under way or scheduled. */
+  #start(): void {
+    if (this.#state !== "idle") return;
+    this.#state = "connecting";
+    const abort = new AbortController();
+    this.#abort = abort;
+    const timer = setTimeout(
+      () =>
+        abort.abort(
+          new RedisTimeoutError(
+            `no connection within ${this.options.connectTimeout} ms`,
+          ),
+        ),
+      this.options.connectTimeout,
+    );
+    this.#attempt = this.#open(abort.signal)
+      .then(
+        (connection) => {
+          clearTimeout(timer);
+          this.#onOpen(connection);
+        },
+        (error) => {
+          clearTimeout(timer);
+          this.#onFailure(error);
+        },
+      )
+      .catch((error) => this.#report(error)); // A callback's own throw.
+  }
+
+  async #open(signal: AbortSignal): Promise<RespConnection> {
+    const opened = await openConnection(
+      this.url,
+      this.options,
+      signal,
+      {
+        onMessage: (message) => this.#role.onMessage(message),
+        onEnd: (connection, error) => this.#onLost(connection, error),
+      },
+      this.#role.pubsub,
+    );
+    const opening = opened.connection;
+    this.#protocol = opened.protocol;
+    this.#live.add(opening);
+    opening.done.then(() => this.#live.delete(opening), () => {});
+    const prepare = this.#role.prepare;
+    if (prepare === undefined) return opening;
+    const abort = () => opening.close(abortReason(signal));
+    signal.addEventListener("abort", abort, { once: true });
+    try {
+      await prepare((args, expect) =>
+        new Promise((resolve, reject) => {
+          opening.send(args, {
+            resolve,
+            reject,
+            name: args[0],
+            errorsAsValues: false,
+            expect,
+            timeout: 0, // The connect timeout covers it.
+            sentAt: Date.now(),
+          });
+        })
+      );
+    } catch (error) {
+      opening.close(
+        error instanceof RedisConnectionError
+          ? error
+          : new RedisConnectionError(messageOf(error), { cause: error }),
+      );
+      const reason = signal.aborted ? abortReason(signal) : error;
+      throw new RedisConnectionError(
+        `Cannot connect to Redis at ${this.url.redacted}: ${messageOf(reason)}`,
+        { cause: reason },
+      );
+    } finally {
+      signal.removeEventListener("abort", abort);
+    }
+    return opening;
+  }
+
+  #onOpen(connection: RespConnection): void {
+    if (this.#state === "closed") {
+      connection.close(this.#closedError());
+      return;
+    }
+    if (connection.ended) {
+      this.#onFailure(
+        new RedisConnectionError(
+          `Cannot connect to Redis at ${this.url.redacted}: the connection ended as it opened`,
+        ),
+      );
+      return;
+    }
+    this.#connection = connection;
+    this.#state = "ready";
+    this.#failures = 0;
+    this.#lastLogged = undefined;
+    const reconnected = this.#everConnected;
+    this.#everConnected = true;
+    if (this.#offline.length > 0) {
+      connection.sendEncoded(
+        this.#offlineBytes.bytes(),
+        this.#offline.map((o) => o.pending),
+      );
+      this.#offline = [];
+      this.#offlineBytes.reset();
+      clearTimeout(this.#offlineTimer);
+      this.#offlineTimer = undefined;
+    }
+    const waiters = this.#connectWaiters;
+    this.#connectWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    const { logger } = this.options;
+    if (reconnected) {
+      logger.info("reconnected to redis", { url: this.url.redacted });
+    } else {
+      logger.debug("connected to redis", { url: this.url.redacted });
+    }
+    const event: RedisConnectEvent = {
+      protocol: this.#protocol ?? 2,
+      reconnected,
+    };
+    this.#call(() => this.options.onConnect?.(event));
+  }
+
+  #onFailure(error: unknown): void {
+    if (this.#state === "closed") return;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.#lastError = failure;
+    this.#failures++;
+    this.#rejectConnectWaiters(failure);
+    if (failure.message !== this.#lastLogged) {
+      this.#lastLogged = failure.message;
+      this.options.logger.warn("cannot connect to redis", {
+        url: this.url.redacted,
+        error: failure.message,
+      });
+    }
+    this.#call(() => this.options.onError?.(failure));
+    if (!this.#everConnected && this.#offline.length === 0) {
+      // Nobody waits: try again when someone does.
+      this.#state = "idle";
+      return;
+    }
+    this.#retryLater();
+  }
+
+  #onLost(connection: RespConnection, error: Error): void {
+    if (connection !== this.#connection || this.#state !== "ready") return;
+    this.#connection = undefined;
+    this.#lastError = error;
+    const { logger } = this.options;
+    if (error instanceof RedisProtocolError) {
+      logger.error("malformed reply from redis", {
+        url: this.url.redacted,
+        error: error.message,
+      });
+    } else {
+      logger.warn("lost the connection to redis", {
+        url: this.url.redacted,
+        error: error.message,
+      });
+    }
+    this.#lastLogged = error.message;
+    this.#retryLater();
+    this.#call(() => this.options.onDisconnect?.(error));
+    if (error instanceof RedisProtocolError) {
+      this.#call(() => this.options.onError?.(error));
+    }
+  }
+
+  #retryLater(): void {
+    this.#state = "waiting";
+    const { reconnectMinDelay: min, reconnectMaxDelay: max } = this.options;
+    const base = Math.min(max, min * 2 ** Math.min(this.#failures, 30));
+    const delay = base / 2 + Math.random() * base / 2;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#state !== "waiting") return;
+      this.#state = "idle";
+      this.#start();
+    }, delay);
+  }
+
+  /** Rejects the commands that waited too long for a connection. */
+  readonly #expireOffline = (): void => {
+    this.#offlineTimer = undefined;
+    const limit = this.options.offlineTimeout;
+    const now = Date.now();
+    let expired = 0;
+    while (
+      expired < this.#offline.length &&
+      now - this.#offline[expired]!.pending.sentAt >= limit
+    ) {
+      expired++;
+    }
+    if (expired > 0) {
+      const last = this.#lastError;
+      const error = new RedisConnectionError(
+        `Cannot send a command: no connection to Redis at ${this.url.redacted} within ${limit} ms${
+          last === undefined ? "" : `: ${last.message}`
+        }`,
+        { cause: last },
+      );
+      this.#rejectOffline(expired, error);
+    }
+    const oldest = this.#offline[0];
+    if (oldest !== undefined) {
+      this.#offlineTimer = setTimeout(
+        this.#expireOffline,
+        Math.max(1, oldest.pending.sentAt + limit - now),
+      );
+    }
+  };
+
+  /** Rejects the `n` oldest offline commands and drops their bytes. */
+  #rejectOffline(n: number, error: Error): void {
+    if (n === 0) return;
+    const gone = this.#offline.slice(0, n);
+    const rest = this.#offline.slice(n);
+    const cut = gone[gone.length - 1]!.end;
+    const bytes = this.#offlineBytes.bytes().slice(cut);
+    this.#offlineBytes.reset();
+    this.#offlineBytes.append(bytes);
+    this.#offline = rest.map((o) => ({ pending: o.pending, end: o.end - cut }));
+    for (const o of gone) o.pending.reject(error);
+  }
+
+  #rejectConnectWaiters(error: Error): void {
+    const waiters = this.#connectWaiters;
+    this.#connectWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  /** Runs an owner's callback; a throw is logged, never passed on. */
+  #call(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /** Logs an error thrown by an owner's callback. */
+  #report(error: unknown): void {
+    this.options.logger.error("a redis callback threw", {
+      url: this.url.redacted,
+      error: messageOf(error),
+    });
+    if (this.options.onError !== undefined) {
+      try {
+        this.options.onError(
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      } catch {
+        // Reported once already; a second throw goes nowhere.
+      }
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal): RedisConnectionError {
+  const reason: unknown = signal.reason;
+  return reason instanceof RedisConnectionError
+    ? reason
+    : new RedisConnectionError("the attempt was aborted", { cause: reason });
+}
