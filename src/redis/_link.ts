@@ -14,6 +14,7 @@ import type { RedisConnectEvent, ResolvedRedisOptions } from "./options.ts";
 import {
   type RedisArgument,
   RedisConnectionError,
+  RedisError,
   RedisProtocolError,
   type RedisReply,
   RedisTimeoutError,
@@ -339,6 +340,11 @@ export class Link {
       });
     }
     this.#call(() => this.options.onError?.(failure));
+    if (failure.cause instanceof RedisError) {
+      // Redis refused AUTH or SELECT: the commands that wait would wait in
+      // vain until someone fixes the configuration.
+      this.#rejectOffline(this.#offline.length, failure);
+    }
     if (!this.#everConnected && this.#offline.length === 0) {
       // Nobody waits: try again when someone does.
       this.#state = "idle";

@@ -87,12 +87,8 @@ export class RedisSubscriber implements AsyncDisposable {
       pubsub: true,
       onMessage: (message) => this.#deliver(message),
       prepare: async (send) => {
-        if (this.#channels.size > 0) {
-          await send(["SUBSCRIBE", ...this.#channels], this.#channels.size);
-        }
-        if (this.#patterns.size > 0) {
-          await send(["PSUBSCRIBE", ...this.#patterns], this.#patterns.size);
-        }
+        await this.#resubscribe(send, "SUBSCRIBE", this.#channels);
+        await this.#resubscribe(send, "PSUBSCRIBE", this.#patterns);
       },
     });
   }
@@ -210,6 +206,46 @@ export class RedisSubscriber implements AsyncDisposable {
         for (const name of unique) wanted.delete(name);
       }
       throw error;
+    }
+  }
+
+  /**
+   * Subscribes a new connection to everything wanted. If Redis refuses
+   * (an ACL changed, or a name waits for its first confirmation), each name
+   * is tried alone and those refused are forgotten and reported.
+   */
+  async #resubscribe(
+    send: (args: readonly string[], expect: number) => Promise<RedisReply>,
+    command: string,
+    wanted: Set<string>,
+  ): Promise<void> {
+    if (wanted.size === 0) return;
+    try {
+      await send([command, ...wanted], wanted.size);
+      return;
+    } catch (error) {
+      if (!(error instanceof RedisError)) throw error;
+    }
+    for (const name of [...wanted]) {
+      try {
+        await send([command, name], 1);
+      } catch (error) {
+        if (!(error instanceof RedisError)) throw error;
+        wanted.delete(name);
+        this.#report(error);
+      }
+    }
+  }
+
+  #report(error: unknown): void {
+    const { logger, onError } = this.#link.options;
+    logger.error("redis refused a subscription", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    try {
+      onError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch {
+      // Logged already.
     }
   }
 
