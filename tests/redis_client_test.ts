@@ -362,6 +362,23 @@ Deno.test("RedisClient times out a command that gets no answer and resets the co
   ok(Date.now() - slowStarted >= 380);
 });
 
+Deno.test("RedisClient finds an idle connection that went silent with PING and replaces it", async () => {
+  await using silent = fakeServer(() => undefined);
+  const lost: Error[] = [];
+  await using client = new RedisClient(`redis://127.0.0.1:${silent.port}`, {
+    ...FAST,
+    protocol: 2, // No HELLO: connected as soon as TCP is.
+    pingInterval: 50,
+    commandTimeout: 100,
+    onDisconnect: (error) => lost.push(error),
+  });
+  await client.connect();
+  await waitFor(() => lost.length > 0);
+  ok(lost[0] instanceof RedisTimeoutError);
+  match(lost[0].message, /did not answer PING within 100 ms/);
+  await waitFor(() => silent.accepted() >= 2);
+});
+
 Deno.test("RedisClient.connect() times out against a server that never says hello", async () => {
   await using silent = fakeServer(() => undefined);
   await using client = new RedisClient(`redis://127.0.0.1:${silent.port}`, {
@@ -562,4 +579,26 @@ Deno.test("RedisSubscriber forgets a subscription Redis refuses", async () => {
   deepStrictEqual([...subscriber.channels], []);
   await subscriber.subscribe("allowed");
   deepStrictEqual([...subscriber.channels], ["allowed"]);
+});
+
+Deno.test("RedisSubscriber keeps delivering when its handler throws", async () => {
+  await using server = await startRedisServer();
+  await using client = new RedisClient(server.url);
+  const errors: Error[] = [];
+  const got: string[] = [];
+  await using subscriber = client.subscriber({
+    onMessage: (_channel, message) => {
+      const text = new TextDecoder().decode(message);
+      got.push(text);
+      if (text === "bad") throw new Error("handler bug");
+    },
+    onError: (error) => errors.push(error),
+  });
+  await subscriber.subscribe("c");
+  await client.send(["PUBLISH", "c", "bad"]);
+  await client.send(["PUBLISH", "c", "good"]);
+  await waitFor(() => got.length === 2);
+  deepStrictEqual(got, ["bad", "good"]);
+  strictEqual(errors[0]?.message, "handler bug");
+  strictEqual(subscriber.connected, true);
 });

@@ -61,6 +61,7 @@ export class Link {
   #lastError: Error | undefined;
   #lastLogged: string | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
   #abort: AbortController | undefined;
   #attempt: Promise<void> | undefined;
   readonly #offlineBytes = new CommandWriter(1024);
@@ -185,6 +186,7 @@ export class Link {
       this.#state = "closed";
       const error = this.#closedError();
       clearTimeout(this.#retryTimer);
+      clearInterval(this.#pingTimer);
       clearTimeout(this.#offlineTimer);
       this.#offlineTimer = undefined;
       this.#abort?.abort(error);
@@ -297,6 +299,12 @@ export class Link {
     this.#connection = connection;
     this.#state = "ready";
     this.#failures = 0;
+    if (this.options.pingInterval > 0) {
+      this.#pingTimer = setInterval(
+        () => this.#ping(connection),
+        this.options.pingInterval,
+      );
+    }
     this.#lastLogged = undefined;
     const reconnected = this.#everConnected;
     this.#everConnected = true;
@@ -356,6 +364,7 @@ export class Link {
   #onLost(connection: RespConnection, error: Error): void {
     if (connection !== this.#connection || this.#state !== "ready") return;
     this.#connection = undefined;
+    clearInterval(this.#pingTimer);
     this.#lastError = error;
     const { logger } = this.options;
     if (error instanceof RedisProtocolError) {
@@ -375,6 +384,19 @@ export class Link {
     if (error instanceof RedisProtocolError) {
       this.#call(() => this.options.onError?.(error));
     }
+  }
+
+  /**
+   * Sends PING on an idle connection, so that a dead one (no FIN, no RST)
+   * is found by the command timeout rather than by the next command.
+   */
+  #ping(connection: RespConnection): void {
+    if (this.#connection !== connection || connection.inFlight > 0) return;
+    const timeout = this.options.commandTimeout > 0
+      ? this.options.commandTimeout
+      : this.options.pingInterval;
+    // A timeout resets the connection by itself; nothing else to do.
+    this.send(["PING"], false, timeout, 1).catch(() => {});
   }
 
   #retryLater(): void {

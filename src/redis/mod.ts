@@ -14,8 +14,9 @@
  * - `replyText`, `replyNumber`, `replyArray`, `replyMap` and friends to
  *   read replies without casts.
  *
- * It imports only the logger and is the one folder of `src/` besides
- * `src/transport/` that opens sockets.
+ * It imports nothing else of the broker (its logger fits
+ * {@linkcode RedisLogger}), and is the one folder of `src/` besides
+ * `src/transport/` that opens connections.
  *
  * @example Read a URL and a reply
  * ```ts
@@ -43,7 +44,11 @@ export {
   RedisSubscriber,
   type RedisSubscriberOptions,
 } from "./subscriber.ts";
-export type { RedisClientOptions, RedisConnectEvent } from "./options.ts";
+export type {
+  RedisClientOptions,
+  RedisConnectEvent,
+  RedisLogger,
+} from "./options.ts";
 export {
   type RedisArgument,
   RedisConnectionError,

@@ -187,10 +187,10 @@ export class RedisSubscriber implements AsyncDisposable {
   ): Promise<void> {
     const unique = [...new Set(names)];
     if (unique.length === 0) return;
+    if (unique.some((name) => typeof name !== "string")) {
+      throw new TypeError(`Cannot ${command}: a name is not a string`);
+    }
     for (const name of unique) {
-      if (typeof name !== "string") {
-        throw new TypeError(`Cannot ${command}: a name is not a string`);
-      }
       if (add) wanted.add(name);
       else wanted.delete(name);
     }

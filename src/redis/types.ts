@@ -68,6 +68,8 @@ export class RedisError extends Error {
   readonly command: string | undefined;
 
   /**
+   * Wraps an error reply.
+   *
    * @param reply The error text as Redis sent it, without the `-`.
    * @param command The command it answered, if known.
    */
@@ -92,6 +94,8 @@ export class RedisError extends Error {
  */
 export class RedisConnectionError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What could not be done, then why.
    * @param options The underlying error as `cause`.
    */
@@ -107,6 +111,8 @@ export class RedisConnectionError extends Error {
  */
 export class RedisTimeoutError extends RedisConnectionError {
   /**
+   * Makes the error.
+   *
    * @param message What did not finish, and the time it had.
    * @param options The underlying error as `cause`.
    */
@@ -122,7 +128,11 @@ export class RedisTimeoutError extends RedisConnectionError {
  * {@linkcode RedisConnectionError} whose `cause` is this error.
  */
 export class RedisProtocolError extends Error {
-  /** @param message What could not be decoded, then the detail. */
+  /**
+   * Makes the error.
+   *
+   * @param message What could not be decoded, then the detail.
+   */
   constructor(message: string) {
     super(message);
     this.name = "RedisProtocolError";
