@@ -4,9 +4,15 @@
  * restartable on the same port to test reconnection.
  *
  * ```ts
+ * import { startRedisServer } from "./_redis.ts";
+ * import { RedisClient } from "../src/redis/mod.ts";
+ * import { strictEqual } from "node:assert/strict";
+ *
  * await using redis = await startRedisServer({ args: ["--requirepass", "pw"] });
- * const client = new RedisClient(`redis://:pw@127.0.0.1:${redis.port}`);
- * await redis.restart(); // same port, empty data
+ * await using client = new RedisClient(`redis://:pw@127.0.0.1:${redis.port}`);
+ * strictEqual(await client.send(["SET", "k", "v"]), "OK");
+ * await redis.restart(); // Same port, empty data; the client reconnects.
+ * strictEqual(await client.send(["GET", "k"]), null);
  * ```
  *
  * @module
