@@ -11,7 +11,8 @@
  */
 
 import { RedisClient } from "../src/redis/mod.ts";
-import { CommandWriter, RespDecoder } from "../src/redis/_resp.ts";
+import { CommandWriter } from "../src/redis/_command.ts";
+import { RespDecoder } from "../src/redis/_resp.ts";
 import { startRedisServer } from "../tests/_redis.ts";
 
 /** Commands per timed batch. */

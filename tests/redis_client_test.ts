@@ -473,6 +473,10 @@ Deno.test("RedisClient bounds the commands that wait for a connection, in number
     })
   );
   await rejects(client.send(["PING"]), /2 commands already wait/);
+  await rejects(
+    client.pipeline([["PING"]]),
+    /pipeline of 1: .* only 0 more commands may wait/,
+  );
   await Promise.all(waiting);
   ok(Date.now() - started < 1000);
 });

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { commandName, CommandWriter, ReplyKind, RespDecoder } from "./_resp.ts";
+import { commandName, CommandWriter } from "./_command.ts";
+import { ReplyKind, RespDecoder } from "./_resp.ts";
 import {
   type RedisArgument,
   RedisConnectionError,

@@ -7,9 +7,10 @@
  * @module
  */
 
-import { messageOf, type Pending, type RespConnection } from "./_connection.ts";
+import { messageOf, type RespConnection } from "./_connection.ts";
 import { openConnection } from "./_open.ts";
-import { checkArguments, commandName, CommandWriter } from "./_resp.ts";
+import { checkArguments, commandName } from "./_command.ts";
+import { OfflineQueue } from "./_offline.ts";
 import type { RedisConnectEvent, ResolvedRedisOptions } from "./options.ts";
 import {
   type RedisArgument,
@@ -39,12 +40,6 @@ export interface LinkRole {
   ): Promise<void>;
 }
 
-/** A command held until a connection is ready, and where its bytes end. */
-interface Offline {
-  readonly pending: Pending;
-  readonly end: number;
-}
-
 type State = "idle" | "connecting" | "ready" | "waiting" | "closed";
 
 /** A reconnecting connection to one Redis. */
@@ -64,9 +59,7 @@ export class Link {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #abort: AbortController | undefined;
   #attempt: Promise<void> | undefined;
-  readonly #offlineBytes = new CommandWriter(1024);
-  #offline: Offline[] = [];
-  #offlineTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #offline: OfflineQueue;
   #connectWaiters: { resolve(): void; reject(error: Error): void }[] = [];
   /** Connections whose read loop has not stopped yet. */
   readonly #live = new Set<RespConnection>();
@@ -80,6 +73,15 @@ export class Link {
     this.url = url;
     this.options = options;
     this.#role = role;
+    this.#offline = new OfflineQueue(options.offlineTimeout, () => {
+      const last = this.#lastError;
+      return new RedisConnectionError(
+        `Cannot send a command: no connection to Redis at ${url.redacted} within ${options.offlineTimeout} ms${
+          last === undefined ? "" : `: ${last.message}`
+        }`,
+        { cause: last },
+      );
+    });
   }
 
   /** Whether a connection is ready for commands. */
@@ -148,36 +150,38 @@ export class Link {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#offlineBytes.write(args);
-      this.#offline.push({
-        pending: {
-          resolve,
-          reject,
-          name: args[0],
-          errorsAsValues,
-          expect,
-          timeout,
-          sentAt: Date.now(),
-        },
-        end: this.#offlineBytes.length,
+      this.#offline.add(args, {
+        resolve,
+        reject,
+        name: args[0],
+        errorsAsValues,
+        expect,
+        timeout,
+        sentAt: Date.now(),
       });
-      if (this.#offlineTimer === undefined) {
-        this.#offlineTimer = setTimeout(
-          this.#expireOffline,
-          this.options.offlineTimeout,
-        );
-      }
       this.#start();
     });
   }
 
   /**
-   * Checks every command of a batch before any is sent.
+   * Checks a batch before any of it is sent, so that it is sent whole or
+   * not at all.
    *
-   * @throws {TypeError} If one cannot be encoded.
+   * @throws {TypeError} If a command cannot be encoded.
+   * @throws {RedisConnectionError} If no connection is ready and the batch
+   * does not fit among the commands that may wait.
    */
   check(commands: readonly (readonly RedisArgument[])[]): void {
     for (const args of commands) checkArguments(args);
+    const room = this.options.maxOfflineCommands - this.#offline.length;
+    if (this.#state !== "ready" && commands.length > room) {
+      throw new RedisConnectionError(
+        `Cannot send a pipeline of ${commands.length}: not connected to Redis at ${this.url.redacted} and only ${
+          Math.max(0, room)
+        } more commands may wait`,
+        { cause: this.#lastError },
+      );
+    }
   }
 
   /** Stops reconnecting, rejects what waits and closes the connection. */
@@ -187,10 +191,8 @@ export class Link {
       const error = this.#closedError();
       clearTimeout(this.#retryTimer);
       clearInterval(this.#pingTimer);
-      clearTimeout(this.#offlineTimer);
-      this.#offlineTimer = undefined;
       this.#abort?.abort(error);
-      this.#rejectOffline(this.#offline.length, error);
+      this.#offline.rejectAll(error);
       this.#rejectConnectWaiters(error);
       for (const connection of this.#live) connection.close(error);
     }
@@ -308,16 +310,7 @@ export class Link {
     this.#lastLogged = undefined;
     const reconnected = this.#everConnected;
     this.#everConnected = true;
-    if (this.#offline.length > 0) {
-      connection.sendEncoded(
-        this.#offlineBytes.bytes(),
-        this.#offline.map((o) => o.pending),
-      );
-      this.#offline = [];
-      this.#offlineBytes.reset();
-      clearTimeout(this.#offlineTimer);
-      this.#offlineTimer = undefined;
-    }
+    this.#offline.sendOn(connection);
     const waiters = this.#connectWaiters;
     this.#connectWaiters = [];
     for (const waiter of waiters) waiter.resolve();
@@ -351,7 +344,7 @@ export class Link {
     if (failure.cause instanceof RedisError) {
       // Redis refused AUTH or SELECT: the commands that wait would wait in
       // vain until someone fixes the configuration.
-      this.#rejectOffline(this.#offline.length, failure);
+      this.#offline.rejectAll(failure);
     }
     if (!this.#everConnected && this.#offline.length === 0) {
       // Nobody waits: try again when someone does.
@@ -410,50 +403,6 @@ export class Link {
       this.#state = "idle";
       this.#start();
     }, delay);
-  }
-
-  /** Rejects the commands that waited too long for a connection. */
-  readonly #expireOffline = (): void => {
-    this.#offlineTimer = undefined;
-    const limit = this.options.offlineTimeout;
-    const now = Date.now();
-    let expired = 0;
-    while (
-      expired < this.#offline.length &&
-      now - this.#offline[expired]!.pending.sentAt >= limit
-    ) {
-      expired++;
-    }
-    if (expired > 0) {
-      const last = this.#lastError;
-      const error = new RedisConnectionError(
-        `Cannot send a command: no connection to Redis at ${this.url.redacted} within ${limit} ms${
-          last === undefined ? "" : `: ${last.message}`
-        }`,
-        { cause: last },
-      );
-      this.#rejectOffline(expired, error);
-    }
-    const oldest = this.#offline[0];
-    if (oldest !== undefined) {
-      this.#offlineTimer = setTimeout(
-        this.#expireOffline,
-        Math.max(1, oldest.pending.sentAt + limit - now),
-      );
-    }
-  };
-
-  /** Rejects the `n` oldest offline commands and drops their bytes. */
-  #rejectOffline(n: number, error: Error): void {
-    if (n === 0) return;
-    const gone = this.#offline.slice(0, n);
-    const rest = this.#offline.slice(n);
-    const cut = gone[gone.length - 1]!.end;
-    const bytes = this.#offlineBytes.bytes().slice(cut);
-    this.#offlineBytes.reset();
-    this.#offlineBytes.append(bytes);
-    this.#offline = rest.map((o) => ({ pending: o.pending, end: o.end - cut }));
-    for (const o of gone) o.pending.reject(error);
   }
 
   #rejectConnectWaiters(error: Error): void {

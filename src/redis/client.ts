@@ -157,7 +157,8 @@ export class RedisClient implements AsyncDisposable {
    * @param options A timeout for each command.
    * @returns One reply per command, in order.
    * @throws {RedisConnectionError} If the connection is lost before the
-   * last reply (some commands may have run).
+   * last reply (some commands may have run), or, with nothing sent, if no
+   * connection is ready and the batch does not fit in `maxOfflineCommands`.
    * @throws {TypeError} If an argument is not a string, number or bytes;
    * nothing is sent then.
    */
