@@ -14,8 +14,16 @@ const ENTRY_POINTS = [
   "cmd/broker.ts",
   "cmd/bench.ts",
   // Each folder's entry point, with its module doc.
-  ...["core", "store", "transport", "hooks", "observe", "protocol", "server"]
-    .map((folder) => `src/${folder}/mod.ts`),
+  ...[
+    "core",
+    "store",
+    "transport",
+    "redis",
+    "hooks",
+    "observe",
+    "protocol",
+    "server",
+  ].map((folder) => `src/${folder}/mod.ts`),
   "src/api/mod.ts",
   "src/config/mod.ts",
 ];
@@ -120,9 +128,10 @@ Deno.test("packets/ imports nothing from src/ or cmd/", async () => {
 const LAYERS: [folder: string, mayImport: string[]][] = [
   ["src/core/", ["src/observe/logger.ts"]],
   ["src/transport/", ["src/observe/"]],
+  ["src/redis/", ["src/observe/"]],
   ["src/observe/", ["src/core/", "deno.json"]],
   ["src/hooks/", ["src/core/", "src/observe/"]],
-  ["src/store/", ["src/core/", "src/observe/"]],
+  ["src/store/", ["src/core/", "src/observe/", "src/redis/"]],
   ["src/protocol/", [
     "src/core/",
     "src/transport/",
@@ -136,6 +145,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/observe/",
     "src/protocol/",
     "src/store/",
+    "src/redis/",
   ]],
   ["src/api/", [
     "src/core/",
@@ -145,6 +155,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/protocol/",
     "src/server/",
     "src/store/",
+    "src/redis/",
   ]],
   ["src/config/", [
     "src/core/",
@@ -154,6 +165,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/protocol/",
     "src/server/",
     "src/store/",
+    "src/redis/",
     "src/api/",
   ]],
 ];
@@ -193,4 +205,36 @@ Deno.test("each folder of src/ imports only from the layers below it", async () 
       .map((m) => m.slice(0, m.indexOf("/", 4) + 1)),
   );
   deepStrictEqual([...seen].filter((f) => !folders.has(f)), []);
+});
+
+Deno.test("only src/transport/ and src/redis/ open outgoing connections", async () => {
+  const root = new URL("../src/", import.meta.url);
+  const found: string[] = [];
+  const visit = async (dir: URL, prefix: string): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      const name = `${prefix}${entry.name}`;
+      if (entry.isDirectory) {
+        await visit(new URL(`${entry.name}/`, dir), `${name}/`);
+      } else if (name.endsWith(".ts") && !name.endsWith("_test.ts")) {
+        const text = await Deno.readTextFile(new URL(entry.name, dir));
+        for (const line of text.split("\n")) {
+          const code = line.trim();
+          if (code.startsWith("*") || code.startsWith("//")) continue;
+          if (/Deno\.(connect|connectTls|startTls)\b/.test(code)) {
+            found.push(`src/${name}`);
+            break;
+          }
+        }
+      }
+    }
+  };
+  await visit(root, "");
+  deepStrictEqual(
+    found.filter((f) =>
+      !f.startsWith("src/transport/") && !f.startsWith("src/redis/")
+    ),
+    [],
+  );
+  // The check itself works: the Redis client is found.
+  deepStrictEqual(found.includes("src/redis/_open.ts"), true);
 });
