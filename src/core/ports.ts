@@ -210,6 +210,24 @@ export interface Store {
   /** Removes a delivery from a session's queue: sent, dropped or expired. */
   dequeue(clientId: string, delivery: Delivery): void;
   /**
+   * Optional, for a store shared by the nodes of a cluster: reads one
+   * session (its subscriptions, queue and messages in flight, as `load()`
+   * gives them) that another node may have written, and makes this node
+   * the one whose `load()` gives it back; the writes so far are made
+   * first. `undefined` if no such session is stored.
+   */
+  loadSession?(
+    clientId: string,
+  ): StoredSession | undefined | Promise<StoredSession | undefined>;
+  /**
+   * Optional, for a store shared by the nodes of a cluster: moves every
+   * session of a node that is gone to this node, and gives them back as
+   * `load()` would. Two nodes asking at once get each session once.
+   */
+  adoptSessions?(
+    nodeId: string,
+  ): readonly StoredSession[] | Promise<readonly StoredSession[]>;
+  /**
    * Optional: reads up to `limit` deliveries of a session's queue, oldest
    * first, after the oldest `skip` (the writes so far included); `dequeue`
    * then takes them by object like the ones enqueued. A store that has it
