@@ -8,6 +8,7 @@
 
 import type { Properties, QoS } from "../../packets/types.ts";
 import type { Message } from "../message.ts";
+import { fromBase64, toBase64 } from "../message_codec.ts";
 import type { Delivery, SessionRecord, StoredWill } from "../core/ports.ts";
 
 /** A row as `node:sqlite` gives it. */
@@ -235,19 +236,4 @@ export function decodeRecord(clientId: string, text: string): SessionRecord {
     disconnectedAt: r.disconnectedAt ?? undefined,
     will,
   };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(text);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
