@@ -134,6 +134,19 @@ export class Core {
   }
 
   /**
+   * The durability barrier before a client is told: what the store wrote
+   * and what the bus sent to other nodes so far. `undefined` when nothing
+   * waits.
+   */
+  flush(): Promise<void> | undefined {
+    const stored = this.store.flush();
+    const sent = this.bus.flush?.();
+    if (sent === undefined) return stored;
+    if (stored === undefined) return sent;
+    return Promise.all([stored, sent]).then(() => {});
+  }
+
+  /**
    * Housekeeping, called by the server's timer: publishes delayed wills
    * that are due, ends expired sessions, releases publishers held too long
    * and logs drops not yet logged.

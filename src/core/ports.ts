@@ -289,9 +289,18 @@ export interface BusNode {
   /**
    * Ends this node's connection of a client id, because the client
    * connected to another node (session takeover), and resolves once its
-   * session state is written to the store.
+   * session state is written to the store. With a store shared by the
+   * nodes (one with `loadSession`), the session leaves this node too.
    */
   release(clientId: string): Promise<void> | undefined;
+  /**
+   * Takes in the sessions of a node that is gone (read with the store's
+   * `adoptSessions`), offline, as after a crash: their subscriptions
+   * route here, and the wills of clients that were connected go out.
+   */
+  adopt(sessions: readonly StoredSession[]): void;
+  /** The store's durability barrier: `Store.flush`. */
+  flush(): Promise<void> | undefined;
 }
 
 /**
@@ -323,6 +332,13 @@ export interface Bus {
    * can hold it).
    */
   takeOver(clientId: string): Promise<void> | undefined;
+  /**
+   * Optional: resolves once what `publish` sent to other nodes so far is
+   * durable on its way (QoS 1 and 2), rejects if it cannot be; `undefined`
+   * when nothing waits. The server acknowledges a PUBLISH after it, as
+   * after the store's `flush`.
+   */
+  flush?(): Promise<void> | undefined;
   /** Leaves the cluster; called once, when the server stops. */
   close(): void | Promise<void>;
 }

@@ -15,7 +15,7 @@ import type { Message } from "../message.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { CoreOptions } from "./options.ts";
-import type { Bus, BusNode, CoreHooks, Store } from "./ports.ts";
+import type { Bus, BusNode, CoreHooks, Store, StoredSession } from "./ports.ts";
 import type { RetainedStore } from "./retained.ts";
 import type { Session, SessionContext, SubscriptionRecord } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
@@ -542,6 +542,14 @@ export class Router implements SessionContext, BusNode {
   /** Ends this node's connection of a client id taken over elsewhere. */
   release(clientId: string): Promise<void> | undefined {
     return this.#context.sessions.release(clientId);
+  }
+
+  adopt(sessions: readonly StoredSession[]): void {
+    this.#context.sessions.adopt(sessions, this.now());
+  }
+
+  flush(): Promise<void> | undefined {
+    return this.store.flush();
   }
 }
 

@@ -290,9 +290,11 @@ export class SessionRegistry {
 
   /**
    * Ends this node's connection of a client id, for a takeover by another
-   * node of the cluster.
+   * node of the cluster. With a store the nodes share (`loadSession`), the
+   * session leaves this node's memory as well, to be read by the other
+   * node; resolves once what it wrote is durable.
    */
-  release(clientId: string): undefined {
+  release(clientId: string): Promise<void> | undefined {
     const link = this.#online.get(clientId);
     if (link !== undefined) {
       this.#closeQuietly(link, new Error("Session taken over"), {
@@ -300,7 +302,54 @@ export class SessionRegistry {
         endReason: "taken_over",
       });
     }
+    const store = this.#context.store;
+    if (store.loadSession === undefined) return undefined;
+    const session = this.#sessions.get(clientId);
+    if (session !== undefined && session.output === undefined) {
+      // Kept in the store as it is: nothing of it is deleted or reported.
+      this.#sessions.delete(clientId);
+      this.#pendingWills.delete(clientId);
+      session.stored = false;
+      this.#context.subscriptions.removeAll(session);
+    }
+    return store.flush();
+  }
+
+  /**
+   * Gets a client id ready to bind here: other nodes let go of it
+   * (`takeOver`), and with a store the nodes share, its session is read
+   * from the store when this node does not hold it.
+   */
+  claim(clientId: string): Promise<void> | undefined {
+    const taken = this.takeOver(clientId);
+    if (this.#context.store.loadSession === undefined) return taken;
+    if (taken === undefined) return this.#loadShared(clientId);
+    return taken.then(() => this.#loadShared(clientId));
+  }
+
+  #loadShared(clientId: string): Promise<void> | undefined {
+    if (this.#sessions.has(clientId)) return undefined;
+    const read = this.#context.store.loadSession!(clientId);
+    const take = (stored: StoredSession | undefined): void => {
+      if (stored === undefined || this.#sessions.has(clientId)) return;
+      this.restore(stored, this.#context.now());
+      this.restored();
+    };
+    if (read instanceof Promise) return read.then(take);
+    take(read);
     return undefined;
+  }
+
+  /**
+   * Takes in the sessions of a node that is gone, offline, as after a
+   * crash: the wills of its clients go out (now, or after their delay).
+   */
+  adopt(sessions: readonly StoredSession[], now: number): void {
+    for (const stored of sessions) {
+      if (this.#sessions.has(stored.session.clientId)) continue;
+      this.restore(stored, now);
+    }
+    this.restored();
   }
 
   /**

@@ -141,7 +141,7 @@ export async function handleSubscribe(
   }
   // The subscriptions are durable before the client hears of them (at
   // once with a store in memory).
-  const flushed = hub.core.store.flush();
+  const flushed = hub.core.flush();
   if (flushed !== undefined) await flushed;
   if (connection.isClosed) return;
   // [MQTT-3.8.4-1] [MQTT-3.8.4-5] One code per filter, in order.

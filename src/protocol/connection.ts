@@ -492,6 +492,31 @@ export class Connection implements HubConnection, PacketHandler {
       this.#refuse(verdict);
       return;
     }
+    // In a cluster, another node lets go of the client id first.
+    const claimed = hub.core.sessions.claim(client.clientId);
+    if (claimed === undefined) return this.#attach(packet, client);
+    return claimed.then(
+      () => this.#isClosed ? undefined : this.#attach(packet, client),
+      (error: unknown) => {
+        if (this.#isClosed) return;
+        this.#will = undefined;
+        logger.warn("connection refused: session not claimed", {
+          client_id: client.clientId,
+          remote: client.remoteAddress,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        this.#refuse(ReasonCode.ServerUnavailable);
+      },
+    );
+  }
+
+  /** Binds an accepted client to its session, then answers CONNACK. */
+  #attach(
+    packet: ConnectPacket,
+    client: ClientInfo,
+  ): Promise<void> | undefined {
+    const hub = this.#hub;
+    const logger = hub.logger;
     const options = hub.options;
     const requestedExpiry = packet.properties?.sessionExpiryInterval ?? 0;
     const sessionExpiry = packet.protocolVersion === 5
@@ -528,7 +553,7 @@ export class Connection implements HubConnection, PacketHandler {
     }
     const { session, present } = attached;
     this.session = session;
-    const flushed = session.stored ? hub.core.store.flush() : undefined;
+    const flushed = session.stored ? hub.core.flush() : undefined;
     if (flushed === undefined) {
       this.#accept(packet, client, sessionExpiry, present);
       return;
@@ -736,7 +761,7 @@ export class Connection implements HubConnection, PacketHandler {
       // Held until PUBREL [MQTT-4.3.3-10], and stored with the rest.
       this.session?.holdIncoming(packet.packetId!);
     }
-    const flushed = this.#hub.core.store.flush();
+    const flushed = this.#hub.core.flush();
     const before = this.#acks;
     if (flushed === undefined && before === undefined) {
       this.#acknowledge(packet, verdict);
