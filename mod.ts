@@ -72,9 +72,12 @@ export {
   type SqliteSync,
 } from "./src/store/sqlite.ts";
 export { LocalBus } from "./src/core/bus.ts";
+export { RedisBus, type RedisBusOptions } from "./src/cluster/redis_bus.ts";
 export type {
   Bus,
   BusNode,
+  ClusterNode,
+  ClusterStatus,
   Delivery,
   SessionRecord,
   Store,

@@ -544,8 +544,15 @@ export class Router implements SessionContext, BusNode {
     return this.#context.sessions.release(clientId);
   }
 
-  adopt(sessions: readonly StoredSession[]): void {
-    this.#context.sessions.adopt(sessions, this.now());
+  adopt(nodeId: string): Promise<void> | undefined {
+    const read = this.store.adoptSessions?.(nodeId);
+    if (read === undefined) return undefined;
+    const take = (sessions: readonly StoredSession[]): void => {
+      this.#context.sessions.adopt(sessions, this.now());
+    };
+    if (read instanceof Promise) return read.then(take);
+    take(read);
+    return undefined;
   }
 
   flush(): Promise<void> | undefined {
