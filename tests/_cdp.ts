@@ -332,10 +332,16 @@ export class Page {
   }
 
   /** Waits for an element whose text holds `text`; returns its text. */
-  waitForText(selector: string, text: string, timeout = 10_000): Promise<string> {
+  waitForText(
+    selector: string,
+    text: string,
+    timeout = 10_000,
+  ): Promise<string> {
     return this.waitFor<string>(
       `(() => {
-        const t = document.querySelector(${JSON.stringify(selector)})?.textContent;
+        const t = document.querySelector(${
+        JSON.stringify(selector)
+      })?.textContent;
         return t !== undefined && t.includes(${JSON.stringify(text)}) ? t : "";
       })()`,
       timeout,

@@ -298,7 +298,7 @@ Deno.test("HttpServer.close() closes a streaming response whose client stopped r
       }),
     )
   );
-  using conn = await send(
+  using _conn = await send(
     server.address.port,
     "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n",
   );
