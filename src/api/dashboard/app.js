@@ -50,7 +50,9 @@ function show() {
   main.hidden = false;
   signOutButton.hidden = credential() === null;
   main.replaceChildren();
-  say("");
+  const status = document.getElementById("status");
+  if (status.dataset.keep === undefined) say("");
+  else delete status.dataset.keep;
   stopView = VIEWS[name](rest)(main);
 }
 

@@ -223,7 +223,11 @@ export function clientPage(clientId) {
         await call("POST", `clients/${encodeURIComponent(clientId)}/kick`, {
           discardSession: alsoDiscard,
         });
-        say(`Kicked ${clientId}${alsoDiscard ? ", session discarded" : ""}.`);
+        say(
+          `Kicked ${clientId}${alsoDiscard ? ", session discarded" : ""}.`,
+          "info",
+          true,
+        );
         location.hash = "#/clients";
       } catch (error) {
         fail(error);

@@ -174,11 +174,16 @@ export function hexDump(data) {
   return lines.join("\n");
 }
 
-/** Says something in the status line (read out by screen readers). */
-export function say(text, kind = "info") {
+/**
+ * Says something in the status line (read out by screen readers). With
+ * `keep`, it stays when the page goes to another view next.
+ */
+export function say(text, kind = "info", keep = false) {
   const status = document.getElementById("status");
   status.textContent = text;
   status.className = kind === "error" ? "error" : "";
+  if (keep) status.dataset.keep = "";
+  else delete status.dataset.keep;
 }
 
 /**

@@ -67,9 +67,9 @@ export function subscriptions(main) {
       h(
         "p",
         { class: "muted" },
-        `${number(page.total)} subscription${
-          page.total === 1 ? "" : "s"
-        } match "${topic.value}".`,
+        `${number(page.total)} ${
+          page.total === 1 ? "subscription matches" : "subscriptions match"
+        } "${topic.value}".`,
         shared ? " Of each shared group, one member receives the message." : "",
       ),
       table(HEADERS, rows(page.items), {
