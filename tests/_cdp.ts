@@ -284,6 +284,13 @@ export class Page {
     });
   }
 
+  /** Makes the page see a light or dark `prefers-color-scheme`. */
+  async colorScheme(scheme: "light" | "dark"): Promise<void> {
+    await this.#send("Emulation.setEmulatedMedia", {
+      features: [{ name: "prefers-color-scheme", value: scheme }],
+    });
+  }
+
   /** Loads a URL and waits until the document has loaded. */
   async goto(url: string): Promise<void> {
     await this.#send("Page.navigate", { url });
