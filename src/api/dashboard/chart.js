@@ -16,14 +16,24 @@ function ceiling(n) {
   return 10 * power;
 }
 
+/** The same in units of 1024 (bytes): 500 KiB rather than 976.6 KiB. */
+export function binaryCeiling(n) {
+  let unit = 1;
+  while (n >= 1024 * unit) unit *= 1024;
+  const top = ceiling(n / unit);
+  return (top >= 1000 ? 1024 : top) * unit;
+}
+
 export class LineChart {
   /**
    * @param title What the chart shows, such as "Messages per second".
    * @param series `[{ label, className }]`, one line each.
    * @param format Formats a value for the axis and the legend.
    * @param capacity Points kept: 300 is five minutes at one a second.
+   * @param round Rounds the highest value up to the top of the chart.
    */
-  constructor({ title, series, format, capacity = 300 }) {
+  constructor({ title, series, format, capacity = 300, round = ceiling }) {
+    this.round = round;
     this.title = title;
     this.series = series;
     this.format = format;
@@ -81,7 +91,7 @@ export class LineChart {
   }
 
   draw() {
-    const max = ceiling(Math.max(0, ...this.points.flat()));
+    const max = this.round(Math.max(0, ...this.points.flat()));
     const step = WIDTH / (this.capacity - 1);
     this.points.forEach((points, i) => {
       // The newest point at the right edge.

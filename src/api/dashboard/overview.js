@@ -3,7 +3,7 @@
 // broker is part of a cluster.
 
 import { call, stream } from "./api.js";
-import { LineChart } from "./chart.js";
+import { binaryCeiling, LineChart } from "./chart.js";
 import { bytes, duration, fail, h, number, table } from "./dom.js";
 
 const CARDS = [
@@ -47,6 +47,7 @@ export function overview(main) {
       { label: "out", className: "series-out" },
     ],
     format: (v) => `${bytes(v)}/s`,
+    round: binaryCeiling,
   });
   const dropped = h("div", {}, h("p", { class: "empty" }, "–"));
   const about = h("p", { class: "muted" });
