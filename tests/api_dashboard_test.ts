@@ -463,3 +463,74 @@ Deno.test("GET /api/v1/clients finds an offline client by the user name its sess
     [["away", "alice"]],
   );
 });
+
+Deno.test("apiHandler() serves every file of src/api/dashboard/", async () => {
+  await using b = await startBroker();
+  const folder = new URL("../src/api/dashboard/", import.meta.url);
+  let files = 0;
+  for await (const entry of Deno.readDir(folder)) {
+    const response = await fetch(`${b.base}/ui/${entry.name}`);
+    strictEqual(response.status, 200, entry.name);
+    deepStrictEqual(
+      new Uint8Array(await response.arrayBuffer()),
+      await Deno.readFile(new URL(entry.name, folder)),
+      entry.name,
+    );
+    files++;
+  }
+  ok(files >= 10);
+});
+
+Deno.test("serveApi() serves the dashboard when the package is loaded from an http(s) URL, as from JSR", async () => {
+  const root = new URL("../", import.meta.url);
+  const types: Record<string, string> = {
+    ts: "application/typescript",
+    js: "text/javascript",
+    json: "application/json",
+  };
+  // The checkout served over HTTP, as JSR serves the published files.
+  await using files = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      const path = new URL(request.url).pathname;
+      try {
+        const body = await Deno.readFile(new URL(`.${path}`, root));
+        const ext = path.slice(path.lastIndexOf(".") + 1);
+        return new Response(body, {
+          headers: {
+            "content-type": types[ext] ?? "application/octet-stream",
+          },
+        });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    },
+  );
+  const cache = await Deno.makeTempDir({ prefix: "gmqtt-deno-dir-" });
+  try {
+    const code = `
+      const { Server, serveApi } = await import(
+        "http://127.0.0.1:${files.addr.port}/mod.ts"
+      );
+      const api = serveApi(new Server(), { port: 0 });
+      const response = await fetch(
+        "http://127.0.0.1:" + api.address.port + "/ui/app.js",
+      );
+      console.log(response.status, (await response.text()).includes("VIEWS"));
+      await api.shutdown();
+    `;
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      env: { DENO_DIR: cache, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(run.stdout);
+    const err = new TextDecoder().decode(run.stderr);
+    strictEqual(run.code, 0, err);
+    strictEqual(out.trim(), "200 true", err);
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
+});
