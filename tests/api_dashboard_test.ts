@@ -7,8 +7,14 @@
  * @module
  */
 
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { type ApiOptions, serveApi, type ServerOptions } from "../mod.ts";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import {
+  apiHandler,
+  type ApiOptions,
+  serveApi,
+  Server,
+  type ServerOptions,
+} from "../mod.ts";
 import { startServer, type TcpTestServer } from "./_client.ts";
 import { RecordingBus } from "./_core_fakes.ts";
 import {
@@ -532,5 +538,12 @@ Deno.test("serveApi() serves the dashboard when the package is loaded from an ht
     strictEqual(out.trim(), "200 true", err);
   } finally {
     await Deno.remove(cache, { recursive: true });
+  }
+});
+
+Deno.test("apiHandler() refuses a watch limit that is not a positive integer", () => {
+  const server = new Server();
+  for (const options of [{ watchRate: 0 }, { maxWatchStreams: 1.5 }]) {
+    throws(() => apiHandler(server, options), RangeError);
   }
 });

@@ -148,6 +148,8 @@ type Route = Partial<Record<"GET" | "POST" | "DELETE", Handler>>;
  * @throws {TypeError} If the options carry a `hostname` (as those of
  * `serveApi()` do) that is not loopback, with neither credentials nor
  * `allowUnauthenticated`.
+ * @throws {RangeError} If `maxWatchStreams` or `watchRate` is not a
+ * positive integer.
  */
 export function apiHandler(
   server: Server,

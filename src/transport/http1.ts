@@ -488,7 +488,8 @@ export class HttpServer {
 
   /**
    * Stops accepting, closes connections waiting for a request and ends
-   * streaming responses; resolves once every connection has closed.
+   * streaming responses (closing, a second later, those whose client does
+   * not read); resolves once every connection has closed.
    */
   async close(): Promise<void> {
     if (!this.#closed) {
