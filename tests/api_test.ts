@@ -247,6 +247,7 @@ Deno.test("apiHandler() reports one client's details and traffic as the client m
     {
       clientId: "alpha",
       connected: true,
+      node: null,
       username: "alice",
       protocolVersion: 5,
       transport: "tcp",

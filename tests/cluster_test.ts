@@ -5,7 +5,7 @@
  */
 
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { RedisBus, Server } from "../mod.ts";
+import { apiHandler, RedisBus, Server } from "../mod.ts";
 import type { PublishPacket } from "../packets/types.ts";
 import { Logger, type LogRecord } from "../src/observe/logger.ts";
 import { RedisClient } from "../src/redis/mod.ts";
@@ -292,4 +292,59 @@ Deno.test("A cluster recovers when Redis restarts: the nodes join again and deli
   ok(delivered.length === 1, "nothing delivered after the restart");
   await sub.close();
   await pub.close();
+});
+
+Deno.test("A cluster node shows the cluster to operators: GET /api/v1/cluster, the node of each client, Prometheus gauges, $SYS kept to the node, /healthz degraded without Redis", async () => {
+  await using cluster = await Cluster.start(["a", "b"]);
+  const a = cluster.node("a");
+  const handle = apiHandler(a.server);
+  const get = async (path: string): Promise<Response> =>
+    await handle(new Request(`http://localhost${path}`));
+
+  const sub = await client(a, "sub");
+  const body = await (await get("/api/v1/cluster")).json();
+  strictEqual(body.nodeId, "a");
+  deepStrictEqual(
+    body.nodes.map((n: { nodeId: string }) => n.nodeId).sort(),
+    ["a", "b"],
+  );
+  const clients = await (await get("/api/v1/clients")).json();
+  deepStrictEqual(
+    clients.items.map((c: { clientId: string; node: string }) => [
+      c.clientId,
+      c.node,
+    ]),
+    [["sub", "a"]],
+  );
+  const metrics = await (await get("/metrics")).text();
+  ok(metrics.includes("gmqtt_cluster_nodes 2"), metrics);
+
+  // A node's $SYS is its own, even retained.
+  await a.server.publish({
+    topic: "$SYS/broker/x",
+    payload: "a",
+    retain: true,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  deepStrictEqual(cluster.node("b").server.retained("$SYS/broker/x"), []);
+
+  deepStrictEqual(await (await get("/healthz")).json(), { status: "ok" });
+  await cluster.redis.stop();
+  await until(() => !a.bus.status().connected, "a to lose Redis");
+  deepStrictEqual(await (await get("/healthz")).json(), {
+    status: "degraded",
+    cluster: "redis unreachable",
+  });
+  await cluster.redis.start();
+  await sub.close();
+});
+
+Deno.test("A broker alone answers 404 to GET /api/v1/cluster", async () => {
+  const server = new Server();
+  const response = await apiHandler(server)(
+    new Request("http://localhost/api/v1/cluster"),
+  );
+  strictEqual(response.status, 404);
+  await response.body?.cancel();
+  await server.stop();
 });

@@ -57,8 +57,10 @@ function page<T>(items: T[], url: URL): Response {
 export function clientView(server: Server, clientId: string): ClientView {
   const client = server.client(clientId);
   const session = server.session(clientId);
-  if (client !== undefined) return connectedClientView(client, session);
-  if (session !== undefined) return offlineClientView(session);
+  if (client !== undefined) {
+    return connectedClientView(client, session, nodeOf(server));
+  }
+  if (session !== undefined) return offlineClientView(session, nodeOf(server));
   throw unknownClient(clientId);
 }
 
@@ -69,17 +71,20 @@ export function listClients(server: Server, url: URL): Response {
   const username = stringField(query, "username", "list clients");
   const connected = booleanField(query, "connected", "list clients");
   const views: ClientView[] = [];
+  const node = nodeOf(server);
   const online = new Set<string>();
   if (connected !== false) {
     for (const c of server.clients()) {
       online.add(c.clientId);
-      views.push(connectedClientView(c, server.session(c.clientId)));
+      views.push(
+        connectedClientView(c, server.session(c.clientId), node),
+      );
     }
   }
   if (connected !== true) {
     for (const s of server.sessions()) {
       if (!s.connected && !online.has(s.clientId)) {
-        views.push(offlineClientView(s));
+        views.push(offlineClientView(s, node));
       }
     }
   }
@@ -162,4 +167,9 @@ export function listRetained(server: Server, url: URL): Response {
   const messages = server.retained(filter)
     .sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0);
   return page(messages.map(messageView), url);
+}
+
+/** This node's id in its cluster; `null` for a broker alone. */
+function nodeOf(server: Server): string | null {
+  return server.cluster()?.nodeId ?? null;
 }

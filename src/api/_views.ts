@@ -15,6 +15,8 @@ import type {
 export interface ClientView {
   clientId: string;
   connected: boolean;
+  /** The cluster node that holds it; `null` for a broker alone. */
+  node: string | null;
   username: string | null;
   protocolVersion: number | null;
   transport: string | null;
@@ -48,10 +50,12 @@ function iso(ms: number | undefined): string | null {
 export function connectedClientView(
   c: ClientSummary,
   session: SessionSummary | undefined,
+  node: string | null,
 ): ClientView {
   return {
     clientId: c.clientId,
     connected: true,
+    node,
     username: c.username ?? null,
     protocolVersion: c.protocolVersion,
     transport: c.transport,
@@ -83,10 +87,14 @@ export function connectedClientView(
  * client last connected with). What only the connection knew (addresses,
  * traffic) is `null`.
  */
-export function offlineClientView(s: SessionSummary): ClientView {
+export function offlineClientView(
+  s: SessionSummary,
+  node: string | null,
+): ClientView {
   return {
     clientId: s.clientId,
     connected: false,
+    node,
     username: s.username ?? null,
     protocolVersion: null,
     transport: null,

@@ -20,6 +20,7 @@ import {
   renderPrometheus,
 } from "../observe/prometheus.ts";
 import type { Server } from "../server/server.ts";
+import type { ClusterStatus } from "../core/ports.ts";
 import { VERSION } from "../observe/sys.ts";
 import {
   badField,
@@ -101,7 +102,8 @@ type Route = Partial<Record<"GET" | "POST" | "DELETE", Handler>>;
  *
  * | method and path                        | what it does                          |
  * | -------------------------------------- | ------------------------------------- |
- * | `GET /healthz`                         | liveness                              |
+ * | `GET /healthz`                         | liveness; `degraded` without Redis    |
+ * | `GET /api/v1/cluster`                  | the cluster's nodes (404 when alone)  |
  * | `GET /metrics`                         | Prometheus metrics                    |
  * | `GET /api/v1/broker`                   | version, uptime, listeners            |
  * | `GET /api/v1/clients`                  | clients, paginated and filtered       |
@@ -172,13 +174,36 @@ export function apiHandler(
   });
 
   const routes: [RegExp, Route][] = [
-    [/^\/healthz$/, { GET: () => json({ status: "ok" }) }],
+    [/^\/healthz$/, {
+      GET: () => {
+        // Serving, but cut off from the other nodes of its cluster.
+        const cluster = server.cluster();
+        return json(
+          cluster === undefined || cluster.connected
+            ? { status: "ok" }
+            : { status: "degraded", cluster: "redis unreachable" },
+        );
+      },
+    }],
+    [/^\/api\/v1\/cluster$/, {
+      GET: () => {
+        const cluster = server.cluster();
+        if (cluster === undefined) {
+          throw new HttpError(
+            404,
+            "Cannot show the cluster: this broker runs alone",
+          );
+        }
+        return json(cluster);
+      },
+    }],
     [/^\/metrics$/, {
       GET: () =>
         new Response(
           renderPrometheus(server.metrics(), {
             memory: Deno.memoryUsage(),
             startTime: startedAt,
+            ...withCluster(server.cluster()),
           }),
           { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } },
         ),
@@ -442,4 +467,11 @@ function unsubscribe(server: Server, input: Record<string, unknown>): Response {
     clientId,
     topics: raw.map((topic, i) => ({ topic, removed: removed[i] ?? false })),
   });
+}
+
+/** The `cluster` option of the metrics, when there is a cluster. */
+function withCluster(
+  cluster: ClusterStatus | undefined,
+): { cluster?: ClusterStatus } {
+  return cluster === undefined ? {} : { cluster };
 }

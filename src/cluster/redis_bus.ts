@@ -336,6 +336,8 @@ export class RedisBus implements Bus {
 
   publish(message: Message, hold: boolean): Promise<void> | undefined {
     const local = this.#node?.routeLocal(message, hold);
+    // Each node's own statistics stay on it.
+    if (message.topic.startsWith("$SYS/")) return local;
     const targets = message.retain
       ? this.#peers.keys()
       : this.#remote.match(message.topic).values();

@@ -9,6 +9,7 @@
 import { PACKET_TYPES } from "../../packets/types.ts";
 import type { DropReason, SessionTerminatedReason } from "../types.ts";
 import type { MetricsSnapshot, ServerMetrics } from "../core/metrics.ts";
+import type { ClusterStatus } from "../core/ports.ts";
 
 export type { ServerMetrics };
 
@@ -34,6 +35,8 @@ export interface PrometheusOptions {
   memory?: ProcessMemory;
   /** When the process started, in milliseconds since the epoch; not reported by default. */
   startTime?: number;
+  /** The cluster as this node sees it; not reported by default. */
+  cluster?: ClusterStatus;
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -291,6 +294,45 @@ export function renderPrometheus(
       "gauge",
       "Start time of the process since the Unix epoch in seconds.",
       one(options.startTime / 1000),
+    );
+  }
+  const cluster = options.cluster;
+  if (cluster !== undefined) {
+    family(
+      "gmqtt_cluster_nodes",
+      "gauge",
+      "Live nodes of the cluster, this one included.",
+      one(cluster.nodes.length),
+    );
+    family(
+      "gmqtt_cluster_connected",
+      "gauge",
+      "Whether this node reaches the cluster's Redis (1) or not (0).",
+      one(cluster.connected ? 1 : 0),
+    );
+    family(
+      "gmqtt_cluster_messages_sent_total",
+      "counter",
+      "Messages sent to other nodes, one per node.",
+      one(cluster.messagesSent),
+    );
+    family(
+      "gmqtt_cluster_messages_received_total",
+      "counter",
+      "Messages received from other nodes.",
+      one(cluster.messagesReceived),
+    );
+    family(
+      "gmqtt_cluster_backlog_messages",
+      "gauge",
+      "QoS 1 and 2 messages sent to this node and not yet taken.",
+      one(cluster.backlog),
+    );
+    family(
+      "gmqtt_cluster_redis_round_trip_seconds",
+      "gauge",
+      "The last heartbeat's round trip to Redis.",
+      one(cluster.roundTrip / 1000),
     );
   }
   out.push("");

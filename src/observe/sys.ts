@@ -7,6 +7,7 @@
 import denoConfig from "../../deno.json" with { type: "json" };
 import type { Logger } from "./logger.ts";
 import type { ServerMetrics } from "../core/metrics.ts";
+import type { ClusterStatus } from "../core/ports.ts";
 import type { PublishOptions } from "../message.ts";
 
 /** The version of this package, as `deno.json` says. */
@@ -18,6 +19,8 @@ export interface SysTopicsSource {
   metrics(): ServerMetrics;
   /** Publishes a message as the server. */
   publish(message: PublishOptions): Promise<void>;
+  /** The cluster as this node sees it, if the server is in one. */
+  cluster?(): ClusterStatus | undefined;
 }
 
 /** Options for {@linkcode SysTopics}. */
@@ -175,6 +178,18 @@ export class SysTopics {
       ["subscriptions/count", String(m.subscriptionsCurrent)],
       ["retained messages/count", String(m.retainedMessages)],
     ];
+    const cluster = this.#source.cluster?.();
+    if (cluster !== undefined) {
+      values.push(
+        ["cluster/node", cluster.nodeId],
+        ["cluster/nodes", String(cluster.nodes.length)],
+        ["cluster/connected", cluster.connected ? "1" : "0"],
+        ["cluster/messages/sent", String(cluster.messagesSent)],
+        ["cluster/messages/received", String(cluster.messagesReceived)],
+        ["cluster/backlog", String(cluster.backlog)],
+        ["cluster/round trip", cluster.roundTrip.toFixed(3)],
+      );
+    }
     for (const name of Object.keys(LOADS) as LoadName[]) {
       for (const [, suffix] of WINDOWS) {
         const key = `${name}/${suffix}`;

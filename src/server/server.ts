@@ -28,6 +28,7 @@ import type { Message, PublishOptions } from "../message.ts";
 
 export type { PublishOptions };
 import type { ServerMetrics } from "../core/metrics.ts";
+import type { ClusterStatus } from "../core/ports.ts";
 import { type Duplex, StreamTransport } from "../transport/stream.ts";
 import { SocketListener } from "../transport/tcp.ts";
 import { WebSocketListener } from "../transport/websocket.ts";
@@ -776,6 +777,17 @@ export class Server {
       );
     }
     return this.#core.watchers.add(topicFilter, watcher);
+  }
+
+  /**
+   * The cluster as this node sees it: its nodes, their heartbeats, what it
+   * sent and received; `undefined` when the server runs alone (its bus is
+   * not a cluster's).
+   *
+   * @returns The status, or `undefined`.
+   */
+  cluster(): ClusterStatus | undefined {
+    return this.#core.bus.status?.();
   }
 
   /**
