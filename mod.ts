@@ -72,7 +72,11 @@ export {
   type SqliteSync,
 } from "./src/store/sqlite.ts";
 export { LocalBus } from "./src/core/bus.ts";
-export { RedisBus, type RedisBusOptions } from "./src/cluster/redis_bus.ts";
+export {
+  ClusterError,
+  RedisBus,
+  type RedisBusOptions,
+} from "./src/cluster/redis_bus.ts";
 export type {
   Bus,
   BusNode,
@@ -166,6 +170,7 @@ export {
 export {
   type ApiConfig,
   type BrokerConfig,
+  type ClusterConfig,
   ConfigError,
   defaultConfig,
   type ListenerConfig,

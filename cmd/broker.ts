@@ -60,6 +60,8 @@ import {
   reportOpenFilesLimit,
 } from "./_last_resort.ts";
 import { passwd, PASSWD_USAGE, UsageError } from "./_passwd.ts";
+import { applyClusterFlags, clusterBus } from "./_cluster.ts";
+import { ClusterError } from "../src/cluster/redis_bus.ts";
 import {
   applyPersistenceFlag,
   closeStore,
@@ -98,6 +100,10 @@ Options:
       --persistence P    where state is kept: memory (default), sqlite (the
                          file's persistence.path, or gmqtt.db) or sqlite:FILE
                          (relative to the working folder)
+      --cluster-redis URL  join the cluster of the brokers on this Redis
+                         (redis:// or rediss://); state is kept there
+      --cluster-node-id ID  this node's id in the cluster (default: host
+                         name and the first listener's port)
   -h, --help             print this help
   -v, --version          print the version
 
@@ -163,6 +169,8 @@ async function run(args: string[]): Promise<number> {
         "no-dashboard": { type: "boolean" },
         "sys-interval": { type: "string" },
         persistence: { type: "string" },
+        "cluster-redis": { type: "string" },
+        "cluster-node-id": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -223,13 +231,21 @@ async function serve(
   store: SqliteStore | undefined,
   release: () => void,
 ): Promise<number> {
-  let server: Server;
+  let server: Server | undefined;
   const serverOptions = toServerOptions(config);
+  const bus = clusterBus(config, logger, () => {
+    const m = server?.metrics();
+    return {
+      clients: m?.sessionsActive ?? 0,
+      subscriptions: m?.subscriptionsCurrent ?? 0,
+    };
+  });
   try {
     server = new Server({
       ...serverOptions,
       logger,
       ...(store !== undefined ? { store } : {}),
+      ...(bus !== undefined ? { bus } : {}),
     });
   } catch (error) {
     if (error instanceof RangeError || error instanceof TypeError) {
@@ -244,6 +260,11 @@ async function serve(
     await server.start();
   } catch (error) {
     signals.remove();
+    await server.stop({ timeout: 0 }).catch(() => {});
+    // Redis unreachable, or the node id taken: one line, exit 2.
+    if (error instanceof ClusterError) {
+      throw new UsageError(`Cannot start broker: ${error.message}`);
+    }
     // Starting reads the store back: a failure there is the file's.
     throw store === undefined ? error : storeError(config, "read", error);
   }
@@ -339,6 +360,8 @@ interface Flags {
   "no-dashboard"?: boolean | undefined;
   "sys-interval"?: string | undefined;
   persistence?: string | undefined;
+  "cluster-redis"?: string | undefined;
+  "cluster-node-id"?: string | undefined;
 }
 
 /** Changes the configuration as the flags say; flags win over the file. */
@@ -474,6 +497,11 @@ function applyApiFlags(config: BrokerConfig, flags: Flags): void {
     config.sysInterval = seconds;
   }
   applyPersistenceFlag(config, flags.persistence);
+  applyClusterFlags(
+    config,
+    flags["cluster-redis"],
+    flags["cluster-node-id"],
+  );
 }
 
 /** The options of `serveApi()`, with the TLS files read. */

@@ -289,7 +289,12 @@ Deno.test("A cluster recovers when Redis restarts: the nodes join again and deli
     await publish(pub, "t/1", `after ${i}`, 1, i + 1);
     delivered = await receive(sub, 1, 300).catch(() => []);
   }
-  ok(delivered.length === 1, "nothing delivered after the restart");
+  ok(
+    delivered.length === 1,
+    `nothing delivered after the restart: ${
+      JSON.stringify([...cluster.nodes.values()].map((n) => n.logs))
+    }`,
+  );
   await sub.close();
   await pub.close();
 });

@@ -16,4 +16,4 @@
  * @module
  */
 
-export { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
+export { ClusterError, RedisBus, type RedisBusOptions } from "./redis_bus.ts";

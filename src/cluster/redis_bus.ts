@@ -55,6 +55,20 @@ export interface RedisBusOptions {
   stats?: () => { clients: number; subscriptions: number };
 }
 
+/** A node that cannot join its cluster: Redis unreachable, node id taken. */
+export class ClusterError extends Error {
+  /**
+   * Makes the error; its message starts "Cannot join the cluster".
+   *
+   * @param message What is wrong.
+   * @param options The error underneath.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(`Cannot join the cluster: ${message}`, options);
+    this.name = "ClusterError";
+  }
+}
+
 /** The consumer group every node reads its stream with. */
 const GROUP = "gmqtt";
 /** Stream entries read at once. */
@@ -62,7 +76,10 @@ const READ_BATCH = 256;
 /** Milliseconds a read blocks waiting for new entries. */
 const READ_BLOCK = 1000;
 
-/** A node's last heartbeat. */
+/**
+ * A node's last heartbeat. `at` is when this node read it, by its own
+ * clock: nodes' clocks may differ.
+ */
 interface Heartbeat {
   at: number;
   clients: number;
@@ -207,11 +224,21 @@ export class RedisBus implements Bus {
    * reads what the other nodes subscribe to, and starts reading what they
    * send it.
    *
-   * @throws {Error} If Redis cannot be reached, or the node id is taken.
+   * @throws {ClusterError} If Redis cannot be reached, or the node id is
+   * taken.
    */
   async attach(node: BusNode): Promise<void> {
     this.#node = node;
-    await this.#redis.connect();
+    try {
+      await this.#redis.connect();
+    } catch (error) {
+      throw new ClusterError(
+        `Redis ${this.#redis.url.redacted} unreachable: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
     const taken = await this.#redis.send([
       "SET",
       this.#key("node", this.nodeId),
@@ -221,8 +248,8 @@ export class RedisBus implements Bus {
       this.#heartbeatTtl,
     ]);
     if (taken === null) {
-      throw new Error(
-        `Cannot join the cluster: node id ${
+      throw new ClusterError(
+        `node id ${
           JSON.stringify(this.nodeId)
         } is in use by a running node (or one gone less than ${this.#heartbeatTtl} ms ago)`,
       );
@@ -248,6 +275,13 @@ export class RedisBus implements Bus {
   async #register(): Promise<void> {
     const interest = this.#key("interest", this.nodeId);
     const commands: (string | number)[][] = [
+      [
+        "SET",
+        this.#key("node", this.nodeId),
+        JSON.stringify(this.#heartbeat()),
+        "PX",
+        this.#heartbeatTtl,
+      ],
       ["SADD", this.#key("nodes"), this.nodeId],
       ["DEL", interest],
     ];
@@ -685,6 +719,12 @@ export class RedisBus implements Bus {
           } else this.#peers.set(id, beat);
           continue;
         }
+        // Gone only once silent for a whole heartbeat's time: a Redis that
+        // restarted lost every key, the live nodes' too.
+        const last = this.#peers.get(id);
+        if (last !== undefined && Date.now() - last.at < this.#heartbeatTtl) {
+          continue;
+        }
         this.#peers.delete(id);
         this.#remote.forget(id);
         await this.#adopt(id);
@@ -855,7 +895,7 @@ function parseHeartbeat(reply: RedisReply | undefined): Heartbeat | undefined {
     const beat = JSON.parse(replyText(reply)) as Partial<Heartbeat>;
     if (typeof beat.at !== "number") return undefined;
     return {
-      at: beat.at,
+      at: Date.now(),
       clients: typeof beat.clients === "number" ? beat.clients : 0,
       subscriptions: typeof beat.subscriptions === "number"
         ? beat.subscriptions

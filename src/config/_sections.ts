@@ -15,8 +15,10 @@ import { parsePasswordHash } from "../hooks/auth.ts";
 import { type Checker, parseDuration, show } from "./_check.ts";
 import type { Path } from "./_error.ts";
 import { readApi } from "./_api.ts";
+import { parseRedisUrl } from "../redis/url.ts";
 import type {
   BrokerConfig,
+  ClusterConfig,
   ListenerConfig,
   MqttConfig,
   PersistenceConfig,
@@ -214,6 +216,7 @@ export function readConfig(
     "acl",
     "api",
     "persistence",
+    "cluster",
     "sys_interval",
   ]);
   if (top.listeners !== undefined) {
@@ -242,6 +245,22 @@ export function readConfig(
   }
   if (top.persistence !== undefined) {
     config.persistence = persistence(c, top.persistence, config.persistence);
+  }
+  if (top.cluster !== undefined) {
+    config.cluster = cluster(c, top.cluster);
+    if (top.persistence === undefined) config.persistence.type = "redis";
+  }
+  if (config.persistence.type === "redis" && config.cluster === undefined) {
+    c.fail(
+      ["persistence", "type"],
+      'redis keeps state in a cluster\'s Redis: add a "cluster" section with its URL',
+    );
+  }
+  if (config.cluster !== undefined && config.persistence.type !== "redis") {
+    c.fail(
+      ["persistence", "type"],
+      "a cluster keeps sessions and retained messages in its Redis: set redis, or remove the persistence section",
+    );
   }
   if (top.sys_interval !== undefined) {
     const seconds = parseDuration(top.sys_interval);
@@ -318,10 +337,12 @@ function persistence(
   const p = value === null
     ? {}
     : c.mapping(value, at, ["type", "path", "sync"]);
-  const type = p.type === undefined
-    ? "memory"
-    : c.oneOf(p.type, [...at, "type"], ["memory", "sqlite"] as const);
-  if (type === "memory") {
+  const type = p.type === undefined ? "memory" : c.oneOf(
+    p.type,
+    [...at, "type"],
+    ["memory", "sqlite", "redis"] as const,
+  );
+  if (type !== "sqlite") {
     for (const key of ["path", "sync"]) {
       if (p[key] !== undefined) {
         c.fail(
@@ -341,6 +362,35 @@ function persistence(
       : c.oneOf(p.sync, [...at, "sync"], ["normal", "full"] as const),
   };
   const line = c.line(p.path === undefined ? at : [...at, "path"]);
+  if (line !== undefined) out.line = line;
+  return out;
+}
+
+/** The `cluster` section: the Redis URL (checked) and the node id. */
+function cluster(c: Checker, value: unknown): ClusterConfig {
+  const at = ["cluster"];
+  const section = c.mapping(value, at, ["redis", "node_id"]);
+  if (section.redis === undefined) {
+    c.fail([...at, "redis"], "expected the Redis URL every node shares");
+  }
+  const redis = c.string(section.redis, [...at, "redis"]);
+  try {
+    parseRedisUrl(redis);
+  } catch (error) {
+    c.fail([...at, "redis"], (error as Error).message);
+  }
+  const out: ClusterConfig = { redis };
+  if (section.node_id !== undefined) {
+    const nodeId = c.string(section.node_id, [...at, "node_id"]);
+    if (nodeId === "" || /[\s{}]/.test(nodeId)) {
+      c.fail(
+        [...at, "node_id"],
+        `expected a node id without spaces or braces, got ${show(nodeId)}`,
+      );
+    }
+    out.nodeId = nodeId;
+  }
+  const line = c.line(at);
   if (line !== undefined) out.line = line;
   return out;
 }

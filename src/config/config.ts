@@ -25,6 +25,7 @@ import { parse as parseYaml, YamlError } from "./yaml.ts";
 export type {
   ApiConfig,
   BrokerConfig,
+  ClusterConfig,
   ListenerConfig,
   MqttConfig,
   PersistenceConfig,

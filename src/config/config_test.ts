@@ -346,7 +346,7 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
   [
     "an unknown top-level key",
     "mqtt: {}\nbridge:\n  type: mqtt\n",
-    "Cannot load config: b.yml:2: bridge: unknown key; expected one of listeners, mqtt, log, auth, acl, api, persistence, sys_interval",
+    "Cannot load config: b.yml:2: bridge: unknown key; expected one of listeners, mqtt, log, auth, acl, api, persistence, cluster, sys_interval",
   ],
   [
     "an unknown nested key",
@@ -535,8 +535,8 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
   ],
   [
     "an unknown persistence type",
-    "persistence:\n  type: redis\n",
-    'Cannot load config: b.yml:2: persistence.type: expected one of memory, sqlite, got "redis"',
+    "persistence:\n  type: disk\n",
+    'Cannot load config: b.yml:2: persistence.type: expected one of memory, sqlite, redis, got "disk"',
   ],
   [
     "an empty persistence path",
@@ -837,3 +837,61 @@ Deno.test("parseConfig() refuses API limits out of range, naming the key", () =>
       ),
   );
 });
+
+Deno.test("parseConfig() reads the cluster section: its Redis URL and node id, state in Redis by default", () => {
+  const config = parseConfig(
+    "cluster:\n  redis: redis://user:pw@10.0.0.5:6380/2\n  node_id: broker-a\n",
+    "b.yml",
+  );
+  deepStrictEqual(config.cluster, {
+    redis: "redis://user:pw@10.0.0.5:6380/2",
+    nodeId: "broker-a",
+    line: 1,
+  });
+  strictEqual(config.persistence.type, "redis");
+  strictEqual(parseConfig("").cluster, undefined);
+  strictEqual(
+    parseConfig("cluster:\n  redis: rediss://r.internal\n").cluster?.nodeId,
+    undefined,
+  );
+});
+
+for (
+  const [what, text, message] of [
+    [
+      "a cluster without its Redis URL",
+      "cluster:\n  node_id: a\n",
+      "Cannot load config: b.yml:1: cluster.redis: expected the Redis URL every node shares",
+    ],
+    [
+      "a cluster URL that is not Redis's",
+      "cluster:\n  redis: http://x\n",
+      "Cannot load config: b.yml:2: cluster.redis:",
+    ],
+    [
+      "a node id with a space",
+      "cluster:\n  redis: redis://x\n  node_id: a b\n",
+      "Cannot load config: b.yml:3: cluster.node_id: expected a node id without spaces or braces",
+    ],
+    [
+      "a cluster with its state in SQLite",
+      "cluster:\n  redis: redis://x\npersistence:\n  type: sqlite\n",
+      "Cannot load config: b.yml:4: persistence.type: a cluster keeps sessions and retained messages in its Redis",
+    ],
+    [
+      "state in Redis without a cluster",
+      "persistence:\n  type: redis\n",
+      "Cannot load config: b.yml:2: persistence.type: redis keeps state in a cluster's Redis",
+    ],
+  ] as const
+) {
+  Deno.test(`parseConfig() refuses ${what}, naming the field`, () => {
+    throws(
+      () => parseConfig(text, "b.yml"),
+      (error: Error) => {
+        ok(error.message.startsWith(message), error.message);
+        return true;
+      },
+    );
+  });
+}

@@ -67,13 +67,28 @@ export interface ApiConfig {
   line?: number;
 }
 
+/** The `cluster` section: brokers that share one Redis. */
+export interface ClusterConfig {
+  /** The Redis every node shares: a `redis://` or `rediss://` URL. */
+  redis: string;
+  /**
+   * This node's id, unique in the cluster; the host name and the first
+   * listener's port by default.
+   */
+  nodeId?: string;
+  /** Line of the `cluster` section in the file, for messages. */
+  line?: number;
+}
+
 /** Where the broker keeps what survives a restart, from `persistence`. */
 export interface PersistenceConfig {
   /**
    * `memory` (the default): nothing survives a restart; `sqlite`: sessions,
-   * queues, messages in flight and retained messages are written to `path`.
+   * queues, messages in flight and retained messages are written to `path`;
+   * `redis`: to the cluster's Redis (the default, and the only choice, with
+   * a `cluster` section).
    */
-  type: "memory" | "sqlite";
+  type: "memory" | "sqlite" | "redis";
   /**
    * The SQLite file, resolved: relative paths start from the configuration
    * file's folder. `gmqtt.db` next to the configuration file by default, in
@@ -154,6 +169,8 @@ export interface BrokerConfig {
   api?: ApiConfig;
   /** Where state is kept: in memory by default. */
   persistence: PersistenceConfig;
+  /** The cluster this node joins; none by default (the broker runs alone). */
+  cluster?: ClusterConfig;
   /**
    * Seconds between two publications of the `$SYS` topics, fractions
    * allowed, 0 for none; the server's default (10) when not set.
