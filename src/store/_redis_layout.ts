@@ -174,6 +174,9 @@ for i = 1, #ids do
 end
 return moved`;
 
+/** Every script, for their SHA-1s. */
+export const SCRIPTS: readonly string[] = [READ_SESSION, READ_QUEUE, ADOPT];
+
 /** The command that reads a session (see `READ_SESSION`). */
 export function readSessionCommand(
   keys: Keys,

@@ -72,6 +72,7 @@ import {
   type ReadSession,
   readSessionCommand,
   readSessionReply,
+  SCRIPTS,
 } from "./_redis_layout.ts";
 import {
   decodeDelivery,
@@ -230,6 +231,8 @@ export class RedisStore implements Store {
   #retryAt = 0;
   #backoff = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The SHA-1 of each script, by its text. */
+  readonly #shas: Map<string, string> = new Map();
   /** Resolves once the schema version is checked. */
   #checked: Promise<void> | undefined;
   #closed = false;
@@ -291,7 +294,7 @@ export class RedisStore implements Store {
     url: string,
     options: RedisStoreOpenOptions,
   ): Promise<RedisStore> {
-    const { nodeId, prefix, ...clientOptions } = options;
+    const { nodeId: _nodeId, prefix: _prefix, ...clientOptions } = options;
     const client = new RedisClient(url, clientOptions);
     let store: RedisStore;
     try {
@@ -325,7 +328,6 @@ export class RedisStore implements Store {
     ]);
     const sessions = await this.#readSessions(
       replyArray(ids ?? null).map(replyText),
-      "load",
     );
     const messages: Message[] = [];
     const items = replyArray(retained ?? null);
@@ -367,10 +369,7 @@ export class RedisStore implements Store {
     const [moved] = await this.#read([
       adoptCommand(this.#keys, nodeId, this.nodeId),
     ]);
-    return await this.#readSessions(
-      replyArray(moved ?? null).map(replyText),
-      "load",
-    );
+    return await this.#readSessions(replyArray(moved ?? null).map(replyText));
   }
 
   saveSession(record: SessionRecord): void {
@@ -578,6 +577,9 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The writes kept by a failed commit go now, not after the backoff.
+    this.#retryAt = 0;
+    this.#run();
     const pending = this.flush();
     if (pending !== undefined) {
       try {
@@ -669,12 +671,19 @@ export class RedisStore implements Store {
       const pipeline: Command[] = commands.length === 0
         ? []
         : [["MULTI"], ...commands, ["EXEC"]];
-      for (const read of reads) pipeline.push(...read.commands);
+      for (const read of reads) {
+        for (const command of read.commands) {
+          pipeline.push(this.#short(command));
+        }
+      }
       replies = await this.#client.pipeline(pipeline);
       if (commands.length > 0) {
         const exec = replies[commands.length + 1] ?? null;
         failure = execFailure(exec, replies.slice(0, commands.length + 1));
         replies = replies.slice(commands.length + 2);
+      }
+      if (failure === undefined) {
+        replies = await this.#unknownScripts(reads, replies);
       }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
@@ -699,6 +708,41 @@ export class RedisStore implements Store {
       for (const read of reads) read.reject(error);
     }
     this.#run();
+  }
+
+  /**
+   * A command that runs a script as `EVALSHA` with the script's SHA-1, so
+   * that its text is not sent each time.
+   */
+  #short(command: Command): Command {
+    if (command[0] !== "EVAL") return command;
+    const sha = this.#shas.get(command[1] as string);
+    return sha === undefined ? command : ["EVALSHA", sha, ...command.slice(2)];
+  }
+
+  /**
+   * Sends again, with its text, each script Redis did not know (`NOSCRIPT`:
+   * it restarted, or let go of its scripts); it did not run. Redis keeps
+   * the text of a script run so, and `EVALSHA` finds it again.
+   */
+  async #unknownScripts(
+    reads: Read[],
+    replies: RedisReply[],
+  ): Promise<RedisReply[]> {
+    const again: number[] = [];
+    replies.forEach((reply, i) => {
+      if (reply instanceof RedisError && reply.code === "NOSCRIPT") {
+        again.push(i);
+      }
+    });
+    if (again.length === 0) return replies;
+    const commands = reads.flatMap((read) => read.commands);
+    const answers = await this.#client.pipeline(
+      again.map((i) => commands[i]!),
+    );
+    const all = [...replies];
+    again.forEach((at, i) => all[at] = answers[i]!);
+    return all;
   }
 
   /** Sends commands after the writes so far; resolves with their replies. */
@@ -757,6 +801,20 @@ export class RedisStore implements Store {
   }
 
   async #checkSchema(): Promise<void> {
+    for (const script of SCRIPTS) {
+      const digest = await crypto.subtle.digest(
+        "SHA-1",
+        new TextEncoder().encode(script),
+      );
+      this.#shas.set(
+        script,
+        Array.from(
+          new Uint8Array(digest),
+          (b) => b.toString(16).padStart(2, "0"),
+        )
+          .join(""),
+      );
+    }
     const key = this.#keys.schema;
     const [, reply] = await this.#client.pipeline([
       ["SET", key, String(REDIS_SCHEMA_VERSION), "NX"],
@@ -777,15 +835,15 @@ export class RedisStore implements Store {
 
   // -- sessions read ----------------------------------------------------------
 
-  async #readSessions(
-    clientIds: string[],
-    mode: "load" | "take",
-  ): Promise<StoredSession[]> {
+  /** Reads sessions this node owns; those it no longer owns are left out. */
+  async #readSessions(clientIds: string[]): Promise<StoredSession[]> {
     const sessions: StoredSession[] = [];
     for (let at = 0; at < clientIds.length; at += SESSIONS_PER_READ) {
       const ids = clientIds.slice(at, at + SESSIONS_PER_READ);
       const replies = await this.#read(
-        ids.map((id) => readSessionCommand(this.#keys, this.nodeId, id, mode)),
+        ids.map((id) =>
+          readSessionCommand(this.#keys, this.nodeId, id, "load")
+        ),
       );
       ids.forEach((clientId, i) => {
         const read = this.#decodeSession(clientId, replies[i] ?? null);
