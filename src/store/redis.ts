@@ -58,12 +58,8 @@ import type {
   SubscriptionRecord,
 } from "../core/ports.ts";
 import { queuedSize } from "../core/session.ts";
-import {
-  type Command,
-  commandsOf,
-  type Write,
-  WriteBatch,
-} from "./_redis_batch.ts";
+import type { Command } from "./_redis_batch.ts";
+import { Commits } from "./_redis_commit.ts";
 import {
   adoptCommand,
   allKeys,
@@ -152,20 +148,6 @@ interface QueuedAt {
   readonly member: string;
 }
 
-/** A read sent after the writes before it. */
-interface Read {
-  readonly commands: Command[];
-  resolve(replies: RedisReply[]): void;
-  reject(error: Error): void;
-}
-
-/** A promise and what settles it. */
-interface Deferred {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 /**
  * The {@linkcode Store} on Redis (7.x, or Valkey), shared by the nodes of
  * a cluster: each node owns the sessions of its clients, and a session
@@ -216,23 +198,7 @@ export class RedisStore implements Store {
   readonly #queued: WeakMap<Delivery, QueuedAt> = new WeakMap();
   /** The next place in a session's queue or messages in flight. */
   #nextSeq = 1;
-  readonly #batch = new WriteBatch();
-  /** Reads that wait for the next commit. */
-  #reads: Read[] = [];
-  #scheduled = false;
-  /** Whether a commit is in flight. */
-  #sending = false;
-  /** Settled by the commit that takes the writes waiting. */
-  #next: Deferred | undefined;
-  /** Settled by the commit in flight. */
-  #sent: Deferred | undefined;
-  /** Why the last commit failed, while its writes wait to go again. */
-  #failure: Error | undefined;
-  #retryAt = 0;
-  #backoff = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The SHA-1 of each script, by its text. */
-  readonly #shas: Map<string, string> = new Map();
+  readonly #commits: Commits;
   /** Resolves once the schema version is checked. */
   #checked: Promise<void> | undefined;
   #closed = false;
@@ -275,6 +241,16 @@ export class RedisStore implements Store {
     this.#client = client;
     this.#keys = new Keys(prefix);
     this.#logger = options.logger;
+    this.#commits = new Commits(client, {
+      url: this.url,
+      logger: options.logger,
+      ready: () => this.#ready(),
+      error: (cause) =>
+        cause instanceof RedisStoreError
+          ? cause
+          : new RedisStoreError(this.url, cause.message, { cause }),
+      scripts: SCRIPTS,
+    });
   }
 
   /**
@@ -322,7 +298,7 @@ export class RedisStore implements Store {
    * the writes so far are committed.
    */
   async load(): Promise<StoredState> {
-    const [ids, retained] = await this.#read([
+    const [ids, retained] = await this.#commits.read([
       ["SMEMBERS", this.#keys.node(this.nodeId)],
       ["HGETALL", this.#keys.retained],
     ]);
@@ -342,7 +318,7 @@ export class RedisStore implements Store {
    * one Lua script, once the writes so far are committed.
    */
   async loadSession(clientId: string): Promise<StoredSession | undefined> {
-    const [reply] = await this.#read([
+    const [reply] = await this.#commits.read([
       readSessionCommand(this.#keys, this.nodeId, clientId, "take"),
     ]);
     const read = this.#decodeSession(clientId, reply ?? null);
@@ -366,7 +342,7 @@ export class RedisStore implements Store {
         `Cannot adopt the sessions of node ${nodeId}: it is this node`,
       );
     }
-    const [moved] = await this.#read([
+    const [moved] = await this.#commits.read([
       adoptCommand(this.#keys, nodeId, this.nodeId),
     ]);
     return await this.#readSessions(replyArray(moved ?? null).map(replyText));
@@ -440,7 +416,7 @@ export class RedisStore implements Store {
     this.#queued.delete(delivery);
     if (!this.#writes(clientId)) return;
     // Dequeued in the turn it was queued: it never reaches Redis.
-    if (this.#batch.cancel(`q${at.seq}`)) return;
+    if (this.#commits.cancel(`q${at.seq}`)) return;
     const keys = this.#keys.session(clientId);
     this.#write([
       ["ZREM", keys.queue, at.member],
@@ -460,7 +436,7 @@ export class RedisStore implements Store {
   ): Delivery[] | Promise<Delivery[]> {
     if (!this.#sessions.has(clientId) || limit <= 0) return [];
     const keys = this.#keys.session(clientId);
-    return this.#read([readQueueCommand(keys, skip, limit)]).then(
+    return this.#commits.read([readQueueCommand(keys, skip, limit)]).then(
       ([reply]) => {
         const items = replyArray(reply ?? null);
         const page: Delivery[] = [];
@@ -499,7 +475,7 @@ export class RedisStore implements Store {
       // A phase change keeps the message's place in the sending order.
       if (phase !== 2) return;
       const score = inflightScore(known, 2);
-      const pending = this.#batch.pending(`i${known}`);
+      const pending = this.#commits.pending(`i${known}`);
       if (pending !== undefined) {
         pending.commands[0] = ["ZADD", keys.inflight, score, packetId];
       } else {
@@ -520,7 +496,7 @@ export class RedisStore implements Store {
     const seq = places?.get(packetId);
     if (seq === undefined || !this.#writes(clientId)) return;
     places!.delete(packetId);
-    if (this.#batch.cancel(`i${seq}`)) return;
+    if (this.#commits.cancel(`i${seq}`)) return;
     const keys = this.#keys.session(clientId);
     this.#write([
       ["ZREM", keys.inflight, packetId],
@@ -541,7 +517,7 @@ export class RedisStore implements Store {
   saveRetained(message: Message): void {
     if (!this.#usable()) return;
     const name = `r${message.topic}`;
-    this.#batch.cancel(name);
+    this.#commits.cancel(name);
     this.#write([[
       "HSET",
       this.#keys.retained,
@@ -553,7 +529,7 @@ export class RedisStore implements Store {
   deleteRetained(topic: string): void {
     if (!this.#usable()) return;
     const name = `r${topic}`;
-    this.#batch.cancel(name);
+    this.#commits.cancel(name);
     this.#write([["HDEL", this.#keys.retained, topic]], name);
   }
 
@@ -564,9 +540,7 @@ export class RedisStore implements Store {
    * with memory once it can be written.
    */
   flush(): Promise<void> | undefined {
-    if (!this.#batch.empty) return (this.#next ??= deferred()).promise;
-    if (this.#sending) return (this.#sent ??= deferred()).promise;
-    return undefined;
+    return this.#commits.flush();
   }
 
   /**
@@ -577,22 +551,14 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // The writes kept by a failed commit go now, not after the backoff.
-    this.#retryAt = 0;
-    this.#run();
-    const pending = this.flush();
-    if (pending !== undefined) {
-      try {
-        await pending;
-      } catch (error) {
-        this.#logger?.error("store closed with writes not committed", {
-          url: this.url,
-          error: describe(error),
-        });
-      }
+    try {
+      await this.#commits.close();
+    } catch (error) {
+      this.#logger?.error("store closed with writes not committed", {
+        url: this.url,
+        error: describe(error),
+      });
     }
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
     if (this.#owned) await this.#client.close();
   }
 
@@ -617,178 +583,7 @@ export class RedisStore implements Store {
   }
 
   #write(commands: Command[], name?: string): void {
-    this.#batch.add(commands, name);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#run();
-    });
-  }
-
-  // -- commits and reads ------------------------------------------------------
-
-  /**
-   * Sends the writes waiting in one `MULTI`/`EXEC`, and the reads waiting
-   * after it, unless a commit is in flight (the next one goes when it
-   * answers) or the last one failed a moment ago (what waits fails at
-   * once, and the writes go again when the retry is due).
-   */
-  #run(): void {
-    if (this.#sending) return;
-    const writes = !this.#batch.empty;
-    if (!writes && this.#reads.length === 0) return;
-    const failure = this.#failure;
-    if (failure !== undefined && writes && Date.now() < this.#retryAt) {
-      const next = this.#next;
-      this.#next = undefined;
-      next?.reject(failure);
-      for (const read of this.#reads.splice(0)) read.reject(failure);
-      return;
-    }
-    this.#sending = true;
-    this.#send().catch((error) => {
-      // #send handles its own failures; this is a bug, not a lost write.
-      this.#sending = false;
-      this.#logger?.error("store commit failed unexpectedly", {
-        url: this.url,
-        error: describe(error),
-      });
-    });
-  }
-
-  async #send(): Promise<void> {
-    const writes = this.#batch.take();
-    const reads = this.#reads;
-    this.#reads = [];
-    this.#sent = this.#next;
-    this.#next = undefined;
-    let failure: Error | undefined;
-    let replies: RedisReply[] = [];
-    try {
-      await this.#ready();
-      const commands = commandsOf(writes);
-      const pipeline: Command[] = commands.length === 0
-        ? []
-        : [["MULTI"], ...commands, ["EXEC"]];
-      for (const read of reads) {
-        for (const command of read.commands) {
-          pipeline.push(this.#short(command));
-        }
-      }
-      replies = await this.#client.pipeline(pipeline);
-      if (commands.length > 0) {
-        const exec = replies[commands.length + 1] ?? null;
-        failure = execFailure(exec, replies.slice(0, commands.length + 1));
-        replies = replies.slice(commands.length + 2);
-      }
-      if (failure === undefined) {
-        replies = await this.#unknownScripts(reads, replies);
-      }
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-    }
-    this.#sending = false;
-    const sent = this.#sent;
-    this.#sent = undefined;
-    if (failure === undefined) {
-      if (writes.length > 0) this.#committed();
-      sent?.resolve();
-      let at = 0;
-      for (const read of reads) {
-        read.resolve(replies.slice(at, at + read.commands.length));
-        at += read.commands.length;
-      }
-    } else {
-      const error = new RedisStoreError(this.url, describe(failure), {
-        cause: failure,
-      });
-      if (writes.length > 0) this.#failed(writes, error);
-      sent?.reject(error);
-      for (const read of reads) read.reject(error);
-    }
-    this.#run();
-  }
-
-  /**
-   * A command that runs a script as `EVALSHA` with the script's SHA-1, so
-   * that its text is not sent each time.
-   */
-  #short(command: Command): Command {
-    if (command[0] !== "EVAL") return command;
-    const sha = this.#shas.get(command[1] as string);
-    return sha === undefined ? command : ["EVALSHA", sha, ...command.slice(2)];
-  }
-
-  /**
-   * Sends again, with its text, each script Redis did not know (`NOSCRIPT`:
-   * it restarted, or let go of its scripts); it did not run. Redis keeps
-   * the text of a script run so, and `EVALSHA` finds it again.
-   */
-  async #unknownScripts(
-    reads: Read[],
-    replies: RedisReply[],
-  ): Promise<RedisReply[]> {
-    const again: number[] = [];
-    replies.forEach((reply, i) => {
-      if (reply instanceof RedisError && reply.code === "NOSCRIPT") {
-        again.push(i);
-      }
-    });
-    if (again.length === 0) return replies;
-    const commands = reads.flatMap((read) => read.commands);
-    const answers = await this.#client.pipeline(
-      again.map((i) => commands[i]!),
-    );
-    const all = [...replies];
-    again.forEach((at, i) => all[at] = answers[i]!);
-    return all;
-  }
-
-  /** Sends commands after the writes so far; resolves with their replies. */
-  #read(commands: Command[]): Promise<RedisReply[]> {
-    return new Promise((resolve, reject) => {
-      this.#reads.push({ commands, resolve, reject });
-      this.#run();
-    });
-  }
-
-  /** A commit succeeded: the writes of an earlier failure are in too. */
-  #committed(): void {
-    if (this.#failure !== undefined) {
-      this.#logger?.info("store writes committed again", { url: this.url });
-    }
-    this.#failure = undefined;
-    this.#backoff = 0;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-  }
-
-  /**
-   * A commit failed: its writes go first in the next, tried after a
-   * growing delay unless a write brings one sooner. Logged once until a
-   * commit succeeds.
-   */
-  #failed(writes: Write[], error: Error): void {
-    this.#batch.keep(writes);
-    if (this.#failure === undefined) {
-      this.#logger?.error("store write failed", {
-        url: this.url,
-        error: describe(error.cause ?? error),
-      });
-    }
-    this.#failure = error;
-    this.#backoff = Math.min(Math.max(this.#backoff * 2, 100), 5_000);
-    this.#retryAt = Date.now() + this.#backoff;
-    if (this.#retryTimer === undefined && !this.#closed) {
-      const timer = setTimeout(() => {
-        this.#retryTimer = undefined;
-        this.#retryAt = 0;
-        this.#run();
-      }, this.#backoff);
-      Deno.unrefTimer(timer as unknown as number);
-      this.#retryTimer = timer;
-    }
+    this.#commits.write(commands, name);
   }
 
   /** Checks the schema version once; a failure is checked again next time. */
@@ -801,20 +596,6 @@ export class RedisStore implements Store {
   }
 
   async #checkSchema(): Promise<void> {
-    for (const script of SCRIPTS) {
-      const digest = await crypto.subtle.digest(
-        "SHA-1",
-        new TextEncoder().encode(script),
-      );
-      this.#shas.set(
-        script,
-        Array.from(
-          new Uint8Array(digest),
-          (b) => b.toString(16).padStart(2, "0"),
-        )
-          .join(""),
-      );
-    }
     const key = this.#keys.schema;
     const [, reply] = await this.#client.pipeline([
       ["SET", key, String(REDIS_SCHEMA_VERSION), "NX"],
@@ -840,7 +621,7 @@ export class RedisStore implements Store {
     const sessions: StoredSession[] = [];
     for (let at = 0; at < clientIds.length; at += SESSIONS_PER_READ) {
       const ids = clientIds.slice(at, at + SESSIONS_PER_READ);
-      const replies = await this.#read(
+      const replies = await this.#commits.read(
         ids.map((id) =>
           readSessionCommand(this.#keys, this.nodeId, id, "load")
         ),
@@ -886,33 +667,6 @@ export class RedisStore implements Store {
     this.#sessions.delete(clientId);
     this.#inflight.delete(clientId);
   }
-}
-
-/** Why an `EXEC` did not apply every write, if it did not. */
-function execFailure(
-  exec: RedisReply,
-  queued: RedisReply[],
-): Error | undefined {
-  if (exec instanceof RedisError) {
-    // EXECABORT: a command was refused as it was queued; say which.
-    return queued.find((r) => r instanceof RedisError) as RedisError ?? exec;
-  }
-  if (!Array.isArray(exec)) {
-    return new Error(`EXEC answered ${exec === null ? "nil" : typeof exec}`);
-  }
-  return exec.find((r) => r instanceof RedisError) as RedisError | undefined;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Whoever waits sees the rejection; nobody waiting is no error.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
 }
 
 /** An error's message, without a stack. */
