@@ -46,11 +46,6 @@ export class WriteBatch {
     return this.#writes.length === 0 && this.#kept.length === 0;
   }
 
-  /** Whether writes of a failed commit wait to go again. */
-  get hasKept(): boolean {
-    return this.#kept.length > 0;
-  }
-
   /** Adds a write; with a name, it can be found until sent. */
   add(commands: Command[], name?: string): Write {
     const write = { commands };
