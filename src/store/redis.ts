@@ -156,6 +156,12 @@ interface QueuedAt {
  * its own is gone ({@linkcode RedisStore.adoptSessions}). Offline queues
  * stay in Redis and are read a page at a time when their client returns.
  *
+ * While Redis cannot be reached, a commit waits for the client to
+ * reconnect (up to its `offlineTimeout`, 10 s by default) before it fails
+ * and its writes wait for the next. A node writes only the sessions it
+ * saved, loaded or adopted; the cluster makes sure that one node at a time
+ * holds a session.
+ *
  * Open it with {@linkcode RedisStore.open}, or make one over a
  * {@linkcode RedisClient} of your own; close it once the server has
  * stopped.
