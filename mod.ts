@@ -96,9 +96,12 @@ export {
   type RedisUrl,
 } from "./src/redis/mod.ts";
 export { LocalBus } from "./src/core/bus.ts";
+export { RedisBus, type RedisBusOptions } from "./src/cluster/redis_bus.ts";
 export type {
   Bus,
   BusNode,
+  ClusterNode,
+  ClusterStatus,
   Delivery,
   SessionRecord,
   Store,

@@ -92,6 +92,7 @@ Options:
                          the file's api.address names another host)
       --api-host HOST    address the HTTP API binds (default 127.0.0.1; needs
                          --api-port or an api section in the file)
+      --no-dashboard     serve the HTTP API without the web dashboard at /ui/
       --sys-interval S   seconds between $SYS publications, fractions allowed;
                          0 turns them off (default 10)
       --persistence P    where state is kept: memory (default), sqlite (the
@@ -159,6 +160,7 @@ async function run(args: string[]): Promise<number> {
         "log-format": { type: "string" },
         "api-port": { type: "string" },
         "api-host": { type: "string" },
+        "no-dashboard": { type: "boolean" },
         "sys-interval": { type: "string" },
         persistence: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -334,6 +336,7 @@ interface Flags {
   "log-format"?: string | undefined;
   "api-port"?: string | undefined;
   "api-host"?: string | undefined;
+  "no-dashboard"?: boolean | undefined;
   "sys-interval"?: string | undefined;
   persistence?: string | undefined;
 }
@@ -450,6 +453,14 @@ function applyApiFlags(config: BrokerConfig, flags: Flags): void {
     config.api.hostname = apiHost.replace(/^\[(.*)\]$/, "$1");
     delete config.api.line;
   }
+  if (flags["no-dashboard"]) {
+    if (config.api === undefined) {
+      throw new UsageError(
+        "Cannot start broker: --no-dashboard needs --api-port (or an api section in the configuration file)",
+      );
+    }
+    config.api.dashboard = false;
+  }
   const sys = flags["sys-interval"];
   if (sys !== undefined) {
     const seconds = Number(sys);
@@ -484,6 +495,11 @@ async function apiOptions(
     ...(api.maxConnections !== undefined
       ? { maxConnections: api.maxConnections }
       : {}),
+    ...(api.dashboard !== undefined ? { dashboard: api.dashboard } : {}),
+    ...(api.maxWatchStreams !== undefined
+      ? { maxWatchStreams: api.maxWatchStreams }
+      : {}),
+    ...(api.watchRate !== undefined ? { watchRate: api.watchRate } : {}),
     ...(api.tls !== undefined
       ? {
         cert: await Deno.readTextFile(api.tls.certFile),

@@ -19,6 +19,7 @@ const ENTRY_POINTS = [
     "store",
     "transport",
     "redis",
+    "cluster",
     "hooks",
     "observe",
     "protocol",
@@ -132,6 +133,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
   ["src/observe/", ["src/core/", "deno.json"]],
   ["src/hooks/", ["src/core/", "src/observe/"]],
   ["src/store/", ["src/core/", "src/observe/", "src/redis/"]],
+  ["src/cluster/", ["src/core/", "src/observe/", "src/redis/"]],
   ["src/protocol/", [
     "src/core/",
     "src/transport/",
@@ -145,6 +147,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/observe/",
     "src/protocol/",
     "src/store/",
+    "src/cluster/",
     "src/redis/",
   ]],
   ["src/api/", [
@@ -155,6 +158,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/protocol/",
     "src/server/",
     "src/store/",
+    "src/cluster/",
     "src/redis/",
   ]],
   ["src/config/", [
@@ -165,6 +169,7 @@ const LAYERS: [folder: string, mayImport: string[]][] = [
     "src/protocol/",
     "src/server/",
     "src/store/",
+    "src/cluster/",
     "src/redis/",
     "src/api/",
   ]],

@@ -656,6 +656,7 @@ Deno.test("broker --version and --help print to stdout and exit 0", async () => 
       "--log-format",
       "--api-port",
       "--api-host",
+      "--no-dashboard",
       "--sys-interval",
       "--persistence",
       "--version",
@@ -755,6 +756,12 @@ Deno.test("broker exits 2 with one line for each kind of configuration error", a
           "",
           ["--api-host", "0.0.0.0"],
           /^Cannot start broker: --api-host needs --api-port/,
+        ],
+        [
+          "dashboard flag without an API",
+          "",
+          ["--no-dashboard"],
+          /^Cannot start broker: --no-dashboard needs --api-port/,
         ],
         [
           "bad $SYS interval flag",
@@ -884,6 +891,10 @@ Deno.test("broker --api-port serves the HTTP API with the token of the config fi
     const denied = await fetch(`${url}/api/v1/clients`);
     strictEqual(denied.status, 401);
     await denied.body?.cancel();
+    // The dashboard's page needs no credential; its calls do.
+    const page = await fetch(`${url}/ui/`);
+    strictEqual(page.status, 200);
+    ok((await page.text()).includes("gmqtt dashboard"));
 
     const sub = new Deno.Command("mosquitto_sub", {
       args: ["-h", "127.0.0.1", "-p", String(port), "-i", "watcher", "-t", "x"],
@@ -916,6 +927,32 @@ Deno.test("broker --api-port serves the HTTP API with the token of the config fi
     strictEqual((await broker.stop()).code, 0);
     // The API stopped with the broker.
     await rejects(fetch(`${url}/healthz`));
+  });
+});
+
+Deno.test("broker --no-dashboard serves the HTTP API without the dashboard", async () => {
+  await withDir(async (dir) => {
+    const [port, apiPort] = [freePort(), freePort()];
+    await Deno.writeTextFile(
+      `${dir}/broker.yml`,
+      `listeners:\n  - address: "127.0.0.1:${port}"\n`,
+    );
+    await using broker = new BrokerProcess([
+      "--config",
+      `${dir}/broker.yml`,
+      "--api-port",
+      String(apiPort),
+      "--no-dashboard",
+    ]);
+    await broker.started();
+    const url = `http://127.0.0.1:${apiPort}`;
+    const page = await fetch(`${url}/ui/`);
+    strictEqual(page.status, 404);
+    await page.body?.cancel();
+    const about = await fetch(`${url}/api/v1/broker`);
+    strictEqual(about.status, 200);
+    await about.body?.cancel();
+    strictEqual((await broker.stop()).code, 0);
   });
 });
 

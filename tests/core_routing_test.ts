@@ -5,11 +5,14 @@
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import {
+  bytes,
   connect,
   FakeHooks,
   message,
   publish,
+  RecordingBus,
   startCore,
+  text,
 } from "./_core_fakes.ts";
 
 Deno.test("Router.publish() delivers once per client at the highest QoS of its overlapping filters, with every subscription id", () => {
@@ -317,4 +320,29 @@ Deno.test("Router.deliverRetained() reports a retained message a marked subscrip
 
   strictEqual(sub.link.publishes.length, 0);
   deepStrictEqual(hooks.drops, ["sub kept not_authorized"]);
+});
+
+Deno.test("Core.watchers see each routed message after the transform hooks, subscribed to or not, and add their filter to the bus's interest", () => {
+  const bus = new RecordingBus();
+  const hooks = new FakeHooks({
+    transform: (_client, m) =>
+      m.topic === "drop" ? null : { ...m, payload: bytes("changed") },
+  });
+  const { core } = startCore({ bus, hooks });
+  const a = connect(core, "a");
+  core.subscriptions.subscribe(a.session, { topicFilter: "x/+", qos: 0 });
+  const seen: string[] = [];
+  const stop = core.watchers.add("#", (m) => {
+    seen.push(`${m.topic} ${text(m.payload)} ${m.retain}`);
+  });
+
+  publish(core, message("x/1", "one"));
+  publish(core, message("nobody", "two", { retain: true }));
+  publish(core, message("drop", "three"));
+  stop();
+  publish(core, message("x/2", "four"));
+
+  deepStrictEqual(seen, ["x/1 changed false", "nobody changed true"]);
+  deepStrictEqual(a.link.payloads, ["changed", "changed"]);
+  deepStrictEqual(bus.interest, ["+x/+", "+#", "-#"]);
 });

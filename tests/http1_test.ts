@@ -196,3 +196,121 @@ Deno.test("HttpServer closes connections past maxConnections at once", async () 
   strictEqual((await readToEnd(second)).text, "");
   strictEqual(server.connections, 1);
 });
+
+/** A response body that sends an event now and then, until cancelled. */
+function eventStream(
+  every: number,
+  onCancel: () => void,
+): ReadableStream<Uint8Array> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let n = 0;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = () =>
+        controller.enqueue(new TextEncoder().encode(`data: ${n++}\n\n`));
+      send();
+      timer = setInterval(send, every);
+    },
+    cancel() {
+      clearInterval(timer);
+      onCancel();
+    },
+  });
+}
+
+/** Reads from a connection until the text read so far holds `wanted`. */
+async function readUntil(conn: Deno.Conn, wanted: string): Promise<string> {
+  const buffer = new Uint8Array(1024);
+  let text = "";
+  while (!text.includes(wanted)) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error(`Closed before ${JSON.stringify(wanted)}`);
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  return text;
+}
+
+Deno.test("HttpServer keeps a streaming response open past the header and idle timeouts", async () => {
+  const { promise: cancelled, resolve: onCancel } = Promise.withResolvers<
+    void
+  >();
+  await using server = serveHttp(
+    () =>
+      new Response(eventStream(100, onCancel), {
+        headers: { "content-type": "text/event-stream" },
+      }),
+    { headerTimeout: 100, idleTimeout: 100 },
+  );
+  using conn = await send(
+    server.address.port,
+    "GET /events HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  const start = performance.now();
+  // Six events at 100 ms apart: three times both timeouts.
+  const text = await readUntil(conn, "data: 5\n\n");
+  ok(performance.now() - start >= 300);
+  ok(text.startsWith("HTTP/1.1 200 OK\r\n"));
+  ok(text.includes("content-type: text/event-stream\r\n"));
+  strictEqual(server.connections, 1);
+  conn.close();
+  await cancelled;
+});
+
+Deno.test("HttpServer.close() ends open streaming responses at once and cancels their bodies", async () => {
+  let cancels = 0;
+  const server = serveHttp(() =>
+    new Response(eventStream(60_000, () => cancels++), {
+      headers: { "content-type": "text/event-stream" },
+    })
+  );
+  const conns = await Promise.all(
+    [1, 2].map(() =>
+      send(server.address.port, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+    ),
+  );
+  for (const conn of conns) await readUntil(conn, "data: 0\n\n");
+  const start = performance.now();
+  await server.close();
+  ok(
+    performance.now() - start < 1000,
+    `closed in ${performance.now() - start} ms`,
+  );
+  strictEqual(cancels, 2);
+  for (const conn of conns) {
+    // The chunked body is ended properly, then the connection closes.
+    const { text } = await readToEnd(conn);
+    strictEqual(text, "0\r\n\r\n");
+    conn.close();
+  }
+  strictEqual(server.connections, 0);
+});
+
+Deno.test("HttpServer.close() closes a streaming response whose client stopped reading", async () => {
+  let produced = 0;
+  const chunk = new Uint8Array(64 * 1024);
+  const server = serveHttp(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          produced += chunk.length;
+          controller.enqueue(chunk);
+        },
+      }),
+    )
+  );
+  using _conn = await send(
+    server.address.port,
+    "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  // The socket buffers fill up: the server's write waits for a reader.
+  let last = -1;
+  while (produced !== last) {
+    last = produced;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const start = performance.now();
+  await server.close();
+  const ms = performance.now() - start;
+  ok(ms < 3000, `closed in ${ms} ms`);
+  strictEqual(server.connections, 0);
+});

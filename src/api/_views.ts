@@ -79,14 +79,15 @@ export function connectedClientView(
 }
 
 /**
- * The view of an offline client: what its session knows. What only the
- * connection knew (user name, addresses, traffic) is `null`.
+ * The view of an offline client: what its session knows (the user name its
+ * client last connected with). What only the connection knew (addresses,
+ * traffic) is `null`.
  */
 export function offlineClientView(s: SessionSummary): ClientView {
   return {
     clientId: s.clientId,
     connected: false,
-    username: null,
+    username: s.username ?? null,
     protocolVersion: null,
     transport: null,
     listener: null,

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { isValidTopicFilter } from "../../packets/topic.ts";
 import type { Logger } from "../observe/logger.ts";
 import { publishErrorField } from "../protocol/publish_check.ts";
 import { authorizer, type BasicCredentials } from "./_auth.ts";
@@ -27,22 +26,24 @@ import {
   booleanField,
   errorResponse,
   HttpError,
-  integerField,
   json,
   queryOf,
   quote,
   readJsonObject,
   requiredString,
-  stringField,
 } from "./_http.ts";
 import {
-  type ClientView,
-  connectedClientView,
-  messageView,
-  offlineClientView,
-  sessionView,
-  subscriptionView,
-} from "./_views.ts";
+  clientView,
+  listClients,
+  listRetained,
+  listSessions,
+  listSubscriptions,
+  unknownClient,
+} from "./_queries.ts";
+import { sessionView, subscriptionView } from "./_views.ts";
+import { DashboardFiles } from "./_dashboard.ts";
+import { StatsFeed } from "./_stats.ts";
+import { WatchStreams } from "./_watch.ts";
 
 /** Options for {@linkcode apiHandler}. */
 export interface ApiOptions {
@@ -64,10 +65,23 @@ export interface ApiOptions {
    * the address cannot manage the broker by mistake.
    */
   allowUnauthenticated?: boolean;
+  /**
+   * Whether `/` and `/ui/` serve the web dashboard; true by default. Its
+   * files ask for no credentials (they hold no data); every call the page
+   * makes does.
+   */
+  dashboard?: boolean;
+  /**
+   * Watch streams (`GET /api/v1/watch`) open at once, 8 by default; one
+   * more gets 429.
+   */
+  maxWatchStreams?: number;
+  /**
+   * Messages a watch stream sends per second at most, 50 by default; the
+   * rest are counted and reported as skipped.
+   */
+  watchRate?: number;
 }
-
-const PAGE_LIMIT = 100;
-const MAX_PAGE_LIMIT = 1000;
 
 type Handler = (
   request: Request,
@@ -79,9 +93,11 @@ type Route = Partial<Record<"GET" | "POST" | "DELETE", Handler>>;
 /**
  * Makes the HTTP API of a server as a request handler, to serve with
  * `Deno.serve` (see {@linkcode serveApi}) or mount in an existing HTTP
- * server. Every answer is JSON except `GET /metrics` (Prometheus text).
- * When `token` or `basic` is set, every path but `/healthz` asks for it.
- * Bad input gets a 4xx whose JSON body names the bad `field`.
+ * server. Every answer is JSON except `GET /metrics` (Prometheus text),
+ * the event streams (`text/event-stream`) and the dashboard's files. When
+ * `token` or `basic` is set, every path but `/healthz` and the dashboard's
+ * files asks for it. Bad input gets a 4xx whose JSON body names the bad
+ * `field`.
  *
  * | method and path                        | what it does                          |
  * | -------------------------------------- | ------------------------------------- |
@@ -95,12 +111,15 @@ type Route = Partial<Record<"GET" | "POST" | "DELETE", Handler>>;
  * | `GET /api/v1/sessions`                 | sessions, offline ones included       |
  * | `GET /api/v1/sessions/{id}`            | one session and its queue             |
  * | `DELETE /api/v1/sessions/{id}`         | disconnect and discard the session    |
- * | `GET /api/v1/subscriptions`            | by `clientId`, or matching `topic`    |
+ * | `GET /api/v1/subscriptions`            | by `clientId`, matching `topic`, `search` |
  * | `POST /api/v1/subscribe`               | subscribe a client id                 |
  * | `POST /api/v1/unsubscribe`             | unsubscribe a client id               |
  * | `GET /api/v1/retained`                 | by `filter`, or one `topic`           |
  * | `DELETE /api/v1/retained?topic=`       | delete one                            |
  * | `POST /api/v1/publish`                 | publish a message                     |
+ * | `GET /api/v1/stats/stream`             | overview and rates, once a second     |
+ * | `GET /api/v1/watch?filter=`            | messages routed to a filter, live     |
+ * | `GET /`, `GET /ui/`                    | the web dashboard                     |
  *
  * @example Ask a server for its health and metrics without a socket
  * ```ts
@@ -129,6 +148,8 @@ type Route = Partial<Record<"GET" | "POST" | "DELETE", Handler>>;
  * @throws {TypeError} If the options carry a `hostname` (as those of
  * `serveApi()` do) that is not loopback, with neither credentials nor
  * `allowUnauthenticated`.
+ * @throws {RangeError} If `maxWatchStreams` or `watchRate` is not a
+ * positive integer.
  */
 export function apiHandler(
   server: Server,
@@ -142,6 +163,13 @@ export function apiHandler(
   const maxBodySize = options.maxBodySize ?? 1 << 20;
   const body = (request: Request) => readJsonObject(request, maxBodySize);
   const authorized = authorizer(options);
+  const dashboard = options.dashboard ?? true;
+  const files = new DashboardFiles(options.logger);
+  const stats = new StatsFeed(server, { now, startedAt });
+  const watches = new WatchStreams(server, {
+    maxStreams: positive(options.maxWatchStreams, "maxWatchStreams", 8),
+    rate: positive(options.watchRate, "watchRate", 50),
+  });
 
   const routes: [RegExp, Route][] = [
     [/^\/healthz$/, { GET: () => json({ status: "ok" }) }],
@@ -238,11 +266,19 @@ export function apiHandler(
         return json({ published: true });
       },
     }],
+    [/^\/api\/v1\/stats\/stream$/, { GET: () => stats.open() }],
+    [/^\/api\/v1\/watch$/, {
+      GET: (_, url) =>
+        watches.open(requiredString(queryOf(url), "filter", "watch")),
+    }],
   ];
 
   return async (request: Request): Promise<Response> => {
     try {
       const url = new URL(request.url);
+      if (dashboard && isDashboardPath(url.pathname)) {
+        return await serveDashboard(request, url.pathname, files);
+      }
       const path = url.pathname.length > 1 && url.pathname.endsWith("/")
         ? url.pathname.slice(0, -1)
         : url.pathname;
@@ -301,6 +337,43 @@ export function apiHandler(
   };
 }
 
+function isDashboardPath(path: string): boolean {
+  return path === "/" || path === "/ui" || path.startsWith("/ui/");
+}
+
+/** `/` and `/ui` lead to `/ui/`, where the files are, by relative links. */
+function serveDashboard(
+  request: Request,
+  path: string,
+  files: DashboardFiles,
+): Response | Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    throw new HttpError(405, `Cannot ${request.method} ${path}: use GET`, {
+      headers: { allow: "GET" },
+    });
+  }
+  if (path === "/" || path === "/ui") {
+    return new Response(null, { status: 302, headers: { location: "ui/" } });
+  }
+  const name = path.slice("/ui/".length);
+  return files.serve(request, name === "" ? "index.html" : name);
+}
+
+/** A positive integer option, or its default. */
+function positive(
+  value: number | undefined,
+  name: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot serve the API: ${name} must be a positive integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
 /**
  * Refuses to serve the API on an address other than loopback without
  * credentials, unless `allowUnauthenticated`. Internal: `serveApi()` runs it
@@ -335,124 +408,6 @@ export function isLoopback(hostname: string): boolean {
   if (/^(?:0{1,4}:){7}0{0,3}1$/.test(host)) return true;
   const v4 = host.replace(/^::ffff:/, "");
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
-
-function unknownClient(clientId: string): HttpError {
-  return new HttpError(
-    404,
-    `Cannot find client: no client or session ${quote(clientId)}`,
-    { field: "clientId" },
-  );
-}
-
-function page<T>(items: T[], url: URL): Response {
-  const query = queryOf(url);
-  const offset = integerField(query, "offset", "list", 0, 2 ** 31) ?? 0;
-  const limit = integerField(query, "limit", "list", 1, MAX_PAGE_LIMIT) ??
-    PAGE_LIMIT;
-  return json({
-    total: items.length,
-    offset,
-    limit,
-    items: items.slice(offset, offset + limit),
-  });
-}
-
-function clientView(server: Server, clientId: string): ClientView {
-  const client = server.client(clientId);
-  const session = server.session(clientId);
-  if (client !== undefined) return connectedClientView(client, session);
-  if (session !== undefined) return offlineClientView(session);
-  throw unknownClient(clientId);
-}
-
-function listClients(server: Server, url: URL): Response {
-  const query = queryOf(url);
-  const prefix = stringField(query, "prefix", "list clients") ?? "";
-  const username = stringField(query, "username", "list clients");
-  const connected = booleanField(query, "connected", "list clients");
-  const views: ClientView[] = [];
-  const online = new Set<string>();
-  if (connected !== false) {
-    for (const c of server.clients()) {
-      online.add(c.clientId);
-      views.push(connectedClientView(c, server.session(c.clientId)));
-    }
-  }
-  if (connected !== true) {
-    for (const s of server.sessions()) {
-      if (!s.connected && !online.has(s.clientId)) {
-        views.push(offlineClientView(s));
-      }
-    }
-  }
-  const kept = views.filter((v) =>
-    v.clientId.startsWith(prefix) &&
-    (username === undefined || v.username === username)
-  ).sort((a, b) =>
-    a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0
-  );
-  return page(kept, url);
-}
-
-function listSessions(server: Server, url: URL): Response {
-  const query = queryOf(url);
-  const prefix = stringField(query, "prefix", "list sessions") ?? "";
-  const connected = booleanField(query, "connected", "list sessions");
-  const kept = server.sessions()
-    .filter((s) =>
-      s.clientId.startsWith(prefix) &&
-      (connected === undefined || s.connected === connected)
-    )
-    .sort((a, b) =>
-      a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0
-    )
-    .map(sessionView);
-  return page(kept, url);
-}
-
-function listSubscriptions(server: Server, url: URL): Response {
-  const query = queryOf(url);
-  const clientId = stringField(query, "clientId", "list subscriptions");
-  const topic = query.topic === undefined
-    ? undefined
-    : topicName(query, "topic", "list subscriptions");
-  if (clientId !== undefined && server.session(clientId) === undefined) {
-    throw unknownClient(clientId);
-  }
-  const found = server.subscriptions({
-    ...(clientId !== undefined ? { clientId } : {}),
-    ...(topic !== undefined ? { topic } : {}),
-  });
-  return page(found.map((s) => subscriptionView(s, s.clientId)), url);
-}
-
-function listRetained(server: Server, url: URL): Response {
-  const query = queryOf(url);
-  if (query.topic !== undefined) {
-    const topic = topicName(query, "topic", "find retained message");
-    const message = server.retained(topic).find((m) => m.topic === topic);
-    if (message === undefined) {
-      throw new HttpError(
-        404,
-        `Cannot find retained message: none on topic ${quote(topic)}`,
-        { field: "topic" },
-      );
-    }
-    return json(messageView(message));
-  }
-  const filter = stringField(query, "filter", "list retained messages") ?? "#";
-  if (!isValidTopicFilter(filter)) {
-    throw badField(
-      "filter",
-      `Cannot list retained messages: ${
-        quote(filter)
-      } is not a valid topic filter`,
-    );
-  }
-  const messages = server.retained(filter)
-    .sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0);
-  return page(messages.map(messageView), url);
 }
 
 function sessionFor(

@@ -28,6 +28,9 @@ export function readApi(c: Checker, value: unknown): ApiConfig | undefined {
     "header_timeout",
     "idle_timeout",
     "max_connections",
+    "dashboard",
+    "max_watch_streams",
+    "watch_rate",
   ]);
   const enabled = a.enabled === undefined
     ? true
@@ -92,14 +95,22 @@ export function readApi(c: Checker, value: unknown): ApiConfig | undefined {
     ]);
   }
   if (a.max_connections !== undefined) {
-    const n = a.max_connections;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
-      c.fail(
-        [...at, "max_connections"],
-        `expected an integer from 1 to 65535, got ${show(n)}`,
-      );
-    }
-    config.maxConnections = n;
+    config.maxConnections = count(c, a.max_connections, [
+      ...at,
+      "max_connections",
+    ]);
+  }
+  if (a.dashboard !== undefined) {
+    config.dashboard = c.bool(a.dashboard, [...at, "dashboard"]);
+  }
+  if (a.max_watch_streams !== undefined) {
+    config.maxWatchStreams = count(c, a.max_watch_streams, [
+      ...at,
+      "max_watch_streams",
+    ]);
+  }
+  if (a.watch_rate !== undefined) {
+    config.watchRate = count(c, a.watch_rate, [...at, "watch_rate"]);
   }
   if (
     enabled && !config.allowUnauthenticated && config.token === undefined &&
@@ -131,4 +142,12 @@ function milliseconds(c: Checker, value: unknown, at: Path): number {
     );
   }
   return Math.round(seconds * 1000);
+}
+
+/** An integer from 1 to 65535. */
+function count(c: Checker, n: unknown, at: Path): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
+    c.fail(at, `expected an integer from 1 to 65535, got ${show(n)}`);
+  }
+  return n;
 }

@@ -461,7 +461,7 @@ const ERRORS: [name: string, yaml: string, message: string][] = [
   [
     "an unknown api key",
     "api:\n  port: 8083\n",
-    "Cannot load config: b.yml:2: api.port: unknown key; expected one of enabled, address, token, token_env, basic, tls, allow_unauthenticated, header_timeout, idle_timeout, max_connections",
+    "Cannot load config: b.yml:2: api.port: unknown key; expected one of enabled, address, token, token_env, basic, tls, allow_unauthenticated, header_timeout, idle_timeout, max_connections, dashboard, max_watch_streams, watch_rate",
   ],
   [
     "an api section of the wrong shape",
@@ -796,6 +796,31 @@ Deno.test("parseConfig() reads the API's connection limits", () => {
   strictEqual(config.api?.headerTimeout, 2000);
   strictEqual(config.api?.idleTimeout, 500);
   strictEqual(config.api?.maxConnections, 64);
+});
+
+Deno.test("parseConfig() reads whether the API serves the dashboard, and the limits of its watch", () => {
+  const config = parseConfig(
+    "api:\n  dashboard: false\n  max_watch_streams: 2\n  watch_rate: 10\n",
+    "b.yml",
+  );
+  strictEqual(config.api?.dashboard, false);
+  strictEqual(config.api?.maxWatchStreams, 2);
+  strictEqual(config.api?.watchRate, 10);
+  strictEqual(parseConfig("api:\n").api?.dashboard, undefined);
+  throws(
+    () => parseConfig("api:\n  dashboard: off\n", "b.yml"),
+    (e: Error) =>
+      e.message.includes(
+        'b.yml:2: api.dashboard: expected true or false, got "off"',
+      ),
+  );
+  throws(
+    () => parseConfig("api:\n  watch_rate: 0.5\n", "b.yml"),
+    (e: Error) =>
+      e.message.includes(
+        "b.yml:2: api.watch_rate: expected an integer from 1 to 65535, got 0.5",
+      ),
+  );
 });
 
 Deno.test("parseConfig() refuses API limits out of range, naming the key", () => {

@@ -57,6 +57,12 @@ export interface ApiConfig {
   idleTimeout?: number;
   /** HTTP connections served at once; 1024 by default. */
   maxConnections?: number;
+  /** Whether `/` and `/ui/` serve the web dashboard; true by default. */
+  dashboard?: boolean;
+  /** Watch streams open at once; 8 by default. */
+  maxWatchStreams?: number;
+  /** Messages a watch stream sends per second at most; 50 by default. */
+  watchRate?: number;
   /** Line of `api.address` (or of `api`) in the file, for messages. */
   line?: number;
 }

@@ -18,6 +18,7 @@ import { RetainedStore } from "./retained.ts";
 import { Router } from "./router.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { SubscriptionIndex } from "./subscription_index.ts";
+import { Watchers } from "./watchers.ts";
 
 /** What a core is made of. */
 export interface CoreConfig {
@@ -48,6 +49,7 @@ export class Core {
   readonly subscriptions: SubscriptionIndex;
   readonly sessions: SessionRegistry;
   readonly router: Router;
+  readonly watchers: Watchers;
 
   constructor(config: CoreConfig) {
     const { options, hooks, logger, now, store } = config;
@@ -65,7 +67,15 @@ export class Core {
       logger,
       store,
     });
-    this.subscriptions = new SubscriptionIndex({ store, bus, metrics });
+    const subscriptions = this.subscriptions = new SubscriptionIndex({
+      store,
+      bus,
+      metrics,
+    });
+    this.watchers = new Watchers({
+      interest: (filter, delta) => subscriptions.interest(filter, delta),
+      logger,
+    });
     // The registry makes sessions with the router as their context, and
     // the router finds sessions in the registry: each reaches the other
     // through this core once both exist.
@@ -95,6 +105,7 @@ export class Core {
       retained: this.retained,
       subscriptions: this.subscriptions,
       sessions,
+      watchers: this.watchers,
     });
   }
 

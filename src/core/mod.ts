@@ -3,7 +3,8 @@
  * with no I/O and no timer of its own. {@linkcode Core} assembles the
  * {@linkcode SessionRegistry} (attach, detach, takeover, expiry, wills),
  * the {@linkcode SubscriptionIndex} (topic tree and shared groups) and the
- * {@linkcode Router} (transform, retain, match, deliver). It names what it
+ * {@linkcode Router} (transform, retain, match, deliver) with the
+ * {@linkcode Watchers} that see what it routes. It names what it
  * needs from around it in `ports.ts`: a client link per connected client,
  * a store for what must survive a restart, a bus to other nodes, and the
  * hooks it asks. Time comes from a `now` function; the server calls
@@ -87,5 +88,6 @@ export {
   SessionRegistry,
 } from "./session_registry.ts";
 export { SubscriptionIndex } from "./subscription_index.ts";
+export { type Watcher, Watchers, type WatchersContext } from "./watchers.ts";
 export { type Awaitable, whenOpen, whenReady } from "./awaitable.ts";
 export { messageFromPublish, storedWill, willMessage } from "./messages.ts";

@@ -297,8 +297,9 @@ export interface BusNode {
    * Takes in the sessions of a node that is gone (read with the store's
    * `adoptSessions`), offline, as after a crash: their subscriptions
    * route here, and the wills of clients that were connected go out.
+   * `undefined` when the store has no such sessions to give.
    */
-  adopt(sessions: readonly StoredSession[]): void;
+  adopt(nodeId: string): Promise<void> | undefined;
   /** The store's durability barrier: `Store.flush`. */
   flush(): Promise<void> | undefined;
 }
@@ -339,8 +340,42 @@ export interface Bus {
    * after the store's `flush`.
    */
   flush?(): Promise<void> | undefined;
+  /** Optional: what a cluster bus knows of the cluster, for operators. */
+  status?(): ClusterStatus;
   /** Leaves the cluster; called once, when the server stops. */
   close(): void | Promise<void>;
+}
+
+/** One node of a cluster as {@linkcode ClusterStatus} shows it. */
+export interface ClusterNode {
+  /** Its node id. */
+  readonly nodeId: string;
+  /** Whether it is this node. */
+  readonly self: boolean;
+  /** Milliseconds since its last heartbeat. */
+  readonly heartbeatAge: number;
+  /** Clients connected to it, as its last heartbeat said. */
+  readonly clients: number;
+  /** Topic filters it subscribes to (its interest). */
+  readonly subscriptions: number;
+}
+
+/** What a cluster bus shows operators. */
+export interface ClusterStatus {
+  /** This node's id. */
+  readonly nodeId: string;
+  /** Whether this node reaches the cluster's engine (Redis) now. */
+  readonly connected: boolean;
+  /** The live nodes, this one first. */
+  readonly nodes: readonly ClusterNode[];
+  /** Messages this node sent to other nodes (one per node). */
+  readonly messagesSent: number;
+  /** Messages this node received from other nodes. */
+  readonly messagesReceived: number;
+  /** Milliseconds of the last round trip to the engine. */
+  readonly roundTrip: number;
+  /** Messages sent to this node not yet taken (its backlog). */
+  readonly backlog: number;
 }
 
 // -- the hooks -----------------------------------------------------------------

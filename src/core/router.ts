@@ -19,6 +19,7 @@ import type { Bus, BusNode, CoreHooks, Store, StoredSession } from "./ports.ts";
 import type { RetainedStore } from "./retained.ts";
 import type { Session, SessionContext, SubscriptionRecord } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
+import type { Watchers } from "./watchers.ts";
 import {
   sharedGroupOf,
   subscriberOf,
@@ -49,6 +50,8 @@ export interface RouterContext {
   readonly retained: RetainedStore;
   readonly subscriptions: SubscriptionIndex;
   readonly sessions: SessionRegistry;
+  /** Observers that see each routed message (the API's watch). */
+  readonly watchers: Watchers;
 }
 
 /** A publisher waiting for subscribers' queues to have room. */
@@ -288,11 +291,13 @@ export class Router implements SessionContext, BusNode {
   }
 
   #route(message: Message): void {
-    const { retained, subscriptions, sessions, metrics } = this.#context;
+    const { retained, subscriptions, sessions, metrics, watchers } =
+      this.#context;
     if (message.retain && this.#options.retainAvailable) {
       // [MQTT-3.3.1-5] [MQTT-3.3.1-10] Store, replace, or delete when empty.
       retained.set(message);
     }
+    if (watchers.size > 0) watchers.notify(message);
     // One copy per client at the highest QoS of its matches, with the
     // subscription ids of every match (MQTT 5.0). The matches map is reused
     // from one routing to the next (a nested one makes its own).
@@ -544,8 +549,15 @@ export class Router implements SessionContext, BusNode {
     return this.#context.sessions.release(clientId);
   }
 
-  adopt(sessions: readonly StoredSession[]): void {
-    this.#context.sessions.adopt(sessions, this.now());
+  adopt(nodeId: string): Promise<void> | undefined {
+    const read = this.store.adoptSessions?.(nodeId);
+    if (read === undefined) return undefined;
+    const take = (sessions: readonly StoredSession[]): void => {
+      this.#context.sessions.adopt(sessions, this.now());
+    };
+    if (read instanceof Promise) return read.then(take);
+    take(read);
+    return undefined;
   }
 
   flush(): Promise<void> | undefined {

@@ -149,6 +149,18 @@ export class SubscriptionIndex {
     this.#context.metrics.subscriptionRemoved();
   }
 
+  /**
+   * Counts an interest in a filter that is not a subscription (a watcher of
+   * routed messages), with the subscriptions of that filter: the bus hears
+   * of the first and the last.
+   *
+   * @param filter A topic filter without a `$share` prefix.
+   * @param delta 1 when the interest comes, -1 when it goes.
+   */
+  interest(filter: string, delta: 1 | -1): void {
+    this.#interested(filter, delta);
+  }
+
   /** Counts a filter's subscriptions; tells the bus of the first and last. */
   #interested(filter: string, delta: 1 | -1): void {
     const count = (this.#interest.get(filter) ?? 0) + delta;

@@ -730,6 +730,55 @@ export class Server {
   }
 
   /**
+   * Watches the messages this server routes to a topic filter, as they are
+   * routed (after the transform hooks, before delivery), without
+   * subscribing: no session, queue or QoS flow, and nothing changes for
+   * subscribers. The HTTP API's live watch uses it. `watcher` runs while
+   * the message is routed, so it must be quick and must not block; one
+   * that throws is logged. No ACL applies: the caller sees every topic the
+   * filter matches.
+   *
+   * @example Watch a filter while publishing
+   * ```ts
+   * import { Server } from "@gmqtt/broker";
+   * import { deepStrictEqual } from "node:assert/strict";
+   *
+   * const server = new Server();
+   * const seen: string[] = [];
+   * const stop = server.watch("sensors/#", (m) => seen.push(m.topic));
+   * await server.publish({ topic: "sensors/1", payload: "21.5" });
+   * await server.publish({ topic: "other", payload: "x" });
+   * stop();
+   * deepStrictEqual(seen, ["sensors/1"]);
+   * await server.stop();
+   * ```
+   * @param topicFilter A topic filter; not a `$share/...` one.
+   * @param watcher Called with each matching message.
+   * @returns A function that stops watching; calling it again does nothing.
+   * @throws {TypeError} If the filter is invalid, shared, or has more
+   * levels than `maxTopicLevels`.
+   */
+  watch(topicFilter: string, watcher: (message: Message) => void): () => void {
+    if (
+      typeof topicFilter !== "string" || !isValidTopicFilter(topicFilter) ||
+      topicFilter.startsWith("$share/")
+    ) {
+      throw new TypeError(
+        `Cannot watch: ${
+          JSON.stringify(topicFilter)
+        } is not a valid topic filter, or is a shared one`,
+      );
+    }
+    const maxTopicLevels = this.#hub.options.maxTopicLevels;
+    if (filterLevels(topicFilter) > maxTopicLevels) {
+      throw new TypeError(
+        `Cannot watch: the filter has more than maxTopicLevels (${maxTopicLevels}) levels`,
+      );
+    }
+    return this.#core.watchers.add(topicFilter, watcher);
+  }
+
+  /**
    * The server's counters now.
    *
    * @returns A snapshot that later activity does not change.

@@ -77,6 +77,12 @@ export type HttpHandler = (
 const ENCODER = new TextEncoder();
 /** Bytes a response body is gathered up to before it is sent chunked. */
 const MAX_GATHERED_BODY = 64 * 1024;
+/**
+ * Milliseconds a streaming response may take to end once the server
+ * closes; past it the connection is closed (a client that stopped reading
+ * would keep a write waiting forever).
+ */
+const STREAM_END_GRACE = 1000;
 
 /** One connection being served. */
 interface Served {
@@ -440,16 +446,23 @@ export class HttpServer {
       ]);
     };
     const gone = () => reader.cancel().catch(() => {});
-    served.abort.signal.addEventListener("abort", gone, { once: true });
+    let stuck: ReturnType<typeof setTimeout> | undefined;
+    const closing = () => {
+      gone();
+      stuck = setTimeout(() => closeQuietly(conn), STREAM_END_GRACE);
+    };
+    served.abort.signal.addEventListener("abort", closing, { once: true });
+    if (served.abort.signal.aborted) closing();
     // Bytes of a pipelined request are not served: the connection closes.
     conn.read(new Uint8Array(1)).then((n) => {
       if (n === null) gone();
     }, gone);
-    if (!await writeAll(conn, concat([ENCODER.encode(lines), frame(chunks)]))) {
-      await gone();
-      return false;
-    }
     try {
+      const head = concat([ENCODER.encode(lines), frame(chunks)]);
+      if (!await writeAll(conn, head)) {
+        await gone();
+        return false;
+      }
       while (true) {
         const result = await (next ?? reader.read());
         next = undefined;
@@ -467,14 +480,16 @@ export class HttpServer {
         error: String(error),
       });
     } finally {
-      served.abort.signal.removeEventListener("abort", gone);
+      served.abort.signal.removeEventListener("abort", closing);
+      clearTimeout(stuck);
     }
     return false;
   }
 
   /**
    * Stops accepting, closes connections waiting for a request and ends
-   * streaming responses; resolves once every connection has closed.
+   * streaming responses (closing, a second later, those whose client does
+   * not read); resolves once every connection has closed.
    */
   async close(): Promise<void> {
     if (!this.#closed) {

@@ -1,0 +1,295 @@
+/**
+ * Brokers on one Redis as one cluster, through the embedding API: three
+ * servers in this process, each with a `RedisBus` on a `redis-server` the
+ * test starts, their clients over `server.handle()` pipes.
+ */
+
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { RedisBus, Server } from "../mod.ts";
+import type { PublishPacket } from "../packets/types.ts";
+import { Logger, type LogRecord } from "../src/observe/logger.ts";
+import { RedisClient } from "../src/redis/mod.ts";
+import { connectStream, type Peer } from "./_peer.ts";
+import { type RedisServer, startRedisServer } from "./_redis.ts";
+
+/** Polls until `check` holds, failing after `timeout` ms. */
+async function until(
+  check: () => boolean,
+  what: string,
+  timeout = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface Node {
+  readonly server: Server;
+  readonly bus: RedisBus;
+  readonly logs: LogRecord[];
+}
+
+/** A cluster of nodes named `ids` on one Redis, started. */
+class Cluster implements AsyncDisposable {
+  readonly redis: RedisServer;
+  readonly nodes: Map<string, Node> = new Map();
+
+  private constructor(redis: RedisServer) {
+    this.redis = redis;
+  }
+
+  static async start(ids: string[]): Promise<Cluster> {
+    const cluster = new Cluster(await startRedisServer());
+    try {
+      for (const id of ids) await cluster.add(id);
+      for (const [id, node] of cluster.nodes) {
+        await until(
+          () => node.bus.status().nodes.length === ids.length,
+          `${id} to know every node`,
+        );
+      }
+    } catch (error) {
+      await cluster[Symbol.asyncDispose]();
+      throw error;
+    }
+    return cluster;
+  }
+
+  async add(id: string): Promise<Node> {
+    const logs: LogRecord[] = [];
+    const logger = new Logger("cluster", "warn", {
+      handlers: [{ handle: (record) => void logs.push(record) }],
+    });
+    const bus = new RedisBus(this.redis.url, {
+      nodeId: id,
+      heartbeatInterval: 100,
+      heartbeatTtl: 500,
+      takeoverTimeout: 2000,
+      logger,
+    });
+    const server = new Server({ bus, logger });
+    await server.start();
+    const node = { server, bus, logs };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  node(id: string): Node {
+    return this.nodes.get(id)!;
+  }
+
+  /** Waits until every node but `id` sends messages on `topic` to it. */
+  async interested(id: string, topic: string): Promise<void> {
+    for (const [other, node] of this.nodes) {
+      if (other === id) continue;
+      await until(
+        () => node.bus.nodesFor(topic).includes(id),
+        `${other} to know ${id} subscribes to ${topic}`,
+      );
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const node of this.nodes.values()) await node.server.stop();
+    await this.redis.stop();
+  }
+}
+
+/** A 5.0 client of a node, connected. */
+async function client(
+  node: Node,
+  clientId: string,
+  fields: Record<string, unknown> = {},
+): Promise<Peer> {
+  const { peer } = connectStream(node.server);
+  const connack = await peer.connect({
+    clientId,
+    protocolVersion: 5,
+    ...fields,
+  });
+  strictEqual(connack.type, "connack");
+  strictEqual("reasonCode" in connack && connack.reasonCode, 0);
+  return peer;
+}
+
+async function subscribe(
+  peer: Peer,
+  topicFilter: string,
+  qos: 0 | 1 | 2,
+): Promise<void> {
+  await peer.send({
+    type: "subscribe",
+    packetId: 1,
+    subscriptions: [{ topicFilter, qos }],
+  });
+  strictEqual((await peer.next()).type, "suback");
+}
+
+/** Publishes and completes the QoS 1 or 2 flow. */
+async function publish(
+  peer: Peer,
+  topic: string,
+  payload: string,
+  qos: 0 | 1 | 2,
+  packetId = 1,
+  retain = false,
+): Promise<void> {
+  await peer.send({
+    type: "publish",
+    topic,
+    payload: new TextEncoder().encode(payload),
+    qos,
+    retain,
+    dup: false,
+    ...(qos > 0 ? { packetId } : {}),
+  } as PublishPacket);
+  if (qos === 1) strictEqual((await peer.next()).type, "puback");
+  if (qos === 2) {
+    strictEqual((await peer.next()).type, "pubrec");
+    await peer.send({ type: "pubrel", packetId });
+    strictEqual((await peer.next()).type, "pubcomp");
+  }
+}
+
+/** Reads `count` PUBLISH packets, acknowledging them; their payloads. */
+async function receive(
+  peer: Peer,
+  count: number,
+  timeout = 5000,
+): Promise<string[]> {
+  const payloads: string[] = [];
+  let unreleased = 0;
+  while (payloads.length < count || unreleased > 0) {
+    const packet = await peer.next(timeout);
+    if (packet.type === "pubrel") {
+      unreleased--;
+      await peer.send({ type: "pubcomp", packetId: packet.packetId });
+      continue;
+    }
+    if (packet.type !== "publish") continue;
+    payloads.push(new TextDecoder().decode(packet.payload));
+    if (packet.qos === 1) {
+      await peer.send({ type: "puback", packetId: packet.packetId! });
+    } else if (packet.qos === 2) {
+      unreleased++;
+      await peer.send({ type: "pubrec", packetId: packet.packetId! });
+    }
+  }
+  return payloads;
+}
+
+Deno.test("A cluster delivers a message published on one node to subscribers on the others, once each, at QoS 0, 1 and 2, and only to nodes that subscribe", async () => {
+  await using cluster = await Cluster.start(["a", "b", "c"]);
+  const sub = await client(cluster.node("b"), "sub");
+  // Overlapping subscriptions of one client: still one copy.
+  await subscribe(sub, "t/#", 2);
+  await subscribe(sub, "t/+", 2);
+  await cluster.interested("b", "t/1");
+  const pub = await client(cluster.node("a"), "pub");
+
+  const sent: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const qos = (i % 3) as 0 | 1 | 2;
+    await publish(pub, "t/1", `m${i}`, qos, i + 1);
+    sent.push(`m${i}`);
+  }
+  const got = await receive(sub, 30);
+  deepStrictEqual(got.sort(), sent.sort());
+  await sub.nothing(200);
+
+  // Node c subscribes to nothing: nothing was sent to it.
+  strictEqual(cluster.node("c").bus.status().messagesReceived, 0);
+  strictEqual(cluster.node("a").bus.status().messagesSent, 30);
+  strictEqual(cluster.node("b").bus.status().messagesReceived, 30);
+  await sub.close();
+  await pub.close();
+});
+
+Deno.test("A cluster keeps a retained message published on one node, for a subscriber that comes later on another", async () => {
+  await using cluster = await Cluster.start(["a", "b"]);
+  const pub = await client(cluster.node("a"), "pub");
+  await publish(pub, "config/x", "kept", 1, 1, true);
+  await until(
+    () => cluster.node("b").server.retained("config/x").length === 1,
+    "b to keep the retained message",
+  );
+  const sub = await client(cluster.node("b"), "sub");
+  await subscribe(sub, "config/#", 1);
+  deepStrictEqual(await receive(sub, 1), ["kept"]);
+  await sub.close();
+  await pub.close();
+});
+
+Deno.test("A cluster takes a client id over across nodes: the node that held it disconnects the old connection with Session taken over", async () => {
+  await using cluster = await Cluster.start(["a", "b"]);
+  const first = await client(cluster.node("a"), "dev-1");
+  const second = await client(cluster.node("b"), "dev-1");
+  const disconnect = await first.next(5000);
+  strictEqual(disconnect.type, "disconnect");
+  strictEqual("reasonCode" in disconnect && disconnect.reasonCode, 0x8e);
+  await first.closed();
+  await until(
+    () => cluster.node("a").server.clients().length === 0,
+    "a to let go of the client",
+  );
+  strictEqual(cluster.node("b").server.clients().length, 1);
+  await second.close();
+  await first.close();
+});
+
+Deno.test("A second node with a node id in use is refused at start", async () => {
+  await using cluster = await Cluster.start(["a"]);
+  const twin = new Server({
+    bus: new RedisBus(cluster.redis.url, { nodeId: "a" }),
+  });
+  await rejects(twin.start(), /node id "a" is in use/);
+  await twin.stop();
+});
+
+Deno.test("A cluster node logs and skips a malformed message from Redis, and goes on", async () => {
+  await using cluster = await Cluster.start(["a", "b"]);
+  const sub = await client(cluster.node("b"), "sub");
+  await subscribe(sub, "t/#", 1);
+  await cluster.interested("b", "t/1");
+  await using redis = new RedisClient(cluster.redis.url);
+  await redis.send(["PUBLISH", "gmqtt:q0:b", "not a message"]);
+  await redis.send(["XADD", "gmqtt:stream:b", "*", "m", "nor this"]);
+  await redis.send(["PUBLISH", "gmqtt:interest", "{"]);
+  const pub = await client(cluster.node("a"), "pub");
+  await publish(pub, "t/1", "fine", 1);
+  deepStrictEqual(await receive(sub, 1), ["fine"]);
+  ok(
+    cluster.node("b").logs.some((r) =>
+      r.msg === "cluster error" && r.fields?.kind === "message"
+    ),
+  );
+  await sub.close();
+  await pub.close();
+});
+
+Deno.test("A cluster recovers when Redis restarts: the nodes join again and deliver across nodes", async () => {
+  await using cluster = await Cluster.start(["a", "b"]);
+  const sub = await client(cluster.node("b"), "sub");
+  await subscribe(sub, "t/#", 1);
+  await cluster.interested("b", "t/1");
+  await cluster.redis.restart();
+  // Redis came back empty: each node writes itself and its filters again.
+  await using redis = new RedisClient(cluster.redis.url);
+  for (let i = 0; i < 100; i++) {
+    if (await redis.send(["SISMEMBER", "gmqtt:interest:b", "t/#"]) === 1) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const pub = await client(cluster.node("a"), "pub");
+  let delivered: string[] = [];
+  for (let i = 0; delivered.length === 0 && i < 20; i++) {
+    await publish(pub, "t/1", `after ${i}`, 1, i + 1);
+    delivered = await receive(sub, 1, 300).catch(() => []);
+  }
+  ok(delivered.length === 1, "nothing delivered after the restart");
+  await sub.close();
+  await pub.close();
+});
