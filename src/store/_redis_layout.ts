@@ -60,7 +60,7 @@ export class Keys {
     this.#prefix = prefix;
     this.schema = `${prefix}schema`;
     this.retained = `${prefix}retained`;
-    this.nodePrefix = `${prefix}node:`;
+    this.nodePrefix = `${prefix}owned:`;
     this.sessionPrefix = `${prefix}session:`;
   }
 

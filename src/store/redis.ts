@@ -18,7 +18,7 @@
  * | --------------------- | ---------- | ----------------------------------------------------------- |
  * | `schema`              | string     | the layout's version, checked at open                       |
  * | `retained`            | hash       | topic → retained message                                    |
- * | `node:{nodeId}`       | set        | the client ids of the sessions the node owns                |
+ * | `owned:{nodeId}`      | set        | the client ids of the sessions the node owns                |
  * | `session:{clientId}`  | hash       | `r` the session record, `o` the node that owns it           |
  * | `subs:{clientId}`     | hash       | topic filter → subscription (JSON)                          |
  * | `queue:{clientId}`    | sorted set | `{seq}:{size}` per queued delivery, scored by `seq`         |
@@ -26,6 +26,9 @@
  * | `inflight:{clientId}` | sorted set | packet id, scored by `seq * 2 + phase - 1`                  |
  * | `sent:{clientId}`     | hash       | packet id → delivery in flight                              |
  * | `incoming:{clientId}` | set        | packet ids of incoming QoS 2 messages not yet released      |
+ *
+ * The cluster's bus keeps its own keys under the same prefix (`node:`,
+ * `nodes`, `interest`, `stream:`, ...): none of these names is one of its.
  *
  * `seq` orders a session's queue and its messages in flight: the store
  * counts it up in memory, past the highest it read of each session it
