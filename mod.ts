@@ -71,6 +71,30 @@ export {
   type SqliteStoreOptions,
   type SqliteSync,
 } from "./src/store/sqlite.ts";
+export {
+  REDIS_SCHEMA_VERSION,
+  RedisStore,
+  RedisStoreError,
+  type RedisStoreOpenOptions,
+  type RedisStoreOptions,
+} from "./src/store/redis.ts";
+export {
+  type RedisArgument,
+  RedisClient,
+  type RedisClientOptions,
+  type RedisConnectEvent,
+  RedisConnectionError,
+  RedisError,
+  type RedisLogger,
+  type RedisMessageHandler,
+  RedisProtocolError,
+  type RedisReply,
+  type RedisSendOptions,
+  RedisSubscriber,
+  type RedisSubscriberOptions,
+  RedisTimeoutError,
+  type RedisUrl,
+} from "./src/redis/mod.ts";
 export { LocalBus } from "./src/core/bus.ts";
 export {
   ClusterError,

@@ -123,8 +123,8 @@ Deno.test("packets/ imports nothing from src/ or cmd/", async () => {
 
 /**
  * What each folder may import besides itself, lowest layer first. The shared
- * vocabulary (`src/types.ts`, `src/message.ts`) and the codec are open to
- * all; the logger is the one module of `src/observe/` the core may use.
+ * vocabulary (`src/types.ts`, `src/message.ts`), the message codec
+ * (`src/message_codec.ts`) and the packet codec are open to all; the logger is the one module of `src/observe/` the core may use.
  */
 const LAYERS: [folder: string, mayImport: string[]][] = [
   ["src/core/", ["src/observe/logger.ts"]],

@@ -31,9 +31,18 @@ import type {
 import { queuedSize } from "../core/session.ts";
 import { MemoryStore } from "./memory.ts";
 import { SqliteStore } from "./sqlite.ts";
+import { RedisStore } from "./redis.ts";
+import { type RedisServer, startRedisServer } from "../../tests/_redis.ts";
 
 /** Files the SQLite maker made, removed after each test. */
 const sqliteFiles: string[] = [];
+
+/**
+ * The redis-server the Redis maker started, stopped after each test: one
+ * per test, so that each test runs with the sanitizers on and leaves no
+ * process behind whatever runs or fails.
+ */
+const redisServers: RedisServer[] = [];
 
 /** One store implementation under test. */
 interface StoreMaker {
@@ -80,6 +89,26 @@ const MAKERS: StoreMaker[] = [
       for (const dir of sqliteFiles.splice(0)) {
         await Deno.remove(dir, { recursive: true });
       }
+    },
+  },
+  {
+    name: "RedisStore",
+    pages: true,
+    async open() {
+      const server = await startRedisServer();
+      redisServers.push(server);
+      return await RedisStore.open(server.url, { nodeId: "node-a" });
+    },
+    async reopen(previous) {
+      const store = previous as RedisStore;
+      await store.close();
+      return await RedisStore.open(store.url, {
+        nodeId: store.nodeId,
+        prefix: store.prefix,
+      });
+    },
+    async cleanup() {
+      for (const server of redisServers.splice(0)) await server.stop();
     },
   },
 ];

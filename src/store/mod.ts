@@ -2,8 +2,9 @@
  * Store implementations: where the core's state goes to survive a restart.
  * Each implements the {@linkcode Store} port of `src/core/ports.ts` and
  * passes the one contract suite, `contract_test.ts`. This folder imports
- * only the core's ports and the shared vocabulary; the server picks an
- * implementation ({@linkcode MemoryStore} unless told otherwise).
+ * only the core's ports, the shared vocabulary and message codec, the
+ * logger and the Redis client ({@linkcode RedisStore}); the server picks
+ * an implementation ({@linkcode MemoryStore} unless told otherwise).
  *
  * @module
  */
@@ -16,4 +17,11 @@ export {
   type SqliteStoreOptions,
   type SqliteSync,
 } from "./sqlite.ts";
+export {
+  REDIS_SCHEMA_VERSION,
+  RedisStore,
+  RedisStoreError,
+  type RedisStoreOpenOptions,
+  type RedisStoreOptions,
+} from "./redis.ts";
 export type { Store } from "../core/ports.ts";
