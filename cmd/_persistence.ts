@@ -8,6 +8,8 @@
 import type { BrokerConfig } from "../src/config/config.ts";
 import type { Logger } from "../src/observe/logger.ts";
 import { SqliteStore, SqliteStoreError } from "../src/store/sqlite.ts";
+import { RedisStore, RedisStoreError } from "../src/store/redis.ts";
+import { clusterNodeId } from "./_cluster.ts";
 import { UsageError } from "./_passwd.ts";
 
 /** The flag, as `--help` shows it. */
@@ -56,9 +58,30 @@ export function applyPersistenceFlag(
 export async function openStore(
   config: BrokerConfig,
   logger: Logger,
-): Promise<SqliteStore | undefined> {
+): Promise<SqliteStore | RedisStore | undefined> {
   const { type, path, sync } = config.persistence;
   if (type === "memory") return undefined;
+  if (type === "redis") {
+    // The cluster's Redis: the configuration checked there is one.
+    const url = config.cluster!.redis;
+    let redis: RedisStore;
+    try {
+      redis = await RedisStore.open(url, {
+        nodeId: clusterNodeId(config),
+        logger,
+      });
+    } catch (error) {
+      throw new UsageError(
+        `Cannot start broker: ${
+          error instanceof RedisStoreError
+            ? error.message
+            : `cannot use the Redis store: ${String(error)}`
+        }`,
+      );
+    }
+    logger.info("store opened", { type, url: redis.url });
+    return redis;
+  }
   let store: SqliteStore;
   try {
     store = await SqliteStore.open(path, { sync, logger });
@@ -111,11 +134,23 @@ export function storeError(
  * @param store The store, if one was opened.
  * @param logger Where the close is reported.
  */
-export function closeStore(
-  store: SqliteStore | undefined,
+export async function closeStore(
+  store: SqliteStore | RedisStore | undefined,
   logger: Logger,
-): void {
+): Promise<void> {
   if (store === undefined) return;
+  if (store instanceof RedisStore) {
+    try {
+      await store.close();
+      logger.info("store closed", { url: store.url });
+    } catch (error) {
+      logger.error("store not closed", {
+        url: store.url,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return;
+  }
   try {
     store.close();
     logger.info("store closed", { path: store.path });

@@ -55,6 +55,7 @@ import {
 import { resolveOptions } from "../src/server/options.ts";
 import { Server } from "../src/server/server.ts";
 import type { SqliteStore } from "../src/store/sqlite.ts";
+import type { RedisStore } from "../src/store/redis.ts";
 import {
   installLastResortHandlers,
   reportOpenFilesLimit,
@@ -217,7 +218,7 @@ async function run(args: string[]): Promise<number> {
       for (const record of held.splice(0)) stream.handle(record);
     });
   } finally {
-    closeStore(store, logger);
+    await closeStore(store, logger);
   }
 }
 
@@ -228,7 +229,7 @@ async function run(args: string[]): Promise<number> {
 async function serve(
   config: BrokerConfig,
   logger: Logger,
-  store: SqliteStore | undefined,
+  store: SqliteStore | RedisStore | undefined,
   release: () => void,
 ): Promise<number> {
   let server: Server | undefined;
@@ -265,8 +266,16 @@ async function serve(
     if (error instanceof ClusterError) {
       throw new UsageError(`Cannot start broker: ${error.message}`);
     }
-    // Starting reads the store back: a failure there is the file's.
-    throw store === undefined ? error : storeError(config, "read", error);
+    // Starting reads the store back: a failure there is the store's.
+    if (store === undefined) throw error;
+    if ("url" in store) {
+      throw new UsageError(
+        `Cannot start broker: cannot read the Redis store ${store.url}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+    throw storeError(config, "read", error);
   }
   const listens = toListenOptions(config);
   for (const [i, options] of listens.entries()) {

@@ -751,7 +751,15 @@ export class RedisBus implements Bus {
       node_id: gone,
       by: this.nodeId,
     });
-    await this.#node?.adopt(gone);
+    const adopted = await this.#node?.adopt(gone) ?? [];
+    // Their clients are this node's to release when they come back.
+    if (adopted.length > 0) {
+      await this.#redis.send([
+        "HSET",
+        this.#key("clients"),
+        ...adopted.flatMap((clientId) => [clientId, this.nodeId]),
+      ]);
+    }
     const stream = this.#key("stream", gone);
     try {
       // What it was given and did not acknowledge, then what it never read.

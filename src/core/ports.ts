@@ -297,9 +297,12 @@ export interface BusNode {
    * Takes in the sessions of a node that is gone (read with the store's
    * `adoptSessions`), offline, as after a crash: their subscriptions
    * route here, and the wills of clients that were connected go out.
-   * `undefined` when the store has no such sessions to give.
+   * Gives the client ids taken in; `undefined` when the store has no such
+   * sessions to give.
    */
-  adopt(nodeId: string): Promise<void> | undefined;
+  adopt(
+    nodeId: string,
+  ): readonly string[] | Promise<readonly string[]> | undefined;
   /** The store's durability barrier: `Store.flush`. */
   flush(): Promise<void> | undefined;
 }

@@ -549,15 +549,16 @@ export class Router implements SessionContext, BusNode {
     return this.#context.sessions.release(clientId);
   }
 
-  adopt(nodeId: string): Promise<void> | undefined {
+  adopt(
+    nodeId: string,
+  ): readonly string[] | Promise<readonly string[]> | undefined {
     const read = this.store.adoptSessions?.(nodeId);
     if (read === undefined) return undefined;
-    const take = (sessions: readonly StoredSession[]): void => {
+    const take = (sessions: readonly StoredSession[]): string[] => {
       this.#context.sessions.adopt(sessions, this.now());
+      return sessions.map((s) => s.session.clientId);
     };
-    if (read instanceof Promise) return read.then(take);
-    take(read);
-    return undefined;
+    return read instanceof Promise ? read.then(take) : take(read);
   }
 
   flush(): Promise<void> | undefined {
