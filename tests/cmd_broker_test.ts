@@ -813,9 +813,9 @@ Deno.test("broker exits 2 with one line for each kind of configuration error", a
         ],
         [
           "bad persistence type",
-          "persistence:\n  type: redis\n",
+          "persistence:\n  type: disk\n",
           [],
-          /^Cannot load config: \S+:2: persistence\.type: expected one of memory, sqlite, got "redis"$/,
+          /^Cannot load config: \S+:2: persistence\.type: expected one of memory, sqlite, redis, got "disk"$/,
         ],
         [
           "corrupt store file from the config file",
