@@ -94,8 +94,8 @@ type Control =
 /** An interest change, on the interest channel. */
 interface InterestChange {
   n: string;
-  /** Adds a filter, removes one, or the node joined (`j`). */
-  op: "+" | "-" | "j";
+  /** Adds a filter, removes one, the node joined (`j`) or left (`l`). */
+  op: "+" | "-" | "j" | "l";
   f: string;
 }
 
@@ -554,7 +554,10 @@ export class RedisBus implements Bus {
           throw new TypeError("not an interest change");
         }
         if (change.n === this.nodeId) return;
-        if (change.op === "j") {
+        if (change.op === "l") {
+          // Adopted at the next heartbeat; sent to meanwhile, as before.
+          this.#peers.delete(change.n);
+        } else if (change.op === "j") {
           // Joined, or joined again after Redis lost everything: its
           // filters, in full.
           this.#peers.set(change.n, {
@@ -869,8 +872,11 @@ export class RedisBus implements Bus {
     if (this.#node !== undefined && this.#redis.connected) {
       // Gone at once rather than after its heartbeat's time: another node
       // adopts its sessions and takes what is sent to it meanwhile.
-      await this.#redis.send(["DEL", this.#key("node", this.nodeId)])
-        .catch(() => {});
+      const left: InterestChange = { n: this.nodeId, op: "l", f: "" };
+      await this.#redis.pipeline([
+        ["DEL", this.#key("node", this.nodeId)],
+        ["PUBLISH", this.#key("interest"), JSON.stringify(left)],
+      ]).catch(() => {});
     }
     await this.#reader.close();
     await this.#reading;
