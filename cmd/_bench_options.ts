@@ -33,6 +33,12 @@ export interface BenchOptions {
   hostname?: string;
   /** Broker port; 1883, or 8883 with `tls`, by default. */
   port?: number;
+  /**
+   * Port the subscribers connect to, on the same host, when it is not
+   * `port`: another node of a cluster, so that every message crosses from
+   * one node to the other. `port` by default.
+   */
+  subscriberPort?: number;
   /** Connect with TLS; false by default. */
   tls?: boolean;
   /** PEM certificates to trust for TLS, instead of the system's. */
@@ -163,6 +169,8 @@ export interface BenchResult {
 export interface Resolved {
   readonly scenario: Scenario;
   readonly link: LinkOptions;
+  /** Where subscribers connect: `link`, or the same on `subscriberPort`. */
+  readonly subscriberLink: LinkOptions;
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly clients: number;
@@ -285,9 +293,20 @@ export function resolveOptions(options: BenchOptions): Resolved {
       } must be a non-empty topic name`,
     );
   }
+  const subscriberPort = options.subscriberPort === undefined
+    ? undefined
+    : number("subscriberPort", options.subscriberPort, port, 1, 65535);
+  if (subscriberPort !== undefined && link.transport === "ws") {
+    throw new TypeError(
+      "Cannot run benchmark: subscriberPort needs TCP or TLS, not a WebSocket url",
+    );
+  }
   return {
     scenario,
     link,
+    subscriberLink: subscriberPort === undefined
+      ? link
+      : { ...link, port: subscriberPort },
     username: options.username,
     password: options.password,
     clients: number(

@@ -351,7 +351,7 @@ async function runMessages(o: Resolved): Promise<BenchResult> {
     // Subscribers first, so that no message is published before they listen.
     await forEachLimited(p.subscribers, SETUP_CONCURRENCY, async (i) => {
       const client = await BenchClient.connect(
-        o.link,
+        o.subscriberLink,
         clientOptions(o, `bench-${run}-s${i}`),
       );
       everyone.push(client);

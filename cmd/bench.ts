@@ -72,6 +72,8 @@ An MQTT load generator. Scenarios:
 Where:
   --host HOST          broker address (default 127.0.0.1)
   --port PORT          broker port (default 1883, 8883 with --tls)
+  --sub-port PORT      port the subscribers connect to, when not --port (the
+                       other node of a cluster, for cross-node figures)
   --tls                connect with TLS
   --cafile FILE        PEM certificates to trust for TLS
   --insecure           accept any TLS certificate: Deno allows this only for
@@ -152,6 +154,7 @@ export function parseBenchArgs(args: string[]): {
     options: {
       host: { type: "string" },
       port: { type: "string" },
+      "sub-port": { type: "string" },
       tls: { type: "boolean" },
       cafile: { type: "string" },
       insecure: { type: "boolean" },
@@ -203,6 +206,7 @@ export function parseBenchArgs(args: string[]): {
   const options: BenchOptions = { scenario: scenario as Scenario };
   const numbers = {
     port: toNumber("port", values.port),
+    subscriberPort: toNumber("sub-port", values["sub-port"]),
     clients: toNumber("clients", values.clients),
     qos: toNumber("qos", values.qos) as QoS | undefined,
     size: toNumber("size", values.size),

@@ -255,7 +255,7 @@ Deno.test("A cluster node logs and skips a malformed message from Redis, and goe
   await cluster.interested("b", "t/1");
   await using redis = new RedisClient(cluster.redis.url);
   await redis.send(["PUBLISH", "gmqtt:q0:b", "not a message"]);
-  await redis.send(["XADD", "gmqtt:stream:b", "*", "m", "nor this"]);
+  await redis.send(["XADD", "gmqtt:stream:b", "*", "b", "nor this"]);
   await redis.send(["PUBLISH", "gmqtt:interest", "{"]);
   const pub = await client(cluster.node("a"), "pub");
   await publish(pub, "t/1", "fine", 1);

@@ -150,6 +150,12 @@ export class RedisBus implements Bus {
   /** Stream appends not yet answered, and what waits for them all. */
   #appends = 0;
   #appended: Promise<void> | undefined;
+  /** This turn's messages for each node, sent when the turn's work is done. */
+  readonly #batches: Map<string, { q0: Uint8Array[]; q12: Uint8Array[] }> =
+    new Map();
+  #sending = false;
+  /** Settles what `flush()` waits for with this turn's appends. */
+  #turnAppended: ((added: Promise<unknown>) => void) | undefined;
   /** Takeovers waiting for another node, by request id. */
   readonly #waiting: Map<string, () => void> = new Map();
   #requests = 0;
@@ -384,26 +390,65 @@ export class RedisBus implements Bus {
     return local;
   }
 
+  /**
+   * Adds a message to what goes to a node at the end of this turn: the
+   * messages of one turn for one node go as one PUBLISH (QoS 0) and one
+   * stream entry (QoS 1 and 2), so that Redis sees a few commands per turn
+   * rather than one per message.
+   */
   #send(nodeId: string, qos: number, bytes: Uint8Array): void {
     this.#sent++;
-    if (qos === 0) {
-      this.#redis.send(["PUBLISH", this.#key("q0", nodeId), bytes]).catch(
-        (error) => this.#failed("publish", error),
-      );
-      return;
+    let batch = this.#batches.get(nodeId);
+    if (batch === undefined) {
+      batch = { q0: [], q12: [] };
+      this.#batches.set(nodeId, batch);
     }
-    const added = this.#redis.send([
-      "XADD",
-      this.#key("stream", nodeId),
-      "*",
-      "m",
-      bytes,
-    ]);
-    this.#track(added);
+    if (qos === 0) batch.q0.push(bytes);
+    else {
+      batch.q12.push(bytes);
+      // What the publisher's acknowledgement waits for, from now on.
+      if (this.#turnAppended === undefined) {
+        let settle!: (added: Promise<unknown>) => void;
+        this.#track(new Promise<unknown>((resolve) => settle = resolve));
+        this.#turnAppended = settle;
+      }
+    }
+    if (!this.#sending) {
+      this.#sending = true;
+      queueMicrotask(this.#sendBatches);
+    }
   }
 
+  /** Sends this turn's batches, one PUBLISH and one XADD per node. */
+  readonly #sendBatches = (): void => {
+    this.#sending = false;
+    const appends: Promise<RedisReply>[] = [];
+    for (const [nodeId, batch] of this.#batches) {
+      if (batch.q0.length > 0) {
+        this.#redis.send([
+          "PUBLISH",
+          this.#key("q0", nodeId),
+          encodeBatch(batch.q0),
+        ]).catch((error) => this.#failed("publish", error));
+      }
+      if (batch.q12.length > 0) {
+        appends.push(this.#redis.send([
+          "XADD",
+          this.#key("stream", nodeId),
+          "*",
+          "b",
+          encodeBatch(batch.q12),
+        ]));
+      }
+    }
+    this.#batches.clear();
+    const settle = this.#turnAppended;
+    this.#turnAppended = undefined;
+    settle?.(Promise.all(appends));
+  };
+
   /** Counts an append in what `flush()` waits for. */
-  #track(added: Promise<RedisReply>): void {
+  #track(added: Promise<unknown>): void {
     this.#appends++;
     const done = added.then(
       () => {},
@@ -543,8 +588,10 @@ export class RedisBus implements Bus {
     if (node === undefined) return;
     try {
       if (channel === this.#key("q0", this.nodeId)) {
-        this.#received++;
-        this.#route(node, decodeMessage(payload));
+        for (const bytes of decodeBatch(payload)) {
+          this.#received++;
+          this.#route(node, decodeMessage(bytes));
+        }
         return;
       }
       const text = new TextDecoder().decode(payload);
@@ -663,10 +710,12 @@ export class RedisBus implements Bus {
     for (const [id, fields] of entries) {
       ids.push(id);
       if (fields === undefined) continue;
-      this.#received++;
       try {
-        const done = this.#route(node, decodeMessage(fields));
-        if (done !== undefined) routed.push(done);
+        for (const bytes of decodeBatch(fields)) {
+          this.#received++;
+          const done = this.#route(node, decodeMessage(bytes));
+          if (done !== undefined) routed.push(done);
+        }
       } catch (error) {
         this.#failed("message", error, { stream });
       }
@@ -921,7 +970,7 @@ function parseHeartbeat(reply: RedisReply | undefined): Heartbeat | undefined {
 }
 
 /**
- * The entries of an XREADGROUP reply for one stream: id, and the `m` field
+ * The entries of an XREADGROUP reply for one stream: id, and the `b` field (a batch of messages)
  * (`undefined` when it lacks one). RESP2 answers `[[stream, entries]]`,
  * RESP3 `[stream, entries]` (a map as pairs); `null` when nothing came.
  */
@@ -942,7 +991,7 @@ function streamEntries(
       for (let i = 0; i + 1 < fields.length; i += 2) {
         const value = fields[i + 1];
         if (
-          replyText(fields[i] ?? null) === "m" && value instanceof Uint8Array
+          replyText(fields[i] ?? null) === "b" && value instanceof Uint8Array
         ) {
           message = value;
         }
@@ -951,4 +1000,36 @@ function streamEntries(
     out.push([id, message]);
   }
   return out;
+}
+
+/** Messages as one frame: each as a 32-bit length and its bytes. */
+function encodeBatch(messages: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const m of messages) size += 4 + m.length;
+  const frame = new Uint8Array(size);
+  const view = new DataView(frame.buffer);
+  let at = 0;
+  for (const m of messages) {
+    view.setUint32(at, m.length);
+    frame.set(m, at + 4);
+    at += 4 + m.length;
+  }
+  return frame;
+}
+
+/** The messages of a frame made by `encodeBatch`; throws if malformed. */
+function decodeBatch(frame: Uint8Array): Uint8Array[] {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
+  const messages: Uint8Array[] = [];
+  let at = 0;
+  while (at < frame.length) {
+    if (at + 4 > frame.length) throw new RangeError("truncated batch");
+    const length = view.getUint32(at);
+    if (at + 4 + length > frame.length) {
+      throw new RangeError("truncated batch");
+    }
+    messages.push(frame.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return messages;
 }
