@@ -353,3 +353,48 @@ Deno.test("A broker alone answers 404 to GET /api/v1/cluster", async () => {
   await response.body?.cancel();
   await server.stop();
 });
+
+Deno.test("A cluster gives each message of a shared subscription group with members on several nodes to one member in all, spread over the nodes", async () => {
+  await using cluster = await Cluster.start(["a", "b", "c"]);
+  const members = new Map<string, Peer>();
+  for (const id of ["a", "b", "c"]) {
+    const peer = await client(cluster.node(id), `worker-${id}`);
+    await subscribe(peer, "$share/workers/jobs/+", 1);
+    members.set(id, peer);
+  }
+  // A plain subscriber sees every message too.
+  const watcher = await client(cluster.node("b"), "watcher");
+  await subscribe(watcher, "jobs/#", 1);
+  for (const [id, node] of cluster.nodes) {
+    await until(
+      () =>
+        ["a", "b", "c"].filter((other) => other !== id).every((other) =>
+          node.bus.nodesFor("jobs/1").includes(other)
+        ),
+      `${id} to know every member's node`,
+    );
+  }
+  // The group announcements travel like the filters: give them a moment.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const pub = await client(cluster.node("a"), "pub");
+  const sent = Array.from({ length: 30 }, (_, i) => `job ${i}`);
+  for (const [i, payload] of sent.entries()) {
+    await publish(pub, "jobs/1", payload, 1, i + 1);
+  }
+  deepStrictEqual((await receive(watcher, 30)).sort(), [...sent].sort());
+  const got = new Map<string, string[]>();
+  for (const [id, peer] of members) {
+    const payloads: string[] = [];
+    try {
+      for (;;) payloads.push(...await receive(peer, 1, 300));
+    } catch {
+      // Nothing more within the wait.
+    }
+    got.set(id, payloads);
+  }
+  deepStrictEqual([...got.values()].flat().sort(), [...sent].sort());
+  for (const [id, payloads] of got) {
+    ok(payloads.length >= 5, `${id} got ${payloads.length} of 30`);
+  }
+  for (const peer of [...members.values(), watcher, pub]) await peer.close();
+});

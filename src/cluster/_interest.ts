@@ -8,9 +8,24 @@
 
 import { TopicTree } from "../core/topic_tree.ts";
 
-/** The topic filters of every other node. */
+/** A shared group's key: its share name and filter (see `groupKey`). */
+export type GroupKey = string;
+
+/** The key of the shared group `$share/{shareName}/{topicFilter}`. */
+export function groupKey(shareName: string, topicFilter: string): GroupKey {
+  return `${shareName}\u0000${topicFilter}`;
+}
+
+const SHARE = "$share/";
+
+/**
+ * The topic filters of every other node: plain ones, and shared groups with
+ * members there (`$share/{name}/{filter}` entries).
+ */
 export class RemoteInterest {
   readonly #tree: TopicTree<true> = new TopicTree();
+  /** Shared groups: under the filter, keyed by node and share name. */
+  readonly #groups: TopicTree<[node: string, share: string]> = new TopicTree();
   readonly #byNode: Map<string, Set<string>> = new Map();
 
   /** The nodes with at least one filter. */
@@ -32,14 +47,21 @@ export class RemoteInterest {
     }
     if (filters.has(filter)) return;
     filters.add(filter);
-    this.#tree.add(filter, nodeId, true);
+    const group = parseGroup(filter);
+    if (group === undefined) this.#tree.add(filter, nodeId, true);
+    else {
+      this.#groups.add(group[1], `${nodeId}\u0000${group[0]}`, [
+        nodeId,
+        group[0],
+      ]);
+    }
   }
 
   /** A node's last subscription to a filter went. */
   remove(nodeId: string, filter: string): void {
     const filters = this.#byNode.get(nodeId);
     if (filters === undefined || !filters.delete(filter)) return;
-    this.#tree.remove(filter, nodeId);
+    this.#removeEntry(nodeId, filter);
     if (filters.size === 0) this.#byNode.delete(nodeId);
   }
 
@@ -53,14 +75,41 @@ export class RemoteInterest {
   forget(nodeId: string): void {
     const filters = this.#byNode.get(nodeId);
     if (filters === undefined) return;
-    for (const filter of filters) this.#tree.remove(filter, nodeId);
+    for (const filter of filters) this.#removeEntry(nodeId, filter);
     this.#byNode.delete(nodeId);
   }
 
-  /** The nodes with a filter that matches a topic, each once. */
+  #removeEntry(nodeId: string, filter: string): void {
+    const group = parseGroup(filter);
+    if (group === undefined) this.#tree.remove(filter, nodeId);
+    else this.#groups.remove(group[1], `${nodeId}\u0000${group[0]}`);
+  }
+
+  /**
+   * The shared groups with members on other nodes that match a topic,
+   * added to `into` with their nodes.
+   */
+  matchGroups(topic: string, into: Map<GroupKey, string[]>): void {
+    this.#groups.match(topic, ([nodeId, share], _key, filter) => {
+      const key = groupKey(share, filter);
+      const nodes = into.get(key);
+      if (nodes === undefined) into.set(key, [nodeId]);
+      else nodes.push(nodeId);
+    });
+  }
+
+  /** The nodes with a plain filter that matches a topic, each once. */
   match(topic: string): Set<string> {
     const nodes = new Set<string>();
     this.#tree.match(topic, (_value, nodeId) => nodes.add(nodeId));
     return nodes;
   }
+}
+
+/** `[shareName, filter]` of a `$share/{name}/{filter}` entry, else none. */
+function parseGroup(entry: string): [string, string] | undefined {
+  if (!entry.startsWith(SHARE)) return undefined;
+  const slash = entry.indexOf("/", SHARE.length);
+  if (slash === -1) return undefined;
+  return [entry.slice(SHARE.length, slash), entry.slice(slash + 1)];
 }

@@ -11,7 +11,9 @@ import type {
   BusNode,
   ClusterNode,
   ClusterStatus,
+  SharedGroupFilter,
 } from "../core/ports.ts";
+import { TopicTree } from "../core/topic_tree.ts";
 import { type Logger, silentLogger } from "../observe/logger.ts";
 import {
   RedisClient,
@@ -24,7 +26,7 @@ import {
   replyOptionalText,
   replyText,
 } from "../redis/mod.ts";
-import { RemoteInterest } from "./_interest.ts";
+import { type GroupKey, groupKey, RemoteInterest } from "./_interest.ts";
 
 /** Options for {@linkcode RedisBus}. */
 export interface RedisBusOptions {
@@ -151,8 +153,12 @@ export class RedisBus implements Bus {
   #appends = 0;
   #appended: Promise<void> | undefined;
   /** This turn's messages for each node, sent when the turn's work is done. */
-  readonly #batches: Map<string, { q0: Uint8Array[]; q12: Uint8Array[] }> =
+  readonly #batches: Map<string, { q0: BatchEntry[]; q12: BatchEntry[] }> =
     new Map();
+  /** This node's shared groups with members: share name under filter. */
+  readonly #localGroups: TopicTree<true> = new TopicTree();
+  /** Round robin turns of shared groups across nodes. */
+  readonly #groupTurns: Map<GroupKey, number> = new Map();
   #sending = false;
   /** Settles what `flush()` waits for with this turn's appends. */
   #turnAppended: ((added: Promise<unknown>) => void) | undefined;
@@ -375,19 +381,68 @@ export class RedisBus implements Bus {
   // -- routing --------------------------------------------------------------------
 
   publish(message: Message, hold: boolean): Promise<void> | undefined {
-    const local = this.#node?.routeLocal(message, hold);
+    const node = this.#node;
     // Each node's own statistics stay on it.
-    if (message.topic.startsWith("$SYS/")) return local;
+    if (message.topic.startsWith("$SYS/")) {
+      return node?.routeLocal(message, hold);
+    }
     const targets = message.retain
-      ? this.#peers.keys()
-      : this.#remote.match(message.topic).values();
+      ? new Set(this.#peers.keys())
+      : this.#remote.match(message.topic);
+    // Shared groups with members on other nodes: one node each, in turn.
+    const assigned = this.#assignGroups(message.topic, targets);
+    const local = node?.routeLocal(
+      message,
+      hold,
+      assigned === undefined ? undefined : servedBy(assigned.get(this.nodeId)),
+    );
     let bytes: Uint8Array | undefined;
     for (const nodeId of targets) {
       if (nodeId === this.nodeId) continue;
       bytes ??= encodeMessage(message);
-      this.#send(nodeId, message.qos, bytes);
+      this.#send(nodeId, message.qos, bytes, assigned?.get(nodeId));
     }
     return local;
+  }
+
+  /**
+   * Picks, for each shared group that matches a topic and has members on
+   * another node, the node that serves it this time (round robin over the
+   * nodes with members), and adds those nodes to `targets`. `undefined`
+   * when no group spans nodes: every node then serves its own groups.
+   */
+  #assignGroups(
+    topic: string,
+    targets: Set<string>,
+  ): Map<string, GroupKey[]> | undefined {
+    const groups = new Map<GroupKey, string[]>();
+    this.#remote.matchGroups(topic, groups);
+    if (groups.size === 0) return undefined;
+    this.#localGroups.match(topic, (_value, share, filter) => {
+      const key = groupKey(share, filter);
+      groups.get(key)?.push(this.nodeId);
+    });
+    const assigned = new Map<string, GroupKey[]>();
+    for (const [key, nodes] of groups) {
+      // The same order on every call: a stable round robin.
+      nodes.sort();
+      const turn = this.#groupTurns.get(key) ?? 0;
+      this.#groupTurns.set(key, turn + 1 >= 0x40000000 ? 0 : turn + 1);
+      const chosen = nodes[turn % nodes.length]!;
+      const list = assigned.get(chosen);
+      if (list === undefined) assigned.set(chosen, [key]);
+      else list.push(key);
+      if (chosen !== this.nodeId) targets.add(chosen);
+    }
+    // A group with members here only is served here.
+    this.#localGroups.match(topic, (_value, share, filter) => {
+      const key = groupKey(share, filter);
+      if (groups.has(key)) return;
+      const list = assigned.get(this.nodeId);
+      if (list === undefined) assigned.set(this.nodeId, [key]);
+      else list.push(key);
+    });
+    return assigned;
   }
 
   /**
@@ -396,16 +451,22 @@ export class RedisBus implements Bus {
    * stream entry (QoS 1 and 2), so that Redis sees a few commands per turn
    * rather than one per message.
    */
-  #send(nodeId: string, qos: number, bytes: Uint8Array): void {
+  #send(
+    nodeId: string,
+    qos: number,
+    bytes: Uint8Array,
+    groups: GroupKey[] | undefined,
+  ): void {
     this.#sent++;
     let batch = this.#batches.get(nodeId);
     if (batch === undefined) {
       batch = { q0: [], q12: [] };
       this.#batches.set(nodeId, batch);
     }
-    if (qos === 0) batch.q0.push(bytes);
+    const entry: BatchEntry = [bytes, groups ?? NO_GROUPS];
+    if (qos === 0) batch.q0.push(entry);
     else {
-      batch.q12.push(bytes);
+      batch.q12.push(entry);
       // What the publisher's acknowledgement waits for, from now on.
       if (this.#turnAppended === undefined) {
         let settle!: (added: Promise<unknown>) => void;
@@ -472,6 +533,16 @@ export class RedisBus implements Bus {
    */
   flush(): Promise<void> | undefined {
     return this.#appended;
+  }
+
+  addShareGroup(shareName: string, topicFilter: string): void {
+    this.#localGroups.add(topicFilter, shareName, true);
+    this.addInterest(`$share/${shareName}/${topicFilter}`);
+  }
+
+  removeShareGroup(shareName: string, topicFilter: string): void {
+    this.#localGroups.remove(topicFilter, shareName);
+    this.removeInterest(`$share/${shareName}/${topicFilter}`);
   }
 
   addInterest(topicFilter: string): void {
@@ -588,9 +659,9 @@ export class RedisBus implements Bus {
     if (node === undefined) return;
     try {
       if (channel === this.#key("q0", this.nodeId)) {
-        for (const bytes of decodeBatch(payload)) {
+        for (const [bytes, groups] of decodeBatch(payload)) {
           this.#received++;
-          this.#route(node, decodeMessage(bytes));
+          this.#route(node, decodeMessage(bytes), groups);
         }
         return;
       }
@@ -638,10 +709,17 @@ export class RedisBus implements Bus {
     }
   }
 
-  /** Routes a message from another node here; never throws or rejects. */
-  #route(node: BusNode, message: Message): Promise<void> | undefined {
+  /**
+   * Routes a message from another node here, serving only the shared
+   * groups it was given; never throws or rejects.
+   */
+  #route(
+    node: BusNode,
+    message: Message,
+    groups: readonly GroupKey[],
+  ): Promise<void> | undefined {
     try {
-      const routed = node.routeLocal(message, false);
+      const routed = node.routeLocal(message, false, servedBy(groups));
       return routed?.catch((error) => this.#failed("route", error));
     } catch (error) {
       this.#failed("route", error);
@@ -711,9 +789,9 @@ export class RedisBus implements Bus {
       ids.push(id);
       if (fields === undefined) continue;
       try {
-        for (const bytes of decodeBatch(fields)) {
+        for (const [bytes, groups] of decodeBatch(fields)) {
           this.#received++;
-          const done = this.#route(node, decodeMessage(bytes));
+          const done = this.#route(node, decodeMessage(bytes), groups);
           if (done !== undefined) routed.push(done);
         }
       } catch (error) {
@@ -1002,34 +1080,67 @@ function streamEntries(
   return out;
 }
 
-/** Messages as one frame: each as a 32-bit length and its bytes. */
-function encodeBatch(messages: readonly Uint8Array[]): Uint8Array {
+/** A message in a batch, with the shared groups its node serves. */
+type BatchEntry = [message: Uint8Array, groups: readonly GroupKey[]];
+
+const NO_GROUPS: readonly GroupKey[] = Object.freeze([]);
+const TEXT = new TextEncoder();
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The filter of the shared groups a node serves: these, none else. */
+function servedBy(groups: readonly GroupKey[] | undefined): SharedGroupFilter {
+  if (groups === undefined || groups.length === 0) return () => false;
+  return (share, filter) => groups.includes(groupKey(share, filter));
+}
+
+/**
+ * Messages as one frame: each as a 32-bit length, the length of its group
+ * list (16 bits), the list (group keys, newline-separated, UTF-8), and the
+ * message.
+ */
+function encodeBatch(entries: readonly BatchEntry[]): Uint8Array {
+  const lists = entries.map(([, groups]) =>
+    groups.length === 0 ? undefined : TEXT.encode(groups.join("\n"))
+  );
   let size = 0;
-  for (const m of messages) size += 4 + m.length;
+  for (const [i, [m]] of entries.entries()) {
+    size += 6 + (lists[i]?.length ?? 0) + m.length;
+  }
   const frame = new Uint8Array(size);
   const view = new DataView(frame.buffer);
   let at = 0;
-  for (const m of messages) {
-    view.setUint32(at, m.length);
-    frame.set(m, at + 4);
-    at += 4 + m.length;
+  for (const [i, [m]] of entries.entries()) {
+    const list = lists[i];
+    const listLength = list?.length ?? 0;
+    view.setUint32(at, 2 + listLength + m.length);
+    view.setUint16(at + 4, listLength);
+    if (list !== undefined) frame.set(list, at + 6);
+    frame.set(m, at + 6 + listLength);
+    at += 6 + listLength + m.length;
   }
   return frame;
 }
 
-/** The messages of a frame made by `encodeBatch`; throws if malformed. */
-function decodeBatch(frame: Uint8Array): Uint8Array[] {
+/** The entries of a frame made by `encodeBatch`; throws if malformed. */
+function decodeBatch(frame: Uint8Array): BatchEntry[] {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
-  const messages: Uint8Array[] = [];
+  const entries: BatchEntry[] = [];
   let at = 0;
   while (at < frame.length) {
-    if (at + 4 > frame.length) throw new RangeError("truncated batch");
+    if (at + 6 > frame.length) throw new RangeError("truncated batch");
     const length = view.getUint32(at);
-    if (at + 4 + length > frame.length) {
+    const listLength = view.getUint16(at + 4);
+    if (length < 2 + listLength || at + 4 + length > frame.length) {
       throw new RangeError("truncated batch");
     }
-    messages.push(frame.subarray(at + 4, at + 4 + length));
+    const groups = listLength === 0
+      ? NO_GROUPS
+      : UTF8.decode(frame.subarray(at + 6, at + 6 + listLength)).split("\n");
+    entries.push([
+      frame.subarray(at + 6 + listLength, at + 4 + length),
+      groups,
+    ]);
     at += 4 + length;
   }
-  return messages;
+  return entries;
 }

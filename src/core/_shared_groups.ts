@@ -43,22 +43,30 @@ export class SharedGroups {
    * Counts a new member of a group.
    *
    * @param key The group's key (the subscription index makes it).
+   * @returns Whether it is the group's first member.
    */
-  join(key: string): void {
+  join(key: string): boolean {
     const group = this.#groups.get(key);
-    if (group === undefined) this.#groups.set(key, { members: 1, turn: 0 });
-    else group.members++;
+    if (group === undefined) {
+      this.#groups.set(key, { members: 1, turn: 0 });
+      return true;
+    }
+    group.members++;
+    return false;
   }
 
   /**
    * Counts a member gone; the group is forgotten with its last member.
    *
    * @param key The group's key (the subscription index makes it).
+   * @returns Whether it was the group's last member.
    */
-  leave(key: string): void {
+  leave(key: string): boolean {
     const group = this.#groups.get(key);
-    if (group === undefined) return;
-    if (--group.members <= 0) this.#groups.delete(key);
+    if (group === undefined) return false;
+    if (--group.members > 0) return false;
+    this.#groups.delete(key);
+    return true;
   }
 
   /**

@@ -275,6 +275,16 @@ export interface Store {
 // -- the bus -------------------------------------------------------------------
 
 /**
+ * Which shared subscription groups a node serves for one message: in a
+ * cluster, a group with members on several nodes gets each message on one
+ * node only, and the others skip it.
+ */
+export type SharedGroupFilter = (
+  shareName: string,
+  topicFilter: string,
+) => boolean;
+
+/**
  * What a {@linkcode Bus} calls back into: the node's own router and
  * sessions.
  */
@@ -285,7 +295,11 @@ export interface BusNode {
    * limits and the answer waits until they have room (`queueFull`
    * "backpressure"); only a message from a client of this node is held.
    */
-  routeLocal(message: Message, hold: boolean): Promise<void> | undefined;
+  routeLocal(
+    message: Message,
+    hold: boolean,
+    groups?: SharedGroupFilter,
+  ): Promise<void> | undefined;
   /**
    * Ends this node's connection of a client id, because the client
    * connected to another node (session takeover), and resolves once its
@@ -330,6 +344,14 @@ export interface Bus {
   addInterest(topicFilter: string): void;
   /** This node's last subscription with the topic filter has gone. */
   removeInterest(topicFilter: string): void;
+  /**
+   * Optional: this node now has a member of the shared group
+   * `$share/{shareName}/{topicFilter}` (called on the first), so that a
+   * cluster gives each of its messages to one node with members.
+   */
+  addShareGroup?(shareName: string, topicFilter: string): void;
+  /** Optional: this node's last member of the shared group has gone. */
+  removeShareGroup?(shareName: string, topicFilter: string): void;
   /**
    * Asks the other nodes to release a client id whose client is connecting
    * here: resolves once they have (`undefined` at once when no other node

@@ -15,7 +15,14 @@ import type { Message } from "../message.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { CoreOptions } from "./options.ts";
-import type { Bus, BusNode, CoreHooks, Store, StoredSession } from "./ports.ts";
+import type {
+  Bus,
+  BusNode,
+  CoreHooks,
+  SharedGroupFilter,
+  Store,
+  StoredSession,
+} from "./ports.ts";
 import type { RetainedStore } from "./retained.ts";
 import type { Session, SessionContext, SubscriptionRecord } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
@@ -251,7 +258,11 @@ export class Router implements SessionContext, BusNode {
    * queues keep what they get over their limits, and the answer waits until
    * they have room.
    */
-  routeLocal(message: Message, hold: boolean): Promise<void> | undefined {
+  routeLocal(
+    message: Message,
+    hold: boolean,
+    groups?: SharedGroupFilter,
+  ): Promise<void> | undefined {
     // A hook that publishes while a client's message is routed makes a
     // routing of its own, with its own holds (none unless it may hold).
     const outerHolding = this.#holding;
@@ -260,7 +271,7 @@ export class Router implements SessionContext, BusNode {
     this.#held = undefined;
     let held: Session[] | undefined;
     try {
-      this.#route(message);
+      this.#route(message, groups);
     } finally {
       // Filled by `holdOver` during the routing.
       held = this.#held as Session[] | undefined;
@@ -290,7 +301,7 @@ export class Router implements SessionContext, BusNode {
     });
   }
 
-  #route(message: Message): void {
+  #route(message: Message, groups: SharedGroupFilter | undefined): void {
     const { retained, subscriptions, sessions, metrics, watchers } =
       this.#context;
     if (message.retain && this.#options.retainAvailable) {
@@ -326,6 +337,11 @@ export class Router implements SessionContext, BusNode {
       }
       if (walk.shared !== undefined) {
         for (const [group, candidates] of walk.shared) {
+          // In a cluster, another node may serve this group this time.
+          const { shareName, topicFilter } = candidates[0]!.record;
+          if (groups !== undefined && !groups(shareName!, topicFilter)) {
+            continue;
+          }
           const chosen = this.#pickShared(group, candidates, message);
           if (chosen === undefined) {
             // No member may receive it.

@@ -100,7 +100,9 @@ export class SubscriptionIndex {
       );
     if (added) {
       if (shared !== undefined) {
-        this.#groups.join(groupKey(shared.shareName, filter));
+        if (this.#groups.join(groupKey(shared.shareName, filter))) {
+          this.#context.bus.addShareGroup?.(shared.shareName, filter);
+        }
       }
       this.#interested(filter, 1);
     }
@@ -143,7 +145,12 @@ export class SubscriptionIndex {
     } else if (
       this.#tree.remove(shared.topicFilter, treeKey(clientId, shared.shareName))
     ) {
-      this.#groups.leave(groupKey(shared.shareName, shared.topicFilter));
+      if (this.#groups.leave(groupKey(shared.shareName, shared.topicFilter))) {
+        this.#context.bus.removeShareGroup?.(
+          shared.shareName,
+          shared.topicFilter,
+        );
+      }
       this.#interested(shared.topicFilter, -1);
     }
     this.#context.metrics.subscriptionRemoved();
