@@ -85,6 +85,11 @@ export class RemoteInterest {
     else this.#groups.remove(group[1], `${nodeId}\u0000${group[0]}`);
   }
 
+  /** Whether any other node has members of a shared group. */
+  get hasGroups(): boolean {
+    return this.#groups.size > 0;
+  }
+
   /**
    * The shared groups with members on other nodes that match a topic,
    * added to `into` with their nodes.

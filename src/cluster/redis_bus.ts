@@ -415,6 +415,7 @@ export class RedisBus implements Bus {
     topic: string,
     targets: Set<string>,
   ): Map<string, GroupKey[]> | undefined {
+    if (!this.#remote.hasGroups) return undefined;
     const groups = new Map<GroupKey, string[]>();
     this.#remote.matchGroups(topic, groups);
     if (groups.size === 0) return undefined;
