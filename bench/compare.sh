@@ -8,6 +8,7 @@
 #   bench/compare.sh                  # about 4 minutes
 #   ROUNDS=3 bench/compare.sh         # median of 3 rounds, order alternating
 #   SECONDS_PER_ROW=10 CONNECTIONS=20000 bench/compare.sh
+#   CLUSTER=0 bench/compare.sh        # without the cluster rows (bench/cluster.sh)
 #
 # Every broker listens on 127.0.0.1 only; the two persistent ones write
 # under a temporary folder, removed on exit, the others nothing. Mosquitto
@@ -299,3 +300,12 @@ console.log();
 console.log('Rows of ' + $SECONDS_PER_ROW + ' s, ' + rounds + ' round(s) (median), 64 B payloads, window 64 per publisher;');
 console.log('RSS: VmRSS of the broker holding ' + n + ' idle connections minus VmRSS before, per connection, in round 1.');
 "
+
+# The cluster rows: two gmqtt nodes on one Redis against one node alone, in
+# their own run (bench/cluster.sh). CLUSTER=0 leaves them out.
+if [ "${CLUSTER:-1}" = 1 ]; then
+  echo
+  echo "Cluster: publishers on node A, subscribers on node B, against one node"
+  echo
+  ROUNDS=$ROUNDS SECONDS_PER_ROW=$SECONDS_PER_ROW bench/cluster.sh
+fi

@@ -801,10 +801,13 @@ export class RedisBus implements Bus {
     }
     if (routed.length > 0) await Promise.all(routed);
     await node.flush();
-    await this.#redis.pipeline([
+    // Not waited for: the next read goes at once. An acknowledgement lost
+    // (or a crash before it) leaves the entries pending, read again at the
+    // next start or by the adopter: between nodes, at least once.
+    this.#redis.pipeline([
       ["XACK", stream, GROUP, ...ids],
       ["XDEL", stream, ...ids],
-    ]);
+    ]).catch((error) => this.#failed("acknowledge", error));
     return entries.length;
   }
 
