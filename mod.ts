@@ -108,6 +108,7 @@ export type {
   ClusterStatus,
   Delivery,
   SessionRecord,
+  SharedGroupFilter,
   Store,
   StoredInflight,
   StoredSession,
