@@ -20,41 +20,9 @@ ROUNDS=${ROUNDS:-1}
 SECONDS_PER_ROW=${SECONDS_PER_ROW:-5}
 RATE=${RATE:-5000}
 
-if ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y redis-server >&2 ||
-      { apt-get update >&2 && apt-get install -y redis-server >&2; }
-  else
-    echo "error: redis-server is not installed (apt-get install redis-server)" >&2
-    exit 1
-  fi
-fi
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  deno eval --quiet 'const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-console.log((l.addr as Deno.NetAddr).port); l.close();'
-}
-
-wait_port() { # port pid name
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    if ! kill -0 "$2" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "error: $3 did not start on port $1; its output:" >&2
-  cat "$WORK/$3.log" >&2
-  exit 1
-}
+# shellcheck source=bench/_lib.sh
+. bench/_lib.sh
+need_package redis-server redis-server
 
 REDIS_PORT=$(free_port)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \

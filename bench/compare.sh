@@ -31,15 +31,9 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((CONNECTIONS + 1000
   exit 1
 fi
 
-if ! command -v mosquitto >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y mosquitto >&2 ||
-      { apt-get update >&2 && apt-get install -y mosquitto >&2; }
-  else
-    echo "error: mosquitto is not installed (apt-get install mosquitto)" >&2
-    exit 1
-  fi
-fi
+# shellcheck source=bench/_lib.sh
+. bench/_lib.sh
+need_package mosquitto mosquitto
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
 # With two cores or more, each broker runs on core 0 and the load generator
@@ -52,32 +46,6 @@ if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ];
   BROKER_CPU=(taskset -c 0)
   BENCH_CPU=(taskset -c 1)
 fi
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  deno eval --quiet 'const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-console.log((l.addr as Deno.NetAddr).port); l.close();'
-}
-
-wait_port() { # port pid name
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    if ! kill -0 "$2" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "error: $3 did not start on port $1; its output:" >&2
-  cat "$WORK/$3.log" >&2
-  exit 1
-}
 
 # -- the brokers -----------------------------------------------------------------
 # Each is started on core 0 with its output in $WORK/NAME.log; its pid goes

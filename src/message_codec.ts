@@ -62,42 +62,73 @@ export class MessageCodecError extends Error {
  * @returns Its bytes; the payload is copied in.
  */
 export function encodeMessage(message: Message): Uint8Array {
-  const topic = TEXT.encode(message.topic);
-  const publisher = message.publisher === undefined
+  const { topic, publisher, payload, expiresAt } = message;
+  const properties = message.properties === undefined
     ? undefined
-    : TEXT.encode(message.publisher);
-  const properties = message.properties === undefined ? undefined : TEXT.encode(
-    JSON.stringify(
+    : JSON.stringify(
       message.properties,
       (_key, value: unknown) =>
         value instanceof Uint8Array ? { $b: toBase64(value) } : value,
-    ),
+    );
+  // Room for the worst case of UTF-8 (3 bytes per UTF-16 unit); the
+  // result is the part written.
+  const out = new Uint8Array(
+    2 + 8 + (expiresAt === undefined ? 0 : 8) + 4 + 3 * topic.length +
+      (publisher === undefined ? 0 : 4 + 3 * publisher.length) +
+      (properties === undefined ? 0 : 4 + 3 * properties.length) +
+      payload.length,
   );
-  const size = 2 + 8 + (message.expiresAt === undefined ? 0 : 8) +
-    4 + topic.length + (publisher === undefined ? 0 : 4 + publisher.length) +
-    (properties === undefined ? 0 : 4 + properties.length) +
-    message.payload.length;
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
-  bytes[0] = MESSAGE_CODEC_VERSION;
-  bytes[1] = message.qos | (message.retain ? RETAIN : 0) |
+  out[0] = MESSAGE_CODEC_VERSION;
+  out[1] = message.qos | (message.retain ? RETAIN : 0) |
     (properties === undefined ? 0 : PROPERTIES) |
-    (message.expiresAt === undefined ? 0 : EXPIRY) |
+    (expiresAt === undefined ? 0 : EXPIRY) |
     (publisher === undefined ? 0 : PUBLISHER);
-  view.setFloat64(2, message.createdAt);
+  writeNumber(out, 2, message.createdAt);
   let at = 10;
-  if (message.expiresAt !== undefined) {
-    view.setFloat64(at, message.expiresAt);
+  if (expiresAt !== undefined) {
+    writeNumber(out, at, expiresAt);
     at += 8;
   }
-  for (const part of [topic, publisher, properties]) {
-    if (part === undefined) continue;
-    view.setUint32(at, part.length);
-    bytes.set(part, at + 4);
-    at += 4 + part.length;
+  at = writeText(out, at, topic);
+  if (publisher !== undefined) at = writeText(out, at, publisher);
+  if (properties !== undefined) at = writeText(out, at, properties);
+  out.set(payload, at);
+  return out.subarray(0, at + payload.length);
+}
+
+/** A number as 8 bytes, big-endian (as `DataView.getFloat64` reads it). */
+const NUMBER = new Float64Array(1);
+const NUMBER_BYTES = new Uint8Array(NUMBER.buffer);
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+function writeNumber(out: Uint8Array, at: number, value: number): void {
+  NUMBER[0] = value;
+  for (let i = 0; i < 8; i++) {
+    out[at + i] = NUMBER_BYTES[LITTLE_ENDIAN ? 7 - i : i]!;
   }
-  bytes.set(message.payload, at);
-  return bytes;
+}
+
+/**
+ * A text as a 32-bit big-endian length and its UTF-8, at `at`; returns
+ * where it ends. ASCII is written here, without a call into the runtime.
+ */
+function writeText(out: Uint8Array, at: number, text: string): number {
+  const start = at + 4;
+  const length = text.length;
+  let written = length;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) {
+      written = TEXT.encodeInto(text, out.subarray(start)).written;
+      break;
+    }
+    out[start + i] = code;
+  }
+  out[at] = written >>> 24;
+  out[at + 1] = (written >>> 16) & 0xff;
+  out[at + 2] = (written >>> 8) & 0xff;
+  out[at + 3] = written & 0xff;
+  return start + written;
 }
 
 /**

@@ -24,6 +24,14 @@ export class FakeClock {
   }
 }
 
+/** A loopback port that was free a moment ago, as the kernel picks one. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
 /** Sleeps for `ms` real milliseconds (to let a 5 ms sweep run). */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

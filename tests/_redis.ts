@@ -19,6 +19,7 @@
  */
 
 import type { TestCertificate } from "./_tls.ts";
+import { freePort } from "./_harness.ts";
 
 /** Options for {@linkcode startRedisServer}. */
 export interface RedisServerOptions {
@@ -57,14 +58,6 @@ export interface RedisServer extends AsyncDisposable {
 }
 
 const LOG_KEEP = 8 * 1024;
-
-/** A free loopback port, as the kernel picks one. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
 
 class RedisProcess implements RedisServer {
   port: number;

@@ -9,17 +9,10 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { RedisClient } from "../src/redis/mod.ts";
 import { startRedisServer } from "./_redis.ts";
+import { freePort } from "./_harness.ts";
 
 const BROKER = new URL("../cmd/broker.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
-
-/** A port that was free a moment ago. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 async function until(
   check: () => boolean | Promise<boolean>,

@@ -13,19 +13,12 @@ import {
   PacketDecoder,
 } from "@gmqtt/broker/packets";
 import { hashPassword, verifyPassword } from "@gmqtt/broker";
+import { freePort } from "./_harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BROKER = `${ROOT}cmd/broker.ts`;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A port that was free a moment ago. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 /** A broker subprocess whose standard error is read line by line. */
 class BrokerProcess implements AsyncDisposable {

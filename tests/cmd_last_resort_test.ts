@@ -4,6 +4,7 @@
  */
 
 import { ok, strictEqual } from "node:assert/strict";
+import { freePort } from "./_harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -44,13 +45,6 @@ Deno.test("installLastResortHandlers() logs unhandled rejections and uncaught er
   // The stack names where the error was made.
   ok(err.includes("$deno$eval"), err);
 });
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 function hasPrlimit(): boolean {
   if (Deno.build.os !== "linux") return false;

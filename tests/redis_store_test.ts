@@ -15,12 +15,7 @@ import {
   rejects,
   strictEqual,
 } from "node:assert/strict";
-import type { Message } from "../src/message.ts";
-import type {
-  Delivery,
-  SessionRecord,
-  StoredSession,
-} from "../src/core/ports.ts";
+import type { Delivery, StoredSession } from "../src/core/ports.ts";
 import { queuedSize } from "../src/core/session.ts";
 import {
   RedisClient,
@@ -35,50 +30,14 @@ import {
   RedisStoreError,
 } from "../src/store/redis.ts";
 import { startRedisServer } from "./_redis.ts";
+import {
+  ALL_BYTES,
+  delivery,
+  message,
+  sessionRecord,
+} from "./_store_records.ts";
 
 // -- helpers ----------------------------------------------------------------
-
-const TEXT = new TextEncoder();
-
-/** Every byte value once, 0x00 to 0xFF. */
-const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
-
-function message(topic: string, fields: Partial<Message> = {}): Message {
-  return {
-    topic,
-    payload: TEXT.encode(topic),
-    qos: 1,
-    retain: false,
-    createdAt: 1_000,
-    ...fields,
-  };
-}
-
-function delivery(msg: Message, fields: Partial<Delivery> = {}): Delivery {
-  return {
-    message: msg,
-    qos: msg.qos,
-    retain: false,
-    subscriptionIds: undefined,
-    expiresAt: undefined,
-    ...fields,
-  };
-}
-
-function sessionRecord(
-  clientId: string,
-  fields: Partial<SessionRecord> = {},
-): SessionRecord {
-  return {
-    clientId,
-    username: undefined,
-    expiryInterval: 3_600,
-    createdAt: 1_000,
-    disconnectedAt: 2_000,
-    will: undefined,
-    ...fields,
-  };
-}
 
 /** A log that keeps what it is told. */
 function recordingLogger(): {

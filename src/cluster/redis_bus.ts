@@ -739,19 +739,10 @@ export class RedisBus implements Bus {
     let delay = 100;
     while (!this.#closed) {
       try {
-        const done = await this.#take(stream, [
-          "XREADGROUP",
-          "GROUP",
-          GROUP,
-          this.nodeId,
-          "COUNT",
-          READ_BATCH,
-          "BLOCK",
-          READ_BLOCK,
-          "STREAMS",
+        const done = await this.#take(
           stream,
-          from,
-        ]);
+          this.#readGroup(stream, from, READ_BLOCK),
+        );
         // Once nothing is left of before, only what is new.
         if (done === 0 && from === "0") from = ">";
         delay = 100;
@@ -768,6 +759,30 @@ export class RedisBus implements Bus {
         from = "0";
       }
     }
+  }
+
+  /**
+   * The XREADGROUP of a batch of a stream as this node's consumer: from
+   * `0` (what it was given and did not acknowledge) or `>` (what is new),
+   * blocking for `block` milliseconds when given.
+   */
+  #readGroup(
+    stream: string,
+    from: string,
+    block?: number,
+  ): (string | number)[] {
+    return [
+      "XREADGROUP",
+      "GROUP",
+      GROUP,
+      this.nodeId,
+      "COUNT",
+      READ_BATCH,
+      ...(block === undefined ? [] : ["BLOCK", block]),
+      "STREAMS",
+      stream,
+      from,
+    ];
   }
 
   /**
@@ -897,19 +912,7 @@ export class RedisBus implements Bus {
     const stream = this.#key("stream", gone);
     try {
       // What it was given and did not acknowledge, then what it never read.
-      while (
-        await this.#take(stream, [
-          "XREADGROUP",
-          "GROUP",
-          GROUP,
-          this.nodeId,
-          "COUNT",
-          READ_BATCH,
-          "STREAMS",
-          stream,
-          ">",
-        ]) > 0
-      );
+      while (await this.#take(stream, this.#readGroup(stream, ">")) > 0);
       for (;;) {
         const claimed = await this.#redis.send([
           "XAUTOCLAIM",
@@ -923,17 +926,7 @@ export class RedisBus implements Bus {
         ]);
         const entries = replyArray(claimed)[1];
         if (!Array.isArray(entries) || entries.length === 0) break;
-        await this.#take(stream, [
-          "XREADGROUP",
-          "GROUP",
-          GROUP,
-          this.nodeId,
-          "COUNT",
-          READ_BATCH,
-          "STREAMS",
-          stream,
-          "0",
-        ]);
+        await this.#take(stream, this.#readGroup(stream, "0"));
       }
     } catch (error) {
       if (!(error instanceof RedisError && error.code === "NOGROUP")) {

@@ -17,7 +17,6 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import type { Message } from "../message.ts";
 import type {
   Delivery,
   SessionRecord,
@@ -29,6 +28,13 @@ import type {
   SubscriptionRecord,
 } from "../core/ports.ts";
 import { queuedSize } from "../core/session.ts";
+import {
+  delivery,
+  fullMessage,
+  message,
+  sessionRecord,
+  TEXT,
+} from "../../tests/_store_records.ts";
 import { MemoryStore } from "./memory.ts";
 import { SqliteStore } from "./sqlite.ts";
 import { RedisStore } from "./redis.ts";
@@ -114,71 +120,6 @@ const MAKERS: StoreMaker[] = [
 ];
 
 // -- builders ---------------------------------------------------------------
-
-const TEXT = new TextEncoder();
-
-/** Every byte value once, 0x00 to 0xFF. */
-const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
-
-/** A message on `topic` whose payload is the topic; `fields` override. */
-function message(topic: string, fields: Partial<Message> = {}): Message {
-  return {
-    topic,
-    payload: TEXT.encode(topic),
-    qos: 1,
-    retain: false,
-    createdAt: 1_000,
-    ...fields,
-  };
-}
-
-/** A message with every field a store must keep, properties included. */
-function fullMessage(topic: string): Message {
-  return message(topic, {
-    payload: ALL_BYTES,
-    qos: 2,
-    retain: true,
-    properties: {
-      payloadFormatIndicator: 0,
-      messageExpiryInterval: 3_600,
-      contentType: "application/octet-stream",
-      responseTopic: "reply/to/me",
-      correlationData: Uint8Array.of(0x00, 0x01, 0xfe, 0xff),
-      userProperties: [["k", "v1"], ["k", "v2"], ["", "ü 😀"]],
-    },
-    expiresAt: 3_601_000,
-    publisher: "publisher-1",
-    createdAt: 1_000,
-  });
-}
-
-/** A delivery of `msg` at its own QoS; `fields` override. */
-function delivery(msg: Message, fields: Partial<Delivery> = {}): Delivery {
-  return {
-    message: msg,
-    qos: msg.qos,
-    retain: false,
-    subscriptionIds: undefined,
-    expiresAt: undefined,
-    ...fields,
-  };
-}
-
-/** The record of a connected session without a will; `fields` override. */
-function sessionRecord(
-  clientId: string,
-  fields: Partial<SessionRecord> = {},
-): SessionRecord {
-  return {
-    clientId,
-    username: undefined,
-    expiryInterval: 0,
-    createdAt: 1_000,
-    disconnectedAt: undefined,
-    will: undefined,
-    ...fields,
-  };
-}
 
 /** A will with a message that has properties; `fields` override. */
 function will(fields: Partial<StoredWill> = {}): StoredWill {

@@ -14,21 +14,22 @@ import {
   throws,
 } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { Message } from "../message.ts";
-import type { Delivery, SessionRecord, StoredState } from "../core/ports.ts";
+import type { StoredState } from "../core/ports.ts";
 import { Logger, type LogRecord } from "../observe/logger.ts";
 import {
   SQLITE_SCHEMA_VERSION,
   SqliteStore,
   SqliteStoreError,
 } from "./sqlite.ts";
+import {
+  ALL_BYTES,
+  delivery,
+  message,
+  sessionRecord,
+  TEXT,
+} from "../../tests/_store_records.ts";
 
 // -- helpers ----------------------------------------------------------------
-
-const TEXT = new TextEncoder();
-
-/** Every byte value once, 0x00 to 0xFF. */
-const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /** Runs `fn` with the path of a store file in a new directory, then removes it. */
 async function withFile(
@@ -40,46 +41,6 @@ async function withFile(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** A message on `topic` whose payload is the topic; `fields` override. */
-function message(topic: string, fields: Partial<Message> = {}): Message {
-  return {
-    topic,
-    payload: TEXT.encode(topic),
-    qos: 1,
-    retain: false,
-    createdAt: 1_000,
-    ...fields,
-  };
-}
-
-/** A delivery of `msg` at its own QoS; `fields` override. */
-function delivery(msg: Message, fields: Partial<Delivery> = {}): Delivery {
-  return {
-    message: msg,
-    qos: msg.qos,
-    retain: false,
-    subscriptionIds: undefined,
-    expiresAt: undefined,
-    ...fields,
-  };
-}
-
-/** The record of a session gone offline; `fields` override. */
-function sessionRecord(
-  clientId: string,
-  fields: Partial<SessionRecord> = {},
-): SessionRecord {
-  return {
-    clientId,
-    username: undefined,
-    expiryInterval: 3_600,
-    createdAt: 1_000,
-    disconnectedAt: 2_000,
-    will: undefined,
-    ...fields,
-  };
 }
 
 /** Opens the file, reads it back and closes it again. */

@@ -1,0 +1,42 @@
+# Shell helpers of the benchmark scripts (bench/compare.sh, bench/cluster.sh),
+# sourced, not run: the temporary folder WORK, the pids to kill on exit
+# (PIDS), a free loopback port, and waiting until a server listens.
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  deno eval --quiet 'const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+console.log((l.addr as Deno.NetAddr).port); l.close();'
+}
+
+wait_port() { # port pid name
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    if ! kill -0 "$2" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "error: $3 did not start on port $1; its output:" >&2
+  cat "$WORK/$3.log" >&2
+  exit 1
+}
+
+# Installs a Debian package when its command is missing (as root), or says
+# how to.
+need_package() { # command package
+  if command -v "$1" >/dev/null; then return 0; fi
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y "$2" >&2 ||
+      { apt-get update >&2 && apt-get install -y "$2" >&2; }
+  else
+    echo "error: $1 is not installed (apt-get install $2)" >&2
+    exit 1
+  fi
+}
