@@ -10,10 +10,11 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { serveApi } from "../mod.ts";
+import { RedisBus, serveApi, Server } from "../mod.ts";
 import { subscribe } from "../packets/testdata/packets.ts";
 import { Browser, type Page, pngColours } from "./_cdp.ts";
 import { startServer } from "./_client.ts";
+import { startRedisServer } from "./_redis.ts";
 
 const TOKEN = "dashboard-token";
 
@@ -153,6 +154,48 @@ Deno.test("The dashboard signs in, shows the broker live, kicks a client, publis
     deepStrictEqual(errors, []);
   } finally {
     await browser.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("The dashboard of a cluster node shows the cluster's nodes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gmqtt-dashboard-" });
+  await using redis = await startRedisServer();
+  const servers = ["a", "b"].map((nodeId) =>
+    new Server({
+      bus: new RedisBus(redis.url, {
+        nodeId,
+        heartbeatInterval: 100,
+        heartbeatTtl: 1000,
+      }),
+    })
+  );
+  for (const server of servers) await server.start();
+  await using api = serveApi(servers[0]!, { port: 0, token: TOKEN });
+  await using browser = await Browser.launch();
+  try {
+    const page = await browser.open(`http://127.0.0.1:${api.address.port}/`);
+    await page.waitFor(`!document.getElementById("login").hidden`);
+    await page.click('input[name="kind"][value="token"]');
+    await page.type("#login-token", TOKEN);
+    await page.submit("#login-form");
+    await page.waitFor(`!document.getElementById("cluster-nodes").hidden`);
+    await page.waitForText("#cluster-nodes", "Redis reachable");
+    await page.waitFor(
+      `document.querySelectorAll("#cluster-nodes tbody tr").length === 2`,
+    );
+    deepStrictEqual(
+      await page.evaluate<string[]>(
+        `[...document.querySelectorAll("#cluster-nodes tbody td:first-child")].map((td) => td.textContent)`,
+      ),
+      ["a", "b"],
+    );
+    await snapshot(page, dir, "cluster");
+    const before = page.errors.filter((e) => !e.includes("status of 401"));
+    deepStrictEqual(before, []);
+  } finally {
+    await browser.close();
+    for (const server of servers) await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

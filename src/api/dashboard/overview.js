@@ -52,7 +52,11 @@ export function overview(main) {
   const dropped = h("div", {}, h("p", { class: "empty" }, "–"));
   const about = h("p", { class: "muted" });
   const listeners = h("div");
-  const cluster = h("section", { class: "panel", hidden: true });
+  const cluster = h("section", {
+    class: "panel",
+    id: "cluster-nodes",
+    hidden: true,
+  });
   main.append(
     h("h1", {}, "Overview"),
     about,
@@ -139,16 +143,31 @@ export function overview(main) {
 function showCluster(section, answer) {
   const nodes = Array.isArray(answer) ? answer : answer?.nodes;
   if (!Array.isArray(nodes)) return;
-  const keys = [...new Set(nodes.flatMap((n) => Object.keys(n)))];
+  const columns = [
+    ["nodeId", "Node"],
+    ["self", "This one"],
+    ["heartbeatAge", "Heartbeat age, ms"],
+    ["clients", "Clients"],
+    ["subscriptions", "Filters"],
+  ];
+  const figures = answer !== null && typeof answer === "object" &&
+      !Array.isArray(answer)
+    ? [
+      `Redis ${answer.connected ? "reachable" : "unreachable"}`,
+      `${answer.messagesSent ?? 0} messages sent to other nodes`,
+      `${answer.messagesReceived ?? 0} received`,
+      `backlog ${answer.backlog ?? 0}`,
+      `round trip ${Number(answer.roundTrip ?? 0).toFixed(2)} ms`,
+    ].join(", ")
+    : "";
   section.replaceChildren(
     h("h2", {}, "Cluster nodes"),
+    h("p", {}, figures),
     table(
-      keys,
+      columns.map(([, label]) => label),
       nodes.map((node) =>
-        keys.map((k) =>
-          typeof node[k] === "object" && node[k] !== null
-            ? JSON.stringify(node[k])
-            : String(node[k] ?? "–")
+        columns.map(([key]) =>
+          key === "self" ? (node[key] ? "yes" : "") : String(node[key] ?? "–")
         )
       ),
       { empty: "No node answered." },
