@@ -143,40 +143,19 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if (bytes[0] !== MESSAGE_CODEC_VERSION) {
     throw new MessageCodecError(`unknown version ${bytes[0]}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const flags = bytes[1]!;
   const qos = flags & 0x03;
   if (qos === 3 || flags & 0xc0) {
     throw new MessageCodecError(`bad flags 0x${flags.toString(16)}`);
   }
-  let at = 2;
-  const number = (): number => {
-    if (at + 8 > bytes.length) throw new MessageCodecError("truncated");
-    const value = view.getFloat64(at);
-    at += 8;
-    return value;
-  };
-  const text = (): string => {
-    if (at + 4 > bytes.length) throw new MessageCodecError("truncated");
-    const length = view.getUint32(at);
-    if (at + 4 + length > bytes.length) {
-      throw new MessageCodecError("truncated");
-    }
-    try {
-      return UTF8.decode(bytes.subarray(at + 4, at + 4 + length));
-    } catch {
-      throw new MessageCodecError("bad UTF-8");
-    } finally {
-      at += 4 + length;
-    }
-  };
-  const createdAt = number();
-  const expiresAt = flags & EXPIRY ? number() : undefined;
-  const topic = text();
-  const publisher = flags & PUBLISHER ? text() : undefined;
+  const reader: Reader = { bytes, at: 2 };
+  const createdAt = readNumber(reader);
+  const expiresAt = flags & EXPIRY ? readNumber(reader) : undefined;
+  const topic = readText(reader);
+  const publisher = flags & PUBLISHER ? readText(reader) : undefined;
   let properties: Properties | undefined;
   if (flags & PROPERTIES) {
-    const json = text();
+    const json = readText(reader);
     try {
       properties = JSON.parse(
         json,
@@ -193,7 +172,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
     -readonly [K in keyof Message]: Message[K];
   } = {
     topic,
-    payload: bytes.slice(at),
+    payload: bytes.slice(reader.at),
     qos: qos as QoS,
     retain: (flags & RETAIN) !== 0,
     createdAt,
@@ -202,6 +181,56 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if (expiresAt !== undefined) message.expiresAt = expiresAt;
   if (publisher !== undefined) message.publisher = publisher;
   return message;
+}
+
+/** Where `decodeMessage` is in its bytes. */
+interface Reader {
+  readonly bytes: Uint8Array;
+  at: number;
+}
+
+function readNumber(reader: Reader): number {
+  const { bytes, at } = reader;
+  if (at + 8 > bytes.length) throw new MessageCodecError("truncated");
+  for (let i = 0; i < 8; i++) {
+    NUMBER_BYTES[LITTLE_ENDIAN ? 7 - i : i] = bytes[at + i]!;
+  }
+  reader.at = at + 8;
+  return NUMBER[0]!;
+}
+
+/** Texts this long or shorter, in ASCII, are read without `TextDecoder`. */
+const SHORT_TEXT = 64;
+
+function readText(reader: Reader): string {
+  const { bytes, at } = reader;
+  if (at + 4 > bytes.length) throw new MessageCodecError("truncated");
+  const length = (bytes[at]! << 24 | bytes[at + 1]! << 16 |
+    bytes[at + 2]! << 8 | bytes[at + 3]!) >>> 0;
+  const start = at + 4;
+  const end = start + length;
+  if (end > bytes.length) throw new MessageCodecError("truncated");
+  reader.at = end;
+  if (length <= SHORT_TEXT) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return String.fromCharCode.apply(
+        null,
+        bytes.subarray(start, end) as unknown as number[],
+      );
+    }
+  }
+  try {
+    return UTF8.decode(bytes.subarray(start, end));
+  } catch {
+    throw new MessageCodecError("bad UTF-8");
+  }
 }
 
 /**
