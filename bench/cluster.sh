@@ -116,7 +116,7 @@ const row = (label, name, pick, digits = 0, better = 'ratio') => {
   const a = value(name, 'alone', pick), c = value(name, 'cluster', pick);
   const cmp = better === 'ratio'
     ? (Number.isFinite(c / a) ? (100 * c / a).toFixed(0) + ' %' : 'n/a')
-    : (Number.isFinite(c - a) ? '+' + (c - a).toFixed(2) + ' ms' : 'n/a');
+    : (Number.isFinite(c - a) ? (c >= a ? '+' : '') + (c - a).toFixed(2) + ' ms' : 'n/a');
   console.log('| ' + label + ' | ' + num(a, digits) + ' | ' + num(c, digits) + ' | ' + cmp + ' | ' +
     issues(name, 'alone') + ' / ' + issues(name, 'cluster') + ' |');
 };
