@@ -40,3 +40,24 @@ need_package() { # command package
     exit 1
   fi
 }
+
+# Starts gmqtt on a loopback port with the benchmarks' limits (no in-flight
+# or queue limit to speak of) and more YAML (persistence, cluster), on the
+# cores in BROKER_CPU if set; its output goes to $WORK/NAME.log, its pid
+# into PIDS and into the variable named by the first argument.
+start_gmqtt() { # pid_var name port more_yaml
+  cat >"$WORK/$2.yml" <<EOF
+listeners:
+  - address: "127.0.0.1:$3"
+mqtt:
+  max_inflight: 65535
+  max_queued_messages: 1000000
+  max_output_buffer: 16777216
+$4
+log:
+  level: warn
+EOF
+  ${BROKER_CPU[@]+"${BROKER_CPU[@]}"} deno run -A cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
+  printf -v "$1" %s "$!"
+  PIDS+=("$!")
+}

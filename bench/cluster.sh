@@ -31,22 +31,6 @@ REDIS_PID=$!
 PIDS+=("$REDIS_PID")
 wait_port "$REDIS_PORT" "$REDIS_PID" redis
 
-start_gmqtt() { # pid_var name port cluster_yaml
-  cat >"$WORK/$2.yml" <<EOF
-listeners:
-  - address: "127.0.0.1:$3"
-mqtt:
-  max_inflight: 65535
-  max_queued_messages: 1000000
-  max_output_buffer: 16777216
-$4
-log:
-  level: warn
-EOF
-  deno run -A cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
-  printf -v "$1" %s "$!"
-  PIDS+=("$!")
-}
 
 ALONE_PORT=$(free_port)
 start_gmqtt ALONE_PID alone "$ALONE_PORT" ""
@@ -82,36 +66,12 @@ for round in $(seq "$ROUNDS"); do
 done
 
 deno eval --quiet "
+import { issues as problems, median, num, read as results } from './bench/_table.ts';
 const dir = '$WORK';
 const rounds = $ROUNDS;
-const read = (name, where) => {
-  const out = [];
-  for (let r = 1; r <= rounds; r++) {
-    try { out.push(JSON.parse(Deno.readTextFileSync(dir + '/' + name + '.' + where + '.' + r + '.json'))); } catch { /* missing */ }
-  }
-  return out;
-};
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+const read = (name, where) => results(dir, rounds, name, where);
 const value = (name, where, pick) => median(read(name, where).map(pick));
-const num = (x, digits = 0) => Number.isFinite(x)
-  ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-  : 'n/a';
-const issues = (name, where) => {
-  const rs = read(name, where);
-  const parts = [];
-  const lost = rs.reduce((s, r) => s + (r.lost ?? 0), 0);
-  const dup = rs.reduce((s, r) => s + (r.duplicated ?? 0), 0);
-  const errors = rs.reduce((s, r) => s + (r.errors?.length ?? 0), 0);
-  if (lost) parts.push(lost + ' lost');
-  if (dup) parts.push(dup + ' dup');
-  if (errors) parts.push(errors + ' errors');
-  return parts.join(', ') || '-';
-};
+const issues = (name, where) => problems(read(name, where));
 const row = (label, name, pick, digits = 0, better = 'ratio') => {
   const a = value(name, 'alone', pick), c = value(name, 'cluster', pick);
   const cmp = better === 'ratio'

@@ -68,22 +68,6 @@ EOF
   PIDS+=("$!")
 }
 
-start_gmqtt() { # pid_var name port persistence_yaml
-  cat >"$WORK/$2.yml" <<EOF
-listeners:
-  - address: "127.0.0.1:$3"
-mqtt:
-  max_inflight: 65535
-  max_queued_messages: 1000000
-  max_output_buffer: 16777216
-$4
-log:
-  level: warn
-EOF
-  "${BROKER_CPU[@]}" deno run -A cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
-  printf -v "$1" %s "$!"
-  PIDS+=("$!")
-}
 
 MOSQ_PORT=$(free_port)
 start_mosquitto MOSQ_PID mosquitto "$MOSQ_PORT" "persistence false"
@@ -184,40 +168,12 @@ done
 
 # -- the table -------------------------------------------------------------------
 deno eval --quiet "
+import { issues as problems, median, num, read as results } from './bench/_table.ts';
 const dir = '$WORK';
 const rounds = $ROUNDS;
-const read = (name, broker) => {
-  const out = [];
-  for (let r = 1; r <= rounds; r++) {
-    try { out.push(JSON.parse(Deno.readTextFileSync(dir + '/' + name + '.' + broker + '.' + r + '.json'))); } catch { /* missing */ }
-  }
-  return out;
-};
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+const read = (name, broker) => results(dir, rounds, name, broker);
 const value = (name, broker, pick) => median(read(name, broker).map(pick));
-const num = (x, digits = 0) => Number.isFinite(x)
-  ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-  : 'n/a';
-const issues = (name, broker) => {
-  const rs = read(name, broker);
-  const lost = rs.reduce((s, r) => s + (r.lost ?? 0), 0);
-  const dup = rs.reduce((s, r) => s + (r.duplicated ?? 0), 0);
-  const ooo = rs.reduce((s, r) => s + (r.outOfOrder ?? 0), 0);
-  const failed = rs.reduce((s, r) => s + (r.connect?.failed ?? 0), 0);
-  const errors = rs.reduce((s, r) => s + (r.errors?.length ?? 0), 0);
-  const parts = [];
-  if (lost) parts.push(lost + ' lost');
-  if (dup) parts.push(dup + ' dup');
-  if (ooo) parts.push(ooo + ' out of order');
-  if (failed) parts.push(failed + ' failed');
-  if (errors) parts.push(errors + ' errors');
-  return parts.join(', ') || '-';
-};
+const issues = (name, broker) => problems(read(name, broker));
 const rows = [];
 const row = (label, name, pick, digits = 0) => {
   const a = value(name, 'gmqtt', pick), b = value(name, 'mosquitto', pick);
