@@ -9,15 +9,10 @@
 
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import type { Packet } from "../packets/mod.ts";
-import { Server, SqliteStore, SqliteStoreError } from "../mod.ts";
+import { SqliteStore, SqliteStoreError } from "../mod.ts";
 import { type ConnectFields, TestClient } from "./_client.ts";
 import { BrokerProcess, crashRound } from "./_crash.ts";
-import { waitFor } from "./_harness.ts";
-import {
-  brokerArgs,
-  type MosquittoResult,
-  runMosquitto,
-} from "./_mosquitto.ts";
+import { restartKeepsSession, type StoreUnderTest } from "./_store_restart.ts";
 
 /** Runs `fn` with a new directory, removed afterwards. */
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -29,143 +24,16 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-/** A server on a store file, listening on 127.0.0.1; `await using` stops it, then closes the store. */
-async function startOnFile(
-  path: string,
-): Promise<{ server: Server; port: number } & AsyncDisposable> {
-  const store = await SqliteStore.open(path);
-  const server = new Server({ store });
-  server.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
-    await server.start();
-  } catch (error) {
-    store.close();
-    throw error;
-  }
+/** The SQLite store on one file, for the restart scenario. */
+function onFile(path: string): StoreUnderTest {
   return {
-    server,
-    port: server.addresses[0]!.port,
-    async [Symbol.asyncDispose]() {
-      try {
-        await server.stop({ timeout: 2000 });
-      } finally {
-        store.close();
-      }
-    },
+    open: () => SqliteStore.open(path),
+    close: (store) => Promise.resolve((store as SqliteStore).close()),
   };
 }
 
-/** Asserts that a Mosquitto client exited with 0 and returns what it printed. */
-function succeeded(result: MosquittoResult): MosquittoResult {
-  strictEqual(result.code, 0, `exit code ${result.code}: ${result.stderr}`);
-  return result;
-}
-
 Deno.test("Server on an SqliteStore gives a mosquitto_sub -c session its 1000 QoS 1 messages after a restart, and keeps retained messages", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/broker.db`;
-    const lines = Array.from(
-      { length: 1000 },
-      (_, i) => `message ${String(i).padStart(4, "0")}`,
-    );
-    const keeper = (port: number) => [
-      ...brokerArgs(port),
-      "-c",
-      "-i",
-      "keeper",
-      "-q",
-      "1",
-      "-t",
-      "persist/q",
-    ];
-
-    {
-      await using broker = await startOnFile(path);
-      // -E: subscribe (answered once the subscription is committed), leave.
-      succeeded(
-        await runMosquitto("mosquitto_sub", [...keeper(broker.port), "-E"]),
-      );
-      await waitFor(() => broker.server.session("keeper")?.connected === false);
-      // Each PUBACK waits for the commit of the queued message.
-      succeeded(
-        await runMosquitto("mosquitto_pub", [
-          ...brokerArgs(broker.port),
-          "-q",
-          "1",
-          "-t",
-          "persist/q",
-          "-l",
-        ], { stdin: lines.join("\n") + "\n", timeout: 20_000 }),
-      );
-      succeeded(
-        await runMosquitto("mosquitto_pub", [
-          ...brokerArgs(broker.port),
-          "-q",
-          "1",
-          "-r",
-          "-t",
-          "persist/retained",
-          "-m",
-          "kept",
-        ]),
-      );
-      strictEqual(broker.server.session("keeper")?.queued, 1000);
-    }
-
-    {
-      // Another server on the same file, on another port.
-      await using broker = await startOnFile(path);
-      const session = broker.server.session("keeper");
-      strictEqual(session?.connected, false);
-      strictEqual(session?.queued, 1000);
-      deepStrictEqual(
-        broker.server.retained().map((m) => [m.topic, m.payload]),
-        [["persist/retained", new TextEncoder().encode("kept")]],
-      );
-      // [MQTT-3.1.2-4] The session resumes: every message, once, in order.
-      const back = succeeded(
-        await runMosquitto("mosquitto_sub", [
-          ...keeper(broker.port),
-          "-C",
-          String(lines.length),
-          "-F",
-          "%q %p",
-        ], { timeout: 20_000 }),
-      );
-      strictEqual(back.text, lines.map((l) => `1 ${l}\n`).join(""));
-      await waitFor(() => broker.server.session("keeper")?.connected === false);
-      strictEqual(broker.server.session("keeper")?.queued, 0);
-      strictEqual(broker.server.session("keeper")?.inflight, 0);
-      const later = succeeded(
-        await runMosquitto("mosquitto_sub", [
-          ...brokerArgs(broker.port),
-          "-q",
-          "1",
-          "-t",
-          "persist/#",
-          "-C",
-          "1",
-          "-F",
-          "%r %q %t %p",
-        ]),
-      );
-      strictEqual(later.text, "1 1 persist/retained kept\n");
-    }
-
-    // What was delivered stays delivered: nothing waits in the file.
-    const store = await SqliteStore.open(path);
-    try {
-      const { sessions, retained } = store.load();
-      deepStrictEqual(
-        sessions.map((s) => [s.session.clientId, s.queue.length]),
-        [["keeper", 0]],
-      );
-      strictEqual(sessions[0]?.inflight.length, 0);
-      strictEqual(retained.length, 1);
-    } finally {
-      store.close();
-    }
-  });
+  await withDir((dir) => restartKeepsSession(onFile(`${dir}/broker.db`), 1000));
 });
 
 Deno.test("Server on an SqliteStore killed with SIGKILL delivers every acknowledged message after a restart", async () => {
