@@ -11,14 +11,12 @@ import type {
   BusNode,
   ClusterNode,
   ClusterStatus,
-  SharedGroupFilter,
 } from "../core/ports.ts";
 import { TopicTree } from "../core/topic_tree.ts";
 import { type Logger, silentLogger } from "../observe/logger.ts";
 import {
   RedisClient,
   type RedisClientOptions,
-  RedisError,
   type RedisReply,
   type RedisSubscriber,
   replyArray,
@@ -27,6 +25,18 @@ import {
   replyText,
 } from "../redis/mod.ts";
 import { type GroupKey, groupKey, RemoteInterest } from "./_interest.ts";
+import { StreamReader } from "./_streams.ts";
+import {
+  type BatchEntry,
+  type Control,
+  decodeBatch,
+  encodeBatch,
+  type Heartbeat,
+  type InterestChange,
+  NO_GROUPS,
+  parseHeartbeat,
+  servedBy,
+} from "./_frames.ts";
 
 /** Options for {@linkcode RedisBus}. */
 export interface RedisBusOptions {
@@ -71,36 +81,6 @@ export class ClusterError extends Error {
   }
 }
 
-/** The consumer group every node reads its stream with. */
-const GROUP = "gmqtt";
-/** Stream entries read at once. */
-const READ_BATCH = 256;
-/** Milliseconds a read blocks waiting for new entries. */
-const READ_BLOCK = 1000;
-
-/**
- * A node's last heartbeat. `at` is when this node read it, by its own
- * clock: nodes' clocks may differ.
- */
-interface Heartbeat {
-  at: number;
-  clients: number;
-  subscriptions: number;
-}
-
-/** A control message between two nodes. */
-type Control =
-  | { t: "release"; c: string; from: string; r: string }
-  | { t: "released"; r: string };
-
-/** An interest change, on the interest channel. */
-interface InterestChange {
-  n: string;
-  /** Adds a filter, removes one, the node joined (`j`) or left (`l`). */
-  op: "+" | "-" | "j" | "l";
-  f: string;
-}
-
 /**
  * The {@linkcode Bus} of a cluster on Redis. Every node keeps its topic
  * filters in Redis and announces changes, so that a message goes only to
@@ -143,6 +123,8 @@ export class RedisBus implements Bus {
   readonly #reader: RedisClient;
   /** Interest changes, control messages and QoS 0 messages. */
   readonly #subscriber: RedisSubscriber;
+  /** The reads of this node's stream (and of a gone node's). */
+  readonly #streams: StreamReader;
   #node: BusNode | undefined;
   /** This node's topic filters. */
   readonly #local: Set<string> = new Set();
@@ -213,6 +195,16 @@ export class RedisBus implements Bus {
       pingInterval: 0,
       onConnect: () => {},
     });
+    this.#streams = new StreamReader(this.#redis, this.#reader, this.nodeId, {
+      route: (message, groups) => {
+        const node = this.#node;
+        return node === undefined
+          ? undefined
+          : this.#route(node, message, groups);
+      },
+      flush: () => this.#node?.flush(),
+      failed: (kind, error, fields) => this.#failed(kind, error, fields),
+    });
     this.#subscriber = this.#redis.subscriber({
       onMessage: (channel, message) => this.#onMessage(channel, message),
       onConnect: (event) => {
@@ -274,7 +266,10 @@ export class RedisBus implements Bus {
     );
     await this.#resync();
     await this.#announceJoin();
-    this.#reading = this.#readLoop();
+    this.#reading = this.#streams.readUntil(
+      this.#key("stream", this.nodeId),
+      () => this.#closed,
+    );
     this.#timer = setInterval(() => this.#tick(), this.#heartbeatInterval);
     Deno.unrefTimer(this.#timer as unknown as number);
     this.#logger.info("cluster joined", {
@@ -299,24 +294,7 @@ export class RedisBus implements Bus {
     ];
     if (this.#local.size > 0) commands.push(["SADD", interest, ...this.#local]);
     await this.#redis.pipeline(commands);
-    await this.#createGroup();
-  }
-
-  async #createGroup(): Promise<void> {
-    try {
-      await this.#redis.send([
-        "XGROUP",
-        "CREATE",
-        this.#key("stream", this.nodeId),
-        GROUP,
-        "0",
-        "MKSTREAM",
-      ]);
-    } catch (error) {
-      if (!(error instanceof RedisError && error.code === "BUSYGROUP")) {
-        throw error;
-      }
-    }
+    await this.#streams.createGroup(this.#key("stream", this.nodeId));
   }
 
   /** The others learn of it now rather than at their next heartbeat. */
@@ -728,104 +706,6 @@ export class RedisBus implements Bus {
     }
   }
 
-  /**
-   * Reads this node's stream until the bus closes: first what it was
-   * given before and did not acknowledge, then what comes. Each batch is
-   * routed, made durable by the store, then acknowledged and deleted.
-   */
-  async #readLoop(): Promise<void> {
-    const stream = this.#key("stream", this.nodeId);
-    let from = "0";
-    let delay = 100;
-    while (!this.#closed) {
-      try {
-        const done = await this.#take(
-          stream,
-          this.#readGroup(stream, from, READ_BLOCK),
-        );
-        // Once nothing is left of before, only what is new.
-        if (done === 0 && from === "0") from = ">";
-        delay = 100;
-      } catch (error) {
-        if (this.#closed) return;
-        if (error instanceof RedisError && error.code === "NOGROUP") {
-          // Redis lost the stream (a restart): make it again.
-          await this.#createGroup().catch(() => {});
-        } else {
-          this.#failed("read", error);
-          await new Promise((resolve) => setTimeout(resolve, delay));
-          delay = Math.min(delay * 2, 2000);
-        }
-        from = "0";
-      }
-    }
-  }
-
-  /**
-   * The XREADGROUP of a batch of a stream as this node's consumer: from
-   * `0` (what it was given and did not acknowledge) or `>` (what is new),
-   * blocking for `block` milliseconds when given.
-   */
-  #readGroup(
-    stream: string,
-    from: string,
-    block?: number,
-  ): (string | number)[] {
-    return [
-      "XREADGROUP",
-      "GROUP",
-      GROUP,
-      this.nodeId,
-      "COUNT",
-      READ_BATCH,
-      ...(block === undefined ? [] : ["BLOCK", block]),
-      "STREAMS",
-      stream,
-      from,
-    ];
-  }
-
-  /**
-   * Runs a read of stream entries, routes them, waits for the store, then
-   * acknowledges and deletes them; resolves with how many there were.
-   */
-  async #take(
-    stream: string,
-    read: (string | number)[],
-  ): Promise<number> {
-    const reply = await this.#reader.send(read, {
-      timeout: READ_BLOCK + 10_000,
-    });
-    const entries = streamEntries(reply);
-    if (entries.length === 0) return 0;
-    const node = this.#node!;
-    const routed: Promise<void>[] = [];
-    const ids: string[] = [];
-    for (const [id, fields] of entries) {
-      ids.push(id);
-      if (fields === undefined) continue;
-      try {
-        for (const [bytes, groups] of decodeBatch(fields)) {
-          this.#received++;
-          const done = this.#route(node, decodeMessage(bytes), groups);
-          if (done !== undefined) routed.push(done);
-        }
-      } catch (error) {
-        this.#failed("message", error, { stream });
-      }
-    }
-    if (routed.length > 0) await Promise.all(routed);
-    await node.flush();
-    // Not waited for: the next read goes at once. An acknowledgement lost
-    // (or a crash before it) leaves the entries pending, read again at the
-    // next start or by the adopter: between nodes, at least once.
-    this.#redis.pipeline([
-      ["XACK", stream, GROUP, ...ids],
-      ["XDEL", stream, ...ids],
-    ]).catch((error) => this.#failed("acknowledge", error));
-    return entries.length;
-  }
-
   // -- heartbeat and gone nodes -------------------------------------------------
 
   #heartbeat(): Heartbeat {
@@ -911,28 +791,10 @@ export class RedisBus implements Bus {
     }
     const stream = this.#key("stream", gone);
     try {
-      // What it was given and did not acknowledge, then what it never read.
-      while (await this.#take(stream, this.#readGroup(stream, ">")) > 0);
-      for (;;) {
-        const claimed = await this.#redis.send([
-          "XAUTOCLAIM",
-          stream,
-          GROUP,
-          this.nodeId,
-          0,
-          "0",
-          "COUNT",
-          READ_BATCH,
-        ]);
-        const entries = replyArray(claimed)[1];
-        if (!Array.isArray(entries) || entries.length === 0) break;
-        await this.#take(stream, this.#readGroup(stream, "0"));
-      }
+      await this.#streams.drain(stream);
     } catch (error) {
-      if (!(error instanceof RedisError && error.code === "NOGROUP")) {
-        this.#failed("adopt", error);
-        return;
-      }
+      this.#failed("adopt", error);
+      return;
     }
     await this.#redis.pipeline([
       ["DEL", stream, this.#key("interest", gone)],
@@ -967,7 +829,7 @@ export class RedisBus implements Bus {
       connected: this.#redis.connected,
       nodes,
       messagesSent: this.#sent,
-      messagesReceived: this.#received,
+      messagesReceived: this.#received + this.#streams.received,
       roundTrip: this.#roundTrip,
       backlog: this.#backlog,
     };
@@ -1024,120 +886,4 @@ export class RedisBus implements Bus {
       ...fields,
     });
   }
-}
-
-/** A heartbeat as stored; `undefined` when missing or unreadable. */
-function parseHeartbeat(reply: RedisReply | undefined): Heartbeat | undefined {
-  if (reply === undefined || reply === null) return undefined;
-  try {
-    const beat = JSON.parse(replyText(reply)) as Partial<Heartbeat>;
-    if (typeof beat.at !== "number") return undefined;
-    return {
-      at: Date.now(),
-      clients: typeof beat.clients === "number" ? beat.clients : 0,
-      subscriptions: typeof beat.subscriptions === "number"
-        ? beat.subscriptions
-        : 0,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The entries of an XREADGROUP reply for one stream: id, and the `b` field (a batch of messages)
- * (`undefined` when it lacks one). RESP2 answers `[[stream, entries]]`,
- * RESP3 `[stream, entries]` (a map as pairs); `null` when nothing came.
- */
-function streamEntries(
-  reply: RedisReply,
-): [id: string, message: Uint8Array | undefined][] {
-  if (reply === null || !Array.isArray(reply) || reply.length === 0) return [];
-  const first = reply[0];
-  const entries = Array.isArray(first) ? first[1] : reply[1];
-  if (!Array.isArray(entries)) return [];
-  const out: [string, Uint8Array | undefined][] = [];
-  for (const entry of entries) {
-    if (!Array.isArray(entry)) continue;
-    const id = replyText(entry[0] ?? null);
-    const fields = entry[1];
-    let message: Uint8Array | undefined;
-    if (Array.isArray(fields)) {
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        const value = fields[i + 1];
-        if (
-          replyText(fields[i] ?? null) === "b" && value instanceof Uint8Array
-        ) {
-          message = value;
-        }
-      }
-    }
-    out.push([id, message]);
-  }
-  return out;
-}
-
-/** A message in a batch, with the shared groups its node serves. */
-type BatchEntry = [message: Uint8Array, groups: readonly GroupKey[]];
-
-const NO_GROUPS: readonly GroupKey[] = Object.freeze([]);
-const TEXT = new TextEncoder();
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-/** The filter of the shared groups a node serves: these, none else. */
-function servedBy(groups: readonly GroupKey[] | undefined): SharedGroupFilter {
-  if (groups === undefined || groups.length === 0) return () => false;
-  return (share, filter) => groups.includes(groupKey(share, filter));
-}
-
-/**
- * Messages as one frame: each as a 32-bit length, the length of its group
- * list (16 bits), the list (group keys, newline-separated, UTF-8), and the
- * message.
- */
-function encodeBatch(entries: readonly BatchEntry[]): Uint8Array {
-  const lists = entries.map(([, groups]) =>
-    groups.length === 0 ? undefined : TEXT.encode(groups.join("\n"))
-  );
-  let size = 0;
-  for (const [i, [m]] of entries.entries()) {
-    size += 6 + (lists[i]?.length ?? 0) + m.length;
-  }
-  const frame = new Uint8Array(size);
-  const view = new DataView(frame.buffer);
-  let at = 0;
-  for (const [i, [m]] of entries.entries()) {
-    const list = lists[i];
-    const listLength = list?.length ?? 0;
-    view.setUint32(at, 2 + listLength + m.length);
-    view.setUint16(at + 4, listLength);
-    if (list !== undefined) frame.set(list, at + 6);
-    frame.set(m, at + 6 + listLength);
-    at += 6 + listLength + m.length;
-  }
-  return frame;
-}
-
-/** The entries of a frame made by `encodeBatch`; throws if malformed. */
-function decodeBatch(frame: Uint8Array): BatchEntry[] {
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
-  const entries: BatchEntry[] = [];
-  let at = 0;
-  while (at < frame.length) {
-    if (at + 6 > frame.length) throw new RangeError("truncated batch");
-    const length = view.getUint32(at);
-    const listLength = view.getUint16(at + 4);
-    if (length < 2 + listLength || at + 4 + length > frame.length) {
-      throw new RangeError("truncated batch");
-    }
-    const groups = listLength === 0
-      ? NO_GROUPS
-      : UTF8.decode(frame.subarray(at + 6, at + 6 + listLength)).split("\n");
-    entries.push([
-      frame.subarray(at + 6 + listLength, at + 4 + length),
-      groups,
-    ]);
-    at += 4 + length;
-  }
-  return entries;
 }
