@@ -201,6 +201,12 @@ row('fanout 1→100, QoS 0: msg/s delivered', 'fanout-q0', (r) => r.deliveryRate
 row('pairs 100, QoS 0: msg/s delivered', 'pairs-q0', (r) => r.deliveryRate);
 row('pairs 100, QoS 1: msg/s delivered', 'pairs-q1', (r) => r.deliveryRate);
 row('pairs 100, QoS 2: msg/s delivered', 'pairs-q2', (r) => r.deliveryRate);
+for (const q of [1, 2]) {
+  const name = 'pairs-q' + q;
+  row('pairs 100, QoS ' + q + ' saturated: p99 latency, ms', name, (r) => r.latency.p99, 2);
+  row('pairs 100, QoS ' + q + ' saturated: max latency, ms', name, (r) => r.latency.max, 2);
+  row('pairs 100, QoS ' + q + ': publisher spread (slowest / median)', name, (r) => r.publisherSpread, 2);
+}
 row('latency, 100 pairs QoS 1 at 10k msg/s: p50, ms', 'latency', (r) => r.latency.p50, 2);
 row('latency, 100 pairs QoS 1 at 10k msg/s: p99, ms', 'latency', (r) => r.latency.p99, 2);
 console.log('| Row | gmqtt | Mosquitto | gmqtt/Mosquitto | problems (gmqtt / Mosquitto) |');

@@ -155,6 +155,11 @@ export interface BenchResult {
   readonly duplicated: number;
   /** Messages that came after a later one of the same publisher. */
   readonly outOfOrder: number;
+  /**
+   * How evenly publishers got through: the deliveries of the slowest
+   * publisher over the median publisher's (1: all alike; 1 with one).
+   */
+  readonly publisherSpread: number;
   /** Times a publisher's window did not move for `timeout` and was reset. */
   readonly stalls: number;
   /** Publish-to-delivery latency of distinct deliveries. */

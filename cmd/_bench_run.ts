@@ -21,6 +21,7 @@ import {
   Histogram,
   readStamp,
   SequenceTracker,
+  spread,
   type Stamp,
   writeStamp,
 } from "./_bench_stats.ts";
@@ -197,6 +198,7 @@ function emptyResult(
     lost: 0,
     duplicated: 0,
     outOfOrder: 0,
+    publisherSpread: 1,
     stalls: 0,
     latency: new Histogram().summary(),
     errors: [],
@@ -512,6 +514,7 @@ async function runMessages(o: Resolved): Promise<BenchResult> {
       lost: expectedTotal - deliveredTotal,
       duplicated,
       outOfOrder,
+      publisherSpread: spread(publishers.map((x) => x.settled)),
       stalls,
       latency: latency.summary(),
       errors: [...errors.messages],

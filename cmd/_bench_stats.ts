@@ -192,3 +192,17 @@ export class SequenceTracker {
     return true;
   }
 }
+
+/**
+ * The slowest of some counts over their median: 1 when they are alike (or
+ * fewer than two), 0 when one got nothing while the median got something.
+ */
+export function spread(counts: readonly number[]): number {
+  if (counts.length < 2) return 1;
+  const sorted = [...counts].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  const median = sorted.length % 2
+    ? sorted[m]!
+    : (sorted[m - 1]! + sorted[m]!) / 2;
+  return median > 0 ? sorted[0]! / median : 1;
+}

@@ -3,6 +3,7 @@ import {
   Histogram,
   readStamp,
   SequenceTracker,
+  spread,
   type Stamp,
   writeStamp,
 } from "./_bench_stats.ts";
@@ -51,4 +52,13 @@ Deno.test("writeStamp() and readStamp() round-trip a stamp", () => {
   strictEqual(readStamp(payload.subarray(8), out), true);
   deepStrictEqual(out, { publisher: 7, seq: 123456, sentAt: 98.25 });
   strictEqual(readStamp(payload.subarray(20), out), false);
+});
+
+Deno.test("spread() is the slowest count over the median: 1 when alike or alone, 0 when one got nothing", () => {
+  strictEqual(spread([]), 1);
+  strictEqual(spread([7]), 1);
+  strictEqual(spread([5, 5, 5]), 1);
+  strictEqual(spread([2, 4, 6, 8]), 0.4);
+  strictEqual(spread([0, 10, 10]), 0);
+  strictEqual(spread([0, 0, 0]), 1);
 });

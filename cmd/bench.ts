@@ -297,6 +297,13 @@ export function formatBenchResult(result: BenchResult): string {
           ms(r.latency.p99)
         }  max ${ms(r.latency.max)}  mean ${ms(r.latency.mean)}`,
       );
+      if (r.publishers > 1) {
+        lines.push(
+          `publisher spread ${
+            r.publisherSpread.toFixed(2)
+          } (slowest publisher's deliveries / the median's)`,
+        );
+      }
     }
   }
   for (const error of r.errors) lines.push(`error: ${error}`);
