@@ -1,0 +1,140 @@
+// deno-lint-ignore-file no-console -- a measuring script run by hand, not a library
+/**
+ * The floor under the broker's memory per idle connection: a bare Deno
+ * program that accepts TCP connections and keeps one pending read on each,
+ * with a read buffer of a given size, and nothing else. Prints its RSS per
+ * connection (VmRSS after minus before, over the connections).
+ *
+ *   deno run -A bench/idle_floor.ts                # 10,000 connections
+ *   deno run -A bench/idle_floor.ts 10000 1 16 1024 16384
+ *
+ * The arguments after the count are read buffer sizes in bytes, one run
+ * each (1 byte by default: the smallest buffer that works). The server is
+ * a child process of its own, so that the clients' memory is not counted;
+ * both listen and connect on 127.0.0.1 only. Linux (reads /proc).
+ *
+ * @module
+ */
+
+const SERVE = "--serve";
+
+if (import.meta.main) {
+  if (Deno.args[0] === SERVE) await serve(Number(Deno.args[1] ?? 1));
+  else await main(Deno.args);
+}
+
+/** VmRSS of this process, in KB. */
+function rssKb(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+/**
+ * The server: accepts connections, keeps a read of `size` bytes pending on
+ * each, and answers each line on standard input with its RSS and count.
+ */
+async function serve(size: number): Promise<void> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let open = 0;
+  console.log(JSON.stringify({ port: listener.addr.port }));
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      open++;
+      const buffer = new Uint8Array(size);
+      (async () => {
+        try {
+          while ((await conn.read(buffer)) !== null);
+        } catch {
+          // Reset: gone.
+        } finally {
+          open--;
+          try {
+            conn.close();
+          } catch {
+            // Closed already.
+          }
+        }
+      })();
+    }
+  })();
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  for await (const chunk of lines) {
+    for (const _ of chunk.split("\n").slice(1)) {
+      console.log(JSON.stringify({ rss: rssKb(), open }));
+    }
+  }
+  listener.close();
+  await accepting.catch(() => {});
+}
+
+async function main(args: string[]): Promise<void> {
+  const count = Number(args[0] ?? 10_000);
+  const sizes = args.length > 1 ? args.slice(1).map(Number) : [1];
+  console.log(
+    "| read buffer | connections | RSS per connection, KB |\n|---:|---:|---:|",
+  );
+  for (const size of sizes) {
+    const perConnection = await measure(count, size);
+    console.log(`| ${size} B | ${count} | ${perConnection.toFixed(2)} |`);
+  }
+}
+
+/** Runs a server with `size`-byte reads, connects `count` clients, measures. */
+async function measure(count: number, size: number): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, SERVE, String(size)],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const writer = child.stdin.getWriter();
+  let pending = "";
+  const nextLine = async (): Promise<Record<string, number>> => {
+    while (!pending.includes("\n")) {
+      const { value, done } = await out.read();
+      if (done) throw new Error("The server ended");
+      pending += value;
+    }
+    const at = pending.indexOf("\n");
+    const line = pending.slice(0, at);
+    pending = pending.slice(at + 1);
+    return JSON.parse(line);
+  };
+  const ask = async (): Promise<Record<string, number>> => {
+    await writer.write(new TextEncoder().encode("rss\n"));
+    return await nextLine();
+  };
+  const conns: Deno.Conn[] = [];
+  try {
+    const { port } = await nextLine();
+    // Let the server settle before the first reading.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = await ask();
+    for (let i = 0; i < count; i += 100) {
+      const batch = await Promise.all(
+        Array.from(
+          { length: Math.min(100, count - i) },
+          () => Deno.connect({ hostname: "127.0.0.1", port: port! }),
+        ),
+      );
+      conns.push(...batch);
+    }
+    let after = await ask();
+    for (let i = 0; i < 100 && after.open! < count; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await ask();
+    }
+    return (after.rss! - before.rss!) / count;
+  } finally {
+    for (const conn of conns) conn.close();
+    await writer.close().catch(() => {});
+    await out.cancel().catch(() => {});
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Gone already.
+    }
+    await child.status;
+  }
+}
