@@ -12,6 +12,7 @@ import {
   field,
   h,
   number,
+  pager,
   say,
   table,
   time,
@@ -37,7 +38,6 @@ function state(connected) {
 }
 
 export function clients(main) {
-  let offset = 0;
   let shown = "";
   const prefix = h("input", {
     id: "client-prefix",
@@ -58,9 +58,7 @@ export function clients(main) {
     h("option", { value: "false" }, "Offline"),
   );
   const results = h("div", { id: "client-results" });
-  const range = h("span", { class: "muted" });
-  const previous = h("button", { type: "button", class: "quiet" }, "Previous");
-  const next = h("button", { type: "button", class: "quiet" }, "Next");
+  const pages = pager(PAGE, () => reload());
   main.append(
     h("h1", {}, "Clients"),
     h(
@@ -74,21 +72,21 @@ export function clients(main) {
       "section",
       { class: "panel" },
       results,
-      h("div", { class: "pager" }, previous, range, next),
+      pages.element,
     ),
   );
 
   const load = async () => {
     const query = new URLSearchParams({
-      offset: String(offset),
+      offset: String(pages.offset),
       limit: String(PAGE),
     });
     if (prefix.value !== "") query.set("prefix", prefix.value);
     if (username.value !== "") query.set("username", username.value);
     if (filter.value !== "") query.set("connected", filter.value);
     const page = await call("GET", `clients?${query}`);
-    if (page.total > 0 && offset >= page.total) {
-      offset = Math.max(0, page.total - PAGE);
+    if (page.total > 0 && pages.offset >= page.total) {
+      pages.offset = Math.max(0, page.total - PAGE);
       return load();
     }
     const text = JSON.stringify(page);
@@ -115,29 +113,16 @@ export function clients(main) {
       ]),
       { numeric: [5, 6], empty: "No client matches." },
     ));
-    const last = Math.min(page.total, offset + page.items.length);
-    range.textContent = page.total === 0
-      ? "0 clients"
-      : `${offset + 1}–${last} of ${number(page.total)}`;
-    previous.disabled = offset === 0;
-    next.disabled = last >= page.total;
+    pages.show(page.total, page.items.length, "clients");
   };
   const reload = () => load().catch(fail);
   const search = debounce(() => {
-    offset = 0;
+    pages.offset = 0;
     reload();
   }, 250);
   prefix.addEventListener("input", search);
   username.addEventListener("input", search);
   filter.addEventListener("change", search);
-  previous.addEventListener("click", () => {
-    offset = Math.max(0, offset - PAGE);
-    reload();
-  });
-  next.addEventListener("click", () => {
-    offset += PAGE;
-    reload();
-  });
   reload();
   const timer = setInterval(reload, REFRESH);
   return () => clearInterval(timer);

@@ -228,3 +228,41 @@ export function fail(error) {
   if (error?.status === 401) return;
   say(error?.message ?? String(error), "error");
 }
+
+/**
+ * A pager of `size` items a page: Previous and Next buttons around the range
+ * shown. `onMove` runs when a button moves the offset; `show` sets the range
+ * after each load.
+ */
+export function pager(size, onMove) {
+  let offset = 0;
+  const range = h("span", { class: "muted" });
+  const previous = h("button", { type: "button", class: "quiet" }, "Previous");
+  const next = h("button", { type: "button", class: "quiet" }, "Next");
+  previous.addEventListener("click", () => {
+    offset = Math.max(0, offset - size);
+    onMove();
+  });
+  next.addEventListener("click", () => {
+    offset += size;
+    onMove();
+  });
+  return {
+    element: h("div", { class: "pager" }, previous, range, next),
+    get offset() {
+      return offset;
+    },
+    set offset(value) {
+      offset = value;
+    },
+    /** Shows `count` items of `total` from the offset, naming them `noun`. */
+    show(total, count, noun) {
+      const last = Math.min(total, offset + count);
+      range.textContent = total === 0
+        ? `0 ${noun}`
+        : `${offset + 1}–${last} of ${number(total)}`;
+      previous.disabled = offset === 0;
+      next.disabled = last >= total;
+    },
+  };
+}

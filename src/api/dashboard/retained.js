@@ -9,7 +9,7 @@ import {
   field,
   h,
   hexDump,
-  number,
+  pager,
   payloadBytes,
   say,
   table,
@@ -19,7 +19,6 @@ import {
 const PAGE = 50;
 
 export function retained(main) {
-  let offset = 0;
   const filter = h("input", {
     id: "retained-filter",
     value: "#",
@@ -27,9 +26,7 @@ export function retained(main) {
     autocomplete: "off",
   });
   const results = h("div", { id: "retained-results" });
-  const range = h("span", { class: "muted" });
-  const previous = h("button", { type: "button", class: "quiet" }, "Previous");
-  const next = h("button", { type: "button", class: "quiet" }, "Next");
+  const pages = pager(PAGE, () => reload());
   const detail = h("section", {
     class: "panel",
     id: "retained-detail",
@@ -39,7 +36,7 @@ export function retained(main) {
   const load = async () => {
     const query = new URLSearchParams({
       filter: filter.value,
-      offset: String(offset),
+      offset: String(pages.offset),
       limit: String(PAGE),
     });
     const page = await call("GET", `retained?${query}`);
@@ -57,12 +54,7 @@ export function retained(main) {
       ]),
       { numeric: [1, 2], empty: "No retained message matches." },
     ));
-    const last = Math.min(page.total, offset + page.items.length);
-    range.textContent = page.total === 0
-      ? "0 messages"
-      : `${offset + 1}–${last} of ${number(page.total)}`;
-    previous.disabled = offset === 0;
-    next.disabled = last >= page.total;
+    pages.show(page.total, page.items.length, "messages");
   };
   const reload = () => load().catch(fail);
 
@@ -180,7 +172,7 @@ export function retained(main) {
         role: "search",
         onsubmit: (e) => {
           e.preventDefault();
-          offset = 0;
+          pages.offset = 0;
           reload();
         },
       },
@@ -191,18 +183,10 @@ export function retained(main) {
       "section",
       { class: "panel" },
       results,
-      h("div", { class: "pager" }, previous, range, next),
+      pages.element,
     ),
     detail,
   );
-  previous.addEventListener("click", () => {
-    offset = Math.max(0, offset - PAGE);
-    reload();
-  });
-  next.addEventListener("click", () => {
-    offset += PAGE;
-    reload();
-  });
   reload();
   return () => {};
 }

@@ -2,7 +2,7 @@
 // would receive a message published to a topic.
 
 import { call } from "./api.js";
-import { debounce, fail, field, h, number, table } from "./dom.js";
+import { debounce, fail, field, h, number, pager, table } from "./dom.js";
 
 const PAGE = 50;
 
@@ -18,16 +18,13 @@ function rows(items) {
 const HEADERS = ["Client id", "Filter", "QoS", "Shared group"];
 
 export function subscriptions(main) {
-  let offset = 0;
   const search = h("input", {
     id: "subscription-search",
     type: "search",
     autocomplete: "off",
   });
   const results = h("div", { id: "subscription-results" });
-  const range = h("span", { class: "muted" });
-  const previous = h("button", { type: "button", class: "quiet" }, "Previous");
-  const next = h("button", { type: "button", class: "quiet" }, "Next");
+  const pages = pager(PAGE, () => reload());
   const topic = h("input", {
     id: "receives-topic",
     required: true,
@@ -38,7 +35,7 @@ export function subscriptions(main) {
 
   const load = async () => {
     const query = new URLSearchParams({
-      offset: String(offset),
+      offset: String(pages.offset),
       limit: String(PAGE),
     });
     if (search.value !== "") query.set("search", search.value);
@@ -49,12 +46,7 @@ export function subscriptions(main) {
         numeric: [2],
       }),
     );
-    const last = Math.min(page.total, offset + page.items.length);
-    range.textContent = page.total === 0
-      ? "0 subscriptions"
-      : `${offset + 1}–${last} of ${number(page.total)}`;
-    previous.disabled = offset === 0;
-    next.disabled = last >= page.total;
+    pages.show(page.total, page.items.length, "subscriptions");
   };
   const reload = () => load().catch(fail);
 
@@ -108,24 +100,16 @@ export function subscriptions(main) {
         ),
       ),
       results,
-      h("div", { class: "pager" }, previous, range, next),
+      pages.element,
     ),
   );
   search.addEventListener(
     "input",
     debounce(() => {
-      offset = 0;
+      pages.offset = 0;
       reload();
     }, 250),
   );
-  previous.addEventListener("click", () => {
-    offset = Math.max(0, offset - PAGE);
-    reload();
-  });
-  next.addEventListener("click", () => {
-    offset += PAGE;
-    reload();
-  });
   reload();
   return () => {};
 }
