@@ -55,7 +55,7 @@ import {
 import { resolveOptions } from "../src/server/options.ts";
 import { Server } from "../src/server/server.ts";
 import type { SqliteStore } from "../src/store/sqlite.ts";
-import type { RedisStore } from "../src/store/redis.ts";
+import { RedisStore } from "../src/store/redis.ts";
 import {
   installLastResortHandlers,
   reportOpenFilesLimit,
@@ -268,7 +268,7 @@ async function serve(
     }
     // Starting reads the store back: a failure there is the store's.
     if (store === undefined) throw error;
-    if ("url" in store) {
+    if (store instanceof RedisStore) {
       throw new UsageError(
         `Cannot start broker: cannot read the Redis store ${store.url}: ${
           error instanceof Error ? error.message : String(error)
