@@ -2,15 +2,16 @@
  * The writes an SQLite store has not yet committed, and how they are run in
  * one transaction. Private to the store.
  *
- * Message rows (queued, in flight, incoming QoS 2 ids) are keyed by an
- * integer id never reused, so their writes commute: each row's pending
+ * Message rows (queued and in flight) are keyed by an integer id never
+ * reused, so their writes commute: each row's pending
  * writes fold into at most one (an insert then a delete is nothing; an
  * insert then a phase change is the insert with the new phase; a phase
  * change then a delete is the delete), and all the inserts of a table go
  * out as a few multi-row statements, then its phase changes, then its
  * deletes. A retained message's writes fold into the last one of its
- * topic. The other writes (sessions, subscriptions) run first, in the
- * order made.
+ * topic. A row of incoming QoS 2 ids is written from its state at the
+ * commit, once however often it changed. The other writes (sessions,
+ * subscriptions) run first, in the order made.
  *
  * @module
  */
@@ -28,7 +29,7 @@ export const BATCH_ROWS = 64;
 
 /** A table of message rows: its name, and the columns an insert gives. */
 export interface MessageTable {
-  readonly name: "queue" | "inflight" | "incoming";
+  readonly name: "queue" | "inflight";
   readonly columns: string;
   readonly params: string;
 }
@@ -43,12 +44,6 @@ export const INFLIGHT: MessageTable = {
   name: "inflight",
   columns: `id, client_id, packet_id, phase, ${DELIVERY_COLUMNS}`,
   params: `?, ?, ?, ?, ${DELIVERY_PARAMS}`,
-};
-
-export const INCOMING: MessageTable = {
-  name: "incoming",
-  columns: "id, client_id, packet_id",
-  params: "?, ?, ?",
 };
 
 /** Where an in-flight row's phase sits among its insert's values. */
@@ -80,6 +75,15 @@ class TableWrites {
   }
 }
 
+/**
+ * The rows of one client's incoming QoS 2 ids changed since the last
+ * commit: the client's bits by bucket, and the buckets to write.
+ */
+interface IncomingWrites {
+  readonly buckets: ReadonlyMap<number, number>;
+  readonly changed: Set<number>;
+}
+
 /** A write other than of a message row, run as it was made. */
 interface Write {
   readonly kind: string;
@@ -96,8 +100,10 @@ export class WriteBatch {
   /** The last write of each retained topic. */
   readonly #retained: Map<string, () => void> = new Map();
   readonly #tables: Map<MessageTable, TableWrites> = new Map(
-    [QUEUE, INFLIGHT, INCOMING].map((t) => [t, new TableWrites(t)]),
+    [QUEUE, INFLIGHT].map((t) => [t, new TableWrites(t)]),
   );
+  /** Changed rows of incoming QoS 2 ids, by client id. */
+  readonly #incoming: Map<string, IncomingWrites> = new Map();
   /** Statements on many rows at once, by table, kind and count. */
   readonly #statements: Map<string, StatementSync> = new Map();
 
@@ -107,7 +113,12 @@ export class WriteBatch {
 
   /** Whether nothing waits for a commit. */
   get empty(): boolean {
-    if (this.#writes.length > 0 || this.#retained.size > 0) return false;
+    if (
+      this.#writes.length > 0 || this.#retained.size > 0 ||
+      this.#incoming.size > 0
+    ) {
+      return false;
+    }
     for (const t of this.#tables.values()) if (!t.empty) return false;
     return true;
   }
@@ -120,6 +131,31 @@ export class WriteBatch {
   /** Sets the write of a retained topic, in place of any not yet run. */
   retained(topic: string, run: () => void): void {
     this.#retained.set(topic, run);
+  }
+
+  /**
+   * Marks a row of a client's incoming QoS 2 ids as changed: it is written
+   * with the bits `buckets` holds for it at the commit, or deleted if none.
+   */
+  incoming(
+    clientId: string,
+    buckets: ReadonlyMap<number, number>,
+    bucket: number,
+  ): void {
+    let writes = this.#incoming.get(clientId);
+    if (writes === undefined || writes.buckets !== buckets) {
+      writes = { buckets, changed: new Set() };
+      this.#incoming.set(clientId, writes);
+    }
+    writes.changed.add(bucket);
+  }
+
+  /**
+   * Forgets the changed rows of a client's incoming QoS 2 ids: its session
+   * ends, and its rows are deleted with it.
+   */
+  forgetIncoming(clientId: string): void {
+    this.#incoming.delete(clientId);
   }
 
   /** Adds the insert of a message row. */
@@ -184,12 +220,20 @@ export class WriteBatch {
         throw new BatchError(writes.table.name, error);
       }
     }
+    if (this.#incoming.size > 0) {
+      try {
+        this.#runIncoming();
+      } catch (error) {
+        throw new BatchError("incoming", error);
+      }
+    }
   }
 
   /** Forgets every write: they are committed. */
   clear(): void {
     this.#writes = [];
     this.#retained.clear();
+    this.#incoming.clear();
     for (const writes of this.#tables.values()) {
       writes.inserts.clear();
       writes.phase2.clear();
@@ -244,6 +288,50 @@ export class WriteBatch {
     if (rows > 0) this.statement(table, "insert", rows).run(...params);
     this.#byIds(table, "phase2", [...writes.phase2]);
     this.#byIds(table, "delete", writes.deletes);
+  }
+
+  /** Writes the changed rows of incoming QoS 2 ids: set bits, or none. */
+  #runIncoming(): void {
+    let params: Param[] = [];
+    let rows = 0;
+    for (const [clientId, { buckets, changed }] of this.#incoming) {
+      for (const bucket of changed) {
+        const bits = buckets.get(bucket);
+        if (bits === undefined) {
+          this.#one(
+            "incoming delete",
+            () => "DELETE FROM incoming_ids WHERE client_id = ? AND bucket = ?",
+          ).run(clientId, bucket);
+          continue;
+        }
+        params.push(clientId, bucket, bits);
+        if (++rows === BATCH_ROWS) {
+          this.#upsertIncoming(rows).run(...params);
+          params = [];
+          rows = 0;
+        }
+      }
+    }
+    if (rows > 0) this.#upsertIncoming(rows).run(...params);
+  }
+
+  #upsertIncoming(rows: number): StatementSync {
+    return this.#one(
+      `incoming upsert ${rows}`,
+      () =>
+        "INSERT OR REPLACE INTO incoming_ids (client_id, bucket, bits) " +
+        `VALUES ${Array(rows).fill("(?, ?, ?)").join(", ")}`,
+    );
+  }
+
+  /** A statement by a key, prepared once from the text `sql` makes. */
+  #one(key: string, sql: () => string): StatementSync {
+    let statement = this.#statements.get(key);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql());
+      this.#statements.set(key, statement);
+    }
+    return statement;
   }
 
   #byIds(table: MessageTable, kind: "phase2" | "delete", ids: number[]): void {

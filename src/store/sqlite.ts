@@ -25,6 +25,9 @@ import {
   decodeRecord,
   deliveryParams,
   encodeRecord,
+  incomingBit,
+  incomingBucket,
+  incomingPacketIds,
   messageParams,
   type Row,
   SCHEMA,
@@ -32,7 +35,6 @@ import {
 import {
   BATCH_ROWS,
   BatchError,
-  INCOMING,
   INFLIGHT,
   type MessageTable,
   QUEUE,
@@ -49,8 +51,11 @@ import type {
 } from "../core/ports.ts";
 import { QUEUED_MESSAGE_OVERHEAD } from "../core/session.ts";
 
-/** The schema this version writes and reads. */
-export const SQLITE_SCHEMA_VERSION = 1;
+/**
+ * The schema this version writes and reads. It also reads version 1, and
+ * moves it to this one when it opens the file.
+ */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** How hard a commit works to survive a crash. */
 export type SqliteSync = "normal" | "full";
@@ -93,7 +98,7 @@ interface SessionRows {
   readonly queue: Set<number>;
   /** Row id by packet id. */
   readonly inflight: Map<number, number>;
-  /** Row id by packet id. */
+  /** Incoming QoS 2 ids not yet released: bits by bucket (`incoming_ids`). */
   readonly incoming: Map<number, number>;
 }
 
@@ -154,7 +159,6 @@ export class SqliteStore implements Store {
   /** Next row id of the queue table, and of the in-flight table. */
   #nextQueueId = 1;
   #nextInflightId = 1;
-  #nextIncomingId = 1;
   /** The writes not yet committed. */
   readonly #batch: WriteBatch;
   /** Whether a commit is due at the end of this turn. */
@@ -240,6 +244,8 @@ export class SqliteStore implements Store {
           db.prepare(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
           ).run(String(SQLITE_SCHEMA_VERSION));
+        } else if (Number(row.value) === 1) {
+          upgradeFromVersion1(db);
         } else if (Number(row.value) !== SQLITE_SCHEMA_VERSION) {
           throw new Error(
             Number(row.value) > SQLITE_SCHEMA_VERSION
@@ -322,15 +328,19 @@ export class SqliteStore implements Store {
         phase: Number(row.phase) === 2 ? 2 : 1,
       });
     }
-    for (const row of db.prepare("SELECT * FROM incoming").all() as Row[]) {
-      const id = Number(row.id);
-      this.#nextIncomingId = Math.max(this.#nextIncomingId, id + 1);
+    for (
+      const row of db.prepare(
+        "SELECT client_id, bucket, bits FROM incoming_ids " +
+          "ORDER BY client_id, bucket",
+      ).all() as Row[]
+    ) {
       const clientId = row.client_id as string;
       const s = sessions.get(clientId);
       if (s === undefined) continue;
-      const packetId = Number(row.packet_id);
-      this.#rowsOf(clientId).incoming.set(packetId, id);
-      (s.incomingQoS2 as number[]).push(packetId);
+      const bucket = Number(row.bucket);
+      const bits = Number(row.bits) | 0;
+      this.#rowsOf(clientId).incoming.set(bucket, bits);
+      (s.incomingQoS2 as number[]).push(...incomingPacketIds(bucket, bits));
     }
     const retained: Message[] = [];
     for (const row of db.prepare("SELECT * FROM retained").all() as Row[]) {
@@ -356,9 +366,7 @@ export class SqliteStore implements Store {
       for (const id of rows?.inflight.values() ?? []) {
         this.#batch.remove(INFLIGHT, id);
       }
-      for (const id of rows?.incoming.values() ?? []) {
-        this.#batch.remove(INCOMING, id);
-      }
+      this.#batch.forgetIncoming(clientId);
     }
     this.#write("session", (s) => {
       for (const statement of s.deleteSession) statement.run(clientId);
@@ -493,21 +501,27 @@ export class SqliteStore implements Store {
   }
 
   saveIncoming(clientId: string, packetId: number): void {
-    if (!this.#hasSession(clientId) || !this.#usable(INCOMING.name)) return;
-    const rows = this.#rowsOf(clientId).incoming;
-    if (rows.has(packetId)) return;
-    const id = this.#nextIncomingId++;
-    rows.set(packetId, id);
-    this.#batch.insert(INCOMING, id, [id, clientId, packetId]);
+    if (!this.#hasSession(clientId) || !this.#usable("incoming")) return;
+    const buckets = this.#rowsOf(clientId).incoming;
+    const bucket = incomingBucket(packetId);
+    const bits = buckets.get(bucket) ?? 0;
+    const bit = incomingBit(packetId);
+    if ((bits & bit) !== 0) return;
+    buckets.set(bucket, bits | bit);
+    this.#batch.incoming(clientId, buckets, bucket);
     this.#schedule();
   }
 
   deleteIncoming(clientId: string, packetId: number): void {
-    const rows = this.#rows.get(clientId)?.incoming;
-    const id = rows?.get(packetId);
-    if (id === undefined) return;
-    rows!.delete(packetId);
-    this.#removeRow(INCOMING, id);
+    const buckets = this.#rows.get(clientId)?.incoming;
+    const bucket = incomingBucket(packetId);
+    const bits = buckets?.get(bucket) ?? 0;
+    const bit = incomingBit(packetId);
+    if ((bits & bit) === 0 || !this.#usable("incoming")) return;
+    if ((bits & ~bit) === 0) buckets!.delete(bucket);
+    else buckets!.set(bucket, bits & ~bit);
+    this.#batch.incoming(clientId, buckets!, bucket);
+    this.#schedule();
   }
 
   saveRetained(message: Message): void {
@@ -678,7 +692,7 @@ function prepare(db: DatabaseSync): Statements {
       "INSERT INTO sessions (client_id, record) VALUES (?, ?) " +
         "ON CONFLICT (client_id) DO UPDATE SET record = excluded.record",
     ),
-    deleteSession: ["sessions", "subscriptions"]
+    deleteSession: ["sessions", "subscriptions", "incoming_ids"]
       .map((table) => db.prepare(`DELETE FROM ${table} WHERE client_id = ?`)),
     saveSubscription: db.prepare(
       "INSERT INTO subscriptions (client_id, filter, record) VALUES (?, ?, ?) " +
@@ -697,6 +711,37 @@ function prepare(db: DatabaseSync): Statements {
     ),
     deleteRetained: db.prepare("DELETE FROM retained WHERE topic = ?"),
   };
+}
+
+/**
+ * Moves a file of schema 1 to this one, in the open transaction: its
+ * incoming QoS 2 ids, one row each in `incoming`, become rows of 32 in
+ * `incoming_ids`.
+ */
+function upgradeFromVersion1(db: DatabaseSync): void {
+  const buckets = new Map<string, Map<number, number>>();
+  for (
+    const row of db.prepare(
+      "SELECT client_id, packet_id FROM incoming " +
+        "WHERE client_id IN (SELECT client_id FROM sessions)",
+    ).all() as Row[]
+  ) {
+    const clientId = row.client_id as string;
+    const packetId = Number(row.packet_id);
+    let bits = buckets.get(clientId);
+    if (bits === undefined) buckets.set(clientId, bits = new Map());
+    const bucket = incomingBucket(packetId);
+    bits.set(bucket, (bits.get(bucket) ?? 0) | incomingBit(packetId));
+  }
+  const insert = db.prepare(
+    "INSERT INTO incoming_ids (client_id, bucket, bits) VALUES (?, ?, ?)",
+  );
+  for (const [clientId, bits] of buckets) {
+    for (const [bucket, value] of bits) insert.run(clientId, bucket, value);
+  }
+  db.exec("DROP TABLE incoming");
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'")
+    .run(String(SQLITE_SCHEMA_VERSION));
 }
 
 /** An error's message, without a stack. */

@@ -171,6 +171,49 @@ Deno.test("SqliteStore.close() commits what was written and open() reads it all 
   });
 });
 
+Deno.test("SqliteStore.open() moves a file of schema 1 to this schema and keeps its incoming QoS 2 ids", async () => {
+  await withFile(async (path) => {
+    const store = await SqliteStore.open(path);
+    store.load();
+    const record = sessionRecord("pub");
+    store.saveSession(record);
+    store.saveRetained(message("a/b", { retain: true }));
+    store.close();
+    // Schema 1 kept one row per id in `incoming`.
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(`DROP TABLE incoming_ids;
+        CREATE TABLE incoming (id INTEGER PRIMARY KEY,
+          client_id TEXT NOT NULL, packet_id INTEGER NOT NULL);
+        INSERT INTO incoming (client_id, packet_id) VALUES
+          ('pub', 65535), ('pub', 3), ('pub', 40), ('gone', 5);
+        UPDATE meta SET value = '1' WHERE key = 'schema_version';`);
+    } finally {
+      db.close();
+    }
+
+    const state = await readBack(path);
+    deepStrictEqual(state.sessions.map((s) => s.incomingQoS2), [
+      [3, 40, 65_535],
+    ]);
+    strictEqual(state.retained.length, 1);
+    const after = new DatabaseSync(path, { readOnly: true });
+    try {
+      strictEqual(
+        after.prepare("SELECT value FROM meta").get()?.value,
+        String(SQLITE_SCHEMA_VERSION),
+      );
+      strictEqual(
+        after.prepare("SELECT name FROM sqlite_schema WHERE name = 'incoming'")
+          .get(),
+        undefined,
+      );
+    } finally {
+      after.close();
+    }
+  });
+});
+
 Deno.test("SqliteStore ignores and logs a write once closed", async () => {
   await withFile(async (path) => {
     const records: LogRecord[] = [];
