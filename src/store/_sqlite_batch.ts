@@ -3,13 +3,13 @@
  * one transaction. Private to the store.
  *
  * Message rows (queued and in flight) are keyed by an integer id never
- * reused, so their writes commute: each row's pending
- * writes fold into at most one (an insert then a delete is nothing; an
- * insert then a phase change is the insert with the new phase; a phase
- * change then a delete is the delete), and all the inserts of a table go
- * out as a few multi-row statements, then its phase changes, then its
- * deletes. A retained message's writes fold into the last one of its
- * topic. A row of incoming QoS 2 ids is written from its state at the
+ * reused, so their writes commute: each row's pending writes fold into at
+ * most one (an insert then a delete is nothing; an insert then a move to
+ * phase 2 is the insert with phase 2), and all the inserts of a table go
+ * out as a few multi-row statements, then its deletes. A retained message's
+ * writes fold into the last one of its topic. A row of packet-id bits
+ * (incoming QoS 2 ids not yet released; in-flight messages moved to phase 2
+ * after their insert was committed) is written from its state at the
  * commit, once however often it changed. The other writes (sessions,
  * subscriptions) run first, in the order made.
  *
@@ -60,8 +60,6 @@ class TableWrites {
   readonly table: MessageTable;
   /** Rows to insert by id, in the order added. */
   readonly inserts: Map<number, PendingInsert> = new Map();
-  /** Committed in-flight rows to move to phase 2. */
-  readonly phase2: Set<number> = new Set();
   /** Committed rows to delete. */
   deletes: number[] = [];
 
@@ -70,16 +68,21 @@ class TableWrites {
   }
 
   get empty(): boolean {
-    return this.inserts.size === 0 && this.phase2.size === 0 &&
-      this.deletes.length === 0;
+    return this.inserts.size === 0 && this.deletes.length === 0;
   }
 }
 
 /**
- * The rows of one client's incoming QoS 2 ids changed since the last
- * commit: the client's bits by bucket, and the buckets to write.
+ * A table of packet-id bits, 32 ids to a row (see `incomingBucket`):
+ * incoming QoS 2 ids not yet released, and in-flight messages in phase 2.
  */
-interface IncomingWrites {
+export type BitTable = "incoming_ids" | "inflight_phase2";
+
+/**
+ * The rows of one client's packet-id bits changed since the last commit:
+ * the client's bits by bucket, and the buckets to write.
+ */
+interface BitWrites {
   readonly buckets: ReadonlyMap<number, number>;
   readonly changed: Set<number>;
 }
@@ -102,8 +105,11 @@ export class WriteBatch {
   readonly #tables: Map<MessageTable, TableWrites> = new Map(
     [QUEUE, INFLIGHT].map((t) => [t, new TableWrites(t)]),
   );
-  /** Changed rows of incoming QoS 2 ids, by client id. */
-  readonly #incoming: Map<string, IncomingWrites> = new Map();
+  /** Changed rows of packet-id bits, by table and client id. */
+  readonly #bits: Map<BitTable, Map<string, BitWrites>> = new Map([
+    ["incoming_ids", new Map()],
+    ["inflight_phase2", new Map()],
+  ]);
   /** Statements on many rows at once, by table, kind and count. */
   readonly #statements: Map<string, StatementSync> = new Map();
 
@@ -113,12 +119,8 @@ export class WriteBatch {
 
   /** Whether nothing waits for a commit. */
   get empty(): boolean {
-    if (
-      this.#writes.length > 0 || this.#retained.size > 0 ||
-      this.#incoming.size > 0
-    ) {
-      return false;
-    }
+    if (this.#writes.length > 0 || this.#retained.size > 0) return false;
+    for (const t of this.#bits.values()) if (t.size > 0) return false;
     for (const t of this.#tables.values()) if (!t.empty) return false;
     return true;
   }
@@ -134,28 +136,30 @@ export class WriteBatch {
   }
 
   /**
-   * Marks a row of a client's incoming QoS 2 ids as changed: it is written
-   * with the bits `buckets` holds for it at the commit, or deleted if none.
+   * Marks a row of a client's packet-id bits as changed: it is written with
+   * the bits `buckets` holds for it at the commit, or deleted if none.
    */
-  incoming(
+  bits(
+    table: BitTable,
     clientId: string,
     buckets: ReadonlyMap<number, number>,
     bucket: number,
   ): void {
-    let writes = this.#incoming.get(clientId);
+    const clients = this.#bits.get(table)!;
+    let writes = clients.get(clientId);
     if (writes === undefined || writes.buckets !== buckets) {
       writes = { buckets, changed: new Set() };
-      this.#incoming.set(clientId, writes);
+      clients.set(clientId, writes);
     }
     writes.changed.add(bucket);
   }
 
   /**
-   * Forgets the changed rows of a client's incoming QoS 2 ids: its session
+   * Forgets the changed rows of a client's packet-id bits: its session
    * ends, and its rows are deleted with it.
    */
-  forgetIncoming(clientId: string): void {
-    this.#incoming.delete(clientId);
+  forgetBits(clientId: string): void {
+    for (const clients of this.#bits.values()) clients.delete(clientId);
   }
 
   /** Adds the insert of a message row. */
@@ -173,12 +177,15 @@ export class WriteBatch {
     return this.#of(table).inserts.get(id);
   }
 
-  /** Moves an in-flight row to phase 2. */
-  setPhase2(id: number): void {
-    const writes = this.#of(INFLIGHT);
-    const insert = writes.inserts.get(id);
-    if (insert !== undefined) insert.params[PHASE_PARAM] = 2;
-    else writes.phase2.add(id);
+  /**
+   * Moves an in-flight row to phase 2 while its insert still waits; false
+   * if it was committed (its phase is then kept in `inflight_phase2`).
+   */
+  setPhase2(id: number): boolean {
+    const insert = this.#of(INFLIGHT).inserts.get(id);
+    if (insert === undefined) return false;
+    insert.params[PHASE_PARAM] = 2;
+    return true;
   }
 
   /**
@@ -189,7 +196,6 @@ export class WriteBatch {
   remove(table: MessageTable, id: number): void {
     const writes = this.#of(table);
     if (writes.inserts.delete(id)) return;
-    writes.phase2.delete(id);
     writes.deletes.push(id);
   }
 
@@ -220,11 +226,12 @@ export class WriteBatch {
         throw new BatchError(writes.table.name, error);
       }
     }
-    if (this.#incoming.size > 0) {
+    for (const [table, clients] of this.#bits) {
+      if (clients.size === 0) continue;
       try {
-        this.#runIncoming();
+        this.#runBits(table, clients);
       } catch (error) {
-        throw new BatchError("incoming", error);
+        throw new BatchError(table, error);
       }
     }
   }
@@ -233,21 +240,20 @@ export class WriteBatch {
   clear(): void {
     this.#writes = [];
     this.#retained.clear();
-    this.#incoming.clear();
+    for (const clients of this.#bits.values()) clients.clear();
     for (const writes of this.#tables.values()) {
       writes.inserts.clear();
-      writes.phase2.clear();
       writes.deletes = [];
     }
   }
 
   /**
-   * The statement that inserts, deletes, moves to phase 2 or selects
+   * The statement that inserts, deletes or selects
    * `rows` rows of a table at once.
    */
   statement(
     table: MessageTable,
-    kind: "insert" | "delete" | "phase2" | "select",
+    kind: "insert" | "delete" | "select",
     rows: number,
   ): StatementSync {
     const key = `${table.name} ${kind} ${rows}`;
@@ -260,8 +266,6 @@ export class WriteBatch {
             Array(rows).fill(`(${table.params})`).join(", ")
           : kind === "delete"
           ? `DELETE FROM ${table.name} WHERE ${ids}`
-          : kind === "phase2"
-          ? `UPDATE ${table.name} SET phase = 2 WHERE ${ids}`
           : `SELECT * FROM ${table.name} WHERE ${ids} ORDER BY id`,
       );
       this.#statements.set(key, statement);
@@ -286,40 +290,43 @@ export class WriteBatch {
       }
     }
     if (rows > 0) this.statement(table, "insert", rows).run(...params);
-    this.#byIds(table, "phase2", [...writes.phase2]);
-    this.#byIds(table, "delete", writes.deletes);
+    const ids = writes.deletes;
+    for (let start = 0; start < ids.length; start += BATCH_ROWS) {
+      const batch = ids.slice(start, start + BATCH_ROWS);
+      this.statement(table, "delete", batch.length).run(...batch);
+    }
   }
 
-  /** Writes the changed rows of incoming QoS 2 ids: set bits, or none. */
-  #runIncoming(): void {
+  /** Writes the changed rows of a table of bits: set bits, or none. */
+  #runBits(table: BitTable, clients: Map<string, BitWrites>): void {
     let params: Param[] = [];
     let rows = 0;
-    for (const [clientId, { buckets, changed }] of this.#incoming) {
+    for (const [clientId, { buckets, changed }] of clients) {
       for (const bucket of changed) {
         const bits = buckets.get(bucket);
         if (bits === undefined) {
           this.#one(
-            "incoming delete",
-            () => "DELETE FROM incoming_ids WHERE client_id = ? AND bucket = ?",
+            `${table} delete`,
+            () => `DELETE FROM ${table} WHERE client_id = ? AND bucket = ?`,
           ).run(clientId, bucket);
           continue;
         }
         params.push(clientId, bucket, bits);
         if (++rows === BATCH_ROWS) {
-          this.#upsertIncoming(rows).run(...params);
+          this.#upsertBits(table, rows).run(...params);
           params = [];
           rows = 0;
         }
       }
     }
-    if (rows > 0) this.#upsertIncoming(rows).run(...params);
+    if (rows > 0) this.#upsertBits(table, rows).run(...params);
   }
 
-  #upsertIncoming(rows: number): StatementSync {
+  #upsertBits(table: BitTable, rows: number): StatementSync {
     return this.#one(
-      `incoming upsert ${rows}`,
+      `${table} upsert ${rows}`,
       () =>
-        "INSERT OR REPLACE INTO incoming_ids (client_id, bucket, bits) " +
+        `INSERT OR REPLACE INTO ${table} (client_id, bucket, bits) ` +
         `VALUES ${Array(rows).fill("(?, ?, ?)").join(", ")}`,
     );
   }
@@ -332,13 +339,6 @@ export class WriteBatch {
       this.#statements.set(key, statement);
     }
     return statement;
-  }
-
-  #byIds(table: MessageTable, kind: "phase2" | "delete", ids: number[]): void {
-    for (let start = 0; start < ids.length; start += BATCH_ROWS) {
-      const batch = ids.slice(start, start + BATCH_ROWS);
-      this.statement(table, kind, batch.length).run(...batch);
-    }
   }
 }
 

@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS incoming_ids (
   bits INTEGER NOT NULL,
   PRIMARY KEY (client_id, bucket)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inflight_phase2 (
+  client_id TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  bits INTEGER NOT NULL,
+  PRIMARY KEY (client_id, bucket)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS retained (
   topic TEXT PRIMARY KEY,
   payload BLOB NOT NULL,
@@ -240,23 +246,24 @@ export function decodeRecord(clientId: string, text: string): SessionRecord {
 }
 
 /**
- * Incoming QoS 2 packet ids not yet released are kept 32 to a row of
- * `incoming_ids`, as the bits of one number: packet id `p` is bit `p & 31`
- * of bucket `p >>> 5`. A client's ids are given in sequence, so the ids of a
- * turn share a few rows, and each row is written once per commit instead
- * of one insert and one delete per message.
+ * Sets of packet ids (incoming QoS 2 ids not yet released in
+ * `incoming_ids`; in-flight messages in phase 2 in `inflight_phase2`) are
+ * kept 32 to a row, as the bits of one number: packet id `p` is bit
+ * `p & 31` of bucket `p >>> 5`. A client's ids are given in sequence, so the
+ * ids of a turn share a few rows, and each row is written once per commit
+ * instead of one write per message.
  */
-export function incomingBucket(packetId: number): number {
+export function packetIdBucket(packetId: number): number {
   return packetId >>> 5;
 }
 
-/** The bit of a packet id in its bucket of `incoming_ids`. */
-export function incomingBit(packetId: number): number {
+/** The bit of a packet id in its bucket. */
+export function packetIdBit(packetId: number): number {
   return 1 << (packetId & 31);
 }
 
-/** The packet ids a row of `incoming_ids` holds, in ascending order. */
-export function incomingPacketIds(bucket: number, bits: number): number[] {
+/** The packet ids a row of bits holds, in ascending order. */
+export function packetIdsOf(bucket: number, bits: number): number[] {
   const ids: number[] = [];
   for (let bit = 0; bit < 32; bit++) {
     if ((bits & (1 << bit)) !== 0) ids.push(bucket * 32 + bit);

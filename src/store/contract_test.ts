@@ -599,6 +599,18 @@ contract(
       })],
       retained: [],
     });
+
+    // Its packet id, acknowledged and used again, starts at phase 1.
+    const d = delivery(message("d", { qos: 2 }));
+    run.store.deleteInflight("c", 65_535);
+    await run.store.flush();
+    run.store.saveInflight("c", 65_535, d, 1);
+    deepStrictEqual(await run.restart(), {
+      sessions: [stored(sessionRecord("c"), {
+        inflight: [inflight(1, a, 2), inflight(2, c), inflight(65_535, d)],
+      })],
+      retained: [],
+    });
   },
 );
 

@@ -25,16 +25,17 @@ import {
   decodeRecord,
   deliveryParams,
   encodeRecord,
-  incomingBit,
-  incomingBucket,
-  incomingPacketIds,
   messageParams,
+  packetIdBit,
+  packetIdBucket,
+  packetIdsOf,
   type Row,
   SCHEMA,
 } from "./_sqlite_rows.ts";
 import {
   BATCH_ROWS,
   BatchError,
+  type BitTable,
   INFLIGHT,
   type MessageTable,
   QUEUE,
@@ -100,6 +101,11 @@ interface SessionRows {
   readonly inflight: Map<number, number>;
   /** Incoming QoS 2 ids not yet released: bits by bucket (`incoming_ids`). */
   readonly incoming: Map<number, number>;
+  /**
+   * Packet ids of the in-flight rows moved to phase 2 after their insert
+   * was committed: bits by bucket (`inflight_phase2`).
+   */
+  readonly phase2: Map<number, number>;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -317,6 +323,27 @@ export class SqliteStore implements Store {
         bytes: count.bytes + Number(row.size) + QUEUED_MESSAGE_OVERHEAD,
       };
     }
+    for (const table of ["incoming_ids", "inflight_phase2"] as const) {
+      for (
+        const row of db.prepare(
+          `SELECT client_id, bucket, bits FROM ${table} ` +
+            "ORDER BY client_id, bucket",
+        ).all() as Row[]
+      ) {
+        const clientId = row.client_id as string;
+        const s = sessions.get(clientId);
+        if (s === undefined) continue;
+        const bucket = Number(row.bucket);
+        const bits = Number(row.bits) | 0;
+        const rows = this.#rowsOf(clientId);
+        if (table === "inflight_phase2") {
+          rows.phase2.set(bucket, bits);
+          continue;
+        }
+        rows.incoming.set(bucket, bits);
+        (s.incomingQoS2 as number[]).push(...packetIdsOf(bucket, bits));
+      }
+    }
     for (
       const row of db.prepare("SELECT * FROM inflight ORDER BY id")
         .all() as Row[]
@@ -327,26 +354,16 @@ export class SqliteStore implements Store {
       const s = sessions.get(clientId);
       if (s === undefined) continue;
       const packetId = Number(row.packet_id);
-      this.#rowsOf(clientId).inflight.set(packetId, id);
+      const rows = this.#rowsOf(clientId);
+      rows.inflight.set(packetId, id);
+      const bits = rows.phase2.get(packetIdBucket(packetId)) ?? 0;
       (s.inflight as StoredInflight[]).push({
         packetId,
         delivery: decodeDelivery(row),
-        phase: Number(row.phase) === 2 ? 2 : 1,
+        phase: Number(row.phase) === 2 || (bits & packetIdBit(packetId)) !== 0
+          ? 2
+          : 1,
       });
-    }
-    for (
-      const row of db.prepare(
-        "SELECT client_id, bucket, bits FROM incoming_ids " +
-          "ORDER BY client_id, bucket",
-      ).all() as Row[]
-    ) {
-      const clientId = row.client_id as string;
-      const s = sessions.get(clientId);
-      if (s === undefined) continue;
-      const bucket = Number(row.bucket);
-      const bits = Number(row.bits) | 0;
-      this.#rowsOf(clientId).incoming.set(bucket, bits);
-      (s.incomingQoS2 as number[]).push(...incomingPacketIds(bucket, bits));
     }
     const retained: Message[] = [];
     for (const row of db.prepare("SELECT * FROM retained").all() as Row[]) {
@@ -372,7 +389,7 @@ export class SqliteStore implements Store {
       for (const id of rows?.inflight.values() ?? []) {
         this.#batch.remove(INFLIGHT, id);
       }
-      this.#batch.forgetIncoming(clientId);
+      this.#batch.forgetBits(clientId);
     }
     this.#write("session", (s) => {
       for (const statement of s.deleteSession) statement.run(clientId);
@@ -466,13 +483,19 @@ export class SqliteStore implements Store {
     phase: 1 | 2,
   ): void {
     if (!this.#hasSession(clientId) || !this.#usable(INFLIGHT.name)) return;
-    const rows = this.#rowsOf(clientId).inflight;
+    const session = this.#rowsOf(clientId);
+    const rows = session.inflight;
     const known = rows.get(packetId);
     if (known !== undefined) {
       // A phase change keeps the message's place in the sending order.
-      if (phase === 2) {
-        this.#batch.setPhase2(known);
-        this.#schedule();
+      if (phase === 2 && !this.#batch.setPhase2(known)) {
+        this.#setBit(
+          "inflight_phase2",
+          clientId,
+          session.phase2,
+          packetId,
+          true,
+        );
       }
       return;
     }
@@ -489,45 +512,61 @@ export class SqliteStore implements Store {
   }
 
   deleteInflight(clientId: string, packetId: number): void {
-    const rows = this.#rows.get(clientId)?.inflight;
-    const id = rows?.get(packetId);
+    const session = this.#rows.get(clientId);
+    const id = session?.inflight.get(packetId);
     if (id === undefined) return;
-    rows!.delete(packetId);
+    session!.inflight.delete(packetId);
+    this.#setBit("inflight_phase2", clientId, session!.phase2, packetId, false);
     this.#removeRow(INFLIGHT, id);
+  }
+
+  /**
+   * Sets or clears a packet id in a client's rows of bits, and marks its
+   * row to be written if that changed it.
+   */
+  #setBit(
+    table: BitTable,
+    clientId: string,
+    buckets: Map<number, number>,
+    packetId: number,
+    on: boolean,
+  ): void {
+    const bucket = packetIdBucket(packetId);
+    const bits = buckets.get(bucket) ?? 0;
+    const bit = packetIdBit(packetId);
+    if (((bits & bit) !== 0) === on || !this.#usable(table)) return;
+    const next = on ? bits | bit : bits & ~bit;
+    if (next === 0) buckets.delete(bucket);
+    else buckets.set(bucket, next);
+    this.#batch.bits(table, clientId, buckets, bucket);
+    this.#schedule();
   }
 
   /** The rows of a session's queue and messages in flight. */
   #rowsOf(clientId: string): SessionRows {
     let rows = this.#rows.get(clientId);
     if (rows === undefined) {
-      rows = { queue: new Set(), inflight: new Map(), incoming: new Map() };
+      rows = {
+        queue: new Set(),
+        inflight: new Map(),
+        incoming: new Map(),
+        phase2: new Map(),
+      };
       this.#rows.set(clientId, rows);
     }
     return rows;
   }
 
   saveIncoming(clientId: string, packetId: number): void {
-    if (!this.#hasSession(clientId) || !this.#usable("incoming")) return;
-    const buckets = this.#rowsOf(clientId).incoming;
-    const bucket = incomingBucket(packetId);
-    const bits = buckets.get(bucket) ?? 0;
-    const bit = incomingBit(packetId);
-    if ((bits & bit) !== 0) return;
-    buckets.set(bucket, bits | bit);
-    this.#batch.incoming(clientId, buckets, bucket);
-    this.#schedule();
+    if (!this.#hasSession(clientId)) return;
+    const rows = this.#rowsOf(clientId);
+    this.#setBit("incoming_ids", clientId, rows.incoming, packetId, true);
   }
 
   deleteIncoming(clientId: string, packetId: number): void {
-    const buckets = this.#rows.get(clientId)?.incoming;
-    const bucket = incomingBucket(packetId);
-    const bits = buckets?.get(bucket) ?? 0;
-    const bit = incomingBit(packetId);
-    if ((bits & bit) === 0 || !this.#usable("incoming")) return;
-    if ((bits & ~bit) === 0) buckets!.delete(bucket);
-    else buckets!.set(bucket, bits & ~bit);
-    this.#batch.incoming(clientId, buckets!, bucket);
-    this.#schedule();
+    const rows = this.#rows.get(clientId);
+    if (rows === undefined) return;
+    this.#setBit("incoming_ids", clientId, rows.incoming, packetId, false);
   }
 
   saveRetained(message: Message): void {
@@ -698,7 +737,12 @@ function prepare(db: DatabaseSync): Statements {
       "INSERT INTO sessions (client_id, record) VALUES (?, ?) " +
         "ON CONFLICT (client_id) DO UPDATE SET record = excluded.record",
     ),
-    deleteSession: ["sessions", "subscriptions", "incoming_ids"]
+    deleteSession: [
+      "sessions",
+      "subscriptions",
+      "incoming_ids",
+      "inflight_phase2",
+    ]
       .map((table) => db.prepare(`DELETE FROM ${table} WHERE client_id = ?`)),
     saveSubscription: db.prepare(
       "INSERT INTO subscriptions (client_id, filter, record) VALUES (?, ?, ?) " +
@@ -736,8 +780,8 @@ function upgradeFromVersion1(db: DatabaseSync): void {
     const packetId = Number(row.packet_id);
     let bits = buckets.get(clientId);
     if (bits === undefined) buckets.set(clientId, bits = new Map());
-    const bucket = incomingBucket(packetId);
-    bits.set(bucket, (bits.get(bucket) ?? 0) | incomingBit(packetId));
+    const bucket = packetIdBucket(packetId);
+    bits.set(bucket, (bits.get(bucket) ?? 0) | packetIdBit(packetId));
   }
   const insert = db.prepare(
     "INSERT INTO incoming_ids (client_id, bucket, bits) VALUES (?, ?, ?)",
