@@ -62,29 +62,73 @@ export class MessageCodecError extends Error {
  * @returns Its bytes; the payload is copied in.
  */
 export function encodeMessage(message: Message): Uint8Array {
-  const { topic, publisher, payload, expiresAt } = message;
-  const properties = message.properties === undefined
-    ? undefined
-    : JSON.stringify(
-      message.properties,
-      (_key, value: unknown) =>
-        value instanceof Uint8Array ? { $b: toBase64(value) } : value,
-    );
-  // Room for the worst case of UTF-8 (3 bytes per UTF-16 unit); the
-  // result is the part written.
-  const out = new Uint8Array(
-    2 + 8 + (expiresAt === undefined ? 0 : 8) + 4 + 3 * topic.length +
-      (publisher === undefined ? 0 : 4 + 3 * publisher.length) +
-      (properties === undefined ? 0 : 4 + 3 * properties.length) +
-      payload.length,
+  const properties = propertiesText(message);
+  const out = new Uint8Array(encodedLengthAtMost(message, properties));
+  return out.subarray(0, writeMessage(message, properties, out, 0));
+}
+
+/**
+ * A message's properties as the encoding keeps them (JSON, byte arrays as
+ * `{"$b": base64}`), for {@linkcode encodedLengthAtMost} and
+ * {@linkcode writeMessage}; `undefined` when it has none.
+ *
+ * @param message The message.
+ * @returns The text, or `undefined`.
+ */
+export function propertiesText(message: Message): string | undefined {
+  return message.properties === undefined ? undefined : JSON.stringify(
+    message.properties,
+    (_key, value: unknown) =>
+      value instanceof Uint8Array ? { $b: toBase64(value) } : value,
   );
-  out[0] = MESSAGE_CODEC_VERSION;
-  out[1] = message.qos | (message.retain ? RETAIN : 0) |
+}
+
+/**
+ * How many bytes {@linkcode writeMessage} writes at most for a message:
+ * texts are counted at the worst case of UTF-8 (3 bytes per UTF-16 unit).
+ *
+ * @param message The message.
+ * @param properties Its {@linkcode propertiesText}.
+ * @returns The bytes to have room for.
+ */
+export function encodedLengthAtMost(
+  message: Message,
+  properties: string | undefined,
+): number {
+  const { topic, publisher } = message;
+  return 2 + 8 + (message.expiresAt === undefined ? 0 : 8) + 4 +
+    3 * topic.length +
+    (publisher === undefined ? 0 : 4 + 3 * publisher.length) +
+    (properties === undefined ? 0 : 4 + 3 * properties.length) +
+    message.payload.length;
+}
+
+/**
+ * Writes a message where a larger buffer has room for it, as
+ * {@linkcode encodeMessage} would: a batch of messages in one buffer, with
+ * no array of its own for each.
+ *
+ * @param message The message.
+ * @param properties Its {@linkcode propertiesText}.
+ * @param out The buffer, with {@linkcode encodedLengthAtMost} bytes of
+ * room from `at`.
+ * @param at Where the message starts.
+ * @returns Where it ends.
+ */
+export function writeMessage(
+  message: Message,
+  properties: string | undefined,
+  out: Uint8Array,
+  at: number,
+): number {
+  const { topic, publisher, payload, expiresAt } = message;
+  out[at] = MESSAGE_CODEC_VERSION;
+  out[at + 1] = message.qos | (message.retain ? RETAIN : 0) |
     (properties === undefined ? 0 : PROPERTIES) |
     (expiresAt === undefined ? 0 : EXPIRY) |
     (publisher === undefined ? 0 : PUBLISHER);
-  writeNumber(out, 2, message.createdAt);
-  let at = 10;
+  writeNumber(out, at + 2, message.createdAt);
+  at += 10;
   if (expiresAt !== undefined) {
     writeNumber(out, at, expiresAt);
     at += 8;
@@ -93,7 +137,7 @@ export function encodeMessage(message: Message): Uint8Array {
   if (publisher !== undefined) at = writeText(out, at, publisher);
   if (properties !== undefined) at = writeText(out, at, properties);
   out.set(payload, at);
-  return out.subarray(0, at + payload.length);
+  return at + payload.length;
 }
 
 /** A number as 8 bytes, big-endian (as `DataView.getFloat64` reads it). */

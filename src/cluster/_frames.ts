@@ -8,6 +8,8 @@
  */
 
 import type { SharedGroupFilter } from "../core/ports.ts";
+import type { Message } from "../message.ts";
+import { encodedLengthAtMost, writeMessage } from "../message_codec.ts";
 import { type RedisReply, replyText } from "../redis/mod.ts";
 import { type GroupKey, groupKey } from "./_interest.ts";
 
@@ -103,34 +105,96 @@ export function servedBy(
 }
 
 /**
- * Messages as one frame: each as a 32-bit length, the length of its group
+ * Messages going to one node, written as they come into one buffer kept
+ * from frame to frame: each as a 32-bit length, the length of its group
  * list (16 bits), the list (group keys, newline-separated, UTF-8), and the
- * message.
+ * message as `encodeMessage` makes it.
  */
-export function encodeBatch(entries: readonly BatchEntry[]): Uint8Array {
-  const lists = entries.map(([, groups]) =>
-    groups.length === 0 ? undefined : TEXT.encode(groups.join("\n"))
-  );
-  let size = 0;
-  for (const [i, [m]] of entries.entries()) {
-    size += 6 + (lists[i]?.length ?? 0) + m.length;
+export class BatchWriter {
+  #buffer = new Uint8Array(4096);
+  #at = 0;
+  /** Messages written since the last frame. */
+  count = 0;
+
+  /**
+   * Writes a message, with the shared groups its node serves.
+   *
+   * @returns Where its encoded message lies in the buffer, valid until the
+   * next write: for {@linkcode addEncoded} on the batches of other nodes.
+   */
+  add(
+    message: Message,
+    properties: string | undefined,
+    groups: readonly GroupKey[] | undefined,
+  ): Uint8Array {
+    const list = groupList(groups);
+    const start = this.#reserve(
+      6 + list.length + encodedLengthAtMost(message, properties),
+    );
+    const from = start + 6 + list.length;
+    const end = writeMessage(message, properties, this.#buffer, from);
+    this.#close(start, list, end);
+    return this.#buffer.subarray(from, end);
   }
-  const frame = new Uint8Array(size);
-  const view = new DataView(frame.buffer);
-  let at = 0;
-  for (const [i, [m]] of entries.entries()) {
-    const list = lists[i];
-    const listLength = list?.length ?? 0;
-    view.setUint32(at, 2 + listLength + m.length);
-    view.setUint16(at + 4, listLength);
-    if (list !== undefined) frame.set(list, at + 6);
-    frame.set(m, at + 6 + listLength);
-    at += 6 + listLength + m.length;
+
+  /** Writes a message already encoded (by another batch's `add`). */
+  addEncoded(bytes: Uint8Array, groups: readonly GroupKey[] | undefined): void {
+    const list = groupList(groups);
+    const start = this.#reserve(6 + list.length + bytes.length);
+    const from = start + 6 + list.length;
+    this.#buffer.set(bytes, from);
+    this.#close(start, list, from + bytes.length);
   }
-  return frame;
+
+  /** The frame of what was written, which starts the next one empty. */
+  take(): Uint8Array {
+    const frame = this.#buffer.slice(0, this.#at);
+    this.#at = 0;
+    this.count = 0;
+    // A frame far larger than usual leaves no lasting buffer behind.
+    if (this.#buffer.length > MAX_KEPT) this.#buffer = new Uint8Array(4096);
+    return frame;
+  }
+
+  /** Makes room for `size` bytes; returns where they start. */
+  #reserve(size: number): number {
+    const start = this.#at;
+    if (start + size > this.#buffer.length) {
+      const grown = new Uint8Array(
+        Math.max(2 * this.#buffer.length, start + size),
+      );
+      grown.set(this.#buffer.subarray(0, start));
+      this.#buffer = grown;
+    }
+    return start;
+  }
+
+  #close(start: number, list: Uint8Array, end: number): void {
+    const buffer = this.#buffer;
+    const length = end - start - 4;
+    buffer[start] = length >>> 24;
+    buffer[start + 1] = (length >>> 16) & 0xff;
+    buffer[start + 2] = (length >>> 8) & 0xff;
+    buffer[start + 3] = length & 0xff;
+    buffer[start + 4] = list.length >>> 8;
+    buffer[start + 5] = list.length & 0xff;
+    if (list.length > 0) buffer.set(list, start + 6);
+    this.#at = end;
+    this.count++;
+  }
 }
 
-/** The entries of a frame made by `encodeBatch`; throws if malformed. */
+/** The buffer a `BatchWriter` keeps between frames, at most. */
+const MAX_KEPT = 1 << 20;
+const NO_LIST = new Uint8Array(0);
+
+function groupList(groups: readonly GroupKey[] | undefined): Uint8Array {
+  return groups === undefined || groups.length === 0
+    ? NO_LIST
+    : TEXT.encode(groups.join("\n"));
+}
+
+/** The entries of a frame made by a `BatchWriter`; throws if malformed. */
 export function decodeBatch(frame: Uint8Array): BatchEntry[] {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
   const entries: BatchEntry[] = [];

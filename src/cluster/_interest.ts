@@ -103,12 +103,18 @@ export class RemoteInterest {
     });
   }
 
-  /** The nodes with a plain filter that matches a topic, each once. */
-  match(topic: string): Set<string> {
-    const nodes = new Set<string>();
-    this.#tree.match(topic, (_value, nodeId) => nodes.add(nodeId));
-    return nodes;
+  /** Adds to `nodes` the nodes with a plain filter that matches a topic. */
+  match(topic: string, nodes: Set<string>): void {
+    this.#nodes = nodes;
+    this.#tree.match(topic, this.#addNode);
+    this.#nodes = undefined;
   }
+
+  /** Where `match` adds the nodes it finds. */
+  #nodes: Set<string> | undefined;
+  readonly #addNode = (_value: unknown, nodeId: string): void => {
+    this.#nodes!.add(nodeId);
+  };
 }
 
 /** `[shareName, filter]` of a `$share/{name}/{filter}` entry, else none. */

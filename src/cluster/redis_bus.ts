@@ -5,7 +5,7 @@
  */
 
 import type { Message } from "../message.ts";
-import { decodeMessage, encodeMessage } from "../message_codec.ts";
+import { decodeMessage, propertiesText } from "../message_codec.ts";
 import type {
   Bus,
   BusNode,
@@ -27,13 +27,11 @@ import {
 import { type GroupKey, groupKey, RemoteInterest } from "./_interest.ts";
 import { StreamReader } from "./_streams.ts";
 import {
-  type BatchEntry,
+  BatchWriter,
   type Control,
   decodeBatch,
-  encodeBatch,
   type Heartbeat,
   type InterestChange,
-  NO_GROUPS,
   parseHeartbeat,
   servedBy,
 } from "./_frames.ts";
@@ -134,9 +132,14 @@ export class RedisBus implements Bus {
   /** Stream appends not yet answered, and what waits for them all. */
   #appends = 0;
   #appended: Promise<void> | undefined;
-  /** This turn's messages for each node, sent when the turn's work is done. */
-  readonly #batches: Map<string, { q0: BatchEntry[]; q12: BatchEntry[] }> =
+  /**
+   * This turn's messages for each node, sent when the turn's work is done;
+   * the writers stay from turn to turn, for their buffers.
+   */
+  readonly #batches: Map<string, { q0: BatchWriter; q12: BatchWriter }> =
     new Map();
+  /** The nodes a message goes to, reused from message to message. */
+  readonly #targets: Set<string> = new Set();
   /** This node's shared groups with members: share name under filter. */
   readonly #localGroups: TopicTree<true> = new TopicTree();
   /** Round robin turns of shared groups across nodes. */
@@ -364,23 +367,33 @@ export class RedisBus implements Bus {
     if (message.topic.startsWith("$SYS/")) {
       return node?.routeLocal(message, hold);
     }
-    const targets = message.retain
-      ? new Set(this.#peers.keys())
-      : this.#remote.match(message.topic);
+    const targets = this.#targets;
+    targets.clear();
+    if (message.retain) {
+      for (const id of this.#peers.keys()) {
+        targets.add(id);
+      }
+    } else this.#remote.match(message.topic, targets);
     // Shared groups with members on other nodes: one node each, in turn.
     const assigned = this.#assignGroups(message.topic, targets);
-    const local = node?.routeLocal(
+    // Written into the first node's batch, copied into the others'.
+    let bytes: Uint8Array | undefined;
+    let properties: string | undefined;
+    for (const nodeId of targets) {
+      if (nodeId === this.nodeId) continue;
+      const batch = this.#batchOf(nodeId, message.qos);
+      const groups = assigned?.get(nodeId);
+      if (bytes === undefined) {
+        properties = propertiesText(message);
+        bytes = batch.add(message, properties, groups);
+      } else batch.addEncoded(bytes, groups);
+    }
+    // Last: a local delivery may publish again, and reuse `targets`.
+    return node?.routeLocal(
       message,
       hold,
       assigned === undefined ? undefined : servedBy(assigned.get(this.nodeId)),
     );
-    let bytes: Uint8Array | undefined;
-    for (const nodeId of targets) {
-      if (nodeId === this.nodeId) continue;
-      bytes ??= encodeMessage(message);
-      this.#send(nodeId, message.qos, bytes, assigned?.get(nodeId));
-    }
-    return local;
   }
 
   /**
@@ -425,27 +438,20 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Adds a message to what goes to a node at the end of this turn: the
-   * messages of one turn for one node go as one PUBLISH (QoS 0) and one
-   * stream entry (QoS 1 and 2), so that Redis sees a few commands per turn
-   * rather than one per message.
+   * The batch a message for a node goes into, sent at the end of this turn:
+   * the messages of one turn for one node go as one PUBLISH (QoS 0) and
+   * one stream entry (QoS 1 and 2), so that Redis sees a few commands per
+   * turn rather than one per message.
    */
-  #send(
-    nodeId: string,
-    qos: number,
-    bytes: Uint8Array,
-    groups: GroupKey[] | undefined,
-  ): void {
+  #batchOf(nodeId: string, qos: number): BatchWriter {
     this.#sent++;
-    let batch = this.#batches.get(nodeId);
-    if (batch === undefined) {
-      batch = { q0: [], q12: [] };
-      this.#batches.set(nodeId, batch);
+    let batches = this.#batches.get(nodeId);
+    if (batches === undefined) {
+      batches = { q0: new BatchWriter(), q12: new BatchWriter() };
+      this.#batches.set(nodeId, batches);
     }
-    const entry: BatchEntry = [bytes, groups ?? NO_GROUPS];
-    if (qos === 0) batch.q0.push(entry);
-    else {
-      batch.q12.push(entry);
+    const batch = qos === 0 ? batches.q0 : batches.q12;
+    if (qos !== 0) {
       // What the publisher's acknowledgement waits for, from now on.
       if (this.#turnAppended === undefined) {
         let settle!: (added: Promise<unknown>) => void;
@@ -457,6 +463,7 @@ export class RedisBus implements Bus {
       this.#sending = true;
       queueMicrotask(this.#sendBatches);
     }
+    return batch;
   }
 
   /** Sends this turn's batches, one PUBLISH and one XADD per node. */
@@ -464,24 +471,25 @@ export class RedisBus implements Bus {
     this.#sending = false;
     const appends: Promise<RedisReply>[] = [];
     for (const [nodeId, batch] of this.#batches) {
-      if (batch.q0.length > 0) {
+      if (batch.q0.count > 0) {
         this.#redis.send([
           "PUBLISH",
           this.#key("q0", nodeId),
-          encodeBatch(batch.q0),
+          batch.q0.take(),
         ]).catch((error) => this.#failed("publish", error));
       }
-      if (batch.q12.length > 0) {
+      if (batch.q12.count > 0) {
         appends.push(this.#redis.send([
           "XADD",
           this.#key("stream", nodeId),
           "*",
           "b",
-          encodeBatch(batch.q12),
+          batch.q12.take(),
         ]));
       }
+      // The writers of a node gone go with it, once its last batch is out.
+      if (!this.#peers.has(nodeId)) this.#batches.delete(nodeId);
     }
-    this.#batches.clear();
     const settle = this.#turnAppended;
     this.#turnAppended = undefined;
     settle?.(Promise.all(appends));
@@ -840,7 +848,9 @@ export class RedisBus implements Bus {
    * tests and operators.
    */
   nodesFor(topic: string): string[] {
-    return [...this.#remote.match(topic)].sort();
+    const nodes = new Set<string>();
+    this.#remote.match(topic, nodes);
+    return [...nodes].sort();
   }
 
   /**
