@@ -96,11 +96,13 @@ export const NO_GROUPS: readonly GroupKey[] = Object.freeze([]);
 const TEXT = new TextEncoder();
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+const SERVES_NONE: SharedGroupFilter = () => false;
+
 /** The filter of the shared groups a node serves: these, none else. */
 export function servedBy(
   groups: readonly GroupKey[] | undefined,
 ): SharedGroupFilter {
-  if (groups === undefined || groups.length === 0) return () => false;
+  if (groups === undefined || groups.length === 0) return SERVES_NONE;
   return (share, filter) => groups.includes(groupKey(share, filter));
 }
 
