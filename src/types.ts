@@ -52,4 +52,5 @@ export type DropReason =
   | "not_authorized"
   | "hook"
   | "packet_too_large"
-  | "session_ended";
+  | "session_ended"
+  | "offline";

@@ -57,13 +57,15 @@ Deno.test("Session.deliver() drops the oldest QoS 0 message first, then the olde
   deepStrictEqual(back.link.payloads, ["c", "d", "e"]);
 });
 
-Deno.test("Session.deliver() keeps no QoS 0 message for an offline client when queueQoS0Messages is off", () => {
-  const { core } = startCore({ options: { queueQoS0Messages: false } });
+Deno.test("Session.deliver() keeps no QoS 0 message for an offline client when queueQoS0Messages is off, and reports it as offline", () => {
+  const { core, hooks } = startCore({ options: { queueQoS0Messages: false } });
   const s = offlineSubscriber(core);
   send(core, "q0", 0);
   send(core, "q1", 1);
 
   strictEqual(s.session.queued, 1);
+  deepStrictEqual(hooks.drops, ["s q0 offline"]);
+  strictEqual(core.metrics.messagesDroppedByReason.offline, 1);
   deepStrictEqual(connect(core, "s").link.payloads, ["q1"]);
 });
 

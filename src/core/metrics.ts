@@ -114,6 +114,7 @@ export class Metrics {
     hook: 0,
     packet_too_large: 0,
     session_ended: 0,
+    offline: 0,
   };
   messagesUnrouted = 0;
   received: PacketCounts = packetCounts();

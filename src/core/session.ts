@@ -298,7 +298,8 @@ export class Session {
   /**
    * Takes a message for this subscriber: written at once when the client is
    * online and its inflight window has room, else queued (QoS 0 only when
-   * the server queues QoS 0), else dropped and reported.
+   * the server queues QoS 0; else reported as dropped, `offline`), else
+   * dropped and reported.
    */
   deliver(delivery: Delivery): void {
     const { message } = delivery;
@@ -320,6 +321,7 @@ export class Session {
         return;
       }
       if (this.#context.queueQoS0) this.#enqueue(delivery);
+      else this.#context.dropped(this.clientId, message, "offline");
       return;
     }
     if (

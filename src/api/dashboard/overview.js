@@ -25,6 +25,7 @@ const REASONS = {
   hook: "Dropped by a hook",
   packet_too_large: "Packet too large",
   session_ended: "Session ended",
+  offline: "QoS 0 for an offline session",
 };
 
 export function overview(main) {
