@@ -12,22 +12,21 @@ import type {
   ClusterNode,
   ClusterStatus,
 } from "../core/ports.ts";
-import { TopicTree } from "../core/topic_tree.ts";
 import { type Logger, silentLogger } from "../observe/logger.ts";
 import {
   RedisClient,
   type RedisClientOptions,
-  type RedisReply,
   type RedisSubscriber,
   replyArray,
   replyOptionalNumber,
   replyOptionalText,
   replyText,
 } from "../redis/mod.ts";
-import { type GroupKey, groupKey, RemoteInterest } from "./_interest.ts";
+import { type GroupKey, RemoteInterest } from "./_interest.ts";
 import { StreamReader } from "./_streams.ts";
+import { BatchSender } from "./_sender.ts";
+import { SharedGroups } from "./_groups.ts";
 import {
-  BatchWriter,
   type Control,
   decodeBatch,
   type Heartbeat,
@@ -129,31 +128,17 @@ export class RedisBus implements Bus {
   readonly #remote: RemoteInterest = new RemoteInterest();
   /** The other live nodes, with their last heartbeat. */
   readonly #peers: Map<string, Heartbeat> = new Map();
-  /** Stream appends not yet answered, and what waits for them all. */
-  #appends = 0;
-  #appended: Promise<void> | undefined;
-  /**
-   * This turn's messages for each node, sent when the turn's work is done;
-   * the writers stay from turn to turn, for their buffers.
-   */
-  readonly #batches: Map<string, { q0: BatchWriter; q12: BatchWriter }> =
-    new Map();
+  /** What goes to other nodes this turn. */
+  readonly #sender: BatchSender;
   /** The nodes a message goes to, reused from message to message. */
   readonly #targets: Set<string> = new Set();
-  /** This node's shared groups with members: share name under filter. */
-  readonly #localGroups: TopicTree<true> = new TopicTree();
-  /** Round robin turns of shared groups across nodes. */
-  readonly #groupTurns: Map<GroupKey, number> = new Map();
-  #sending = false;
-  /** Settles what `flush()` waits for with this turn's appends. */
-  #turnAppended: ((added: Promise<unknown>) => void) | undefined;
+  readonly #groups: SharedGroups = new SharedGroups();
   /** Takeovers waiting for another node, by request id. */
   readonly #waiting: Map<string, () => void> = new Map();
   #requests = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #reading: Promise<void> | undefined;
   #closed = false;
-  #sent = 0;
   #received = 0;
   #roundTrip = 0;
   #backlog = 0;
@@ -197,6 +182,11 @@ export class RedisBus implements Bus {
     this.#reader = this.#redis.duplicate({
       pingInterval: 0,
       onConnect: () => {},
+    });
+    this.#sender = new BatchSender(this.#redis, {
+      key: (kind, nodeId) => this.#key(kind, nodeId),
+      known: (nodeId) => this.#peers.has(nodeId),
+      failed: (kind, error) => this.#failed(kind, error),
     });
     this.#streams = new StreamReader(this.#redis, this.#reader, this.nodeId, {
       route: (message, groups) => {
@@ -375,13 +365,18 @@ export class RedisBus implements Bus {
       }
     } else this.#remote.match(message.topic, targets);
     // Shared groups with members on other nodes: one node each, in turn.
-    const assigned = this.#assignGroups(message.topic, targets);
+    const assigned = this.#groups.assign(
+      message.topic,
+      targets,
+      this.#remote,
+      this.nodeId,
+    );
     // Written into the first node's batch, copied into the others'.
     let bytes: Uint8Array | undefined;
     let properties: string | undefined;
     for (const nodeId of targets) {
       if (nodeId === this.nodeId) continue;
-      const batch = this.#batchOf(nodeId, message.qos);
+      const batch = this.#sender.batchOf(nodeId, message.qos);
       const groups = assigned?.get(nodeId);
       if (bytes === undefined) {
         properties = propertiesText(message);
@@ -397,138 +392,20 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Picks, for each shared group that matches a topic and has members on
-   * another node, the node that serves it this time (round robin over the
-   * nodes with members), and adds those nodes to `targets`. `undefined`
-   * when no group spans nodes: every node then serves its own groups.
-   */
-  #assignGroups(
-    topic: string,
-    targets: Set<string>,
-  ): Map<string, GroupKey[]> | undefined {
-    if (!this.#remote.hasGroups) return undefined;
-    const groups = new Map<GroupKey, string[]>();
-    this.#remote.matchGroups(topic, groups);
-    if (groups.size === 0) return undefined;
-    this.#localGroups.match(topic, (_value, share, filter) => {
-      const key = groupKey(share, filter);
-      groups.get(key)?.push(this.nodeId);
-    });
-    const assigned = new Map<string, GroupKey[]>();
-    for (const [key, nodes] of groups) {
-      // The same order on every call: a stable round robin.
-      nodes.sort();
-      const turn = this.#groupTurns.get(key) ?? 0;
-      this.#groupTurns.set(key, turn + 1 >= 0x40000000 ? 0 : turn + 1);
-      const chosen = nodes[turn % nodes.length]!;
-      const list = assigned.get(chosen);
-      if (list === undefined) assigned.set(chosen, [key]);
-      else list.push(key);
-      if (chosen !== this.nodeId) targets.add(chosen);
-    }
-    // A group with members here only is served here.
-    this.#localGroups.match(topic, (_value, share, filter) => {
-      const key = groupKey(share, filter);
-      if (groups.has(key)) return;
-      const list = assigned.get(this.nodeId);
-      if (list === undefined) assigned.set(this.nodeId, [key]);
-      else list.push(key);
-    });
-    return assigned;
-  }
-
-  /**
-   * The batch a message for a node goes into, sent at the end of this turn:
-   * the messages of one turn for one node go as one PUBLISH (QoS 0) and
-   * one stream entry (QoS 1 and 2), so that Redis sees a few commands per
-   * turn rather than one per message.
-   */
-  #batchOf(nodeId: string, qos: number): BatchWriter {
-    this.#sent++;
-    let batches = this.#batches.get(nodeId);
-    if (batches === undefined) {
-      batches = { q0: new BatchWriter(), q12: new BatchWriter() };
-      this.#batches.set(nodeId, batches);
-    }
-    const batch = qos === 0 ? batches.q0 : batches.q12;
-    if (qos !== 0) {
-      // What the publisher's acknowledgement waits for, from now on.
-      if (this.#turnAppended === undefined) {
-        let settle!: (added: Promise<unknown>) => void;
-        this.#track(new Promise<unknown>((resolve) => settle = resolve));
-        this.#turnAppended = settle;
-      }
-    }
-    if (!this.#sending) {
-      this.#sending = true;
-      queueMicrotask(this.#sendBatches);
-    }
-    return batch;
-  }
-
-  /** Sends this turn's batches, one PUBLISH and one XADD per node. */
-  readonly #sendBatches = (): void => {
-    this.#sending = false;
-    const appends: Promise<RedisReply>[] = [];
-    for (const [nodeId, batch] of this.#batches) {
-      if (batch.q0.count > 0) {
-        this.#redis.send([
-          "PUBLISH",
-          this.#key("q0", nodeId),
-          batch.q0.take(),
-        ]).catch((error) => this.#failed("publish", error));
-      }
-      if (batch.q12.count > 0) {
-        appends.push(this.#redis.send([
-          "XADD",
-          this.#key("stream", nodeId),
-          "*",
-          "b",
-          batch.q12.take(),
-        ]));
-      }
-      // The writers of a node gone go with it, once its last batch is out.
-      if (!this.#peers.has(nodeId)) this.#batches.delete(nodeId);
-    }
-    const settle = this.#turnAppended;
-    this.#turnAppended = undefined;
-    settle?.(Promise.all(appends));
-  };
-
-  /** Counts an append in what `flush()` waits for. */
-  #track(added: Promise<unknown>): void {
-    this.#appends++;
-    const done = added.then(
-      () => {},
-      (error) => {
-        this.#failed("append", error);
-        throw error;
-      },
-    ).finally(() => {
-      if (--this.#appends === 0) this.#appended = undefined;
-    });
-    const all: Promise<void> = this.#appended === undefined
-      ? done
-      : Promise.all([this.#appended, done]).then(() => {});
-    all.catch(() => {});
-    this.#appended = all;
-  }
-
-  /**
    * Resolves once every QoS 1 and 2 message sent to other nodes so far is
    * in their streams; rejects if one could not be added.
    */
   flush(): Promise<void> | undefined {
-    return this.#appended;
+    return this.#sender.flush();
   }
 
   addShareGroup(shareName: string, topicFilter: string): void {
-    this.#localGroups.add(topicFilter, shareName, true);
+    this.#groups.add(shareName, topicFilter);
     this.addInterest(`$share/${shareName}/${topicFilter}`);
   }
 
   removeShareGroup(shareName: string, topicFilter: string): void {
-    this.#localGroups.remove(topicFilter, shareName);
+    this.#groups.remove(shareName, topicFilter);
     this.removeInterest(`$share/${shareName}/${topicFilter}`);
   }
 
@@ -836,7 +713,7 @@ export class RedisBus implements Bus {
       nodeId: this.nodeId,
       connected: this.#redis.connected,
       nodes,
-      messagesSent: this.#sent,
+      messagesSent: this.#sender.sent,
       messagesReceived: this.#received + this.#streams.received,
       roundTrip: this.#roundTrip,
       backlog: this.#backlog,
