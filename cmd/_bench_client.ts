@@ -14,6 +14,7 @@ import {
   type ProtocolVersion,
   type PublishPacket,
   type QoS,
+  type SubackPacket,
 } from "../packets/mod.ts";
 import {
   HIGH_WATER,
@@ -56,13 +57,14 @@ export class PublishTemplate {
     size: number,
     qos: QoS,
     protocolVersion: ProtocolVersion,
+    retain = false,
   ) {
     const packet: PublishPacket = {
       type: "publish",
       topic,
       payload: new Uint8Array(size),
       qos,
-      retain: false,
+      retain,
       dup: false,
       ...(qos > 0 ? { packetId: 1 } : {}),
     };
@@ -107,6 +109,10 @@ export class BenchClient {
   >();
   #closed = false;
   #nextId = 0;
+  /** Takes the SUBACKs while {@linkcode subscribeMany} runs. */
+  #subacked: ((packet: SubackPacket) => void) | undefined;
+  /** Wakes {@linkcode subscribeMany} when the connection ends. */
+  #wakeSubscriber: (() => void) | undefined;
   /** Why the connection ended, once it has. */
   error: Error | undefined;
   /** Called with each PUBLISH received (after its acknowledgement is queued). */
@@ -213,6 +219,72 @@ export class BenchClient {
     }
   }
 
+  /**
+   * Subscribes to each filter with a SUBSCRIBE of its own, at most `window`
+   * of them waiting for their SUBACK at once, and waits for the last SUBACK.
+   *
+   * @throws {BenchClientError} If one is refused, the connection ends, or
+   * no SUBACK comes for `timeout` ms.
+   */
+  async subscribeMany(
+    filters: readonly string[],
+    qos: QoS,
+    timeout: number,
+    window: number,
+  ): Promise<void> {
+    let sent = 0;
+    let acked = 0;
+    let refused: string | undefined;
+    let wake: (() => void) | undefined;
+    this.#subacked = (packet) => {
+      const code = packet.reasonCodes[0] ?? 0x80;
+      if (code >= 0x80 && refused === undefined) {
+        refused = `Cannot subscribe: SUBACK refused with code 0x${
+          code.toString(16)
+        }`;
+      }
+      acked++;
+      wake?.();
+    };
+    this.#wakeSubscriber = () => wake?.();
+    try {
+      while (acked < filters.length && refused === undefined) {
+        while (sent < filters.length && sent - acked < window) {
+          this.send({
+            type: "subscribe",
+            packetId: this.nextPacketId(),
+            subscriptions: [{ topicFilter: filters[sent++]!, qos }],
+          });
+        }
+        if (this.#closed) {
+          throw this.error ?? new BenchClientError("Connection closed");
+        }
+        await withTimeout(
+          new Promise<void>((resolve) => wake = resolve),
+          timeout,
+          `Cannot subscribe: no SUBACK within ${timeout} ms`,
+        );
+        wake = undefined;
+      }
+    } finally {
+      this.#subacked = undefined;
+      this.#wakeSubscriber = undefined;
+    }
+    if (refused !== undefined) throw new BenchClientError(refused);
+  }
+
+  /**
+   * Sends PINGREQ and waits for the PINGRESP: the broker has handled every
+   * packet sent before it.
+   *
+   * @throws {BenchClientError} If it times out or the connection ends.
+   */
+  async ping(timeout: number): Promise<void> {
+    const pingresp = this.#expect("pingresp", timeout);
+    this.send({ type: "pingreq" });
+    await pingresp;
+  }
+
   /** A packet id, 1 to 65,535 in turn. */
   nextPacketId(): number {
     this.#nextId = this.#nextId === 65535 ? 1 : this.#nextId + 1;
@@ -286,6 +358,7 @@ export class BenchClient {
     this.#closed = true;
     this.#link.close();
     this.#wakeDrain();
+    this.#wakeSubscriber?.();
     this.onClose();
   }
 
@@ -299,7 +372,10 @@ export class BenchClient {
     this.close();
   }
 
-  #expect(type: "connack" | "suback", timeout: number): Promise<Packet> {
+  #expect(
+    type: "connack" | "suback" | "pingresp",
+    timeout: number,
+  ): Promise<Packet> {
     return withTimeout(
       new Promise<Packet>((resolve, reject) =>
         this.#waiters.set(type, { resolve, reject })
@@ -308,6 +384,12 @@ export class BenchClient {
       `Cannot connect: no ${type.toUpperCase()} within ${timeout} ms`,
       () => this.#waiters.delete(type),
     );
+  }
+
+  #resolve(packet: Packet): void {
+    const waiter = this.#waiters.get(packet.type);
+    this.#waiters.delete(packet.type);
+    waiter?.resolve(packet);
   }
 
   #receive(bytes: Uint8Array): void {
@@ -331,13 +413,17 @@ export class BenchClient {
         case "pubrel":
           this.send({ type: "pubcomp", packetId: packet.packetId });
           break;
-        case "connack":
-        case "suback": {
-          const waiter = this.#waiters.get(packet.type);
-          this.#waiters.delete(packet.type);
-          waiter?.resolve(packet);
+        case "suback":
+          if (this.#subacked) {
+            this.#subacked(packet);
+            break;
+          }
+          this.#resolve(packet);
           break;
-        }
+        case "connack":
+        case "pingresp":
+          this.#resolve(packet);
+          break;
         case "disconnect":
           this.#end(
             new BenchClientError(

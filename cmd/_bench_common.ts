@@ -6,21 +6,28 @@
  * @module
  */
 
-import type { BenchClient, ClientOptions } from "./_bench_client.ts";
-import type { BenchResult, Resolved } from "./_bench_options.ts";
+import type {
+  BenchClient,
+  ClientOptions,
+  LinkOptions,
+} from "./_bench_client.ts";
+import type { BenchResult, BenchStage, Resolved } from "./_bench_options.ts";
 import { Histogram } from "./_bench_stats.ts";
 
 /** Connections opened or closed at once while setting up and tearing down. */
 export const SETUP_CONCURRENCY = 100;
 
+/** Resolves after `ms` milliseconds (at once if not positive). */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
+/** A short random id that keeps this run's client ids and topics apart. */
 export function runId(): string {
   return crypto.randomUUID().slice(0, 8);
 }
 
+/** What client `clientId` sends in its CONNECT, from the options. */
 export function clientOptions(o: Resolved, clientId: string): ClientOptions {
   return {
     clientId,
@@ -34,6 +41,7 @@ export function clientOptions(o: Resolved, clientId: string): ClientOptions {
   };
 }
 
+/** The distinct error messages of a run, at most 10. */
 export class ErrorLog {
   readonly messages = new Set<string>();
   add(error: unknown): void {
@@ -58,6 +66,7 @@ export async function forEachLimited(
   );
 }
 
+/** Disconnects every client, a few at a time. */
 export async function closeAll(clients: readonly BenchClient[]): Promise<void> {
   await forEachLimited(
     clients.length,
@@ -131,4 +140,30 @@ export function startProgress(
     });
   }, 500);
   return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * Where connection `i` goes: `link` on the next of `hostnames` in turn, so
+ * that connections spread evenly over the broker's addresses.
+ */
+export function linkFor(
+  link: LinkOptions,
+  hostnames: readonly string[],
+  i: number,
+): LinkOptions {
+  if (hostnames.length < 2) return link;
+  return { ...link, hostname: hostnames[i % hostnames.length]! };
+}
+
+/** Tells the caller a stage is reached and waits for it. */
+export async function reach(o: Resolved, stage: BenchStage): Promise<void> {
+  await o.onStage?.(stage);
+}
+
+/** Waits `o.hold` seconds, or less if the run is aborted. */
+export async function hold(o: Resolved): Promise<void> {
+  const until = performance.now() + o.hold * 1000;
+  while (performance.now() < until && !o.signal?.aborted) {
+    await sleep(Math.min(100, until - performance.now()));
+  }
 }

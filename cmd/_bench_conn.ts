@@ -12,6 +12,9 @@ import {
   emptyResult,
   ErrorLog,
   forEachLimited,
+  hold,
+  linkFor,
+  reach,
   runId,
   sleep,
   startProgress,
@@ -37,7 +40,7 @@ export async function runConn(o: Resolved): Promise<BenchResult> {
       const t = performance.now();
       try {
         const client = await BenchClient.connect(
-          o.link,
+          linkFor(o.link, o.hostnames, i),
           clientOptions(o, `bench-${run}-c${i}`),
         );
         lastConnack = performance.now();
@@ -49,10 +52,10 @@ export async function runConn(o: Resolved): Promise<BenchResult> {
       }
     }, () => o.signal?.aborted === true);
     const connectTime = (lastConnack - start) / 1000;
-    const holdUntil = performance.now() + o.hold * 1000;
-    while (performance.now() < holdUntil && !o.signal?.aborted) {
-      await sleep(Math.min(100, holdUntil - performance.now()));
-    }
+    progress.stop();
+    await reach(o, "ready");
+    await hold(o);
+    await reach(o, "done");
     let dropped = 0;
     for (const client of clients) {
       if (client.closed) {

@@ -1,5 +1,5 @@
 /**
- * The message scenarios of `cmd/bench.ts` (pub, fanin, fanout, pairs): who
+ * The message scenarios of `cmd/bench.ts` (pub, fanin, fanout, pairs, subs): who
  * subscribes to what, how publishers are paced by their window, and what is
  * counted.
  *
@@ -14,6 +14,9 @@ import {
   emptyResult,
   ErrorLog,
   forEachLimited,
+  hold,
+  linkFor,
+  reach,
   runId,
   SETUP_CONCURRENCY,
   sleep,
@@ -36,7 +39,8 @@ const BATCH = 256;
 class Publisher {
   readonly index: number;
   readonly client: BenchClient;
-  readonly template: PublishTemplate;
+  /** Its messages, one per topic, published in turn. */
+  readonly templates: readonly PublishTemplate[];
   /** Subscribers each of its messages goes to. */
   readonly fanout: number;
   sent = 0;
@@ -55,12 +59,12 @@ class Publisher {
   constructor(
     index: number,
     client: BenchClient,
-    template: PublishTemplate,
+    templates: readonly PublishTemplate[],
     fanout: number,
   ) {
     this.index = index;
     this.client = client;
-    this.template = template;
+    this.templates = templates;
     this.fanout = fanout;
   }
 
@@ -86,10 +90,10 @@ class Publisher {
 interface Plan {
   publishers: number;
   subscribers: number;
-  /** Topic each publisher publishes to. */
-  topicOf: (publisher: number) => string;
-  /** Filter each subscriber subscribes to. */
-  filterOf: (subscriber: number) => string;
+  /** Topics each publisher publishes to, in turn. */
+  topicsOf: (publisher: number) => string[];
+  /** Filters each subscriber subscribes to. */
+  filtersOf: (subscriber: number) => string[];
   /** Subscribers that get each message of a publisher. */
   fanout: number;
 }
@@ -101,32 +105,45 @@ function plan(o: Resolved, base: string): Plan {
       return {
         publishers: c,
         subscribers: 0,
-        topicOf: (i) => `${base}/${i}`,
-        filterOf: () => "",
+        topicsOf: (i) => [`${base}/${i}`],
+        filtersOf: () => [],
         fanout: 0,
       };
     case "fanin":
       return {
         publishers: c,
         subscribers: 1,
-        topicOf: (i) => `${base}/${i}`,
-        filterOf: () => `${base}/+`,
+        topicsOf: (i) => [`${base}/${i}`],
+        filtersOf: () => [`${base}/+`],
         fanout: 1,
       };
     case "fanout":
       return {
         publishers: 1,
         subscribers: c,
-        topicOf: () => `${base}/all`,
-        filterOf: () => `${base}/all`,
+        topicsOf: () => [`${base}/all`],
+        filtersOf: () => [`${base}/all`],
         fanout: c,
       };
+    case "subs": {
+      // Subscriber i holds o.topics subscriptions; publisher i publishes
+      // to each of them in turn.
+      const topics = (i: number) =>
+        Array.from({ length: o.topics }, (_, j) => `${base}/${i}/${j}`);
+      return {
+        publishers: c,
+        subscribers: c,
+        topicsOf: topics,
+        filtersOf: topics,
+        fanout: 1,
+      };
+    }
     default:
       return {
         publishers: c,
         subscribers: c,
-        topicOf: (i) => `${base}/${i}`,
-        filterOf: (i) => `${base}/${i}`,
+        topicsOf: (i) => [`${base}/${i}`],
+        filtersOf: (i) => [`${base}/${i}`],
         fanout: 1,
       };
   }
@@ -177,26 +194,38 @@ export async function runMessages(o: Resolved): Promise<BenchResult> {
   const everyone: BenchClient[] = [];
   try {
     // Subscribers first, so that no message is published before they listen.
+    const subscribers: BenchClient[] = new Array(p.subscribers);
     await forEachLimited(p.subscribers, SETUP_CONCURRENCY, async (i) => {
       const client = await BenchClient.connect(
-        o.subscriberLink,
+        linkFor(o.subscriberLink, o.hostnames, i),
         clientOptions(o, `bench-${run}-s${i}`),
       );
       everyone.push(client);
       client.onPublish = (packet) => receive(i, packet.payload);
-      await client.subscribe(p.filterOf(i), o.qos, o.timeout);
+      subscribers[i] = client;
     });
+    // Then every subscription, timed apart from the connections.
+    const subscribeStart = performance.now();
+    let subscriptions = 0;
+    await forEachLimited(p.subscribers, SETUP_CONCURRENCY, async (i) => {
+      const filters = p.filtersOf(i);
+      await subscribers[i]!.subscribeMany(filters, o.qos, o.timeout, window);
+      subscriptions += filters.length;
+    });
+    const subscribeTime = (performance.now() - subscribeStart) / 1000;
     const pubs: (Publisher | undefined)[] = new Array(p.publishers);
     await forEachLimited(p.publishers, SETUP_CONCURRENCY, async (i) => {
       const client = await BenchClient.connect(
-        o.link,
+        linkFor(o.link, o.hostnames, p.subscribers + i),
         clientOptions(o, `bench-${run}-p${i}`),
       );
       everyone.push(client);
       const publisher = new Publisher(
         i,
         client,
-        new PublishTemplate(p.topicOf(i), o.size, o.qos, o.protocolVersion),
+        p.topicsOf(i).map((topic) =>
+          new PublishTemplate(topic, o.size, o.qos, o.protocolVersion)
+        ),
         p.fanout,
       );
       client.onAcked = () => {
@@ -210,6 +239,8 @@ export async function runMessages(o: Resolved): Promise<BenchResult> {
       pubs[i] = publisher;
     });
     publishers.push(...pubs.filter((x) => x !== undefined));
+    await reach(o, "ready");
+    await hold(o);
 
     const start = performance.now();
     const deadline = o.duration > 0 ? start + o.duration * 1000 : Infinity;
@@ -267,7 +298,10 @@ export async function runMessages(o: Resolved): Promise<BenchResult> {
           n = Math.min(n, due);
         }
         for (let k = 0; k < n; k++) {
-          client.sendPublish(pub.template, stampWith);
+          client.sendPublish(
+            pub.templates[pub.sent % pub.templates.length]!,
+            stampWith,
+          );
           pub.sent++;
         }
         published += n;
@@ -310,6 +344,7 @@ export async function runMessages(o: Resolved): Promise<BenchResult> {
       drained = undefined;
     }
     progress.stop();
+    await reach(o, "done");
 
     const end = Math.max(publishEnd, lastDelivery);
     let duplicated = 0, outOfOrder = 0;
@@ -343,6 +378,15 @@ export async function runMessages(o: Resolved): Promise<BenchResult> {
       publisherSpread: spread(publishers.map((x) => x.settled)),
       stalls,
       latency: latency.summary(),
+      ...(o.scenario === "subs"
+        ? {
+          subscribe: {
+            subscriptions,
+            elapsed: subscribeTime,
+            rate: subscribeTime > 0 ? subscriptions / subscribeTime : 0,
+          },
+        }
+        : {}),
       errors: [...errors.messages],
     };
   } finally {

@@ -7,6 +7,7 @@
 
 import { runConn } from "./_bench_conn.ts";
 import { runMessages } from "./_bench_messages.ts";
+import { runRetained } from "./_bench_retained.ts";
 import {
   type BenchOptions,
   type BenchResult,
@@ -39,5 +40,12 @@ import {
  */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const o = resolveOptions(options);
-  return await (o.scenario === "conn" ? runConn(o) : runMessages(o));
+  switch (o.scenario) {
+    case "conn":
+      return await runConn(o);
+    case "retained":
+      return await runRetained(o);
+    default:
+      return await runMessages(o);
+  }
 }
