@@ -52,7 +52,6 @@ export async function runConn(o: Resolved): Promise<BenchResult> {
       }
     }, () => o.signal?.aborted === true);
     const connectTime = (lastConnack - start) / 1000;
-    progress.stop();
     await reach(o, "ready");
     await hold(o);
     await reach(o, "done");
