@@ -345,6 +345,7 @@ export async function runMessages(o: Resolved): Promise<BenchResult> {
     }
     progress.stop();
     await reach(o, "done");
+    await hold(o);
 
     const end = Math.max(publishEnd, lastDelivery);
     let duplicated = 0, outOfOrder = 0;

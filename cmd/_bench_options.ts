@@ -100,8 +100,9 @@ export interface BenchOptions {
   inflight?: number;
   /**
    * Seconds to wait once every client is set up (connected, subscribed,
-   * its retained messages stored) before the load goes on; conn: before
-   * the connections are closed. 1 for conn, 0 otherwise, by default.
+   * its retained messages stored) before the load goes on, and again once
+   * the load is over before the clients disconnect; conn: once, before the
+   * connections are closed. 1 for conn, 0 otherwise, by default.
    */
   hold?: number;
   /** 3 (3.1), 4 (3.1.1) or 5; 4 by default. */

@@ -219,6 +219,7 @@ export async function runRetained(o: Resolved): Promise<BenchResult> {
       if (delivered === before) break;
     }
     await reach(o, "done");
+    await hold(o);
     const deliveryTime = delivered > 0
       ? (lastDelivery - subscribeStart) / 1000
       : 0;

@@ -117,7 +117,8 @@ What:
                        (default 100)
   --hold SECS          wait this long once every client is set up
                        (connected, subscribed, retained messages stored)
-                       before going on (default 1 for conn, 0 otherwise)
+                       and again once the load is over (conn: once, before
+                       closing); default 1 for conn, 0 otherwise
   --timeout SECS       for a connection, a SUBACK, a stuck window, and the
                        last deliveries (default 10)
 
