@@ -1,4 +1,5 @@
-# Shell helpers of the benchmark scripts (bench/compare.sh, bench/cluster.sh),
+# Shell helpers of the benchmark scripts (bench/compare.sh, bench/cluster.sh,
+# bench/growth.sh),
 # sourced, not run: the temporary folder WORK, the pids to kill on exit
 # (PIDS), a free loopback port, and waiting until a server listens.
 
@@ -44,20 +45,53 @@ need_package() { # command package
 # Starts gmqtt on a loopback port with the benchmarks' limits (no in-flight
 # or queue limit to speak of) and more YAML (persistence, cluster), on the
 # cores in BROKER_CPU if set; its output goes to $WORK/NAME.log, its pid
-# into PIDS and into the variable named by the first argument.
-start_gmqtt() { # pid_var name port more_yaml
+# into PIDS and into the variable named by the first argument. More lines
+# under `mqtt:` (each indented by two spaces) and the addresses to listen on
+# (127.0.0.1 by default, all on the same port) are optional.
+start_gmqtt() { # pid_var name port more_yaml [more_mqtt] [addresses]
+  local listeners="" address
+  for address in ${6:-127.0.0.1}; do
+    listeners+="  - address: \"$address:$3\""$'\n'
+  done
   cat >"$WORK/$2.yml" <<EOF
 listeners:
-  - address: "127.0.0.1:$3"
-mqtt:
+${listeners}mqtt:
   max_inflight: 65535
   max_queued_messages: 1000000
   max_output_buffer: 16777216
+${5:-}
 $4
 log:
   level: warn
 EOF
   ${BROKER_CPU[@]+"${BROKER_CPU[@]}"} deno run -A cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
+  printf -v "$1" %s "$!"
+  PIDS+=("$!")
+}
+
+# Starts Mosquitto (MOSQUITTO, or the one on the PATH) with a generated
+# configuration: anonymous, no in-flight or queue limit, no connection
+# limit, more lines (persistence), on the given addresses (127.0.0.1 by
+# default, all on the same port), on the cores in BROKER_CPU if set; its
+# output goes to $WORK/NAME.log, its pid into PIDS and into the variable
+# named by the first argument.
+start_mosquitto() { # pid_var name port more_lines [addresses]
+  local listeners="" address
+  for address in ${5:-127.0.0.1}; do
+    listeners+="listener $3 $address"$'\n'
+  done
+  cat >"$WORK/$2.conf" <<EOF
+${listeners}allow_anonymous true
+$4
+max_inflight_messages 0
+max_queued_messages 0
+max_connections -1
+set_tcp_nodelay true
+log_dest stderr
+log_type error
+EOF
+  ${BROKER_CPU[@]+"${BROKER_CPU[@]}"} "${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}" \
+    -c "$WORK/$2.conf" >"$WORK/$2.log" 2>&1 &
   printf -v "$1" %s "$!"
   PIDS+=("$!")
 }

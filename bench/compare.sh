@@ -9,6 +9,7 @@
 #   ROUNDS=3 bench/compare.sh         # median of 3 rounds, order alternating
 #   SECONDS_PER_ROW=10 CONNECTIONS=20000 bench/compare.sh
 #   CLUSTER=0 bench/compare.sh        # without the cluster rows (bench/cluster.sh)
+#   GROWTH=0 bench/compare.sh         # without the growth rows (bench/growth.sh)
 #
 # Every broker listens on 127.0.0.1 only; the two persistent ones write
 # under a temporary folder, removed on exit, the others nothing. Mosquitto
@@ -48,26 +49,8 @@ if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ];
 fi
 
 # -- the brokers -----------------------------------------------------------------
-# Each is started on core 0 with its output in $WORK/NAME.log; its pid goes
-# into PIDS and into the variable named by the first argument.
-
-start_mosquitto() { # pid_var name port persistence_lines
-  cat >"$WORK/$2.conf" <<EOF
-listener $3 127.0.0.1
-allow_anonymous true
-$4
-max_inflight_messages 0
-max_queued_messages 0
-max_connections -1
-set_tcp_nodelay true
-log_dest stderr
-log_type error
-EOF
-  "${BROKER_CPU[@]}" "$MOSQUITTO" -c "$WORK/$2.conf" >"$WORK/$2.log" 2>&1 &
-  printf -v "$1" %s "$!"
-  PIDS+=("$!")
-}
-
+# Each is started on core 0 (start_gmqtt, start_mosquitto in bench/_lib.sh)
+# with its output in $WORK/NAME.log.
 
 MOSQ_PORT=$(free_port)
 start_mosquitto MOSQ_PID mosquitto "$MOSQ_PORT" "persistence false"
@@ -238,4 +221,14 @@ if [ "${CLUSTER:-1}" = 1 ]; then
   echo "Cluster: publishers on node A, subscribers on node B, against one node"
   echo
   ROUNDS=$ROUNDS SECONDS_PER_ROW=$SECONDS_PER_ROW bench/cluster.sh
+fi
+
+# How cost grows: idle connections at 1k to 50k, fan-out to 10k subscribers,
+# 100k subscriptions, 100k retained messages, each on a broker of its own
+# (bench/growth.sh). GROWTH=0 leaves them out.
+if [ "${GROWTH:-1}" = 1 ]; then
+  echo
+  echo "How cost grows"
+  echo
+  ROUNDS=$ROUNDS SECONDS_PER_ROW=$SECONDS_PER_ROW bench/growth.sh
 fi

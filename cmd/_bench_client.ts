@@ -14,19 +14,16 @@ import {
   type ProtocolVersion,
   type PublishPacket,
   type QoS,
+  type SubackPacket,
 } from "../packets/mod.ts";
+import {
+  HIGH_WATER,
+  type Link,
+  type LinkOptions,
+  openLink,
+} from "./_bench_link.ts";
 
-/** Where and how to connect. */
-export interface LinkOptions {
-  /** "tcp", "tls" or "ws" (a `ws:` or `wss:` URL). */
-  readonly transport: "tcp" | "tls" | "ws";
-  readonly hostname: string;
-  readonly port: number;
-  /** WebSocket URL, for "ws". */
-  readonly url?: string;
-  /** PEM certificates to trust, for "tls". */
-  readonly caCerts?: string[];
-}
+export type { LinkOptions } from "./_bench_link.ts";
 
 /** What a client sends in its CONNECT. */
 export interface ClientOptions {
@@ -41,177 +38,6 @@ export interface ClientOptions {
   readonly sessionExpiry?: number;
   /** Milliseconds allowed for the connection and the CONNACK. */
   readonly timeout: number;
-}
-
-/** Output past which a publisher waits for its writes to drain. */
-const HIGH_WATER = 64 * 1024;
-const MIN_READ = 4096;
-const MAX_READ = 65536;
-
-/** A byte connection. */
-interface Link {
-  /**
-   * Runs `fn` in a later task, for links where every incoming message is a
-   * task of its own (WebSocket); others batch per microtask.
-   */
-  later?(fn: () => void): void;
-  write(bytes: Uint8Array): Promise<void>;
-  start(
-    onData: (bytes: Uint8Array) => void,
-    onEnd: (e?: unknown) => void,
-  ): void;
-  close(): void;
-}
-
-class ConnLink implements Link {
-  readonly #conn: Deno.Conn;
-  #closed = false;
-
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.length) {
-      offset += await this.#conn.write(bytes.subarray(offset));
-    }
-  }
-
-  start(
-    onData: (bytes: Uint8Array) => void,
-    onEnd: (e?: unknown) => void,
-  ): void {
-    this.#read(onData).then(() => onEnd(), onEnd);
-  }
-
-  async #read(onData: (bytes: Uint8Array) => void): Promise<void> {
-    // Starts small so that thousands of idle connections stay cheap, and
-    // grows when a read fills it. Packets are handled before the next read,
-    // so the buffer is reused.
-    let buffer = new Uint8Array(MIN_READ);
-    while (!this.#closed) {
-      let n: number | null;
-      try {
-        n = await this.#conn.read(buffer);
-      } catch (error) {
-        if (this.#closed) return;
-        throw error;
-      }
-      if (n === null) return;
-      onData(buffer.subarray(0, n));
-      if (n === buffer.length && buffer.length < MAX_READ) {
-        buffer = new Uint8Array(buffer.length * 2);
-      }
-    }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-}
-
-class WebSocketLink implements Link {
-  readonly #ws: WebSocket;
-  /**
-   * A message port's task: a chained `setTimeout(0)` waits about 2 ms in
-   * Deno, a posted message a few microseconds.
-   */
-  #tasks: MessageChannel | undefined;
-  #queued: (() => void)[] = [];
-
-  later(fn: () => void): void {
-    if (this.#queued.push(fn) !== 1) return;
-    if (this.#tasks === undefined) {
-      this.#tasks = new MessageChannel();
-      this.#tasks.port1.onmessage = () => {
-        const queued = this.#queued;
-        this.#queued = [];
-        for (const f of queued) f();
-      };
-    }
-    this.#tasks.port2.postMessage(null);
-  }
-
-  constructor(ws: WebSocket) {
-    this.#ws = ws;
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    this.#ws.send(bytes.slice());
-    // WebSocket has no write back-pressure: wait while too much is buffered.
-    for (let i = 0; i < 10_000 && this.#ws.bufferedAmount > HIGH_WATER; i++) {
-      if (this.#ws.readyState !== WebSocket.OPEN) return;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-  }
-
-  start(
-    onData: (bytes: Uint8Array) => void,
-    onEnd: (e?: unknown) => void,
-  ): void {
-    this.#ws.onmessage = (event: MessageEvent<ArrayBuffer>) => {
-      try {
-        onData(new Uint8Array(event.data));
-      } catch (error) {
-        onEnd(error);
-      }
-    };
-    this.#ws.onclose = () => onEnd();
-    this.#ws.onerror = (event) =>
-      onEnd(new Error(`WebSocket error: ${(event as ErrorEvent).message}`));
-  }
-
-  close(): void {
-    this.#ws.close();
-    this.#tasks?.port1.close();
-    this.#tasks?.port2.close();
-    this.#tasks = undefined;
-  }
-}
-
-async function openLink(options: LinkOptions): Promise<Link> {
-  switch (options.transport) {
-    case "tcp": {
-      const conn = await Deno.connect({
-        hostname: options.hostname,
-        port: options.port,
-      });
-      conn.setNoDelay(true);
-      return new ConnLink(conn);
-    }
-    case "tls": {
-      const conn = await Deno.connectTls({
-        hostname: options.hostname,
-        port: options.port,
-        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
-      });
-      await conn.handshake();
-      return new ConnLink(conn);
-    }
-    case "ws": {
-      const ws = new WebSocket(options.url ?? "", "mqtt");
-      ws.binaryType = "arraybuffer";
-      await new Promise<void>((resolve, reject) => {
-        ws.onopen = () => resolve();
-        ws.onerror = (event) =>
-          reject(
-            new Error(
-              `Cannot open WebSocket ${options.url}: ${
-                (event as ErrorEvent).message
-              }`,
-            ),
-          );
-      });
-      return new WebSocketLink(ws);
-    }
-  }
 }
 
 /**
@@ -231,13 +57,14 @@ export class PublishTemplate {
     size: number,
     qos: QoS,
     protocolVersion: ProtocolVersion,
+    retain = false,
   ) {
     const packet: PublishPacket = {
       type: "publish",
       topic,
       payload: new Uint8Array(size),
       qos,
-      retain: false,
+      retain,
       dup: false,
       ...(qos > 0 ? { packetId: 1 } : {}),
     };
@@ -282,6 +109,10 @@ export class BenchClient {
   >();
   #closed = false;
   #nextId = 0;
+  /** Takes the SUBACKs while {@linkcode subscribeMany} runs. */
+  #subacked: ((packet: SubackPacket) => void) | undefined;
+  /** Wakes {@linkcode subscribeMany} when the connection ends. */
+  #wakeSubscriber: (() => void) | undefined;
   /** Why the connection ended, once it has. */
   error: Error | undefined;
   /** Called with each PUBLISH received (after its acknowledgement is queued). */
@@ -388,6 +219,72 @@ export class BenchClient {
     }
   }
 
+  /**
+   * Subscribes to each filter with a SUBSCRIBE of its own, at most `window`
+   * of them waiting for their SUBACK at once, and waits for the last SUBACK.
+   *
+   * @throws {BenchClientError} If one is refused, the connection ends, or
+   * no SUBACK comes for `timeout` ms.
+   */
+  async subscribeMany(
+    filters: readonly string[],
+    qos: QoS,
+    timeout: number,
+    window: number,
+  ): Promise<void> {
+    let sent = 0;
+    let acked = 0;
+    let refused: string | undefined;
+    let wake: (() => void) | undefined;
+    this.#subacked = (packet) => {
+      const code = packet.reasonCodes[0] ?? 0x80;
+      if (code >= 0x80 && refused === undefined) {
+        refused = `Cannot subscribe: SUBACK refused with code 0x${
+          code.toString(16)
+        }`;
+      }
+      acked++;
+      wake?.();
+    };
+    this.#wakeSubscriber = () => wake?.();
+    try {
+      while (acked < filters.length && refused === undefined) {
+        while (sent < filters.length && sent - acked < window) {
+          this.send({
+            type: "subscribe",
+            packetId: this.nextPacketId(),
+            subscriptions: [{ topicFilter: filters[sent++]!, qos }],
+          });
+        }
+        if (this.#closed) {
+          throw this.error ?? new BenchClientError("Connection closed");
+        }
+        await withTimeout(
+          new Promise<void>((resolve) => wake = resolve),
+          timeout,
+          `Cannot subscribe: no SUBACK within ${timeout} ms`,
+        );
+        wake = undefined;
+      }
+    } finally {
+      this.#subacked = undefined;
+      this.#wakeSubscriber = undefined;
+    }
+    if (refused !== undefined) throw new BenchClientError(refused);
+  }
+
+  /**
+   * Sends PINGREQ and waits for the PINGRESP: the broker has handled every
+   * packet sent before it.
+   *
+   * @throws {BenchClientError} If it times out or the connection ends.
+   */
+  async ping(timeout: number): Promise<void> {
+    const pingresp = this.#expect("pingresp", timeout);
+    this.send({ type: "pingreq" });
+    await pingresp;
+  }
+
   /** A packet id, 1 to 65,535 in turn. */
   nextPacketId(): number {
     this.#nextId = this.#nextId === 65535 ? 1 : this.#nextId + 1;
@@ -461,6 +358,7 @@ export class BenchClient {
     this.#closed = true;
     this.#link.close();
     this.#wakeDrain();
+    this.#wakeSubscriber?.();
     this.onClose();
   }
 
@@ -474,7 +372,10 @@ export class BenchClient {
     this.close();
   }
 
-  #expect(type: "connack" | "suback", timeout: number): Promise<Packet> {
+  #expect(
+    type: "connack" | "suback" | "pingresp",
+    timeout: number,
+  ): Promise<Packet> {
     return withTimeout(
       new Promise<Packet>((resolve, reject) =>
         this.#waiters.set(type, { resolve, reject })
@@ -483,6 +384,12 @@ export class BenchClient {
       `Cannot connect: no ${type.toUpperCase()} within ${timeout} ms`,
       () => this.#waiters.delete(type),
     );
+  }
+
+  #resolve(packet: Packet): void {
+    const waiter = this.#waiters.get(packet.type);
+    this.#waiters.delete(packet.type);
+    waiter?.resolve(packet);
   }
 
   #receive(bytes: Uint8Array): void {
@@ -506,13 +413,17 @@ export class BenchClient {
         case "pubrel":
           this.send({ type: "pubcomp", packetId: packet.packetId });
           break;
-        case "connack":
-        case "suback": {
-          const waiter = this.#waiters.get(packet.type);
-          this.#waiters.delete(packet.type);
-          waiter?.resolve(packet);
+        case "suback":
+          if (this.#subacked) {
+            this.#subacked(packet);
+            break;
+          }
+          this.#resolve(packet);
           break;
-        }
+        case "connack":
+        case "pingresp":
+          this.#resolve(packet);
+          break;
         case "disconnect":
           this.#end(
             new BenchClientError(

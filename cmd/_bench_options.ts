@@ -14,7 +14,14 @@ import type { LinkOptions } from "./_bench_client.ts";
 import { type LatencySummary, STAMP_SIZE } from "./_bench_stats.ts";
 
 /** A load pattern. */
-export type Scenario = "conn" | "pub" | "fanin" | "fanout" | "pairs";
+export type Scenario =
+  | "conn"
+  | "pub"
+  | "fanin"
+  | "fanout"
+  | "pairs"
+  | "subs"
+  | "retained";
 
 /** Every scenario, in the order of the help text. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -23,7 +30,12 @@ export const SCENARIOS: readonly Scenario[] = [
   "fanin",
   "fanout",
   "pairs",
+  "subs",
+  "retained",
 ];
+
+/** A point a run has reached: its clients set up, or its load over. */
+export type BenchStage = "ready" | "done";
 
 /** What to run and where; see {@linkcode runBench} for the defaults. */
 export interface BenchOptions {
@@ -31,6 +43,13 @@ export interface BenchOptions {
   scenario: Scenario;
   /** Broker host name or address; "127.0.0.1" by default. */
   hostname?: string;
+  /**
+   * Addresses of the same broker to spread the connections over, in turn,
+   * instead of `hostname` (TCP and TLS). Each local address has its own
+   * ephemeral ports, about 28,000 by default on Linux: two loopback
+   * addresses (127.0.0.1, 127.0.0.2) carry twice the connections.
+   */
+  hostnames?: string[];
   /** Broker port; 1883, or 8883 with `tls`, by default. */
   port?: number;
   /**
@@ -50,10 +69,17 @@ export interface BenchOptions {
   /** Password sent in CONNECT. */
   password?: string;
   /**
-   * Connections (conn), publishers (pub, fanin), subscribers (fanout) or
-   * pairs (pairs); 1000 for conn, 10 otherwise, by default.
+   * Connections (conn), publishers (pub, fanin, retained), subscribers
+   * (fanout) or pairs (pairs, subs); 1000 for conn, 10 otherwise, by
+   * default.
    */
   clients?: number;
+  /**
+   * subs: distinct topics each subscriber subscribes to, one SUBSCRIBE
+   * each, and its publisher publishes to in turn; retained: retained
+   * messages each publisher stores, one topic each. 1000 by default.
+   */
+  topics?: number;
   /** QoS of publishes and subscriptions; 0 by default. */
   qos?: QoS;
   /** Payload bytes, at least 16 (the stamp); 64 by default. */
@@ -72,7 +98,12 @@ export interface BenchOptions {
    * default. For conn: connection handshakes at once, 100 by default.
    */
   inflight?: number;
-  /** conn: seconds to hold the connections open; 1 by default. */
+  /**
+   * Seconds to wait once every client is set up (connected, subscribed,
+   * its retained messages stored) before the load goes on, and again once
+   * the load is over before the clients disconnect; conn: once, before the
+   * connections are closed. 1 for conn, 0 otherwise, by default.
+   */
   hold?: number;
   /** 3 (3.1), 4 (3.1.1) or 5; 4 by default. */
   protocolVersion?: ProtocolVersion;
@@ -87,6 +118,13 @@ export interface BenchOptions {
    * move, and the deliveries after the last publish; 10 by default.
    */
   timeout?: number;
+  /**
+   * Called when every client is set up ("ready", before the hold) and when
+   * the load is over ("done", before the clients disconnect), for a caller
+   * that samples the broker (its memory, its CPU time) at those points; the
+   * run waits for a promise it returns.
+   */
+  onStage?: (stage: BenchStage) => void | Promise<void>;
   /** Called about twice a second while running. */
   onProgress?: (progress: BenchProgress) => void;
   /** Stops the run early; the result counts what was done. */
@@ -117,6 +155,36 @@ export interface ConnectResult {
   readonly rate: number;
   /** Time from opening the socket to the CONNACK. */
   readonly latency: LatencySummary;
+}
+
+/** Subscribing figures of the subs scenario. */
+export interface SubscribeResult {
+  /** Subscriptions acknowledged by a SUBACK that grants them. */
+  readonly subscriptions: number;
+  /** Seconds from the first SUBSCRIBE to the last SUBACK. */
+  readonly elapsed: number;
+  /** SUBSCRIBEs (one filter each) acknowledged per second. */
+  readonly rate: number;
+}
+
+/** Figures of the retained scenario. */
+export interface RetainedResult {
+  /** Retained messages published (and acknowledged at QoS 1 and 2). */
+  readonly stored: number;
+  /**
+   * Seconds from the first PUBLISH to the last acknowledgement (at QoS 0,
+   * to the PINGRESP that follows each publisher's last PUBLISH).
+   */
+  readonly storeTime: number;
+  /** Retained messages stored per second. */
+  readonly storeRate: number;
+  /**
+   * Seconds from the SUBSCRIBE of one wildcard subscriber to the last
+   * retained message it got.
+   */
+  readonly deliveryTime: number;
+  /** Retained messages delivered per second to that subscriber. */
+  readonly deliveryRate: number;
 }
 
 /** The outcome of a run; JSON-ready. */
@@ -166,6 +234,10 @@ export interface BenchResult {
   readonly latency: LatencySummary;
   /** The conn scenario's figures. */
   readonly connect?: ConnectResult;
+  /** The subs scenario's subscribing figures. */
+  readonly subscribe?: SubscribeResult;
+  /** The retained scenario's figures. */
+  readonly retained?: RetainedResult;
   /** Distinct error messages seen (at most 10). */
   readonly errors: string[];
 }
@@ -174,11 +246,14 @@ export interface BenchResult {
 export interface Resolved {
   readonly scenario: Scenario;
   readonly link: LinkOptions;
+  /** Addresses to spread connections over; `[link.hostname]` without. */
+  readonly hostnames: readonly string[];
   /** Where subscribers connect: `link`, or the same on `subscriberPort`. */
   readonly subscriberLink: LinkOptions;
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly clients: number;
+  readonly topics: number;
   readonly qos: QoS;
   readonly size: number;
   readonly messages: number;
@@ -190,11 +265,13 @@ export interface Resolved {
   readonly protocolVersion: ProtocolVersion;
   readonly sessionExpiry: number | undefined;
   readonly timeout: number;
+  readonly onStage: ((stage: BenchStage) => void | Promise<void>) | undefined;
   readonly onProgress: ((progress: BenchProgress) => void) | undefined;
   readonly signal: AbortSignal | undefined;
 }
 
 const MAX_CLIENTS = 100_000;
+const MAX_TOPICS = 1_000_000;
 const MAX_MESSAGES = 1_000_000_000;
 const MAX_SECONDS = 24 * 3600;
 
@@ -306,9 +383,25 @@ export function resolveOptions(options: BenchOptions): Resolved {
       "Cannot run benchmark: subscriberPort needs TCP or TLS, not a WebSocket url",
     );
   }
+  const hostnames = options.hostnames ?? [hostname];
+  if (
+    hostnames.length === 0 ||
+    hostnames.some((h) => typeof h !== "string" || h === "")
+  ) {
+    throw new TypeError(
+      "Cannot run benchmark: hostnames must be a non-empty list of addresses",
+    );
+  }
+  if (options.hostnames !== undefined && link.transport === "ws") {
+    throw new TypeError(
+      "Cannot run benchmark: hostnames needs TCP or TLS, not a WebSocket url",
+    );
+  }
+  link = { ...link, hostname: hostnames[0]! };
   return {
     scenario,
     link,
+    hostnames,
     subscriberLink: subscriberPort === undefined
       ? link
       : { ...link, port: subscriberPort },
@@ -321,6 +414,7 @@ export function resolveOptions(options: BenchOptions): Resolved {
       1,
       MAX_CLIENTS,
     ),
+    topics: number("topics", options.topics, 1000, 1, MAX_TOPICS),
     qos,
     size: number("size", options.size, 64, STAMP_SIZE, 256 * 1024 * 1024),
     messages,
@@ -335,10 +429,18 @@ export function resolveOptions(options: BenchOptions): Resolved {
       // Packet ids must not wrap onto an unacknowledged one.
       qos > 0 ? 65535 : 1_000_000,
     ),
-    hold: number("hold", options.hold, 1, 0, MAX_SECONDS, false),
+    hold: number(
+      "hold",
+      options.hold,
+      scenario === "conn" ? 1 : 0,
+      0,
+      MAX_SECONDS,
+      false,
+    ),
     protocolVersion: version,
     sessionExpiry,
     timeout: number("timeout", options.timeout, 10, 0.001, 3600, false) * 1000,
+    onStage: options.onStage,
     onProgress: options.onProgress,
     signal: options.signal,
   };

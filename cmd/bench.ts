@@ -2,7 +2,7 @@
 /**
  * An MQTT load generator built on the `@gmqtt/broker` packet codec, for any
  * broker: ours, Mosquitto or others. It opens connections or moves messages
- * in one of five scenarios and reports rates, latency percentiles and lost,
+ * in one of seven scenarios and reports rates, latency percentiles and lost,
  * duplicated and out-of-order messages.
  *
  * ```sh
@@ -43,6 +43,7 @@ import {
   type BenchOptions,
   type BenchProgress,
   type BenchResult,
+  type BenchStage,
   type Scenario,
   SCENARIOS,
 } from "./_bench_options.ts";
@@ -52,8 +53,11 @@ export type {
   BenchOptions,
   BenchProgress,
   BenchResult,
+  BenchStage,
   ConnectResult,
+  RetainedResult,
   Scenario,
+  SubscribeResult,
 } from "./_bench_options.ts";
 export { runBench } from "./_bench_run.ts";
 export type { LatencySummary } from "./_bench_stats.ts";
@@ -68,9 +72,19 @@ An MQTT load generator. Scenarios:
   fanin    --clients publishers -> 1 subscriber on a wildcard filter
   fanout   1 publisher -> --clients subscribers
   pairs    --clients independent publisher/subscriber pairs
+  subs     --clients subscribers with --topics distinct subscriptions each
+           (one SUBSCRIBE each, --inflight at once): subscribe rate; then
+           --clients publishers, each to one subscriber's topics in turn
+  retained --clients publishers store --topics retained messages each,
+           then one subscriber to a wildcard over them gets them all:
+           store rate and delivery time; the messages are cleared after
 
 Where:
   --host HOST          broker address (default 127.0.0.1)
+  --hosts A,B,...      addresses of the same broker to spread connections
+                       over in turn (each local address has its own
+                       ephemeral ports: 127.0.0.1,127.0.0.2 carry twice the
+                       connections of one)
   --port PORT          broker port (default 1883, 8883 with --tls)
   --sub-port PORT      port the subscribers connect to, when not --port (the
                        other node of a cluster, for cross-node figures)
@@ -94,17 +108,26 @@ What:
   -n, --messages N     messages per publisher (default 10000 without -d)
   -d, --duration SECS  publish for this long (with -n: at most this long)
   -t, --topic PREFIX   first topic level (default "bench")
+  --topics N           subs: subscriptions per subscriber; retained:
+                       retained messages per publisher (default 1000)
   -r, --rate N         cap in messages per second, all publishers together
                        (conn: connections per second); no cap by default
   -w, --inflight N     window per publisher: messages not yet acknowledged
                        or delivered (default 64); conn: handshakes at once
                        (default 100)
-  --hold SECS          conn: how long to hold the connections (default 1)
+  --hold SECS          wait this long once every client is set up
+                       (connected, subscribed, retained messages stored)
+                       and again once the load is over (conn: once, before
+                       closing); default 1 for conn, 0 otherwise
   --timeout SECS       for a connection, a SUBACK, a stuck window, and the
                        last deliveries (default 10)
 
 Output:
   --json               print one JSON result object on stdout
+  --marks FILE         append a line to FILE at each stage: "ready" when
+                       every client is set up (before --hold), "done" when
+                       the load is over (before disconnecting); for a
+                       script that samples the broker's memory or CPU time
   -h, --help           show this help
 
 A progress line is drawn on stderr when it is a terminal. The exit code is
@@ -146,6 +169,7 @@ export function parseBenchArgs(args: string[]): {
   json: boolean;
   help: boolean;
   insecure: boolean;
+  marks: string | undefined;
 } {
   const { values, positionals } = parseArgs({
     args,
@@ -153,6 +177,7 @@ export function parseBenchArgs(args: string[]): {
     strict: true,
     options: {
       host: { type: "string" },
+      hosts: { type: "string" },
       port: { type: "string" },
       "sub-port": { type: "string" },
       tls: { type: "boolean" },
@@ -169,20 +194,23 @@ export function parseBenchArgs(args: string[]): {
       messages: { type: "string", short: "n" },
       duration: { type: "string", short: "d" },
       topic: { type: "string", short: "t" },
+      topics: { type: "string" },
       rate: { type: "string", short: "r" },
       inflight: { type: "string", short: "w" },
       hold: { type: "string" },
       timeout: { type: "string" },
       json: { type: "boolean" },
+      marks: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   const help = values.help ?? false;
   const json = values.json ?? false;
   const insecure = values.insecure ?? false;
+  const marks = values.marks;
   const scenario = positionals[0];
   if (help) {
-    return { options: { scenario: "pairs" }, json, help, insecure };
+    return { options: { scenario: "pairs" }, json, help, insecure, marks };
   }
   if (scenario === undefined) {
     throw new UsageError(
@@ -208,6 +236,7 @@ export function parseBenchArgs(args: string[]): {
     port: toNumber("port", values.port),
     subscriberPort: toNumber("sub-port", values["sub-port"]),
     clients: toNumber("clients", values.clients),
+    topics: toNumber("topics", values.topics),
     qos: toNumber("qos", values.qos) as QoS | undefined,
     size: toNumber("size", values.size),
     messages: toNumber("messages", values.messages),
@@ -227,6 +256,9 @@ export function parseBenchArgs(args: string[]): {
     }
   }
   if (values.host !== undefined) options.hostname = values.host;
+  if (values.hosts !== undefined) {
+    options.hostnames = values.hosts.split(",").map((h) => h.trim());
+  }
   if (values.tls) options.tls = true;
   if (values.url !== undefined) options.url = values.url;
   if (values.username !== undefined) options.username = values.username;
@@ -235,7 +267,7 @@ export function parseBenchArgs(args: string[]): {
   if (values.cafile !== undefined) {
     options.caCerts = [Deno.readTextFileSync(values.cafile)];
   }
-  return { options, json, help, insecure };
+  return { options, json, help, insecure, marks };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -279,7 +311,27 @@ export function formatBenchResult(result: BenchResult): string {
         ms(c.latency.p95)
       }  p99 ${ms(c.latency.p99)}  max ${ms(c.latency.max)}`,
     );
+  } else if (r.retained !== undefined) {
+    const t = r.retained;
+    lines.push(
+      `retained: ${fmt(r.publishers)} publishers stored ${fmt(t.stored)} of ${
+        fmt(r.published)
+      } retained messages, QoS ${r.qos}, ${r.payloadSize} B ` +
+        `payloads, in ${t.storeTime.toFixed(2)} s: ${fmt(t.storeRate)} msg/s`,
+      `one wildcard subscriber got ${fmt(r.delivered)} of ${
+        fmt(r.expected)
+      } in ${t.deliveryTime.toFixed(2)} s: ${fmt(t.deliveryRate)} msg/s`,
+      `lost ${fmt(r.lost)}, duplicated ${fmt(r.duplicated)}`,
+    );
   } else {
+    if (r.subscribe !== undefined) {
+      const s = r.subscribe;
+      lines.push(
+        `subscribed: ${fmt(s.subscriptions)} subscriptions in ${
+          s.elapsed.toFixed(2)
+        } s: ${fmt(s.rate)} SUBSCRIBEs/s`,
+      );
+    }
     lines.push(
       `${r.scenario}: ${r.publishers} publishers -> ${r.subscribers} ` +
         `subscribers, QoS ${r.qos}, ${r.payloadSize} B payloads, ${r.transport}`,
@@ -357,9 +409,16 @@ export async function main(args: string[]): Promise<number> {
   const interrupt = () => controller.abort();
   const terminal = Deno.stderr.isTerminal();
   const encoder = new TextEncoder();
+  const marks = parsed.marks;
   const options: BenchOptions = {
     ...parsed.options,
     signal: controller.signal,
+    ...(marks !== undefined
+      ? {
+        onStage: (stage: BenchStage) =>
+          Deno.writeTextFile(marks, `${stage}\n`, { append: true }),
+      }
+      : {}),
     ...(terminal
       ? {
         onProgress: (p: BenchProgress) =>

@@ -139,6 +139,102 @@ Deno.test("runBench() conn counts refused connections as failed", async () => {
   }, { hooks: { checkConnect: () => ReasonCode.NotAuthorized } });
 });
 
+Deno.test("runBench() subs makes many distinct subscriptions per client, then publishes to each in turn", async () => {
+  await withServer(async (port, server) => {
+    const held: Record<string, number> = {};
+    const result = await runBench({
+      scenario: "subs",
+      port,
+      clients: 3,
+      topics: 40,
+      messages: 200,
+      inflight: 8,
+      onStage: (stage) => {
+        held[stage] = server.metrics().subscriptionsCurrent;
+      },
+    });
+    deepStrictEqual(
+      result.subscribe && {
+        subscriptions: result.subscribe.subscriptions,
+        counted: result.subscribe.rate > 0 && result.subscribe.elapsed > 0,
+      },
+      { subscriptions: 120, counted: true },
+    );
+    deepStrictEqual(held, { ready: 120, done: 120 });
+    checkNoLoss(result, 600);
+    // 200 messages per publisher over its subscriber's 40 topics: each
+    // topic got 5, so every subscription was used.
+    strictEqual(server.metrics().messagesUnrouted, 0);
+    strictEqual(server.metrics().received.subscribe.packets, 120);
+  });
+});
+
+for (const qos of [0, 1] as QoS[]) {
+  Deno.test(`runBench() retained at QoS ${qos} stores, delivers to one wildcard subscriber, then clears`, async () => {
+    await withServer(async (port, server) => {
+      let stored = -1;
+      const result = await runBench({
+        scenario: "retained",
+        port,
+        clients: 3,
+        topics: 50,
+        qos,
+        onStage: (stage) => {
+          if (stage === "ready") stored = server.retained("bench/#").length;
+        },
+      });
+      deepStrictEqual(result.errors, []);
+      strictEqual(stored, 150);
+      strictEqual(result.retained?.stored, 150);
+      strictEqual(result.published, 150);
+      strictEqual(result.acked, qos === 0 ? 0 : 150);
+      strictEqual(result.expected, 150);
+      strictEqual(result.delivered, 150);
+      strictEqual(result.lost, 0);
+      strictEqual(result.duplicated, 0);
+      ok(result.retained.storeRate > 0 && result.retained.deliveryRate > 0);
+      deepStrictEqual(server.retained("bench/#"), []);
+    });
+  });
+}
+
+Deno.test("runBench() retained counts what the broker would not keep as lost", async () => {
+  await withServer(async (port) => {
+    const result = await runBench({
+      scenario: "retained",
+      port,
+      clients: 2,
+      topics: 10,
+      qos: 1,
+      timeout: 0.3,
+    });
+    strictEqual(result.retained?.stored, 20);
+    strictEqual(result.delivered, 15);
+    strictEqual(result.lost, 5);
+  }, { maxRetainedMessages: 15 });
+});
+
+Deno.test("runBench() spreads connections over hostnames in turn", async () => {
+  await withServer(async (port, server) => {
+    const options = {
+      scenario: "conn" as const,
+      port,
+      hostnames: ["127.0.0.1", "127.0.0.2"],
+      clients: 10,
+      hold: 0,
+      timeout: 2,
+    };
+    // Nothing listens on 127.0.0.2 yet: every other connection fails.
+    const half = await runBench(options);
+    strictEqual(half.connect?.connections, 5);
+    strictEqual(half.connect?.failed, 5);
+    server.listen({ hostname: "127.0.0.2", port });
+    const all = await runBench(options);
+    strictEqual(all.connect?.connections, 10);
+    strictEqual(all.connect?.failed, 0);
+  });
+});
+
 Deno.test("runBench() caps the publish rate", async () => {
   await withServer(async (port) => {
     const result = await runBench({
@@ -285,6 +381,27 @@ Deno.test("parseBenchArgs() reads flags into options", () => {
     rate: 10000,
     inflight: 8,
     protocolVersion: 5,
+  });
+});
+
+Deno.test("parseBenchArgs() reads the growth options", () => {
+  const { options, marks } = parseBenchArgs([
+    "subs",
+    "--hosts",
+    "127.0.0.1,127.0.0.2",
+    "--topics",
+    "500",
+    "--hold",
+    "2",
+    "--marks",
+    "stages.txt",
+  ]);
+  strictEqual(marks, "stages.txt");
+  deepStrictEqual(options, {
+    scenario: "subs",
+    hostnames: ["127.0.0.1", "127.0.0.2"],
+    topics: 500,
+    hold: 2,
   });
 });
 
