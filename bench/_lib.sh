@@ -47,7 +47,8 @@ need_package() { # command package
 # cores in BROKER_CPU if set; its output goes to $WORK/NAME.log, its pid
 # into PIDS and into the variable named by the first argument. More lines
 # under `mqtt:` (each indented by two spaces) and the addresses to listen on
-# (127.0.0.1 by default, all on the same port) are optional.
+# (127.0.0.1 by default, all on the same port) are optional. GMQTT_V8_FLAGS,
+# if set, goes to Deno as --v8-flags.
 start_gmqtt() { # pid_var name port more_yaml [more_mqtt] [addresses]
   local listeners="" address
   for address in ${6:-127.0.0.1}; do
@@ -64,7 +65,8 @@ $4
 log:
   level: warn
 EOF
-  ${BROKER_CPU[@]+"${BROKER_CPU[@]}"} deno run -A cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
+  ${BROKER_CPU[@]+"${BROKER_CPU[@]}"} deno run -A ${GMQTT_V8_FLAGS:+--v8-flags="$GMQTT_V8_FLAGS"} \
+    cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
   printf -v "$1" %s "$!"
   PIDS+=("$!")
 }
