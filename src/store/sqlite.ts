@@ -235,6 +235,9 @@ export class SqliteStore implements Store {
       db.exec("PRAGMA busy_timeout = 0");
       // Held until closed: a second broker on the file is refused.
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      // A new file gets pages of 8 KiB (SQLite's default is 4 KiB): a commit
+      // then logs fewer, fuller pages. A file made before keeps its size.
+      db.exec("PRAGMA page_size = 8192");
       const mode = db.prepare("PRAGMA journal_mode = WAL").get() as Row;
       if (mode.journal_mode !== "wal") {
         throw new Error(`cannot switch to WAL mode (${mode.journal_mode})`);
