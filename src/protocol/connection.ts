@@ -46,6 +46,19 @@ import type { Transport } from "../transport/transport.ts";
 
 type MutableClientInfo = { -readonly [K in keyof ClientInfo]: ClientInfo[K] };
 
+/**
+ * QoS 1 and 2 PUBLISHes whose acknowledgements wait for one commit of the
+ * store (and for the group before them), in the order they came.
+ */
+interface AckGroup {
+  /** What the store gave to wait for; `undefined`: the group before only. */
+  readonly flushed: Promise<void> | undefined;
+  readonly packets: PublishPacket[];
+  readonly verdicts: (RefusalCode | undefined)[];
+  /** Settles once the group is acknowledged or refused. */
+  readonly done: Promise<void>;
+}
+
 /** Counters of one connection. */
 export interface ConnectionStats {
   bytesIn: number;
@@ -85,8 +98,8 @@ export class Connection implements HubConnection, PacketHandler {
   }
 
   #paused = false;
-  /** The last acknowledgement waiting for the store, if one is. */
-  #acks: Promise<void> | undefined;
+  /** The last group of acknowledgements waiting for the store, if one is. */
+  #acks: AckGroup | undefined;
 
   readonly #hub: ConnectionHub<Connection>;
   #version: ProtocolVersion = 4;
@@ -762,29 +775,43 @@ export class Connection implements HubConnection, PacketHandler {
       this.session?.holdIncoming(packet.packetId!);
     }
     const flushed = this.#hub.core.flush();
-    const before = this.#acks;
-    if (flushed === undefined && before === undefined) {
+    const last = this.#acks;
+    if (flushed === undefined && last === undefined) {
       this.#acknowledge(packet, verdict);
       return;
     }
+    if (flushed !== undefined && last?.flushed === flushed) {
+      // The PUBLISHes of one turn wait for the same commit, as one group.
+      last.packets.push(packet);
+      last.verdicts.push(verdict);
+      return;
+    }
     // After the acknowledgements still waiting, whatever this one waits for.
-    const wait = before === undefined
+    const wait = last === undefined
       ? flushed!
       : flushed === undefined
-      ? before
-      : before.then(() => flushed);
-    const done: Promise<void> = wait.then(
-      () => {
-        if (this.#acks === done) this.#acks = undefined;
-        // Nothing follows the DISCONNECT of a connection closed meanwhile.
-        if (!this.#isClosed) this.#acknowledge(packet, verdict);
-      },
-      (error: unknown) => {
-        if (this.#acks === done) this.#acks = undefined;
-        this.#notDurable(packet, error);
-      },
-    );
-    this.#acks = done;
+      ? last.done
+      : last.done.then(() => flushed);
+    const group: AckGroup = {
+      flushed,
+      packets: [packet],
+      verdicts: [verdict],
+      done: wait.then(
+        () => {
+          if (this.#acks === group) this.#acks = undefined;
+          // Nothing follows the DISCONNECT of a connection closed meanwhile.
+          if (this.#isClosed) return;
+          for (let i = 0; i < group.packets.length; i++) {
+            this.#acknowledge(group.packets[i]!, group.verdicts[i]);
+          }
+        },
+        (error: unknown) => {
+          if (this.#acks === group) this.#acks = undefined;
+          for (const p of group.packets) this.#notDurable(p, error);
+        },
+      ),
+    };
+    this.#acks = group;
   }
 
   /**
