@@ -65,7 +65,11 @@ $4
 log:
   level: warn
 EOF
-  ${BROKER_CPU[@]+"${BROKER_CPU[@]}"} deno run -A ${GMQTT_V8_FLAGS:+--v8-flags="$GMQTT_V8_FLAGS"} \
+  # V8's traces go to stdout: line-buffered, they land as they happen.
+  local wrap=()
+  if [[ ${GMQTT_V8_FLAGS:-} == *trace* ]]; then wrap=(stdbuf -oL); fi
+  ${BROKER_CPU[@]+"${BROKER_CPU[@]}"} ${wrap[@]+"${wrap[@]}"} deno run -A \
+    ${GMQTT_V8_FLAGS:+--v8-flags="$GMQTT_V8_FLAGS"} \
     cmd/broker.ts --config "$WORK/$2.yml" >"$WORK/$2.log" 2>&1 &
   printf -v "$1" %s "$!"
   PIDS+=("$!")
