@@ -29,6 +29,20 @@ wait_port() { # port pid name
   exit 1
 }
 
+# With two cores or more, brokers run on core 0 (BROKER_CPU) and the load
+# generator on core 1 (BENCH_CPU): a broker serves from one event loop, and
+# without pinning the generator and the broker's runtime threads compete for
+# the same cores, which adds scheduling noise to every latency figure.
+# PIN=0 turns it off.
+pin_cores() {
+  BROKER_CPU=()
+  BENCH_CPU=()
+  if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    BROKER_CPU=(taskset -c 0)
+    BENCH_CPU=(taskset -c 1)
+  fi
+}
+
 # Installs a Debian package when its command is missing (as root), or says
 # how to.
 need_package() { # command package

@@ -37,16 +37,7 @@ fi
 need_package mosquitto mosquitto
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
-# With two cores or more, each broker runs on core 0 and the load generator
-# on core 1: both brokers serve from one event loop, and without pinning the
-# generator and the broker's runtime threads compete for the same cores,
-# which adds scheduling noise to every latency figure. PIN=0 turns it off.
-BROKER_CPU=()
-BENCH_CPU=()
-if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  BROKER_CPU=(taskset -c 0)
-  BENCH_CPU=(taskset -c 1)
-fi
+pin_cores
 
 # -- the brokers -----------------------------------------------------------------
 # Each is started on core 0 (start_gmqtt, start_mosquitto in bench/_lib.sh)

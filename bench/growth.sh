@@ -44,12 +44,7 @@ fits() { [ "$FDS" = unlimited ] || [ "$FDS" -ge $(($1 + 200)) ]; }
 . bench/_lib.sh
 need_package mosquitto mosquitto
 
-BROKER_CPU=()
-BENCH_CPU=()
-if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  BROKER_CPU=(taskset -c 0)
-  BENCH_CPU=(taskset -c 1)
-fi
+pin_cores
 
 GMQTT_LIMITS="  max_connections: 10000000
   max_sessions: 10000000

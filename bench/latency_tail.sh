@@ -23,12 +23,7 @@ RATE=${RATE:-10000}
 . bench/_lib.sh
 need_package mosquitto mosquitto
 
-BROKER_CPU=()
-BENCH_CPU=()
-if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  BROKER_CPU=(taskset -c 0)
-  BENCH_CPU=(taskset -c 1)
-fi
+pin_cores
 
 GMQTT_V8_FLAGS="--trace-gc${GMQTT_V8_FLAGS:+,$GMQTT_V8_FLAGS}"
 OURS_PORT=$(free_port)
