@@ -71,6 +71,16 @@ export interface PacketHandler {
   handlePacket(packet: Packet): Promise<void> | undefined;
   /** Learns that a write failed: the connection is gone. */
   writeFailed(error: Error): void;
+  /**
+   * Learns that reading has ended, and why (see `Channel.readPackets`);
+   * called once, unless `readFailed` is.
+   */
+  readEnded(error: Error | undefined): void;
+  /**
+   * Learns that handling a packet threw something other than an
+   * `MqttError` (a bug of the server's): reading has ended.
+   */
+  readFailed(error: unknown): void;
 }
 
 /** Reads packets from a transport and writes batches to it. */
@@ -89,6 +99,8 @@ export class Channel {
   readonly #context: ChannelContext;
   #readBuffer = new Uint8Array(MIN_READ_BUFFER);
   #smallReads = 0;
+  /** Bytes of the packet being received, as its fixed header announced. */
+  #needed = 0;
   #start = 0;
   #end = 0;
   /** Set once reading should stop. */
@@ -155,128 +167,176 @@ export class Channel {
 
   /**
    * Reads and handles packets until the transport ends, `stop()` is called,
-   * or the peer breaks the protocol. Resolves the error that ended it: an
-   * `MqttError` for a breach, another error for a failed read, "Connection
-   * lost" for an end the peer did not announce, undefined after `stop()`.
+   * or the peer breaks the protocol, then tells the handler why with
+   * `readEnded`: an `MqttError` for a breach, another error for a failed
+   * read, "Connection lost" for an end the peer did not announce, undefined
+   * after `stop()`. A handler that throws anything but an `MqttError` ends
+   * the reading too, told with `readFailed`.
    *
    * @param handler Takes each packet; reading waits while it works.
    */
-  async readPackets(handler: PacketHandler): Promise<Error | undefined> {
+  readPackets(handler: PacketHandler): void {
     this.#handler = handler;
-    const context = this.#context;
-    const sizeOptions = context.frameOptions;
-    // Bytes of the packet being received, as its fixed header announced.
-    let needed = 0;
-    while (!this.#stopped) {
-      if (
-        this.#lateRead === undefined && this.#end === this.#readBuffer.length
-      ) {
-        // Grow with the bytes that arrive, never by what a header announces,
-        // so a peer cannot reserve memory it has not sent.
-        this.#makeRoom(Math.min(needed, this.#readBuffer.length * 2));
-      }
-      let n: number | null;
-      try {
-        const late = this.#lateRead;
+    // Nothing is chained on the loop's promise: an idle connection holds its
+    // pending read and this loop's frame, no more.
+    // deno-lint-ignore gmqtt/no-dropped-promise -- it catches everything and tells the handler
+    void this.#readLoop(handler);
+  }
+
+  /** The read loop: one suspended async function per connection. */
+  async #readLoop(handler: PacketHandler): Promise<void> {
+    let ended: Error | undefined;
+    try {
+      reading: while (!this.#stopped) {
+        let read = this.#lateRead;
         this.#lateRead = undefined;
-        // Read into the whole buffer when it is empty (an idle connection
-        // keeps no view object alive while it waits).
-        n = await (late ?? this.#read(
-          this.#end === 0
-            ? this.#readBuffer
-            : this.#readBuffer.subarray(this.#end),
-        ));
-      } catch (e) {
-        if (this.#stopped) return undefined;
-        return e instanceof Error ? e : new Error(String(e));
-      }
-      if (n === null) {
-        return this.#stopped ? undefined : new Error("Connection lost");
-      }
-      if (this.#stopped) return undefined;
-      this.#end += n;
-      this.#bytesIn += n;
-      this.lastActivity = context.now();
-      const filled = this.#end === this.#readBuffer.length;
-      try {
-        while (!this.#stopped) {
-          const available = this.#end - this.#start;
-          if (available < 1) break;
-          if (
-            handler.expectsConnect && this.#readBuffer[this.#start] !== 0x10
-          ) {
-            // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
-            throw new ProtocolError(
-              "Cannot accept a packet before CONNECT: CONNECT must come first",
-            );
+        if (read === undefined) {
+          if (this.#end === this.#readBuffer.length) {
+            // Grow with the bytes that arrive, never by what a header
+            // announces, so a peer cannot reserve memory it has not sent.
+            this.#makeRoom(Math.min(this.#needed, this.#readBuffer.length * 2));
           }
-          if (available < 2) break;
-          const view = this.#readBuffer.subarray(this.#start, this.#end);
-          const length = frameLength(view, sizeOptions);
-          if (length < 0) break;
-          if (length > available) {
-            needed = length;
-            break;
-          }
-          needed = 0;
-          if (this.outputBytes > context.options.maxOutputBuffer) {
-            // Backpressure: every reply (PINGRESP, PUBCOMP...) adds output;
-            // a peer that sends and never reads gets no more read from it
-            // until what it was sent has drained.
-            await this.outputDrained();
-            if (this.#stopped) break;
-            continue;
-          }
-          const packet = decodePacket(view.subarray(0, length), this.version);
-          this.#start += length;
-          this.#packetsIn++;
-          context.countPacketIn(packet.type, length);
-          const pending = handler.handlePacket(packet);
-          if (pending === undefined) continue;
-          if (!handler.expectsConnect) {
-            // A publisher paused for a full subscriber queue (queueFull
-            // "backpressure") or a slow hook: stop() ends the wait, and
-            // the time it took is not the peer's silence.
-            await this.#unlessStopped(pending);
-            this.lastActivity = context.now();
-            continue;
-          }
-          // A CONNECT waits for its hooks (a password check may wait its
-          // turn): a peer that leaves meanwhile ends the wait.
-          const gone = await this.#awaitWatchingPeer(pending);
-          if (gone !== undefined) return gone;
+          // Read into the whole buffer when it is empty (an idle connection
+          // keeps no view object alive while it waits).
+          read = this.#read(
+            this.#end === 0
+              ? this.#readBuffer
+              : this.#readBuffer.subarray(this.#end),
+          );
         }
-      } catch (e) {
-        if (e instanceof MqttError) return e;
-        throw e;
-      }
-      // A read started while a CONNECT waited is still in flight, into the
-      // buffer as it is: leave the buffer alone until it is taken.
-      if (this.#lateRead !== undefined) continue;
-      // A grown buffer goes back to the smallest size once reads have been
-      // small for a while, so an idle connection holds little memory.
-      this.#smallReads = n * 4 < this.#readBuffer.length
-        ? this.#smallReads + 1
-        : 0;
-      if (this.#start === this.#end) {
-        this.#start = this.#end = 0;
-        if (
-          this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
-          this.#readBuffer.length > MIN_READ_BUFFER
-        ) {
-          this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
-          this.#smallReads = 0;
+        let n: number | null;
+        try {
+          n = await read;
+        } catch (e) {
+          this.#readSettled(read, null);
+          if (!this.#stopped) {
+            ended = e instanceof Error ? e : new Error(String(e));
+          }
+          break;
         }
-      } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
-        this.#makeRoom(this.#readBuffer.length * 2);
+        this.#readSettled(read, n);
+        if (n === null) {
+          if (!this.#stopped) ended = new Error("Connection lost");
+          break;
+        }
+        if (this.#stopped) break;
+        this.#end += n;
+        this.#bytesIn += n;
+        this.lastActivity = this.#context.now();
+        const filled = this.#end === this.#readBuffer.length;
+        for (let wait = this.#handleInput(handler); wait !== undefined;) {
+          const gone = await wait;
+          if (gone !== undefined) {
+            ended = gone;
+            break reading;
+          }
+          wait = this.#handleInput(handler);
+        }
+        this.#afterRead(n, filled);
       }
+    } catch (e) {
+      if (!(e instanceof MqttError)) {
+        this.#tellHandler(handler, undefined, e);
+        return;
+      }
+      ended = e;
+    }
+    this.#tellHandler(handler, ended, undefined);
+  }
+
+  /** Tells the handler that reading ended; what it throws is logged. */
+  #tellHandler(
+    handler: PacketHandler,
+    ended: Error | undefined,
+    failure: unknown,
+  ): void {
+    try {
+      if (failure === undefined) handler.readEnded(ended);
+      else handler.readFailed(failure);
+    } catch (e) {
+      this.#internalError(e);
+    }
+  }
+
+  /**
+   * Decodes and handles the whole packets read so far. Returns undefined
+   * once it needs more bytes, or what to wait for first: it resolves an
+   * error if the connection has gone, undefined to handle the rest.
+   */
+  #handleInput(
+    handler: PacketHandler,
+  ): Promise<Error | undefined | void> | undefined {
+    const context = this.#context;
+    while (!this.#stopped) {
+      const available = this.#end - this.#start;
+      if (available < 1) break;
+      if (handler.expectsConnect && this.#readBuffer[this.#start] !== 0x10) {
+        // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
+        throw new ProtocolError(
+          "Cannot accept a packet before CONNECT: CONNECT must come first",
+        );
+      }
+      if (available < 2) break;
+      const view = this.#readBuffer.subarray(this.#start, this.#end);
+      const length = frameLength(view, context.frameOptions);
+      if (length < 0) break;
+      if (length > available) {
+        this.#needed = length;
+        break;
+      }
+      this.#needed = 0;
+      if (this.outputBytes > context.options.maxOutputBuffer) {
+        // Backpressure: every reply (PINGRESP, PUBCOMP...) adds output; a
+        // peer that sends and never reads gets no more read from it until
+        // what it was sent has drained.
+        return this.outputDrained();
+      }
+      const packet = decodePacket(view.subarray(0, length), this.version);
+      this.#start += length;
+      this.#packetsIn++;
+      context.countPacketIn(packet.type, length);
+      const pending = handler.handlePacket(packet);
+      if (pending === undefined) continue;
+      // A publisher paused for a full subscriber queue (queueFull
+      // "backpressure") or a slow hook: stop() ends the wait, and the time
+      // it took is not the peer's silence. A CONNECT waits for its hooks (a
+      // password check may wait its turn): a peer that leaves meanwhile
+      // ends the wait.
+      return handler.expectsConnect
+        ? this.#awaitWatchingPeer(pending)
+        : this.#unlessStopped(pending);
     }
     return undefined;
   }
 
   /**
+   * After the input of a read was handled: leaves the buffer alone while a
+   * read started during a CONNECT is in flight into it; else shrinks a
+   * grown buffer once reads have been small for a while, so an idle
+   * connection holds little memory, or grows one that reads fill.
+   */
+  #afterRead(n: number, filled: boolean): void {
+    if (this.#lateRead !== undefined || this.#stopped) return;
+    this.#smallReads = n * 4 < this.#readBuffer.length
+      ? this.#smallReads + 1
+      : 0;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      if (
+        this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
+        this.#readBuffer.length > MIN_READ_BUFFER
+      ) {
+        this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
+        this.#smallReads = 0;
+      }
+    } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
+      this.#makeRoom(this.#readBuffer.length * 2);
+    }
+  }
+
+  /**
    * Resolves when `pending` settles (rejecting as it does) or the channel
-   * stops, whichever comes first.
+   * stops, whichever comes first; the wait is not the peer's silence.
    */
   #unlessStopped(pending: Promise<void>): Promise<void> {
     if (this.#stopped) return Promise.resolve();
@@ -287,6 +347,7 @@ export class Channel {
       pending.then(
         () => {
           if (this.#stopWaiter === resolve) this.#stopWaiter = undefined;
+          this.lastActivity = this.#context.now();
           resolve();
         },
         (error: unknown) => {
@@ -311,8 +372,14 @@ export class Channel {
     while (!this.#stopped && this.#end < this.#readBuffer.length) {
       const read = this.#read(this.#readBuffer.subarray(this.#end));
       const outcome = read.then(
-        (n) => ({ n }),
-        (error: unknown) => ({ error }),
+        (n) => {
+          this.#readSettled(read, n);
+          return { n };
+        },
+        (error: unknown) => {
+          this.#readSettled(read, null);
+          return { error };
+        },
       );
       let first: typeof ANSWERED | { n: number | null } | { error: unknown };
       try {
@@ -346,14 +413,16 @@ export class Channel {
   #read(buffer: Uint8Array): Promise<number | null> {
     const read = this.transport.read(buffer);
     this.#inflight = read;
-    read.then((n) => {
-      if (this.#inflight === read) this.#inflight = undefined;
-      if (n === null) this.#peerEnded = true;
-    }, () => {
-      if (this.#inflight === read) this.#inflight = undefined;
-      this.#peerEnded = true;
-    });
     return read;
+  }
+
+  /**
+   * Notes the outcome of a read (`null` for an end or a failure); whoever
+   * awaits a read calls it, so that no reaction is kept per pending read.
+   */
+  #readSettled(read: Promise<number | null>, n: number | null): void {
+    if (this.#inflight === read) this.#inflight = undefined;
+    if (n === null) this.#peerEnded = true;
   }
 
   /**
@@ -401,16 +470,17 @@ export class Channel {
 
   /** Starts writing what was batched; the server calls it once per tick. */
   flush(): void {
-    this.#flush().catch(this.#flushFailed);
+    // deno-lint-ignore gmqtt/no-dropped-promise -- it catches what a write or a handler throws
+    void this.#flush();
   }
 
-  /** Logs what escaped a flush (a failing write-failure handler). */
-  readonly #flushFailed = (error: unknown): void => {
+  /** Logs what a handler threw where nobody else can take it. */
+  #internalError(error: unknown): void {
     this.#context.logger.error("internal error", {
       remote: this.transport.info.remoteAddress,
       error: error instanceof Error ? error.stack ?? error.message : error,
     });
-  };
+  }
 
   /** Writes everything batched, one write at a time, until none is left. */
   async #flush(): Promise<void> {
@@ -453,9 +523,13 @@ export class Channel {
       this.#notifyFlushed();
       this.#wakeDrainWaiters();
       if (!this.#transportClosed) {
-        this.#handler?.writeFailed(
-          e instanceof Error ? e : new Error(String(e)),
-        );
+        try {
+          this.#handler?.writeFailed(
+            e instanceof Error ? e : new Error(String(e)),
+          );
+        } catch (failure) {
+          this.#internalError(failure);
+        }
       }
       return;
     }
@@ -592,7 +666,14 @@ export class Channel {
       while (!this.#peerEnded) {
         const read = this.#inflight ??
           this.#read(scratch ??= new Uint8Array(DISCARD_BUFFER));
-        const n = await Promise.race([read.catch(() => null), stopped]);
+        const settled = read.then((n) => {
+          this.#readSettled(read, n);
+          return n;
+        }, () => {
+          this.#readSettled(read, null);
+          return null;
+        });
+        const n = await Promise.race([settled, stopped]);
         if (n === null) return;
         heard = true;
       }

@@ -37,7 +37,7 @@ import { connackProperties } from "./_connack.ts";
 import { closeReason } from "../transport/close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
-import { whenOpen, whenReady } from "../core/awaitable.ts";
+import { whenOpen } from "../core/awaitable.ts";
 import { isSysTopic, topicLevels } from "../core/topic_levels.ts";
 import type { ClientInfo } from "../types.ts";
 import { type Message, ownProperties } from "../message.ts";
@@ -174,35 +174,44 @@ export class Connection implements HubConnection, PacketHandler {
     };
   }
 
-  /** Serves the connection until it ends; never rejects. */
-  run(): Promise<void> {
-    const hub = this.#hub;
-    const accepted = hub.hooks.checkAccept(this.transport.info);
-    // One async function runs per connection (the channel's read loop): each
-    // suspended one costs memory for as long as the connection is open.
-    const reading = Promise.resolve(
-      whenReady(accepted, (ok) => ok ? this.#read() : this.#refused()),
-    );
-    return reading.then(
-      (error) => {
-        // Nothing thrown while answering an error may escape: the caller
-        // does not wait for this promise.
-        try {
-          if (error instanceof MqttError) this.#protocolError(error);
-        } catch (e) {
-          this.#internalError(e);
-        }
-        return this.close(error);
-      },
-      (e) => {
-        const error = e instanceof Error ? e : new Error(String(e));
-        if (!this.#isClosed) this.#internalError(error);
-        return this.close(error);
-      },
-    ).catch((e) => {
-      // close() does not throw; this is the last guard all the same.
+  /**
+   * Serves the connection until it ends; never throws. `closed` resolves
+   * once it has ended.
+   */
+  run(): void {
+    const accepted = this.#hub.hooks.checkAccept(this.transport.info);
+    if (accepted instanceof Promise) {
+      accepted.then(
+        (ok) => this.#serve(ok),
+        (e: unknown) => this.readFailed(e),
+      );
+    } else {
+      this.#serve(accepted);
+    }
+  }
+
+  /** Reads the connection, or closes it if a hook refused it. */
+  #serve(accepted: boolean): void {
+    if (accepted) this.#channel.readPackets(this);
+    else this.readEnded(this.#refused());
+  }
+
+  /** Closes the connection once reading has ended (see `PacketHandler`). */
+  readEnded(error: Error | undefined): void {
+    // Nothing thrown while answering an error may escape.
+    try {
+      if (error instanceof MqttError) this.#protocolError(error);
+    } catch (e) {
       this.#internalError(e);
-    });
+    }
+    this.end(error);
+  }
+
+  /** Closes the connection after a failure of the server's own. */
+  readFailed(e: unknown): void {
+    const error = e instanceof Error ? e : new Error(String(e));
+    if (!this.#isClosed) this.#internalError(error);
+    this.end(error);
   }
 
   /** Logs an error of the broker's own while serving this connection. */
@@ -213,10 +222,6 @@ export class Connection implements HubConnection, PacketHandler {
       remote: this.transport.info.remoteAddress,
       error: error.stack ?? error.message,
     });
-  }
-
-  #read(): Promise<Error | undefined> {
-    return this.#channel.readPackets(this);
   }
 
   #refused(): Error {

@@ -37,40 +37,45 @@ export class ConnTransport implements Transport {
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    if (this.#logs === undefined) return this.#conn.read(buffer);
-    return this.#firstRead(buffer, this.#logs);
+    const logs = this.#logs;
+    if (logs === undefined) return this.#conn.read(buffer);
+    this.#logs = undefined;
+    if (this.info.transport === "tls") return this.#handshake(buffer, logs);
+    // A reaction rather than an async function: it is what a connection
+    // that never sends holds.
+    return this.#conn.read(buffer).then((n) => {
+      if (n !== null && n > 0 && buffer[0] === 0x16) {
+        // 0x16 starts a TLS record (handshake); no MQTT packet has type 1
+        // with flags 6.
+        logs.tlsOnPlain.log(this.info.remoteAddress, {
+          listener: this.info.listener,
+        });
+        throw new TlsHandshakeError(
+          "Looks like TLS on a plain listener: the first byte is 0x16",
+        );
+      }
+      return n;
+    });
   }
 
-  async #firstRead(
+  /** The first read of a TLS connection: the handshake, then the read. */
+  async #handshake(
     buffer: Uint8Array,
     logs: FirstReadLogs,
   ): Promise<number | null> {
-    this.#logs = undefined;
-    const fields = { listener: this.info.listener };
-    if (this.info.transport === "tls") {
-      try {
-        await (this.#conn as Deno.TlsConn).handshake();
-      } catch (error) {
-        const detail = sanitizeError(error);
-        if (/corrupt message|InvalidContentType|not a TLS/i.test(detail)) {
-          logs.plainOnTls.log(this.info.remoteAddress, { ...fields, detail });
-        } else if (!/eof|reset|broken pipe/i.test(detail)) {
-          logs.tlsFailed.log(this.info.remoteAddress, { ...fields, detail });
-        }
-        throw new TlsHandshakeError(detail);
+    try {
+      await (this.#conn as Deno.TlsConn).handshake();
+    } catch (error) {
+      const fields = { listener: this.info.listener };
+      const detail = sanitizeError(error);
+      if (/corrupt message|InvalidContentType|not a TLS/i.test(detail)) {
+        logs.plainOnTls.log(this.info.remoteAddress, { ...fields, detail });
+      } else if (!/eof|reset|broken pipe/i.test(detail)) {
+        logs.tlsFailed.log(this.info.remoteAddress, { ...fields, detail });
       }
-      return this.#conn.read(buffer);
+      throw new TlsHandshakeError(detail);
     }
-    const n = await this.#conn.read(buffer);
-    if (n !== null && n > 0 && buffer[0] === 0x16) {
-      // 0x16 starts a TLS record (handshake); no MQTT packet has type 1
-      // with flags 6.
-      logs.tlsOnPlain.log(this.info.remoteAddress, fields);
-      throw new TlsHandshakeError(
-        "Looks like TLS on a plain listener: the first byte is 0x16",
-      );
-    }
-    return n;
+    return this.#conn.read(buffer);
   }
 
   write(bytes: Uint8Array): Promise<number> {
