@@ -17,10 +17,18 @@ import type { Logger } from "../observe/logger.ts";
 import type { Transport } from "../transport/transport.ts";
 
 /**
- * First size of a read buffer: small, since a pending read keeps its buffer
- * alive and most connections are idle most of the time.
+ * First size of a read buffer, and the size it shrinks back to: small, since
+ * a pending read keeps its buffer alive and most connections are idle most
+ * of the time. It holds a typical CONNECT, a PINGREQ, a small PUBLISH.
  */
-const MIN_READ_BUFFER = 512;
+const MIN_READ_BUFFER = 128;
+/**
+ * The least a buffer grows to once reads fill it (or a packet does not fit),
+ * so that a larger packet takes one more read, not several.
+ */
+const GROWN_READ_BUFFER = 1024;
+/** First size of the buffer a batch of output is encoded into. */
+const OUTPUT_BUFFER = 256;
 /** Reads of under a quarter of the buffer in a row before it shrinks. */
 const SHRINK_AFTER_SMALL_READS = 16;
 /** Largest size a buffer grows to when reads keep filling it. */
@@ -107,8 +115,11 @@ export class Channel {
   #stopped = false;
   /** Set once the transport is closed: nothing more is written. */
   #transportClosed = false;
-  /** Output batched since the last write began. */
-  readonly #out = new PacketWriter({ initialSize: 256 });
+  /**
+   * Output batched since the last write began; made on first use, and let
+   * go of by `trim()` while nothing is batched.
+   */
+  #out: PacketWriter | undefined;
   /** Bytes of the write in progress. */
   #writingBytes = 0;
   #writing = false;
@@ -157,12 +168,12 @@ export class Channel {
 
   /** Bytes batched or being written, not yet taken by the OS. */
   get outputBytes(): number {
-    return this.#out.length + this.#writingBytes;
+    return (this.#out?.length ?? 0) + this.#writingBytes;
   }
 
   /** The batch packets are encoded into; call `sent()` after writing one. */
   get output(): PacketWriter {
-    return this.#out;
+    return this.#out ??= new PacketWriter({ initialSize: OUTPUT_BUFFER });
   }
 
   /**
@@ -194,7 +205,7 @@ export class Channel {
           if (this.#end === this.#readBuffer.length) {
             // Grow with the bytes that arrive, never by what a header
             // announces, so a peer cannot reserve memory it has not sent.
-            this.#makeRoom(Math.min(this.#needed, this.#readBuffer.length * 2));
+            this.#makeRoom(Math.min(this.#needed, this.#grownSize()));
           }
           // Read into the whole buffer when it is empty (an idle connection
           // keeps no view object alive while it waits).
@@ -330,7 +341,7 @@ export class Channel {
         this.#smallReads = 0;
       }
     } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
-      this.#makeRoom(this.#readBuffer.length * 2);
+      this.#makeRoom(this.#grownSize());
     }
   }
 
@@ -425,6 +436,11 @@ export class Channel {
     if (n === null) this.#peerEnded = true;
   }
 
+  /** The next size of a read buffer that reads fill. */
+  #grownSize(): number {
+    return Math.max(this.#readBuffer.length * 2, GROWN_READ_BUFFER);
+  }
+
   /**
    * Makes the read buffer hold at least `size` bytes from the start of the
    * unparsed tail, and leaves room to read. The tail moves to the front;
@@ -449,7 +465,7 @@ export class Channel {
   /** Encodes a packet into the batch. */
   send(packet: Packet): void {
     if (this.#transportClosed) return;
-    const out = this.#out;
+    const out = this.output;
     const before = out.length;
     out.write(packet, this.version);
     this.#context.countPacketOut(packet.type, out.length - before);
@@ -487,7 +503,7 @@ export class Channel {
     this.#flushScheduled = false;
     if (this.#writing) return;
     this.#writing = true;
-    const out = this.#out;
+    const out = this.output;
     try {
       while (out.length > 0) {
         const chunk = out.take();
@@ -577,7 +593,7 @@ export class Channel {
 
   /** Resolves when all output so far was written (or failed). */
   #drained(): Promise<void> {
-    if (!this.#writing && this.#out.length === 0) return Promise.resolve();
+    if (!this.#writing && this.outputBytes === 0) return Promise.resolve();
     return new Promise((resolve) => {
       (this.#flushed ??= []).push(resolve);
       if (!this.#writing && !this.#flushScheduled) this.flush();
@@ -590,7 +606,7 @@ export class Channel {
    * connections hold no output memory.
    */
   trim(): void {
-    if (!this.#writing) this.#out.release();
+    if (!this.#writing && this.#out?.length === 0) this.#out = undefined;
   }
 
   /** Stops reading; what is batched still goes out on `close()`. */

@@ -637,12 +637,17 @@ export class Connection implements HubConnection, PacketHandler {
     this.end(new Error(`Connection refused: code ${reasonCode}`));
   }
 
-  /** `#published` as `whenOpen` calls it, made once per connection. */
-  readonly #afterCheckPublish = (
-    verdict: RefusalCode | undefined,
-    packet: PublishPacket,
-    message: Message,
-  ): Promise<void> | undefined => this.#published(packet, message, verdict);
+  /**
+   * `#published` as `whenOpen` calls it, made once per connection on its
+   * first PUBLISH (most idle connections never send one).
+   */
+  #afterCheckPublish:
+    | ((
+      verdict: RefusalCode | undefined,
+      packet: PublishPacket,
+      message: Message,
+    ) => Promise<void> | undefined)
+    | undefined;
 
   #onPublish(packet: PublishPacket): Promise<void> | undefined {
     const hub = this.#hub;
@@ -716,6 +721,8 @@ export class Connection implements HubConnection, PacketHandler {
       : undefined;
     // A hook may have closed the connection, even a synchronous one that
     // kicks its own client: the PUBLISH is then neither routed nor answered.
+    this.#afterCheckPublish ??= (verdict, packet, message) =>
+      this.#published(packet, message, verdict);
     return whenOpen(this, check, this.#afterCheckPublish, packet, message);
   }
 
