@@ -179,7 +179,10 @@ export class Connection implements HubConnection, PacketHandler {
    * once it has ended.
    */
   run(): void {
-    const accepted = this.#hub.hooks.checkAccept(this.transport.info);
+    const hooks = this.#hub.hooks;
+    const accepted = hooks.hasCheckAccept
+      ? hooks.checkAccept(this.transport.info)
+      : true;
     if (accepted instanceof Promise) {
       accepted.then(
         (ok) => this.#serve(ok),
