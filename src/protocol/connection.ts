@@ -23,7 +23,7 @@ import type {
   PublishPacket,
   Will,
 } from "../../packets/types.ts";
-import type { CloseOptions, EndReason } from "../core/ports.ts";
+import type { CloseOptions } from "../core/ports.ts";
 import { messageFromPublish } from "../core/messages.ts";
 import {
   type ConnectionHub,
@@ -45,6 +45,20 @@ import type { Delivery, Session } from "../core/session.ts";
 import type { Transport } from "../transport/transport.ts";
 
 type MutableClientInfo = { -readonly [K in keyof ClientInfo]: ClientInfo[K] };
+
+/** `Connection` flag: close has begun. */
+const CLOSING = 1;
+/** `Connection` flag: closed, and its hooks were called. */
+const CLOSED = 2;
+/** `Connection` flag: not read until subscribers' queues have room. */
+const PAUSED = 4;
+/** `Connection` flag: a CONNECT waits for async connect hooks. */
+const CONNECT_PENDING = 8;
+/**
+ * The Maximum Packet Size of a client that set none: above any packet
+ * (and a small integer, which V8 keeps without a number object).
+ */
+const NO_SIZE_LIMIT = 2 ** 30 - 1;
 
 /** Counters of one connection. */
 export interface ConnectionStats {
@@ -69,45 +83,39 @@ export class Connection implements HubConnection, PacketHandler {
   client: ClientInfo | undefined;
   /** The session while the client is connected. */
   session: Session | undefined;
-  #closed: Promise<void> | undefined;
-  #closedDone = false;
-  /**
-   * Why a session that ends with this connection ends, when it is not the
-   * client's doing: another connection took over, or the server kicked it.
-   */
-  #endReason: EndReason | undefined;
-  /**
-   * Whether the connection is not read until subscribers' queues have room
-   * for its message (`queueFull` "backpressure").
-   */
-  get paused(): boolean {
-    return this.#paused;
-  }
-
-  #paused = false;
+  /** Who waits for the end (see `closed`), made when asked for. */
+  #whenClosed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** `CLOSING`, `CLOSED`, `PAUSED` and `CONNECT_PENDING`, as bits. */
+  #flags = 0;
   /** The last acknowledgement waiting for the store, if one is. */
   #acks: Promise<void> | undefined;
 
   readonly #hub: ConnectionHub<Connection>;
-  #version: ProtocolVersion = 4;
   #will: Will | undefined;
-  #isClosed = false;
-  #resolveClosed: (() => void) | undefined;
   /** Topic aliases the client set (MQTT 5.0). */
   #aliases: TopicAliases | undefined;
   /** Topic aliases the server sets for this client (MQTT 5.0), if any. */
   #aliasesOut: OutboundTopicAliases | undefined;
   /** Largest packet the client takes (MQTT 5.0 Maximum Packet Size). */
-  #maxPacketSizeOut = Infinity;
+  #maxPacketSizeOut = NO_SIZE_LIMIT;
   /** Aborts the connect hooks' signal if the connection closes first. */
   #connectAbort: AbortController | undefined;
-  /** The reason code of the DISCONNECT sent when the server closed. */
-  #closeCode: number | undefined;
+
+  /**
+   * Whether the connection is not read until subscribers' queues have room
+   * for its message (`queueFull` "backpressure").
+   */
+  get paused(): boolean {
+    return (this.#flags & PAUSED) !== 0;
+  }
+
   /**
    * Whether a CONNECT arrived and waits for async connect hooks: the
    * connect timeout does not apply then, only its ceiling.
    */
-  connectPending = false;
+  get connectPending(): boolean {
+    return (this.#flags & CONNECT_PENDING) !== 0;
+  }
 
   constructor(hub: ConnectionHub<Connection>, transport: Transport) {
     this.#hub = hub;
@@ -140,20 +148,34 @@ export class Connection implements HubConnection, PacketHandler {
   /** Resolves once the connection is closed and its hooks were called. */
   get closed(): Promise<void> {
     // Made when asked for: most connections never are.
-    if (this.#closedDone) return Promise.resolve();
-    return this.#closed ??= new Promise((resolve) =>
-      this.#resolveClosed = resolve
-    );
+    if ((this.#flags & CLOSED) !== 0) return Promise.resolve();
+    if (this.#whenClosed === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => resolve = r);
+      this.#whenClosed = { promise, resolve };
+    }
+    return this.#whenClosed.promise;
+  }
+
+  /** Marks the end, and tells who waits for it. */
+  #setClosed(): void {
+    this.#flags |= CLOSED;
+    this.#whenClosed?.resolve();
+    this.#whenClosed = undefined;
   }
 
   /** Protocol level of the connection (4 until CONNECT says otherwise). */
   get protocolVersion(): ProtocolVersion {
-    return this.#version;
+    return this.#channel.version;
   }
 
   /** Whether close has begun. */
   get isClosed(): boolean {
-    return this.#isClosed;
+    return (this.#flags & CLOSING) !== 0;
+  }
+
+  get #isClosed(): boolean {
+    return (this.#flags & CLOSING) !== 0;
   }
 
   /** Bytes written to the connection and not yet acknowledged by the OS. */
@@ -253,9 +275,9 @@ export class Connection implements HubConnection, PacketHandler {
         this.send({
           type: "connack",
           sessionPresent: false,
-          reasonCode: this.#version === 5 ? error.reasonCode : 0x01,
+          reasonCode: this.#channel.version === 5 ? error.reasonCode : 0x01,
         });
-      } else if (this.#version === 5) {
+      } else if (this.#channel.version === 5) {
         this.send({
           type: "connack",
           sessionPresent: false,
@@ -264,7 +286,7 @@ export class Connection implements HubConnection, PacketHandler {
       }
       return;
     }
-    if (this.#version === 5) {
+    if (this.#channel.version === 5) {
       // [MQTT-4.13.1-1] 5.0 may say why before it closes.
       this.send({
         type: "disconnect",
@@ -294,7 +316,7 @@ export class Connection implements HubConnection, PacketHandler {
       case "pubrec":
         if (this.session?.received(packet.packetId)) {
           this.sendPubrel(packet.packetId);
-        } else if (this.#version === 5) {
+        } else if (this.#channel.version === 5) {
           this.send({
             type: "pubrel",
             packetId: packet.packetId,
@@ -308,7 +330,7 @@ export class Connection implements HubConnection, PacketHandler {
         this.send({
           type: "pubcomp",
           packetId: packet.packetId,
-          ...(this.#version === 5 && !known
+          ...(this.#channel.version === 5 && !known
             ? { reasonCode: ReasonCode.PacketIdentifierNotFound }
             : {}),
         });
@@ -323,7 +345,7 @@ export class Connection implements HubConnection, PacketHandler {
         this.send({ type: "pingresp" });
         return;
       case "disconnect":
-        if (this.#version === 5) {
+        if (this.#channel.version === 5) {
           const expiry = packet.properties?.sessionExpiryInterval;
           if (expiry !== undefined && this.session !== undefined) {
             if (this.session.expiryInterval === 0 && expiry !== 0) {
@@ -375,7 +397,7 @@ export class Connection implements HubConnection, PacketHandler {
     }
     const hub = this.#hub;
     const options = hub.options;
-    this.#version = this.#channel.version = packet.protocolVersion;
+    this.#channel.version = packet.protocolVersion;
     const v5 = packet.protocolVersion === 5;
     const maximumPacketSize = packet.properties?.maximumPacketSize;
     if (maximumPacketSize !== undefined) {
@@ -458,10 +480,10 @@ export class Connection implements HubConnection, PacketHandler {
     const verdict = hub.hooks.checkConnect(client, packet, abort?.signal);
     if (verdict instanceof Promise) {
       this.#connectAbort = abort;
-      this.connectPending = true;
+      this.#flags |= CONNECT_PENDING;
       return verdict.then((v) => {
         this.#connectAbort = undefined;
-        this.connectPending = false;
+        this.#flags &= ~CONNECT_PENDING;
         return this.#connected(
           packet,
           client,
@@ -633,7 +655,7 @@ export class Connection implements HubConnection, PacketHandler {
     this.send({
       type: "connack",
       sessionPresent: false,
-      reasonCode: this.#version === 5
+      reasonCode: this.#channel.version === 5
         ? reasonCode
         : toConnackReturnCode(reasonCode),
     });
@@ -656,7 +678,7 @@ export class Connection implements HubConnection, PacketHandler {
     const hub = this.#hub;
     const session = this.session!;
     let topic = packet.topic;
-    if (this.#version === 5) {
+    if (this.#channel.version === 5) {
       this.#aliases ??= new TopicAliases(hub.options.topicAliasMaximum);
       topic = this.#aliases.resolve(packet);
     }
@@ -667,7 +689,7 @@ export class Connection implements HubConnection, PacketHandler {
         `Cannot accept a PUBLISH: its topic has more than ${hub.options.maxTopicLevels} levels`,
       );
     }
-    if (packet.qos > hub.options.maxQoS && this.#version === 5) {
+    if (packet.qos > hub.options.maxQoS && this.#channel.version === 5) {
       // [MQTT-3.2.2-11]
       throw new MqttError(
         ReasonCode.QoSNotSupported,
@@ -675,7 +697,7 @@ export class Connection implements HubConnection, PacketHandler {
       );
     }
     if (
-      packet.retain && !hub.options.retainAvailable && this.#version === 5
+      packet.retain && !hub.options.retainAvailable && this.#channel.version === 5
     ) {
       // [MQTT-3.3.1-8]
       throw new MqttError(
@@ -691,7 +713,7 @@ export class Connection implements HubConnection, PacketHandler {
         return;
       }
       if (
-        this.#version === 5 &&
+        this.#channel.version === 5 &&
         unreleased.size >= hub.options.receiveMaximum
       ) {
         // [MQTT-3.3.4-9] More than the Receive Maximum the server gave.
@@ -752,9 +774,9 @@ export class Connection implements HubConnection, PacketHandler {
     if (routed === undefined) return this.#acknowledgeDurably(packet, verdict);
     // Not read meanwhile: its silence is the server's doing, not a lapsed
     // keep-alive.
-    this.#paused = true;
+    this.#flags |= PAUSED;
     return routed.then(() => {
-      this.#paused = false;
+      this.#flags &= ~PAUSED;
       return this.#acknowledgeDurably(packet, verdict);
     });
   }
@@ -811,7 +833,7 @@ export class Connection implements HubConnection, PacketHandler {
   #notDurable(packet: PublishPacket, error: unknown): void {
     if (this.#isClosed) return;
     const reason = error instanceof Error ? error.message : String(error);
-    if (this.#version !== 5) {
+    if (this.#channel.version !== 5) {
       this.end(new Error(`Store failed: ${reason}`));
       return;
     }
@@ -825,7 +847,7 @@ export class Connection implements HubConnection, PacketHandler {
       type: packet.qos === 1 ? "puback" : "pubrec",
       packetId: packet.packetId!,
     };
-    if (this.#version === 5 && verdict !== undefined) {
+    if (this.#channel.version === 5 && verdict !== undefined) {
       reply.reasonCode = verdict;
     }
     this.send(reply as Packet);
@@ -852,7 +874,7 @@ export class Connection implements HubConnection, PacketHandler {
     const channel = this.#channel;
     const out = channel.output;
     const offset = out.length;
-    const version = this.#version;
+    const version = this.#channel.version;
     const properties = version === 5
       ? hub.outgoingProperties(delivery)
       : undefined;
@@ -975,7 +997,7 @@ export class Connection implements HubConnection, PacketHandler {
    * encoded is logged and not sent, never thrown to the caller.
    */
   send(packet: Packet): void {
-    const legal = this.#version === 5
+    const legal = this.#channel.version === 5
       ? legalReply(packet, this.#maxPacketSizeOut)
       : packet;
     if (this.#hub.logger.isEnabledFor("debug")) this.#dump("out", legal);
@@ -1032,16 +1054,23 @@ export class Connection implements HubConnection, PacketHandler {
     error: Error | undefined,
     options?: CloseOptions,
   ): Promise<void> {
-    if (this.#isClosed) return this.closed;
-    this.#isClosed = true;
-    this.#endReason = options?.endReason;
-    this.#closeCode = options?.reasonCode;
+    this.end(error, options);
+    return this.closed;
+  }
+
+  /**
+   * Starts closing the connection, as {@linkcode Connection.close} does,
+   * without waiting for the end.
+   */
+  end(error: Error | undefined, options?: CloseOptions): void {
+    if (this.#isClosed) return;
+    this.#flags |= CLOSING;
     const hub = this.#hub;
     this.#connectAbort?.abort(new Error("Connection closed"));
     this.#connectAbort = undefined;
     this.#channel.stop();
     if (
-      options?.reasonCode !== undefined && this.#version === 5 && this.client
+      options?.reasonCode !== undefined && this.#channel.version === 5 && this.client
     ) {
       this.send({ type: "disconnect", reasonCode: options.reasonCode });
     }
@@ -1050,42 +1079,36 @@ export class Connection implements HubConnection, PacketHandler {
     if (this.client !== undefined && this.session !== undefined) {
       hub.core.sessions.detach(this, this.session, {
         publishWill: error !== undefined && will !== undefined,
-        endReason: this.#endReason,
+        endReason: options?.endReason,
       });
     }
     // A connection the server ends lets its client read why before it
     // closes; after a DISCONNECT from the client, it closes at once (and
     // the channel knows when the peer has gone already).
     const linger = options?.reasonCode !== undefined || error !== undefined;
-    this.#finish(error, linger).catch((e: unknown) => {
+    this.#finish(error, linger, options).catch((e: unknown) => {
       this.#hub.logger.error("internal error", {
         client_id: this.client?.clientId,
         remote: this.transport.info.remoteAddress,
         error: e instanceof Error ? e.stack ?? e.message : String(e),
       });
-      this.#closedDone = true;
-      this.#resolveClosed?.();
+      this.#setClosed();
     });
-    return this.closed;
   }
 
-  /**
-   * Starts closing the connection, as {@linkcode Connection.close} does,
-   * without waiting for the end (whose promise never rejects).
-   */
-  end(error: Error | undefined, options?: CloseOptions): void {
-    this.close(error, options).catch(() => {});
-  }
-
-  async #finish(error: Error | undefined, linger: boolean): Promise<void> {
+  async #finish(
+    error: Error | undefined,
+    linger: boolean,
+    options: CloseOptions | undefined,
+  ): Promise<void> {
     await this.#channel.close({ linger });
     const hub = this.#hub;
     hub.connectionClosed(this);
     if (this.client !== undefined) {
       const { reason, detail } = closeReason(
         error,
-        this.#closeCode,
-        this.#endReason,
+        options?.reasonCode,
+        options?.endReason,
       );
       hub.logger.info("client disconnected", {
         client_id: this.client.clientId,
@@ -1095,8 +1118,7 @@ export class Connection implements HubConnection, PacketHandler {
       });
     }
     hub.hooks.notify("onClosed", this.transport.info, this.client, error);
-    this.#closedDone = true;
-    this.#resolveClosed?.();
+    this.#setClosed();
   }
 }
 
