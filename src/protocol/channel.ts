@@ -45,6 +45,19 @@ const CLOSE_LINGER_IDLE = 100;
 /** Bytes read into, and dropped, while a closing channel lingers. */
 const DISCARD_BUFFER = 16384;
 
+/** `Channel` flag: reading should stop. */
+const STOPPED = 1;
+/** `Channel` flag: the transport is closed. */
+const TRANSPORT_CLOSED = 2;
+/** `Channel` flag: a batch is being written. */
+const WRITING = 4;
+/** `Channel` flag: a flush was asked for. */
+const FLUSH_SCHEDULED = 8;
+/** `Channel` flag: a read ended or failed. */
+const PEER_ENDED = 16;
+/** `Channel` flag: a write failed. */
+const WRITE_FAILED = 32;
+
 /** What `#awaitWatchingPeer` races a read against. */
 const ANSWERED: unique symbol = Symbol("answered");
 
@@ -111,10 +124,11 @@ export class Channel {
   #needed = 0;
   #start = 0;
   #end = 0;
-  /** Set once reading should stop. */
-  #stopped = false;
-  /** Set once the transport is closed: nothing more is written. */
-  #transportClosed = false;
+  /**
+   * `STOPPED`, `TRANSPORT_CLOSED`, `WRITING`, `FLUSH_SCHEDULED`,
+   * `PEER_ENDED` and `WRITE_FAILED`, as bits: one field, not six.
+   */
+  #flags = 0;
   /**
    * Output batched since the last write began; made on first use, and let
    * go of by `trim()` while nothing is batched.
@@ -122,8 +136,6 @@ export class Channel {
   #out: PacketWriter | undefined;
   /** Bytes of the write in progress. */
   #writingBytes = 0;
-  #writing = false;
-  #flushScheduled = false;
   #flushed: (() => void)[] | undefined;
   /** Who reads, told when a write fails. */
   #handler: PacketHandler | undefined;
@@ -135,15 +147,41 @@ export class Channel {
   #stopWaiter: (() => void) | undefined;
   /** The read on the transport now, whoever started it. */
   #inflight: Promise<number | null> | undefined;
-  /** Set once a read ended (null) or failed: nothing more will come. */
-  #peerEnded = false;
-  /** Set once a write failed: the peer cannot read any more. */
-  #writeFailed = false;
 
   constructor(transport: Transport, context: ChannelContext) {
     this.transport = transport;
     this.#context = context;
     this.lastActivity = context.now();
+  }
+
+  /** Set once reading should stop. */
+  get #stopped(): boolean {
+    return (this.#flags & STOPPED) !== 0;
+  }
+
+  /** Set once the transport is closed: nothing more is written. */
+  get #transportClosed(): boolean {
+    return (this.#flags & TRANSPORT_CLOSED) !== 0;
+  }
+
+  /** Set while a batch is being written. */
+  get #writing(): boolean {
+    return (this.#flags & WRITING) !== 0;
+  }
+
+  /** Set once a flush was asked for and has not begun. */
+  get #flushScheduled(): boolean {
+    return (this.#flags & FLUSH_SCHEDULED) !== 0;
+  }
+
+  /** Set once a read ended (null) or failed: nothing more will come. */
+  get #peerEnded(): boolean {
+    return (this.#flags & PEER_ENDED) !== 0;
+  }
+
+  /** Set once a write failed: the peer cannot read any more. */
+  get #writeFailed(): boolean {
+    return (this.#flags & WRITE_FAILED) !== 0;
   }
 
   /** Bytes read. */
@@ -433,7 +471,7 @@ export class Channel {
    */
   #readSettled(read: Promise<number | null>, n: number | null): void {
     if (this.#inflight === read) this.#inflight = undefined;
-    if (n === null) this.#peerEnded = true;
+    if (n === null) this.#flags |= PEER_ENDED;
   }
 
   /** The next size of a read buffer that reads fill. */
@@ -476,7 +514,7 @@ export class Channel {
   sent(): void {
     this.#packetsOut++;
     if (this.#flushScheduled || this.#writing) return;
-    this.#flushScheduled = true;
+    this.#flags |= FLUSH_SCHEDULED;
     if (this.transport.flush === "microtask") {
       this.#context.flushSoon(this);
     } else {
@@ -500,9 +538,9 @@ export class Channel {
 
   /** Writes everything batched, one write at a time, until none is left. */
   async #flush(): Promise<void> {
-    this.#flushScheduled = false;
+    this.#flags &= ~FLUSH_SCHEDULED;
     if (this.#writing) return;
-    this.#writing = true;
+    this.#flags |= WRITING;
     const out = this.output;
     try {
       while (out.length > 0) {
@@ -532,10 +570,10 @@ export class Channel {
         if (this.transport.reusesWrittenBytes) out.recycle(chunk);
       }
     } catch (e) {
-      this.#writeFailed = true;
+      this.#flags |= WRITE_FAILED;
       out.take();
       this.#writingBytes = 0;
-      this.#writing = false;
+      this.#flags &= ~WRITING;
       this.#notifyFlushed();
       this.#wakeDrainWaiters();
       if (!this.#transportClosed) {
@@ -549,7 +587,7 @@ export class Channel {
       }
       return;
     }
-    this.#writing = false;
+    this.#flags &= ~WRITING;
     this.#notifyFlushed();
   }
 
@@ -611,7 +649,7 @@ export class Channel {
 
   /** Stops reading; what is batched still goes out on `close()`. */
   stop(): void {
-    this.#stopped = true;
+    this.#flags |= STOPPED;
     this.#wakeDrainWaiters();
     this.#wakeStopWaiters();
   }
@@ -633,7 +671,7 @@ export class Channel {
    * sent nothing for 100 ms, for a second at most.
    */
   async close(options: { linger?: boolean } = {}): Promise<void> {
-    this.#stopped = true;
+    this.#flags |= STOPPED;
     this.#wakeDrainWaiters();
     this.#wakeStopWaiters();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -644,7 +682,7 @@ export class Channel {
       ),
     ]);
     clearTimeout(timer);
-    this.#transportClosed = true;
+    this.#flags |= TRANSPORT_CLOSED;
     const transport = this.transport;
     if (
       flushed && options.linger && !this.#peerEnded && !this.#writeFailed &&
