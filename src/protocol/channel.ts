@@ -76,6 +76,12 @@ export interface ChannelContext {
   countPacketIn(type: PacketType, bytes: number): void;
   /** Counts a packet written. */
   countPacketOut(type: PacketType, bytes: number): void;
+  /**
+   * The bytes of a packet a channel sends alone, if it is one the server
+   * shares (CONNACK, PINGRESP): the same array for the same bytes, never
+   * written into. Undefined for other packets.
+   */
+  soloBytes(packet: Packet, version: ProtocolVersion): Uint8Array | undefined;
   /** Calls `channel.flush()` once the current task's work is done. */
   flushSoon(channel: Channel): void;
   /** Calls `channel.flush()` in a later task, after the tasks queued now. */
@@ -134,6 +140,11 @@ export class Channel {
    * go of by `trim()` while nothing is batched.
    */
   #out: PacketWriter | undefined;
+  /**
+   * A lone packet batched without a writer: bytes shared with other
+   * connections (see `ChannelContext.soloBytes`), never written into.
+   */
+  #solo: Uint8Array | undefined;
   /** Bytes of the write in progress. */
   #writingBytes = 0;
   #flushed: (() => void)[] | undefined;
@@ -206,12 +217,20 @@ export class Channel {
 
   /** Bytes batched or being written, not yet taken by the OS. */
   get outputBytes(): number {
-    return (this.#out?.length ?? 0) + this.#writingBytes;
+    return (this.#out?.length ?? 0) + (this.#solo?.length ?? 0) +
+      this.#writingBytes;
   }
 
   /** The batch packets are encoded into; call `sent()` after writing one. */
   get output(): PacketWriter {
-    return this.#out ??= new PacketWriter({ initialSize: OUTPUT_BUFFER });
+    let out = this.#out;
+    if (out === undefined) {
+      out = this.#out = new PacketWriter({ initialSize: OUTPUT_BUFFER });
+      // A lone packet batched so far goes first.
+      if (this.#solo !== undefined) out.writeBytes(this.#solo);
+      this.#solo = undefined;
+    }
+    return out;
   }
 
   /**
@@ -503,6 +522,19 @@ export class Channel {
   /** Encodes a packet into the batch. */
   send(packet: Packet): void {
     if (this.#transportClosed) return;
+    if (
+      this.#out === undefined && this.#solo === undefined && !this.#writing &&
+      this.transport.reusesWrittenBytes
+    ) {
+      // Alone so far (a CONNACK, a PINGRESP): shared bytes, no buffer.
+      const bytes = this.#context.soloBytes(packet, this.version);
+      if (bytes !== undefined) {
+        this.#solo = bytes;
+        this.#context.countPacketOut(packet.type, bytes.length);
+        this.sent();
+        return;
+      }
+    }
     const out = this.output;
     const before = out.length;
     out.write(packet, this.version);
@@ -541,10 +573,18 @@ export class Channel {
     this.#flags &= ~FLUSH_SCHEDULED;
     if (this.#writing) return;
     this.#flags |= WRITING;
-    const out = this.output;
     try {
-      while (out.length > 0) {
-        const chunk = out.take();
+      for (;;) {
+        // A lone packet's shared bytes, or the batch.
+        let chunk = this.#solo;
+        const out = this.#out;
+        if (chunk !== undefined) {
+          this.#solo = undefined;
+        } else if (out !== undefined && out.length > 0) {
+          chunk = out.take();
+        } else {
+          break;
+        }
         const packets = this.#packetsOut - this.#packetsTaken;
         this.#packetsTaken = this.#packetsOut;
         this.#writingBytes = chunk.length;
@@ -567,11 +607,14 @@ export class Channel {
         }
         if (this.#drainWaiters !== undefined) this.#drainProgress();
         // Sent: the next batch may go into the same buffer.
-        if (this.transport.reusesWrittenBytes) out.recycle(chunk);
+        if (out !== undefined && this.transport.reusesWrittenBytes) {
+          out.recycle(chunk);
+        }
       }
     } catch (e) {
       this.#flags |= WRITE_FAILED;
-      out.take();
+      this.#solo = undefined;
+      this.#out?.take();
       this.#writingBytes = 0;
       this.#flags &= ~WRITING;
       this.#notifyFlushed();
