@@ -37,9 +37,9 @@ import { connackProperties } from "./_connack.ts";
 import { closeReason } from "../transport/close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
-import { whenOpen } from "../core/awaitable.ts";
+import { type Awaitable, whenOpen } from "../core/awaitable.ts";
 import { isSysTopic, topicLevels } from "../core/topic_levels.ts";
-import type { ClientInfo } from "../types.ts";
+import type { ClientInfo, ConnectionInfo } from "../types.ts";
 import { type Message, ownProperties } from "../message.ts";
 import type { Delivery, Session } from "../core/session.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -100,6 +100,8 @@ export class Connection implements HubConnection, PacketHandler {
   #maxPacketSizeOut = NO_SIZE_LIMIT;
   /** Aborts the connect hooks' signal if the connection closes first. */
   #connectAbort: AbortController | undefined;
+  /** What the `checkAccept` hooks were given, if any were. */
+  #acceptedInfo: ConnectionInfo | undefined;
 
   /**
    * Whether the connection is not read until subscribers' queues have room
@@ -202,9 +204,13 @@ export class Connection implements HubConnection, PacketHandler {
    */
   run(): void {
     const hooks = this.#hub.hooks;
-    const accepted = hooks.hasCheckAccept
-      ? hooks.checkAccept(this.transport.info)
-      : true;
+    let accepted: Awaitable<boolean> = true;
+    if (hooks.hasCheckAccept) {
+      // The same object goes to `onClosed` (a transport may make a new one
+      // each time it is asked).
+      this.#acceptedInfo = this.transport.info;
+      accepted = hooks.checkAccept(this.#acceptedInfo);
+    }
     if (accepted instanceof Promise) {
       accepted.then(
         (ok) => this.#serve(ok),
@@ -697,7 +703,8 @@ export class Connection implements HubConnection, PacketHandler {
       );
     }
     if (
-      packet.retain && !hub.options.retainAvailable && this.#channel.version === 5
+      packet.retain && !hub.options.retainAvailable &&
+      this.#channel.version === 5
     ) {
       // [MQTT-3.3.1-8]
       throw new MqttError(
@@ -1070,7 +1077,8 @@ export class Connection implements HubConnection, PacketHandler {
     this.#connectAbort = undefined;
     this.#channel.stop();
     if (
-      options?.reasonCode !== undefined && this.#channel.version === 5 && this.client
+      options?.reasonCode !== undefined && this.#channel.version === 5 &&
+      this.client
     ) {
       this.send({ type: "disconnect", reasonCode: options.reasonCode });
     }
@@ -1117,7 +1125,12 @@ export class Connection implements HubConnection, PacketHandler {
         detail,
       });
     }
-    hub.hooks.notify("onClosed", this.transport.info, this.client, error);
+    hub.hooks.notify(
+      "onClosed",
+      this.#acceptedInfo ?? this.transport.info,
+      this.client,
+      error,
+    );
     this.#setClosed();
   }
 }
