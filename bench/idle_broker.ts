@@ -3,7 +3,7 @@
  * Where the broker's memory per idle connection goes: runs `cmd/broker.ts`
  * (with its API, for the heap figures of `/metrics`), opens connections to
  * it from this process, and reads the broker's RSS (`/proc/PID/status`),
- * V8 heap in use and external memory per connection at two stages: TCP
+ * V8 heap (total and in use) and external memory per connection at two stages: TCP
  * connections accepted and waiting for CONNECT, then the same after
  * CONNECT (3.1.1, clean session, keep-alive 0, no subscription).
  *
@@ -53,6 +53,7 @@ const broker = new Deno.Command(Deno.execPath(), {
 
 interface Reading {
   rss: number;
+  heapTotal: number;
   heapUsed: number;
   external: number;
 }
@@ -68,6 +69,7 @@ async function read(): Promise<Reading> {
     Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
   return {
     rss,
+    heapTotal: metric("gmqtt_process_heap_total_bytes"),
     heapUsed: metric("gmqtt_process_heap_used_bytes"),
     external: metric("gmqtt_process_external_memory_bytes"),
   };
@@ -76,8 +78,8 @@ async function read(): Promise<Reading> {
 function row(stage: string, from: Reading, to: Reading): string {
   const kb = (a: number, b: number) => ((b - a) / count / 1024).toFixed(2);
   return `| ${stage} | ${kb(from.rss, to.rss)} | ${
-    kb(from.heapUsed, to.heapUsed)
-  } | ${kb(from.external, to.external)} |`;
+    kb(from.heapTotal, to.heapTotal)
+  } | ${kb(from.heapUsed, to.heapUsed)} | ${kb(from.external, to.external)} |`;
 }
 
 const conns: Deno.Conn[] = [];
@@ -130,7 +132,8 @@ try {
   const connected = await read();
   console.log(
     `${count} connections; per connection, KB:\n\n` +
-      "| stage | RSS | V8 heap in use | external |\n|---|---:|---:|---:|",
+      "| stage | RSS | V8 heap | V8 heap in use | external |\n" +
+      "|---|---:|---:|---:|---:|",
   );
   console.log(row("TCP accepted, before CONNECT", before, accepted));
   console.log(row("after CONNECT", before, connected));

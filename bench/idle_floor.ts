@@ -7,9 +7,13 @@
  *
  *   deno run -A bench/idle_floor.ts                # 10,000 connections
  *   deno run -A bench/idle_floor.ts 10000 1 16 1024 16384
+ *   deno run -A bench/idle_floor.ts --connack 10000 128
  *
  * The arguments after the count are read buffer sizes in bytes, one run
- * each (1 byte by default: the smallest buffer that works). The server is
+ * each (1 byte by default: the smallest buffer that works). With
+ * `--connack`, each client then sends a 14-byte CONNECT and the server
+ * answers its first read with a 4-byte CONNACK (a constant array) and
+ * reads on: the floor for a connection that has said one thing each way. The server is
  * a child process of its own, so that the clients' memory is not counted;
  * both listen and connect on 127.0.0.1 only. Linux (reads /proc).
  *
@@ -17,6 +21,12 @@
  */
 
 const SERVE = "--serve";
+const CONNACK = Uint8Array.of(0x20, 0x02, 0x00, 0x00);
+// deno-fmt-ignore
+const CONNECT = Uint8Array.of(
+  0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, // CONNECT, "MQTT"
+  0x04, 0x02, 0x00, 0x00, 0x00, 0x00,             // 3.1.1, clean, id ""
+);
 
 if (import.meta.main) {
   if (Deno.args[0] === SERVE) await serve(Number(Deno.args[1] ?? 1));
@@ -43,7 +53,11 @@ async function serve(size: number): Promise<void> {
       const buffer = new Uint8Array(size);
       (async () => {
         try {
-          while ((await conn.read(buffer)) !== null);
+          let answered = false;
+          while ((await conn.read(buffer)) !== null) {
+            if (!answered) await conn.write(CONNACK);
+            answered = true;
+          }
         } catch {
           // Reset: gone.
         } finally {
@@ -67,20 +81,29 @@ async function serve(size: number): Promise<void> {
   await accepting.catch(() => {});
 }
 
-async function main(args: string[]): Promise<void> {
+async function main(all: string[]): Promise<void> {
+  const connack = all.includes("--connack");
+  const args = all.filter((a) => a !== "--connack");
   const count = Number(args[0] ?? 10_000);
   const sizes = args.length > 1 ? args.slice(1).map(Number) : [1];
   console.log(
     "| read buffer | connections | RSS per connection, KB |\n|---:|---:|---:|",
   );
   for (const size of sizes) {
-    const perConnection = await measure(count, size);
+    const perConnection = await measure(count, size, connack);
     console.log(`| ${size} B | ${count} | ${perConnection.toFixed(2)} |`);
   }
 }
 
-/** Runs a server with `size`-byte reads, connects `count` clients, measures. */
-async function measure(count: number, size: number): Promise<number> {
+/**
+ * Runs a server with `size`-byte reads, connects `count` clients (which
+ * send CONNECT and read CONNACK with `connack`), measures.
+ */
+async function measure(
+  count: number,
+  size: number,
+  connack: boolean,
+): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(import.meta.url).pathname, SERVE, String(size)],
     stdin: "piped",
@@ -119,6 +142,22 @@ async function measure(count: number, size: number): Promise<number> {
         ),
       );
       conns.push(...batch);
+    }
+    if (connack) {
+      const answer = new Uint8Array(4);
+      for (let i = 0; i < conns.length; i += 100) {
+        await Promise.all(
+          conns.slice(i, i + 100).map(async (conn) => {
+            await conn.write(CONNECT);
+            let got = 0;
+            while (got < 4) {
+              const n = await conn.read(answer.subarray(got));
+              if (n === null) throw new Error("Closed before CONNACK");
+              got += n;
+            }
+          }),
+        );
+      }
     }
     let after = await ask();
     for (let i = 0; i < 100 && after.open! < count; i++) {

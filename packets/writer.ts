@@ -133,6 +133,8 @@ class OutputBuffer implements PacketSink {
  */
 export class PacketWriter {
   #buffer: OutputBuffer;
+  /** The whole buffer of the last batch taken, until it is recycled. */
+  #taken: Uint8Array | undefined;
   readonly #initialSize: number;
 
   /**
@@ -314,8 +316,13 @@ export class PacketWriter {
    */
   recycle(bytes: Uint8Array): void {
     const buffer = this.#buffer;
+    const taken = this.#taken;
+    this.#taken = undefined;
     if (buffer.bytes !== NO_BUFFER || buffer.length !== 0) return;
-    const whole = new Uint8Array(bytes.buffer as ArrayBuffer);
+    // The whole buffer of the last batch taken is at hand: no new view.
+    const whole = taken?.buffer === bytes.buffer
+      ? taken
+      : new Uint8Array(bytes.buffer as ArrayBuffer);
     if (whole.length < this.#initialSize || whole.length > buffer.size) return;
     buffer.bytes = whole;
   }
@@ -352,6 +359,7 @@ export class PacketWriter {
     const buffer = this.#buffer;
     if (buffer.length === 0) return new Uint8Array(0);
     const bytes = buffer.bytes.subarray(0, buffer.length);
+    this.#taken = buffer.bytes;
     // The next buffer fits a batch like this one, from the initial size up
     // to 64 KiB, so one large packet does not make every later batch large.
     let size = this.#initialSize;

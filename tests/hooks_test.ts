@@ -810,6 +810,22 @@ Deno.test("Hooks.onClosed gets the error when a client's network connection drop
   ok(error instanceof Error);
 });
 
+Deno.test("Hooks.onClosed gets the ConnectionInfo object that checkAccept got for a TCP connection", async () => {
+  const accepted: ConnectionInfo[] = [];
+  const closed: ConnectionInfo[] = [];
+  await using s = await startServer({
+    hooks: {
+      checkAccept: (info) => void accepted.push(info),
+      onClosed: (info) => void closed.push(info),
+    },
+  });
+  const { client } = await s.connect({ clientId: "same" });
+  await client.close();
+  await waitFor(() => closed.length === 1);
+  strictEqual(accepted.length, 1);
+  strictEqual(closed[0], accepted[0]);
+});
+
 Deno.test("Hooks.onStop is called once stop() has closed every connection", async () => {
   const events: string[] = [];
   await using s = await startPipeServer({

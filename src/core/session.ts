@@ -383,7 +383,7 @@ export class Session {
           if (this.#inStore === 0 || !this.#readPage()) break;
           continue;
         }
-        const next = queue.shift(this.#expired);
+        const next = queue.shift(this.#expired ??= this.#makeExpired());
         this.#reportBytes();
         // Only expired ones were left: the store may keep more.
         if (next === undefined) continue;
@@ -562,11 +562,18 @@ export class Session {
     this.#reportBytes();
   }
 
-  /** Reports a queued delivery that expired, and takes it from the store. */
-  readonly #expired = (expired: Delivery): void => {
-    if (this.stored) this.#context.store.dequeue(this.clientId, expired);
-    this.#context.dropped(this.clientId, expired.message, "expired");
-  };
+  /**
+   * Reports a queued delivery that expired, and takes it from the store;
+   * made on the first use of the queue.
+   */
+  #expired: ((expired: Delivery) => void) | undefined;
+
+  #makeExpired(): (expired: Delivery) => void {
+    return (expired) => {
+      if (this.stored) this.#context.store.dequeue(this.clientId, expired);
+      this.#context.dropped(this.clientId, expired.message, "expired");
+    };
+  }
 
   /**
    * Reads the oldest deliveries of the queue from the store; `undefined`

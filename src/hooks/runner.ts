@@ -72,6 +72,11 @@ export class HookRunner {
     return this.#transform.length > 0;
   }
 
+  /** Whether any hook decides on accepting a connection. */
+  get hasCheckAccept(): boolean {
+    return this.#accept.length > 0;
+  }
+
   /** `false` if any hook refuses the connection. */
   checkAccept(info: ConnectionInfo): Awaitable<boolean> {
     const verdict = this.#decide(

@@ -17,10 +17,18 @@ import type { Logger } from "../observe/logger.ts";
 import type { Transport } from "../transport/transport.ts";
 
 /**
- * First size of a read buffer: small, since a pending read keeps its buffer
- * alive and most connections are idle most of the time.
+ * First size of a read buffer, and the size it shrinks back to: small, since
+ * a pending read keeps its buffer alive and most connections are idle most
+ * of the time. It holds a typical CONNECT, a PINGREQ, a small PUBLISH.
  */
-const MIN_READ_BUFFER = 512;
+const MIN_READ_BUFFER = 128;
+/**
+ * The least a buffer grows to once reads fill it (or a packet does not fit),
+ * so that a larger packet takes one more read, not several.
+ */
+const GROWN_READ_BUFFER = 1024;
+/** First size of the buffer a batch of output is encoded into. */
+const OUTPUT_BUFFER = 256;
 /** Reads of under a quarter of the buffer in a row before it shrinks. */
 const SHRINK_AFTER_SMALL_READS = 16;
 /** Largest size a buffer grows to when reads keep filling it. */
@@ -36,6 +44,19 @@ const CLOSE_LINGER = 1000;
 const CLOSE_LINGER_IDLE = 100;
 /** Bytes read into, and dropped, while a closing channel lingers. */
 const DISCARD_BUFFER = 16384;
+
+/** `Channel` flag: reading should stop. */
+const STOPPED = 1;
+/** `Channel` flag: the transport is closed. */
+const TRANSPORT_CLOSED = 2;
+/** `Channel` flag: a batch is being written. */
+const WRITING = 4;
+/** `Channel` flag: a flush was asked for. */
+const FLUSH_SCHEDULED = 8;
+/** `Channel` flag: a read ended or failed. */
+const PEER_ENDED = 16;
+/** `Channel` flag: a write failed. */
+const WRITE_FAILED = 32;
 
 /** What `#awaitWatchingPeer` races a read against. */
 const ANSWERED: unique symbol = Symbol("answered");
@@ -55,6 +76,12 @@ export interface ChannelContext {
   countPacketIn(type: PacketType, bytes: number): void;
   /** Counts a packet written. */
   countPacketOut(type: PacketType, bytes: number): void;
+  /**
+   * The bytes of a packet a channel sends alone, if it is one the server
+   * shares (CONNACK, PINGRESP): the same array for the same bytes, never
+   * written into. Undefined for other packets.
+   */
+  soloBytes(packet: Packet, version: ProtocolVersion): Uint8Array | undefined;
   /** Calls `channel.flush()` once the current task's work is done. */
   flushSoon(channel: Channel): void;
   /** Calls `channel.flush()` in a later task, after the tasks queued now. */
@@ -71,6 +98,16 @@ export interface PacketHandler {
   handlePacket(packet: Packet): Promise<void> | undefined;
   /** Learns that a write failed: the connection is gone. */
   writeFailed(error: Error): void;
+  /**
+   * Learns that reading has ended, and why (see `Channel.readPackets`);
+   * called once, unless `readFailed` is.
+   */
+  readEnded(error: Error | undefined): void;
+  /**
+   * Learns that handling a packet threw something other than an
+   * `MqttError` (a bug of the server's): reading has ended.
+   */
+  readFailed(error: unknown): void;
 }
 
 /** Reads packets from a transport and writes batches to it. */
@@ -89,18 +126,27 @@ export class Channel {
   readonly #context: ChannelContext;
   #readBuffer = new Uint8Array(MIN_READ_BUFFER);
   #smallReads = 0;
+  /** Bytes of the packet being received, as its fixed header announced. */
+  #needed = 0;
   #start = 0;
   #end = 0;
-  /** Set once reading should stop. */
-  #stopped = false;
-  /** Set once the transport is closed: nothing more is written. */
-  #transportClosed = false;
-  /** Output batched since the last write began. */
-  readonly #out = new PacketWriter({ initialSize: 256 });
+  /**
+   * `STOPPED`, `TRANSPORT_CLOSED`, `WRITING`, `FLUSH_SCHEDULED`,
+   * `PEER_ENDED` and `WRITE_FAILED`, as bits: one field, not six.
+   */
+  #flags = 0;
+  /**
+   * Output batched since the last write began; made on first use, and let
+   * go of by `trim()` while nothing is batched.
+   */
+  #out: PacketWriter | undefined;
+  /**
+   * A lone packet batched without a writer: bytes shared with other
+   * connections (see `ChannelContext.soloBytes`), never written into.
+   */
+  #solo: Uint8Array | undefined;
   /** Bytes of the write in progress. */
   #writingBytes = 0;
-  #writing = false;
-  #flushScheduled = false;
   #flushed: (() => void)[] | undefined;
   /** Who reads, told when a write fails. */
   #handler: PacketHandler | undefined;
@@ -112,15 +158,41 @@ export class Channel {
   #stopWaiter: (() => void) | undefined;
   /** The read on the transport now, whoever started it. */
   #inflight: Promise<number | null> | undefined;
-  /** Set once a read ended (null) or failed: nothing more will come. */
-  #peerEnded = false;
-  /** Set once a write failed: the peer cannot read any more. */
-  #writeFailed = false;
 
   constructor(transport: Transport, context: ChannelContext) {
     this.transport = transport;
     this.#context = context;
     this.lastActivity = context.now();
+  }
+
+  /** Set once reading should stop. */
+  get #stopped(): boolean {
+    return (this.#flags & STOPPED) !== 0;
+  }
+
+  /** Set once the transport is closed: nothing more is written. */
+  get #transportClosed(): boolean {
+    return (this.#flags & TRANSPORT_CLOSED) !== 0;
+  }
+
+  /** Set while a batch is being written. */
+  get #writing(): boolean {
+    return (this.#flags & WRITING) !== 0;
+  }
+
+  /** Set once a flush was asked for and has not begun. */
+  get #flushScheduled(): boolean {
+    return (this.#flags & FLUSH_SCHEDULED) !== 0;
+  }
+
+  /** Set once a read ended (null) or failed: nothing more will come. */
+  get #peerEnded(): boolean {
+    return (this.#flags & PEER_ENDED) !== 0;
+  }
+
+  /** Set once a write failed: the peer cannot read any more. */
+  get #writeFailed(): boolean {
+    return (this.#flags & WRITE_FAILED) !== 0;
   }
 
   /** Bytes read. */
@@ -145,138 +217,194 @@ export class Channel {
 
   /** Bytes batched or being written, not yet taken by the OS. */
   get outputBytes(): number {
-    return this.#out.length + this.#writingBytes;
+    return (this.#out?.length ?? 0) + (this.#solo?.length ?? 0) +
+      this.#writingBytes;
   }
 
   /** The batch packets are encoded into; call `sent()` after writing one. */
   get output(): PacketWriter {
-    return this.#out;
+    let out = this.#out;
+    if (out === undefined) {
+      out = this.#out = new PacketWriter({ initialSize: OUTPUT_BUFFER });
+      // A lone packet batched so far goes first.
+      if (this.#solo !== undefined) out.writeBytes(this.#solo);
+      this.#solo = undefined;
+    }
+    return out;
   }
 
   /**
    * Reads and handles packets until the transport ends, `stop()` is called,
-   * or the peer breaks the protocol. Resolves the error that ended it: an
-   * `MqttError` for a breach, another error for a failed read, "Connection
-   * lost" for an end the peer did not announce, undefined after `stop()`.
+   * or the peer breaks the protocol, then tells the handler why with
+   * `readEnded`: an `MqttError` for a breach, another error for a failed
+   * read, "Connection lost" for an end the peer did not announce, undefined
+   * after `stop()`. A handler that throws anything but an `MqttError` ends
+   * the reading too, told with `readFailed`.
    *
    * @param handler Takes each packet; reading waits while it works.
    */
-  async readPackets(handler: PacketHandler): Promise<Error | undefined> {
+  readPackets(handler: PacketHandler): void {
     this.#handler = handler;
-    const context = this.#context;
-    const sizeOptions = context.frameOptions;
-    // Bytes of the packet being received, as its fixed header announced.
-    let needed = 0;
-    while (!this.#stopped) {
-      if (
-        this.#lateRead === undefined && this.#end === this.#readBuffer.length
-      ) {
-        // Grow with the bytes that arrive, never by what a header announces,
-        // so a peer cannot reserve memory it has not sent.
-        this.#makeRoom(Math.min(needed, this.#readBuffer.length * 2));
-      }
-      let n: number | null;
-      try {
-        const late = this.#lateRead;
+    // Nothing is chained on the loop's promise: an idle connection holds its
+    // pending read and this loop's frame, no more.
+    // deno-lint-ignore gmqtt/no-dropped-promise -- it catches everything and tells the handler
+    void this.#readLoop(handler);
+  }
+
+  /** The read loop: one suspended async function per connection. */
+  async #readLoop(handler: PacketHandler): Promise<void> {
+    let ended: Error | undefined;
+    try {
+      reading: while (!this.#stopped) {
+        let read = this.#lateRead;
         this.#lateRead = undefined;
-        // Read into the whole buffer when it is empty (an idle connection
-        // keeps no view object alive while it waits).
-        n = await (late ?? this.#read(
-          this.#end === 0
-            ? this.#readBuffer
-            : this.#readBuffer.subarray(this.#end),
-        ));
-      } catch (e) {
-        if (this.#stopped) return undefined;
-        return e instanceof Error ? e : new Error(String(e));
-      }
-      if (n === null) {
-        return this.#stopped ? undefined : new Error("Connection lost");
-      }
-      if (this.#stopped) return undefined;
-      this.#end += n;
-      this.#bytesIn += n;
-      this.lastActivity = context.now();
-      const filled = this.#end === this.#readBuffer.length;
-      try {
-        while (!this.#stopped) {
-          const available = this.#end - this.#start;
-          if (available < 1) break;
-          if (
-            handler.expectsConnect && this.#readBuffer[this.#start] !== 0x10
-          ) {
-            // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
-            throw new ProtocolError(
-              "Cannot accept a packet before CONNECT: CONNECT must come first",
-            );
+        if (read === undefined) {
+          if (this.#end === this.#readBuffer.length) {
+            // Grow with the bytes that arrive, never by what a header
+            // announces, so a peer cannot reserve memory it has not sent.
+            this.#makeRoom(Math.min(this.#needed, this.#grownSize()));
           }
-          if (available < 2) break;
-          const view = this.#readBuffer.subarray(this.#start, this.#end);
-          const length = frameLength(view, sizeOptions);
-          if (length < 0) break;
-          if (length > available) {
-            needed = length;
-            break;
-          }
-          needed = 0;
-          if (this.outputBytes > context.options.maxOutputBuffer) {
-            // Backpressure: every reply (PINGRESP, PUBCOMP...) adds output;
-            // a peer that sends and never reads gets no more read from it
-            // until what it was sent has drained.
-            await this.outputDrained();
-            if (this.#stopped) break;
-            continue;
-          }
-          const packet = decodePacket(view.subarray(0, length), this.version);
-          this.#start += length;
-          this.#packetsIn++;
-          context.countPacketIn(packet.type, length);
-          const pending = handler.handlePacket(packet);
-          if (pending === undefined) continue;
-          if (!handler.expectsConnect) {
-            // A publisher paused for a full subscriber queue (queueFull
-            // "backpressure") or a slow hook: stop() ends the wait, and
-            // the time it took is not the peer's silence.
-            await this.#unlessStopped(pending);
-            this.lastActivity = context.now();
-            continue;
-          }
-          // A CONNECT waits for its hooks (a password check may wait its
-          // turn): a peer that leaves meanwhile ends the wait.
-          const gone = await this.#awaitWatchingPeer(pending);
-          if (gone !== undefined) return gone;
+          // Read into the whole buffer when it is empty (an idle connection
+          // keeps no view object alive while it waits).
+          read = this.#read(
+            this.#end === 0
+              ? this.#readBuffer
+              : this.#readBuffer.subarray(this.#end),
+          );
         }
-      } catch (e) {
-        if (e instanceof MqttError) return e;
-        throw e;
-      }
-      // A read started while a CONNECT waited is still in flight, into the
-      // buffer as it is: leave the buffer alone until it is taken.
-      if (this.#lateRead !== undefined) continue;
-      // A grown buffer goes back to the smallest size once reads have been
-      // small for a while, so an idle connection holds little memory.
-      this.#smallReads = n * 4 < this.#readBuffer.length
-        ? this.#smallReads + 1
-        : 0;
-      if (this.#start === this.#end) {
-        this.#start = this.#end = 0;
-        if (
-          this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
-          this.#readBuffer.length > MIN_READ_BUFFER
-        ) {
-          this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
-          this.#smallReads = 0;
+        let n: number | null;
+        try {
+          n = await read;
+        } catch (e) {
+          this.#readSettled(read, null);
+          if (!this.#stopped) {
+            ended = e instanceof Error ? e : new Error(String(e));
+          }
+          break;
         }
-      } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
-        this.#makeRoom(this.#readBuffer.length * 2);
+        this.#readSettled(read, n);
+        if (n === null) {
+          if (!this.#stopped) ended = new Error("Connection lost");
+          break;
+        }
+        if (this.#stopped) break;
+        this.#end += n;
+        this.#bytesIn += n;
+        this.lastActivity = this.#context.now();
+        const filled = this.#end === this.#readBuffer.length;
+        for (let wait = this.#handleInput(handler); wait !== undefined;) {
+          const gone = await wait;
+          if (gone !== undefined) {
+            ended = gone;
+            break reading;
+          }
+          wait = this.#handleInput(handler);
+        }
+        this.#afterRead(n, filled);
       }
+    } catch (e) {
+      if (!(e instanceof MqttError)) {
+        this.#tellHandler(handler, undefined, e);
+        return;
+      }
+      ended = e;
+    }
+    this.#tellHandler(handler, ended, undefined);
+  }
+
+  /** Tells the handler that reading ended; what it throws is logged. */
+  #tellHandler(
+    handler: PacketHandler,
+    ended: Error | undefined,
+    failure: unknown,
+  ): void {
+    try {
+      if (failure === undefined) handler.readEnded(ended);
+      else handler.readFailed(failure);
+    } catch (e) {
+      this.#internalError(e);
+    }
+  }
+
+  /**
+   * Decodes and handles the whole packets read so far. Returns undefined
+   * once it needs more bytes, or what to wait for first: it resolves an
+   * error if the connection has gone, undefined to handle the rest.
+   */
+  #handleInput(
+    handler: PacketHandler,
+  ): Promise<Error | undefined | void> | undefined {
+    const context = this.#context;
+    while (!this.#stopped) {
+      const available = this.#end - this.#start;
+      if (available < 1) break;
+      if (handler.expectsConnect && this.#readBuffer[this.#start] !== 0x10) {
+        // [MQTT-3.1.0-1] Refuse at once what cannot be a CONNECT.
+        throw new ProtocolError(
+          "Cannot accept a packet before CONNECT: CONNECT must come first",
+        );
+      }
+      if (available < 2) break;
+      const view = this.#readBuffer.subarray(this.#start, this.#end);
+      const length = frameLength(view, context.frameOptions);
+      if (length < 0) break;
+      if (length > available) {
+        this.#needed = length;
+        break;
+      }
+      this.#needed = 0;
+      if (this.outputBytes > context.options.maxOutputBuffer) {
+        // Backpressure: every reply (PINGRESP, PUBCOMP...) adds output; a
+        // peer that sends and never reads gets no more read from it until
+        // what it was sent has drained.
+        return this.outputDrained();
+      }
+      const packet = decodePacket(view.subarray(0, length), this.version);
+      this.#start += length;
+      this.#packetsIn++;
+      context.countPacketIn(packet.type, length);
+      const pending = handler.handlePacket(packet);
+      if (pending === undefined) continue;
+      // A publisher paused for a full subscriber queue (queueFull
+      // "backpressure") or a slow hook: stop() ends the wait, and the time
+      // it took is not the peer's silence. A CONNECT waits for its hooks (a
+      // password check may wait its turn): a peer that leaves meanwhile
+      // ends the wait.
+      return handler.expectsConnect
+        ? this.#awaitWatchingPeer(pending)
+        : this.#unlessStopped(pending);
     }
     return undefined;
   }
 
   /**
+   * After the input of a read was handled: leaves the buffer alone while a
+   * read started during a CONNECT is in flight into it; else shrinks a
+   * grown buffer once reads have been small for a while, so an idle
+   * connection holds little memory, or grows one that reads fill.
+   */
+  #afterRead(n: number, filled: boolean): void {
+    if (this.#lateRead !== undefined || this.#stopped) return;
+    this.#smallReads = n * 4 < this.#readBuffer.length
+      ? this.#smallReads + 1
+      : 0;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      if (
+        this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
+        this.#readBuffer.length > MIN_READ_BUFFER
+      ) {
+        this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
+        this.#smallReads = 0;
+      }
+    } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
+      this.#makeRoom(this.#grownSize());
+    }
+  }
+
+  /**
    * Resolves when `pending` settles (rejecting as it does) or the channel
-   * stops, whichever comes first.
+   * stops, whichever comes first; the wait is not the peer's silence.
    */
   #unlessStopped(pending: Promise<void>): Promise<void> {
     if (this.#stopped) return Promise.resolve();
@@ -287,6 +415,7 @@ export class Channel {
       pending.then(
         () => {
           if (this.#stopWaiter === resolve) this.#stopWaiter = undefined;
+          this.lastActivity = this.#context.now();
           resolve();
         },
         (error: unknown) => {
@@ -311,8 +440,14 @@ export class Channel {
     while (!this.#stopped && this.#end < this.#readBuffer.length) {
       const read = this.#read(this.#readBuffer.subarray(this.#end));
       const outcome = read.then(
-        (n) => ({ n }),
-        (error: unknown) => ({ error }),
+        (n) => {
+          this.#readSettled(read, n);
+          return { n };
+        },
+        (error: unknown) => {
+          this.#readSettled(read, null);
+          return { error };
+        },
       );
       let first: typeof ANSWERED | { n: number | null } | { error: unknown };
       try {
@@ -346,14 +481,21 @@ export class Channel {
   #read(buffer: Uint8Array): Promise<number | null> {
     const read = this.transport.read(buffer);
     this.#inflight = read;
-    read.then((n) => {
-      if (this.#inflight === read) this.#inflight = undefined;
-      if (n === null) this.#peerEnded = true;
-    }, () => {
-      if (this.#inflight === read) this.#inflight = undefined;
-      this.#peerEnded = true;
-    });
     return read;
+  }
+
+  /**
+   * Notes the outcome of a read (`null` for an end or a failure); whoever
+   * awaits a read calls it, so that no reaction is kept per pending read.
+   */
+  #readSettled(read: Promise<number | null>, n: number | null): void {
+    if (this.#inflight === read) this.#inflight = undefined;
+    if (n === null) this.#flags |= PEER_ENDED;
+  }
+
+  /** The next size of a read buffer that reads fill. */
+  #grownSize(): number {
+    return Math.max(this.#readBuffer.length * 2, GROWN_READ_BUFFER);
   }
 
   /**
@@ -380,7 +522,20 @@ export class Channel {
   /** Encodes a packet into the batch. */
   send(packet: Packet): void {
     if (this.#transportClosed) return;
-    const out = this.#out;
+    if (
+      this.#out === undefined && this.#solo === undefined && !this.#writing &&
+      this.transport.reusesWrittenBytes
+    ) {
+      // Alone so far (a CONNACK, a PINGRESP): shared bytes, no buffer.
+      const bytes = this.#context.soloBytes(packet, this.version);
+      if (bytes !== undefined) {
+        this.#solo = bytes;
+        this.#context.countPacketOut(packet.type, bytes.length);
+        this.sent();
+        return;
+      }
+    }
+    const out = this.output;
     const before = out.length;
     out.write(packet, this.version);
     this.#context.countPacketOut(packet.type, out.length - before);
@@ -391,7 +546,7 @@ export class Channel {
   sent(): void {
     this.#packetsOut++;
     if (this.#flushScheduled || this.#writing) return;
-    this.#flushScheduled = true;
+    this.#flags |= FLUSH_SCHEDULED;
     if (this.transport.flush === "microtask") {
       this.#context.flushSoon(this);
     } else {
@@ -401,26 +556,35 @@ export class Channel {
 
   /** Starts writing what was batched; the server calls it once per tick. */
   flush(): void {
-    this.#flush().catch(this.#flushFailed);
+    // deno-lint-ignore gmqtt/no-dropped-promise -- it catches what a write or a handler throws
+    void this.#flush();
   }
 
-  /** Logs what escaped a flush (a failing write-failure handler). */
-  readonly #flushFailed = (error: unknown): void => {
+  /** Logs what a handler threw where nobody else can take it. */
+  #internalError(error: unknown): void {
     this.#context.logger.error("internal error", {
       remote: this.transport.info.remoteAddress,
       error: error instanceof Error ? error.stack ?? error.message : error,
     });
-  };
+  }
 
   /** Writes everything batched, one write at a time, until none is left. */
   async #flush(): Promise<void> {
-    this.#flushScheduled = false;
+    this.#flags &= ~FLUSH_SCHEDULED;
     if (this.#writing) return;
-    this.#writing = true;
-    const out = this.#out;
+    this.#flags |= WRITING;
     try {
-      while (out.length > 0) {
-        const chunk = out.take();
+      for (;;) {
+        // A lone packet's shared bytes, or the batch.
+        let chunk = this.#solo;
+        const out = this.#out;
+        if (chunk !== undefined) {
+          this.#solo = undefined;
+        } else if (out !== undefined && out.length > 0) {
+          chunk = out.take();
+        } else {
+          break;
+        }
         const packets = this.#packetsOut - this.#packetsTaken;
         this.#packetsTaken = this.#packetsOut;
         this.#writingBytes = chunk.length;
@@ -443,23 +607,30 @@ export class Channel {
         }
         if (this.#drainWaiters !== undefined) this.#drainProgress();
         // Sent: the next batch may go into the same buffer.
-        if (this.transport.reusesWrittenBytes) out.recycle(chunk);
+        if (out !== undefined && this.transport.reusesWrittenBytes) {
+          out.recycle(chunk);
+        }
       }
     } catch (e) {
-      this.#writeFailed = true;
-      out.take();
+      this.#flags |= WRITE_FAILED;
+      this.#solo = undefined;
+      this.#out?.take();
       this.#writingBytes = 0;
-      this.#writing = false;
+      this.#flags &= ~WRITING;
       this.#notifyFlushed();
       this.#wakeDrainWaiters();
       if (!this.#transportClosed) {
-        this.#handler?.writeFailed(
-          e instanceof Error ? e : new Error(String(e)),
-        );
+        try {
+          this.#handler?.writeFailed(
+            e instanceof Error ? e : new Error(String(e)),
+          );
+        } catch (failure) {
+          this.#internalError(failure);
+        }
       }
       return;
     }
-    this.#writing = false;
+    this.#flags &= ~WRITING;
     this.#notifyFlushed();
   }
 
@@ -503,7 +674,7 @@ export class Channel {
 
   /** Resolves when all output so far was written (or failed). */
   #drained(): Promise<void> {
-    if (!this.#writing && this.#out.length === 0) return Promise.resolve();
+    if (!this.#writing && this.outputBytes === 0) return Promise.resolve();
     return new Promise((resolve) => {
       (this.#flushed ??= []).push(resolve);
       if (!this.#writing && !this.#flushScheduled) this.flush();
@@ -516,12 +687,12 @@ export class Channel {
    * connections hold no output memory.
    */
   trim(): void {
-    if (!this.#writing) this.#out.release();
+    if (!this.#writing && this.#out?.length === 0) this.#out = undefined;
   }
 
   /** Stops reading; what is batched still goes out on `close()`. */
   stop(): void {
-    this.#stopped = true;
+    this.#flags |= STOPPED;
     this.#wakeDrainWaiters();
     this.#wakeStopWaiters();
   }
@@ -543,7 +714,7 @@ export class Channel {
    * sent nothing for 100 ms, for a second at most.
    */
   async close(options: { linger?: boolean } = {}): Promise<void> {
-    this.#stopped = true;
+    this.#flags |= STOPPED;
     this.#wakeDrainWaiters();
     this.#wakeStopWaiters();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -554,7 +725,7 @@ export class Channel {
       ),
     ]);
     clearTimeout(timer);
-    this.#transportClosed = true;
+    this.#flags |= TRANSPORT_CLOSED;
     const transport = this.transport;
     if (
       flushed && options.linger && !this.#peerEnded && !this.#writeFailed &&
@@ -592,7 +763,14 @@ export class Channel {
       while (!this.#peerEnded) {
         const read = this.#inflight ??
           this.#read(scratch ??= new Uint8Array(DISCARD_BUFFER));
-        const n = await Promise.race([read.catch(() => null), stopped]);
+        const settled = read.then((n) => {
+          this.#readSettled(read, n);
+          return n;
+        }, () => {
+          this.#readSettled(read, null);
+          return null;
+        });
+        const n = await Promise.race([settled, stopped]);
         if (n === null) return;
         heard = true;
       }

@@ -23,7 +23,7 @@ import type {
   PublishPacket,
   Will,
 } from "../../packets/types.ts";
-import type { CloseOptions, EndReason } from "../core/ports.ts";
+import type { CloseOptions } from "../core/ports.ts";
 import { messageFromPublish } from "../core/messages.ts";
 import {
   type ConnectionHub,
@@ -37,9 +37,9 @@ import { connackProperties } from "./_connack.ts";
 import { closeReason } from "../transport/close_reason.ts";
 import { handleSubscribe, handleUnsubscribe } from "./_subscribe.ts";
 import { legalReply } from "./_replies.ts";
-import { whenOpen, whenReady } from "../core/awaitable.ts";
+import { type Awaitable, whenOpen } from "../core/awaitable.ts";
 import { isSysTopic, topicLevels } from "../core/topic_levels.ts";
-import type { ClientInfo } from "../types.ts";
+import type { ClientInfo, ConnectionInfo } from "../types.ts";
 import { type Message, ownProperties } from "../message.ts";
 import type { Delivery, Session } from "../core/session.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -58,6 +58,20 @@ interface AckGroup {
   /** Settles once the group is acknowledged or refused. */
   readonly done: Promise<void>;
 }
+
+/** `Connection` flag: close has begun. */
+const CLOSING = 1;
+/** `Connection` flag: closed, and its hooks were called. */
+const CLOSED = 2;
+/** `Connection` flag: not read until subscribers' queues have room. */
+const PAUSED = 4;
+/** `Connection` flag: a CONNECT waits for async connect hooks. */
+const CONNECT_PENDING = 8;
+/**
+ * The Maximum Packet Size of a client that set none: above any packet
+ * (and a small integer, which V8 keeps without a number object).
+ */
+const NO_SIZE_LIMIT = 2 ** 30 - 1;
 
 /** Counters of one connection. */
 export interface ConnectionStats {
@@ -82,45 +96,41 @@ export class Connection implements HubConnection, PacketHandler {
   client: ClientInfo | undefined;
   /** The session while the client is connected. */
   session: Session | undefined;
-  #closed: Promise<void> | undefined;
-  #closedDone = false;
-  /**
-   * Why a session that ends with this connection ends, when it is not the
-   * client's doing: another connection took over, or the server kicked it.
-   */
-  #endReason: EndReason | undefined;
-  /**
-   * Whether the connection is not read until subscribers' queues have room
-   * for its message (`queueFull` "backpressure").
-   */
-  get paused(): boolean {
-    return this.#paused;
-  }
-
-  #paused = false;
+  /** Who waits for the end (see `closed`), made when asked for. */
+  #whenClosed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** `CLOSING`, `CLOSED`, `PAUSED` and `CONNECT_PENDING`, as bits. */
+  #flags = 0;
   /** The last group of acknowledgements waiting for the store, if one is. */
   #acks: AckGroup | undefined;
 
   readonly #hub: ConnectionHub<Connection>;
-  #version: ProtocolVersion = 4;
   #will: Will | undefined;
-  #isClosed = false;
-  #resolveClosed: (() => void) | undefined;
   /** Topic aliases the client set (MQTT 5.0). */
   #aliases: TopicAliases | undefined;
   /** Topic aliases the server sets for this client (MQTT 5.0), if any. */
   #aliasesOut: OutboundTopicAliases | undefined;
   /** Largest packet the client takes (MQTT 5.0 Maximum Packet Size). */
-  #maxPacketSizeOut = Infinity;
+  #maxPacketSizeOut = NO_SIZE_LIMIT;
   /** Aborts the connect hooks' signal if the connection closes first. */
   #connectAbort: AbortController | undefined;
-  /** The reason code of the DISCONNECT sent when the server closed. */
-  #closeCode: number | undefined;
+  /** What the `checkAccept` hooks were given, if any were. */
+  #acceptedInfo: ConnectionInfo | undefined;
+
+  /**
+   * Whether the connection is not read until subscribers' queues have room
+   * for its message (`queueFull` "backpressure").
+   */
+  get paused(): boolean {
+    return (this.#flags & PAUSED) !== 0;
+  }
+
   /**
    * Whether a CONNECT arrived and waits for async connect hooks: the
    * connect timeout does not apply then, only its ceiling.
    */
-  connectPending = false;
+  get connectPending(): boolean {
+    return (this.#flags & CONNECT_PENDING) !== 0;
+  }
 
   constructor(hub: ConnectionHub<Connection>, transport: Transport) {
     this.#hub = hub;
@@ -153,20 +163,34 @@ export class Connection implements HubConnection, PacketHandler {
   /** Resolves once the connection is closed and its hooks were called. */
   get closed(): Promise<void> {
     // Made when asked for: most connections never are.
-    if (this.#closedDone) return Promise.resolve();
-    return this.#closed ??= new Promise((resolve) =>
-      this.#resolveClosed = resolve
-    );
+    if ((this.#flags & CLOSED) !== 0) return Promise.resolve();
+    if (this.#whenClosed === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => resolve = r);
+      this.#whenClosed = { promise, resolve };
+    }
+    return this.#whenClosed.promise;
+  }
+
+  /** Marks the end, and tells who waits for it. */
+  #setClosed(): void {
+    this.#flags |= CLOSED;
+    this.#whenClosed?.resolve();
+    this.#whenClosed = undefined;
   }
 
   /** Protocol level of the connection (4 until CONNECT says otherwise). */
   get protocolVersion(): ProtocolVersion {
-    return this.#version;
+    return this.#channel.version;
   }
 
   /** Whether close has begun. */
   get isClosed(): boolean {
-    return this.#isClosed;
+    return (this.#flags & CLOSING) !== 0;
+  }
+
+  get #isClosed(): boolean {
+    return (this.#flags & CLOSING) !== 0;
   }
 
   /** Bytes written to the connection and not yet acknowledged by the OS. */
@@ -187,35 +211,51 @@ export class Connection implements HubConnection, PacketHandler {
     };
   }
 
-  /** Serves the connection until it ends; never rejects. */
-  run(): Promise<void> {
-    const hub = this.#hub;
-    const accepted = hub.hooks.checkAccept(this.transport.info);
-    // One async function runs per connection (the channel's read loop): each
-    // suspended one costs memory for as long as the connection is open.
-    const reading = Promise.resolve(
-      whenReady(accepted, (ok) => ok ? this.#read() : this.#refused()),
-    );
-    return reading.then(
-      (error) => {
-        // Nothing thrown while answering an error may escape: the caller
-        // does not wait for this promise.
-        try {
-          if (error instanceof MqttError) this.#protocolError(error);
-        } catch (e) {
-          this.#internalError(e);
-        }
-        return this.close(error);
-      },
-      (e) => {
-        const error = e instanceof Error ? e : new Error(String(e));
-        if (!this.#isClosed) this.#internalError(error);
-        return this.close(error);
-      },
-    ).catch((e) => {
-      // close() does not throw; this is the last guard all the same.
+  /**
+   * Serves the connection until it ends; never throws. `closed` resolves
+   * once it has ended.
+   */
+  run(): void {
+    const hooks = this.#hub.hooks;
+    let accepted: Awaitable<boolean> = true;
+    if (hooks.hasCheckAccept) {
+      // The same object goes to `onClosed` (a transport may make a new one
+      // each time it is asked).
+      this.#acceptedInfo = this.transport.info;
+      accepted = hooks.checkAccept(this.#acceptedInfo);
+    }
+    if (accepted instanceof Promise) {
+      accepted.then(
+        (ok) => this.#serve(ok),
+        (e: unknown) => this.readFailed(e),
+      );
+    } else {
+      this.#serve(accepted);
+    }
+  }
+
+  /** Reads the connection, or closes it if a hook refused it. */
+  #serve(accepted: boolean): void {
+    if (accepted) this.#channel.readPackets(this);
+    else this.readEnded(this.#refused());
+  }
+
+  /** Closes the connection once reading has ended (see `PacketHandler`). */
+  readEnded(error: Error | undefined): void {
+    // Nothing thrown while answering an error may escape.
+    try {
+      if (error instanceof MqttError) this.#protocolError(error);
+    } catch (e) {
       this.#internalError(e);
-    });
+    }
+    this.end(error);
+  }
+
+  /** Closes the connection after a failure of the server's own. */
+  readFailed(e: unknown): void {
+    const error = e instanceof Error ? e : new Error(String(e));
+    if (!this.#isClosed) this.#internalError(error);
+    this.end(error);
   }
 
   /** Logs an error of the broker's own while serving this connection. */
@@ -226,10 +266,6 @@ export class Connection implements HubConnection, PacketHandler {
       remote: this.transport.info.remoteAddress,
       error: error.stack ?? error.message,
     });
-  }
-
-  #read(): Promise<Error | undefined> {
-    return this.#channel.readPackets(this);
   }
 
   #refused(): Error {
@@ -258,9 +294,9 @@ export class Connection implements HubConnection, PacketHandler {
         this.send({
           type: "connack",
           sessionPresent: false,
-          reasonCode: this.#version === 5 ? error.reasonCode : 0x01,
+          reasonCode: this.#channel.version === 5 ? error.reasonCode : 0x01,
         });
-      } else if (this.#version === 5) {
+      } else if (this.#channel.version === 5) {
         this.send({
           type: "connack",
           sessionPresent: false,
@@ -269,7 +305,7 @@ export class Connection implements HubConnection, PacketHandler {
       }
       return;
     }
-    if (this.#version === 5) {
+    if (this.#channel.version === 5) {
       // [MQTT-4.13.1-1] 5.0 may say why before it closes.
       this.send({
         type: "disconnect",
@@ -299,7 +335,7 @@ export class Connection implements HubConnection, PacketHandler {
       case "pubrec":
         if (this.session?.received(packet.packetId)) {
           this.sendPubrel(packet.packetId);
-        } else if (this.#version === 5) {
+        } else if (this.#channel.version === 5) {
           this.send({
             type: "pubrel",
             packetId: packet.packetId,
@@ -313,7 +349,7 @@ export class Connection implements HubConnection, PacketHandler {
         this.send({
           type: "pubcomp",
           packetId: packet.packetId,
-          ...(this.#version === 5 && !known
+          ...(this.#channel.version === 5 && !known
             ? { reasonCode: ReasonCode.PacketIdentifierNotFound }
             : {}),
         });
@@ -328,7 +364,7 @@ export class Connection implements HubConnection, PacketHandler {
         this.send({ type: "pingresp" });
         return;
       case "disconnect":
-        if (this.#version === 5) {
+        if (this.#channel.version === 5) {
           const expiry = packet.properties?.sessionExpiryInterval;
           if (expiry !== undefined && this.session !== undefined) {
             if (this.session.expiryInterval === 0 && expiry !== 0) {
@@ -380,7 +416,7 @@ export class Connection implements HubConnection, PacketHandler {
     }
     const hub = this.#hub;
     const options = hub.options;
-    this.#version = this.#channel.version = packet.protocolVersion;
+    this.#channel.version = packet.protocolVersion;
     const v5 = packet.protocolVersion === 5;
     const maximumPacketSize = packet.properties?.maximumPacketSize;
     if (maximumPacketSize !== undefined) {
@@ -463,10 +499,10 @@ export class Connection implements HubConnection, PacketHandler {
     const verdict = hub.hooks.checkConnect(client, packet, abort?.signal);
     if (verdict instanceof Promise) {
       this.#connectAbort = abort;
-      this.connectPending = true;
+      this.#flags |= CONNECT_PENDING;
       return verdict.then((v) => {
         this.#connectAbort = undefined;
-        this.connectPending = false;
+        this.#flags &= ~CONNECT_PENDING;
         return this.#connected(
           packet,
           client,
@@ -638,25 +674,30 @@ export class Connection implements HubConnection, PacketHandler {
     this.send({
       type: "connack",
       sessionPresent: false,
-      reasonCode: this.#version === 5
+      reasonCode: this.#channel.version === 5
         ? reasonCode
         : toConnackReturnCode(reasonCode),
     });
     this.end(new Error(`Connection refused: code ${reasonCode}`));
   }
 
-  /** `#published` as `whenOpen` calls it, made once per connection. */
-  readonly #afterCheckPublish = (
-    verdict: RefusalCode | undefined,
-    packet: PublishPacket,
-    message: Message,
-  ): Promise<void> | undefined => this.#published(packet, message, verdict);
+  /**
+   * `#published` as `whenOpen` calls it, made once per connection on its
+   * first PUBLISH (most idle connections never send one).
+   */
+  #afterCheckPublish:
+    | ((
+      verdict: RefusalCode | undefined,
+      packet: PublishPacket,
+      message: Message,
+    ) => Promise<void> | undefined)
+    | undefined;
 
   #onPublish(packet: PublishPacket): Promise<void> | undefined {
     const hub = this.#hub;
     const session = this.session!;
     let topic = packet.topic;
-    if (this.#version === 5) {
+    if (this.#channel.version === 5) {
       this.#aliases ??= new TopicAliases(hub.options.topicAliasMaximum);
       topic = this.#aliases.resolve(packet);
     }
@@ -667,7 +708,7 @@ export class Connection implements HubConnection, PacketHandler {
         `Cannot accept a PUBLISH: its topic has more than ${hub.options.maxTopicLevels} levels`,
       );
     }
-    if (packet.qos > hub.options.maxQoS && this.#version === 5) {
+    if (packet.qos > hub.options.maxQoS && this.#channel.version === 5) {
       // [MQTT-3.2.2-11]
       throw new MqttError(
         ReasonCode.QoSNotSupported,
@@ -675,7 +716,8 @@ export class Connection implements HubConnection, PacketHandler {
       );
     }
     if (
-      packet.retain && !hub.options.retainAvailable && this.#version === 5
+      packet.retain && !hub.options.retainAvailable &&
+      this.#channel.version === 5
     ) {
       // [MQTT-3.3.1-8]
       throw new MqttError(
@@ -691,7 +733,7 @@ export class Connection implements HubConnection, PacketHandler {
         return;
       }
       if (
-        this.#version === 5 &&
+        this.#channel.version === 5 &&
         unreleased.size >= hub.options.receiveMaximum
       ) {
         // [MQTT-3.3.4-9] More than the Receive Maximum the server gave.
@@ -724,6 +766,8 @@ export class Connection implements HubConnection, PacketHandler {
       : undefined;
     // A hook may have closed the connection, even a synchronous one that
     // kicks its own client: the PUBLISH is then neither routed nor answered.
+    this.#afterCheckPublish ??= (verdict, packet, message) =>
+      this.#published(packet, message, verdict);
     return whenOpen(this, check, this.#afterCheckPublish, packet, message);
   }
 
@@ -750,9 +794,9 @@ export class Connection implements HubConnection, PacketHandler {
     if (routed === undefined) return this.#acknowledgeDurably(packet, verdict);
     // Not read meanwhile: its silence is the server's doing, not a lapsed
     // keep-alive.
-    this.#paused = true;
+    this.#flags |= PAUSED;
     return routed.then(() => {
-      this.#paused = false;
+      this.#flags &= ~PAUSED;
       return this.#acknowledgeDurably(packet, verdict);
     });
   }
@@ -823,7 +867,7 @@ export class Connection implements HubConnection, PacketHandler {
   #notDurable(packet: PublishPacket, error: unknown): void {
     if (this.#isClosed) return;
     const reason = error instanceof Error ? error.message : String(error);
-    if (this.#version !== 5) {
+    if (this.#channel.version !== 5) {
       this.end(new Error(`Store failed: ${reason}`));
       return;
     }
@@ -837,7 +881,7 @@ export class Connection implements HubConnection, PacketHandler {
       type: packet.qos === 1 ? "puback" : "pubrec",
       packetId: packet.packetId!,
     };
-    if (this.#version === 5 && verdict !== undefined) {
+    if (this.#channel.version === 5 && verdict !== undefined) {
       reply.reasonCode = verdict;
     }
     this.send(reply as Packet);
@@ -864,7 +908,7 @@ export class Connection implements HubConnection, PacketHandler {
     const channel = this.#channel;
     const out = channel.output;
     const offset = out.length;
-    const version = this.#version;
+    const version = this.#channel.version;
     const properties = version === 5
       ? hub.outgoingProperties(delivery)
       : undefined;
@@ -987,7 +1031,7 @@ export class Connection implements HubConnection, PacketHandler {
    * encoded is logged and not sent, never thrown to the caller.
    */
   send(packet: Packet): void {
-    const legal = this.#version === 5
+    const legal = this.#channel.version === 5
       ? legalReply(packet, this.#maxPacketSizeOut)
       : packet;
     if (this.#hub.logger.isEnabledFor("debug")) this.#dump("out", legal);
@@ -1044,16 +1088,24 @@ export class Connection implements HubConnection, PacketHandler {
     error: Error | undefined,
     options?: CloseOptions,
   ): Promise<void> {
-    if (this.#isClosed) return this.closed;
-    this.#isClosed = true;
-    this.#endReason = options?.endReason;
-    this.#closeCode = options?.reasonCode;
+    this.end(error, options);
+    return this.closed;
+  }
+
+  /**
+   * Starts closing the connection, as {@linkcode Connection.close} does,
+   * without waiting for the end.
+   */
+  end(error: Error | undefined, options?: CloseOptions): void {
+    if (this.#isClosed) return;
+    this.#flags |= CLOSING;
     const hub = this.#hub;
     this.#connectAbort?.abort(new Error("Connection closed"));
     this.#connectAbort = undefined;
     this.#channel.stop();
     if (
-      options?.reasonCode !== undefined && this.#version === 5 && this.client
+      options?.reasonCode !== undefined && this.#channel.version === 5 &&
+      this.client
     ) {
       this.send({ type: "disconnect", reasonCode: options.reasonCode });
     }
@@ -1062,42 +1114,36 @@ export class Connection implements HubConnection, PacketHandler {
     if (this.client !== undefined && this.session !== undefined) {
       hub.core.sessions.detach(this, this.session, {
         publishWill: error !== undefined && will !== undefined,
-        endReason: this.#endReason,
+        endReason: options?.endReason,
       });
     }
     // A connection the server ends lets its client read why before it
     // closes; after a DISCONNECT from the client, it closes at once (and
     // the channel knows when the peer has gone already).
     const linger = options?.reasonCode !== undefined || error !== undefined;
-    this.#finish(error, linger).catch((e: unknown) => {
+    this.#finish(error, linger, options).catch((e: unknown) => {
       this.#hub.logger.error("internal error", {
         client_id: this.client?.clientId,
         remote: this.transport.info.remoteAddress,
         error: e instanceof Error ? e.stack ?? e.message : String(e),
       });
-      this.#closedDone = true;
-      this.#resolveClosed?.();
+      this.#setClosed();
     });
-    return this.closed;
   }
 
-  /**
-   * Starts closing the connection, as {@linkcode Connection.close} does,
-   * without waiting for the end (whose promise never rejects).
-   */
-  end(error: Error | undefined, options?: CloseOptions): void {
-    this.close(error, options).catch(() => {});
-  }
-
-  async #finish(error: Error | undefined, linger: boolean): Promise<void> {
+  async #finish(
+    error: Error | undefined,
+    linger: boolean,
+    options: CloseOptions | undefined,
+  ): Promise<void> {
     await this.#channel.close({ linger });
     const hub = this.#hub;
     hub.connectionClosed(this);
     if (this.client !== undefined) {
       const { reason, detail } = closeReason(
         error,
-        this.#closeCode,
-        this.#endReason,
+        options?.reasonCode,
+        options?.endReason,
       );
       hub.logger.info("client disconnected", {
         client_id: this.client.clientId,
@@ -1106,9 +1152,13 @@ export class Connection implements HubConnection, PacketHandler {
         detail,
       });
     }
-    hub.hooks.notify("onClosed", this.transport.info, this.client, error);
-    this.#closedDone = true;
-    this.#resolveClosed?.();
+    hub.hooks.notify(
+      "onClosed",
+      this.#acceptedInfo ?? this.transport.info,
+      this.client,
+      error,
+    );
+    this.#setClosed();
   }
 }
 

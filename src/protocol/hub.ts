@@ -9,7 +9,9 @@
  */
 
 import { ReasonCode } from "../../packets/reason_code.ts";
+import { PacketWriter } from "../../packets/mod.ts";
 import type {
+  Packet,
   PacketType,
   Properties,
   ProtocolVersion,
@@ -23,6 +25,8 @@ import type { Logger } from "../observe/logger.ts";
 import type { Channel, ChannelContext } from "./channel.ts";
 import type { ProtocolOptions } from "./options.ts";
 
+/** Lone packets' bytes a hub keeps for sharing (see `soloBytes`). */
+const SOLO_KEPT = 8;
 /** Retained messages sent to a new subscription between two yields. */
 const RETAINED_SLICE = 256;
 /** Milliseconds a job that yields with port messages runs before I/O gets a turn. */
@@ -294,6 +298,42 @@ export class ConnectionHub<C extends HubConnection = HubConnection>
     }
   }
 
+  // -- small packets sent alone ------------------------------------------------
+
+  /** Bytes of lone packets kept for sharing, the newest last. */
+  #solo: Uint8Array[] = [];
+  /** Where they are encoded first; made on first use. */
+  #soloWriter: PacketWriter | undefined;
+
+  /**
+   * The bytes of a CONNACK or PINGRESP that a connection sends alone: the
+   * same array whenever the bytes are the same (the last few are kept), so
+   * that a connection that answers CONNECT or PINGREQ, and nothing else,
+   * allocates no output buffer of its own. Nobody writes into them.
+   */
+  soloBytes(
+    packet: Packet,
+    version: ProtocolVersion,
+  ): Uint8Array | undefined {
+    if (packet.type !== "connack" && packet.type !== "pingresp") {
+      return undefined;
+    }
+    const writer = this.#soloWriter ??= new PacketWriter({
+      initialSize: 64,
+    });
+    writer.write(packet, version);
+    const bytes = writer.view(0, writer.length);
+    const kept = this.#solo;
+    let shared: Uint8Array | undefined;
+    for (const k of kept) if (sameBytes(k, bytes)) shared = k;
+    if (shared === undefined) {
+      shared = bytes.slice();
+      if (kept.push(shared) > SOLO_KEPT) kept.shift();
+    }
+    writer.truncate(0);
+    return shared;
+  }
+
   // -- when batched output is written -----------------------------------------
 
   /** Channels with output batched, to write at the end of this tick. */
@@ -399,6 +439,13 @@ export class ConnectionHub<C extends HubConnection = HubConnection>
     clearTimeout(this.#ioYieldTimer);
     this.#ioYielded();
   }
+}
+
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -262,11 +262,9 @@ export class Server {
       : undefined;
     const hostname = o.hostname ?? "0.0.0.0";
     const logger = this.#core.logger;
-    // A connection's run never rejects; a failure here is a bug, logged.
-    const serve = (transport: Transport) =>
-      this.#serve(transport).catch((e: unknown) =>
-        this.#internalError("connection failed", e)
-      );
+    const serve = (transport: Transport): void => {
+      this.#serve(transport);
+    };
     if (o.websocket !== undefined && o.websocket !== false) {
       const path = typeof o.websocket === "object"
         ? o.websocket.path
@@ -332,11 +330,16 @@ export class Server {
     // Served once the store is read back (at once for one in memory).
     const loading = this.#load();
     return loading === undefined
-      ? this.#serve(transport)
-      : loading.then(() => this.#serve(transport), (error: unknown) => {
+      ? this.#served(transport)
+      : loading.then(() => this.#served(transport), (error: unknown) => {
         transport.close();
         throw error;
       });
+  }
+
+  /** Serves a connection; resolves once it has closed. */
+  #served(transport: Transport): Promise<void> {
+    return this.#serve(transport)?.closed ?? Promise.resolve();
   }
 
   #internalError(message: string, error: unknown): void {
@@ -345,10 +348,11 @@ export class Server {
     });
   }
 
-  #serve(transport: Transport): Promise<void> {
+  /** Serves a connection, unless the server stops or is full. */
+  #serve(transport: Transport): Connection | undefined {
     if (this.#stopping !== undefined) {
       transport.close();
-      return Promise.resolve();
+      return undefined;
     }
     const hub = this.#hub;
     if (hub.connections.size >= hub.options.maxConnections) {
@@ -370,11 +374,12 @@ export class Server {
         this.#refusedWarnedAt = now;
         this.#refused = 0;
       }
-      return Promise.resolve();
+      return undefined;
     }
     const connection = new Connection(hub, transport);
     hub.connectionOpened(connection);
-    return connection.run();
+    connection.run();
+    return connection;
   }
 
   /**

@@ -21,56 +21,98 @@ export interface FirstReadLogs {
   readonly tlsFailed: HostLog;
 }
 
-/** A `Deno.Conn` as a broker transport. */
-export class ConnTransport implements Transport {
-  readonly info: ConnectionInfo;
-  readonly flush = "microtask" as const;
-  readonly reusesWrittenBytes = true;
-  readonly #conn: Deno.Conn;
-  /** Set until the first read: it checks how the client began. */
-  #logs: FirstReadLogs | undefined;
+/** What every connection of one listener shares. */
+export interface ListenerShare {
+  /** The listener's name. */
+  readonly name: string;
+  /** Plain TCP or TLS. */
+  readonly kind: "tcp" | "tls";
+  /** The logs of the first read, undefined to check nothing. */
+  readonly logs?: FirstReadLogs | undefined;
+  /** The local address as text (see {@linkcode LocalAddresses}). */
+  localAddress(addr: Deno.NetAddr): string;
+}
 
-  constructor(conn: Deno.Conn, info: ConnectionInfo, logs?: FirstReadLogs) {
+/**
+ * A `Deno.Conn` as a broker transport. It holds the connection and what its
+ * listener shares, no more: `info` is made when asked for, so that an idle
+ * connection keeps no addresses as text of its own.
+ */
+export class ConnTransport implements Transport {
+  readonly #conn: Deno.Conn;
+  readonly #listener: ListenerShare;
+  /** Set until the first read: it checks how the client began. */
+  #firstRead: boolean;
+
+  constructor(conn: Deno.Conn, listener: ListenerShare) {
     this.#conn = conn;
-    this.info = info;
-    this.#logs = logs;
+    this.#listener = listener;
+    this.#firstRead = listener.logs !== undefined;
+  }
+
+  /** Where the connection comes from; a new object on each call. */
+  get info(): ConnectionInfo {
+    const listener = this.#listener;
+    const conn = this.#conn;
+    return {
+      remoteAddress: formatAddress(conn.remoteAddr),
+      localAddress: listener.localAddress(conn.localAddr as Deno.NetAddr),
+      transport: listener.kind,
+      listener: listener.name,
+    };
+  }
+
+  /** Output is batched per task. */
+  get flush(): "microtask" {
+    return "microtask";
+  }
+
+  /** Bytes written are sent (or copied) once the write resolves. */
+  get reusesWrittenBytes(): boolean {
+    return true;
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    if (this.#logs === undefined) return this.#conn.read(buffer);
-    return this.#firstRead(buffer, this.#logs);
+    if (!this.#firstRead) return this.#conn.read(buffer);
+    this.#firstRead = false;
+    const logs = this.#listener.logs!;
+    if (this.#listener.kind === "tls") return this.#handshake(buffer, logs);
+    // A reaction rather than an async function: it is what a connection
+    // that never sends holds.
+    return this.#conn.read(buffer).then((n) => {
+      if (n !== null && n > 0 && buffer[0] === 0x16) {
+        // 0x16 starts a TLS record (handshake); no MQTT packet has type 1
+        // with flags 6.
+        logs.tlsOnPlain.log(formatAddress(this.#conn.remoteAddr), {
+          listener: this.#listener.name,
+        });
+        throw new TlsHandshakeError(
+          "Looks like TLS on a plain listener: the first byte is 0x16",
+        );
+      }
+      return n;
+    });
   }
 
-  async #firstRead(
+  /** The first read of a TLS connection: the handshake, then the read. */
+  async #handshake(
     buffer: Uint8Array,
     logs: FirstReadLogs,
   ): Promise<number | null> {
-    this.#logs = undefined;
-    const fields = { listener: this.info.listener };
-    if (this.info.transport === "tls") {
-      try {
-        await (this.#conn as Deno.TlsConn).handshake();
-      } catch (error) {
-        const detail = sanitizeError(error);
-        if (/corrupt message|InvalidContentType|not a TLS/i.test(detail)) {
-          logs.plainOnTls.log(this.info.remoteAddress, { ...fields, detail });
-        } else if (!/eof|reset|broken pipe/i.test(detail)) {
-          logs.tlsFailed.log(this.info.remoteAddress, { ...fields, detail });
-        }
-        throw new TlsHandshakeError(detail);
+    try {
+      await (this.#conn as Deno.TlsConn).handshake();
+    } catch (error) {
+      const remote = formatAddress(this.#conn.remoteAddr);
+      const fields = { listener: this.#listener.name };
+      const detail = sanitizeError(error);
+      if (/corrupt message|InvalidContentType|not a TLS/i.test(detail)) {
+        logs.plainOnTls.log(remote, { ...fields, detail });
+      } else if (!/eof|reset|broken pipe/i.test(detail)) {
+        logs.tlsFailed.log(remote, { ...fields, detail });
       }
-      return this.#conn.read(buffer);
+      throw new TlsHandshakeError(detail);
     }
-    const n = await this.#conn.read(buffer);
-    if (n !== null && n > 0 && buffer[0] === 0x16) {
-      // 0x16 starts a TLS record (handshake); no MQTT packet has type 1
-      // with flags 6.
-      logs.tlsOnPlain.log(this.info.remoteAddress, fields);
-      throw new TlsHandshakeError(
-        "Looks like TLS on a plain listener: the first byte is 0x16",
-      );
-    }
-    return n;
+    return this.#conn.read(buffer);
   }
 
   write(bytes: Uint8Array): Promise<number> {
@@ -121,6 +163,25 @@ export function firstReadLogs(logger: Logger): FirstReadLogs {
   };
 }
 
+/**
+ * Local addresses as text: the same string for every connection to the
+ * same address, so that connections do not each hold a copy.
+ */
+export class LocalAddresses {
+  #last: { hostname: string; port: number; text: string } | undefined;
+
+  /** The address as `host:port` (`[v6]:port`). */
+  text(addr: Deno.NetAddr): string {
+    const last = this.#last;
+    if (last?.hostname === addr.hostname && last.port === addr.port) {
+      return last.text;
+    }
+    const text = formatAddress(addr);
+    this.#last = { hostname: addr.hostname, port: addr.port, text };
+    return text;
+  }
+}
+
 /** Where a listener is bound. */
 export interface BoundAddress {
   readonly hostname: string;
@@ -133,9 +194,8 @@ export class SocketListener {
   readonly #name: string;
   readonly #kind: "tcp" | "tls";
   readonly #logger: Logger;
-  readonly #logs: FirstReadLogs;
+  readonly #share: ListenerShare;
   #closed = false;
-  #lastLocal: { hostname: string; port: number; text: string } | undefined;
   readonly done: Promise<void>;
 
   constructor(
@@ -151,7 +211,13 @@ export class SocketListener {
     this.#name = options.name;
     this.#kind = options.kind;
     this.#logger = options.logger;
-    this.#logs = firstReadLogs(options.logger);
+    const locals = new LocalAddresses();
+    this.#share = {
+      name: options.name,
+      kind: options.kind,
+      logs: firstReadLogs(options.logger),
+      localAddress: (addr) => locals.text(addr),
+    };
     this.done = this.#accept(options.serve);
   }
 
@@ -173,30 +239,9 @@ export class SocketListener {
             // The peer is already gone; the read will say so.
           }
         }
-        serve(
-          new ConnTransport(conn, {
-            remoteAddress: formatAddress(conn.remoteAddr),
-            localAddress: this.#localAddress(conn.localAddr as Deno.NetAddr),
-            transport: this.#kind,
-            listener: this.#name,
-          }, this.#logs),
-        );
+        serve(new ConnTransport(conn, this.#share));
       },
     });
-  }
-
-  /**
-   * The local address as text; the same string for every connection to
-   * the same address, so idle connections do not each hold a copy.
-   */
-  #localAddress(addr: Deno.NetAddr): string {
-    const last = this.#lastLocal;
-    if (last?.hostname === addr.hostname && last.port === addr.port) {
-      return last.text;
-    }
-    const text = formatAddress(addr);
-    this.#lastLocal = { hostname: addr.hostname, port: addr.port, text };
-    return text;
   }
 
   /** Stops accepting; open connections are not touched. */
