@@ -29,8 +29,13 @@ const MIN_READ_BUFFER = 128;
 const GROWN_READ_BUFFER = 1024;
 /** First size of the buffer a batch of output is encoded into. */
 const OUTPUT_BUFFER = 256;
-/** Reads of under a quarter of the buffer in a row before it shrinks. */
+/**
+ * Reads of under a quarter of the buffer in a row before a buffer grown
+ * past `GROWN_READ_BUFFER` shrinks to it.
+ */
 const SHRINK_AFTER_SMALL_READS = 16;
+/** Milliseconds without a read after which a buffer shrinks to its first size. */
+const QUIET_SHRINK = 1000;
 /** Largest size a buffer grows to when reads keep filling it. */
 const MAX_GROWN_READ_BUFFER = 65536;
 /** How long closing waits for batched output to be written. */
@@ -290,7 +295,9 @@ export class Channel {
         if (this.#stopped) break;
         this.#end += n;
         this.#bytesIn += n;
-        this.lastActivity = this.#context.now();
+        const now = this.#context.now();
+        const quiet = now - this.lastActivity;
+        this.lastActivity = now;
         const filled = this.#end === this.#readBuffer.length;
         for (let wait = this.#handleInput(handler); wait !== undefined;) {
           const gone = await wait;
@@ -300,7 +307,7 @@ export class Channel {
           }
           wait = this.#handleInput(handler);
         }
-        this.#afterRead(n, filled);
+        this.#afterRead(n, filled, quiet);
       }
     } catch (e) {
       if (!(e instanceof MqttError)) {
@@ -380,21 +387,35 @@ export class Channel {
   /**
    * After the input of a read was handled: leaves the buffer alone while a
    * read started during a CONNECT is in flight into it; else shrinks a
-   * grown buffer once reads have been small for a while, so an idle
-   * connection holds little memory, or grows one that reads fill.
+   * buffer back to its first size once the connection was quiet (nothing
+   * read for `QUIET_SHRINK` ms), so an idle connection holds little memory;
+   * shrinks a buffer grown past `GROWN_READ_BUFFER` once reads have been
+   * small for a while; or grows one that reads fill. A busy connection
+   * keeps at least `GROWN_READ_BUFFER`: between 128 B and 1 KB, a
+   * connection whose reads alternate small and full would change buffers
+   * and read twice for what one read takes.
+   *
+   * @param quiet Milliseconds between this read and the one before.
    */
-  #afterRead(n: number, filled: boolean): void {
+  #afterRead(n: number, filled: boolean, quiet: number): void {
     if (this.#lateRead !== undefined || this.#stopped) return;
-    this.#smallReads = n * 4 < this.#readBuffer.length
-      ? this.#smallReads + 1
-      : 0;
+    const length = this.#readBuffer.length;
+    this.#smallReads = n * 4 < length ? this.#smallReads + 1 : 0;
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
-      if (
-        this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
-        this.#readBuffer.length > MIN_READ_BUFFER
-      ) {
+      if (filled && length < MAX_GROWN_READ_BUFFER) {
+        // Filled with whole packets (a run of 4-byte acknowledgements fills
+        // 128 B exactly): nothing to keep, a larger buffer for the next.
+        this.#readBuffer = new Uint8Array(this.#grownSize());
+        this.#smallReads = 0;
+      } else if (quiet >= QUIET_SHRINK && length > MIN_READ_BUFFER) {
         this.#readBuffer = new Uint8Array(MIN_READ_BUFFER);
+        this.#smallReads = 0;
+      } else if (
+        this.#smallReads >= SHRINK_AFTER_SMALL_READS &&
+        length > GROWN_READ_BUFFER
+      ) {
+        this.#readBuffer = new Uint8Array(GROWN_READ_BUFFER);
         this.#smallReads = 0;
       }
     } else if (filled && this.#readBuffer.length < MAX_GROWN_READ_BUFFER) {
