@@ -20,6 +20,8 @@
  * @module
  */
 
+import { jsonLines } from "./_lines.ts";
+
 const SERVE = "--serve";
 const CONNACK = Uint8Array.of(0x20, 0x02, 0x00, 0x00);
 // deno-fmt-ignore
@@ -110,20 +112,9 @@ async function measure(
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const lines = jsonLines(child.stdout);
+  const nextLine = lines.next;
   const writer = child.stdin.getWriter();
-  let pending = "";
-  const nextLine = async (): Promise<Record<string, number>> => {
-    while (!pending.includes("\n")) {
-      const { value, done } = await out.read();
-      if (done) throw new Error("The server ended");
-      pending += value;
-    }
-    const at = pending.indexOf("\n");
-    const line = pending.slice(0, at);
-    pending = pending.slice(at + 1);
-    return JSON.parse(line);
-  };
   const ask = async (): Promise<Record<string, number>> => {
     await writer.write(new TextEncoder().encode("rss\n"));
     return await nextLine();
@@ -168,7 +159,7 @@ async function measure(
   } finally {
     for (const conn of conns) conn.close();
     await writer.close().catch(() => {});
-    await out.cancel().catch(() => {});
+    await lines.cancel().catch(() => {});
     try {
       child.kill("SIGKILL");
     } catch {

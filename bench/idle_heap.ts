@@ -22,6 +22,7 @@
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { encodePacket } from "../packets/mod.ts";
 import { Server } from "../mod.ts";
+import { jsonLines } from "./_lines.ts";
 
 const SERVE = "--serve";
 
@@ -196,20 +197,9 @@ async function main(args: string[]): Promise<void> {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const lines = jsonLines(child.stdout);
+  const nextLine = lines.next;
   const writer = child.stdin.getWriter();
-  let pending = "";
-  const nextLine = async (): Promise<Record<string, number>> => {
-    while (!pending.includes("\n")) {
-      const { value, done } = await out.read();
-      if (done) throw new Error("The server ended");
-      pending += value;
-    }
-    const at = pending.indexOf("\n");
-    const line = pending.slice(0, at);
-    pending = pending.slice(at + 1);
-    return JSON.parse(line);
-  };
   const snap = async (name: string): Promise<Stage> => {
     const path = `${dir}/${name}.heapsnapshot`;
     await writer.write(new TextEncoder().encode(path + "\n"));
@@ -281,7 +271,7 @@ async function main(args: string[]): Promise<void> {
       }
     }
     await writer.close().catch(() => {});
-    await out.cancel().catch(() => {});
+    await lines.cancel().catch(() => {});
     try {
       child.kill("SIGKILL");
     } catch {
