@@ -225,3 +225,39 @@ Deno.test("Server sends CONNACK for a persistent session once the store has flus
   store.heal();
   await server.stop();
 });
+
+Deno.test("Server sends PUBREL only once the store has flushed the message's move to phase 2", async () => {
+  const store = new GatedStore();
+  const server = new Server({ store });
+  const { peer: sub } = connectStream(server);
+  await sub.connect({ clientId: "sub", clean: false });
+  await sub.send({
+    type: "subscribe",
+    packetId: 1,
+    subscriptions: [{ topicFilter: "a/b", qos: 2 }],
+  });
+  strictEqual((await sub.next()).type, "suback");
+  const { peer: pub } = connectStream(server);
+  await pub.connect({ clientId: "pub" });
+  await pub.send({
+    type: "publish",
+    topic: "a/b",
+    payload: new Uint8Array([1]),
+    qos: 2,
+    retain: false,
+    dup: false,
+    packetId: 1,
+  });
+  const sent = await sub.next();
+  strictEqual(sent.type, "publish");
+  const packetId = (sent as { packetId: number }).packetId;
+
+  store.hold();
+  await sub.send({ type: "pubrec", packetId });
+  await sub.nothing(50);
+  store.release();
+  deepStrictEqual(await sub.next(), { type: "pubrel", packetId });
+  await sub.close();
+  await pub.close();
+  await server.stop();
+});

@@ -47,13 +47,15 @@ import type { Transport } from "../transport/transport.ts";
 type MutableClientInfo = { -readonly [K in keyof ClientInfo]: ClientInfo[K] };
 
 /**
- * QoS 1 and 2 PUBLISHes whose acknowledgements wait for one commit of the
- * store (and for the group before them), in the order they came.
+ * QoS 1 and 2 PUBLISHes whose acknowledgements, and PUBRELs, wait for one
+ * commit of the store (and for the group before them), in the order they
+ * came.
  */
 interface AckGroup {
   /** What the store gave to wait for; `undefined`: the group before only. */
   readonly flushed: Promise<void> | undefined;
-  readonly packets: PublishPacket[];
+  /** PUBLISHes to acknowledge, and packet ids to send PUBREL for. */
+  readonly packets: (PublishPacket | number)[];
   readonly verdicts: (RefusalCode | undefined)[];
   /** Settles once the group is acknowledged or refused. */
   readonly done: Promise<void>;
@@ -334,7 +336,9 @@ export class Connection implements HubConnection, PacketHandler {
         return;
       case "pubrec":
         if (this.session?.received(packet.packetId)) {
-          this.sendPubrel(packet.packetId);
+          // Phase 2 is durable before the PUBREL goes: once the client has
+          // it, the PUBLISH must not be sent again, even after a restart.
+          this.#afterFlush(packet.packetId, undefined);
         } else if (this.#channel.version === 5) {
           this.send({
             type: "pubrel",
@@ -818,14 +822,26 @@ export class Connection implements HubConnection, PacketHandler {
       // Held until PUBREL [MQTT-4.3.3-10], and stored with the rest.
       this.session?.holdIncoming(packet.packetId!);
     }
+    this.#afterFlush(packet, verdict);
+  }
+
+  /**
+   * Sends an acknowledgement of a PUBLISH (a packet) or a PUBREL (a packet
+   * id) once what the store holds for it is durable, after those still
+   * waiting: at once when nothing waits.
+   */
+  #afterFlush(
+    packet: PublishPacket | number,
+    verdict: RefusalCode | undefined,
+  ): void {
     const flushed = this.#hub.core.flush();
     const last = this.#acks;
     if (flushed === undefined && last === undefined) {
-      this.#acknowledge(packet, verdict);
+      this.#release(packet, verdict);
       return;
     }
     if (flushed !== undefined && last?.flushed === flushed) {
-      // The PUBLISHes of one turn wait for the same commit, as one group.
+      // The packets of one turn wait for the same commit, as one group.
       last.packets.push(packet);
       last.verdicts.push(verdict);
       return;
@@ -846,7 +862,7 @@ export class Connection implements HubConnection, PacketHandler {
           // Nothing follows the DISCONNECT of a connection closed meanwhile.
           if (this.#isClosed) return;
           for (let i = 0; i < group.packets.length; i++) {
-            this.#acknowledge(group.packets[i]!, group.verdicts[i]);
+            this.#release(group.packets[i]!, group.verdicts[i]);
           }
         },
         (error: unknown) => {
@@ -858,16 +874,27 @@ export class Connection implements HubConnection, PacketHandler {
     this.#acks = group;
   }
 
+  /** Sends what `#afterFlush` held: an acknowledgement, or a PUBREL. */
+  #release(
+    packet: PublishPacket | number,
+    verdict: RefusalCode | undefined,
+  ): void {
+    if (typeof packet === "number") this.sendPubrel(packet);
+    else this.#acknowledge(packet, verdict);
+  }
+
   /**
    * Refuses a PUBLISH whose writes the store could not make durable: a 5.0
    * client is told 0x80 in its PUBACK or PUBREC; a 3.x client, which has no
    * way to hear it, is disconnected unacknowledged, so that it sends the
    * message again. Other clients are served as before.
    */
-  #notDurable(packet: PublishPacket, error: unknown): void {
+  #notDurable(packet: PublishPacket | number, error: unknown): void {
     if (this.#isClosed) return;
     const reason = error instanceof Error ? error.message : String(error);
-    if (this.#channel.version !== 5) {
+    // A PUBREL is not sent while its phase is not durable: the connection
+    // ends, and the session sends it when the client is back.
+    if (typeof packet === "number" || this.#channel.version !== 5) {
       this.end(new Error(`Store failed: ${reason}`));
       return;
     }
