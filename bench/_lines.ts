@@ -1,6 +1,6 @@
 /**
- * Reads a child process's output a JSON line at a time: how the idle
- * benchmarks talk to the server they start. Not part of the package.
+ * How the idle benchmarks talk to the server they start: its output read a
+ * JSON line at a time, and its end. Not part of the package.
  *
  * @module
  */
@@ -36,4 +36,27 @@ export function jsonLines(stream: ReadableStream<Uint8Array>): JsonLines {
     },
     cancel: () => out.cancel(),
   };
+}
+
+/**
+ * Ends a server child: closes its input, stops reading its lines, kills it
+ * and waits for it.
+ *
+ * @param child The child, started with piped input and output.
+ * @param writer The writer of its input.
+ * @param lines The reader of its output.
+ */
+export async function stopChild(
+  child: Deno.ChildProcess,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  lines: JsonLines,
+): Promise<void> {
+  await writer.close().catch(() => {});
+  await lines.cancel().catch(() => {});
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // Gone already.
+  }
+  await child.status;
 }

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { jsonLines } from "./_lines.ts";
+import { jsonLines, stopChild } from "./_lines.ts";
 
 const SERVE = "--serve";
 const CONNACK = Uint8Array.of(0x20, 0x02, 0x00, 0x00);
@@ -158,13 +158,6 @@ async function measure(
     return (after.rss! - before.rss!) / count;
   } finally {
     for (const conn of conns) conn.close();
-    await writer.close().catch(() => {});
-    await lines.cancel().catch(() => {});
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Gone already.
-    }
-    await child.status;
+    await stopChild(child, writer, lines);
   }
 }

@@ -22,7 +22,7 @@
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { encodePacket } from "../packets/mod.ts";
 import { Server } from "../mod.ts";
-import { jsonLines } from "./_lines.ts";
+import { jsonLines, stopChild } from "./_lines.ts";
 
 const SERVE = "--serve";
 
@@ -270,14 +270,7 @@ async function main(args: string[]): Promise<void> {
         // Closed by the server.
       }
     }
-    await writer.close().catch(() => {});
-    await lines.cancel().catch(() => {});
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Gone already.
-    }
-    await child.status;
+    await stopChild(child, writer, lines);
     await Deno.remove(dir, { recursive: true });
   }
 }
