@@ -20,7 +20,7 @@
  * @module
  */
 
-import { jsonLines, stopChild } from "./_lines.ts";
+import { ServerChild } from "./_server_child.ts";
 
 const SERVE = "--serve";
 const CONNACK = Uint8Array.of(0x20, 0x02, 0x00, 0x00);
@@ -106,22 +106,14 @@ async function measure(
   size: number,
   connack: boolean,
 ): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, SERVE, String(size)],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = jsonLines(child.stdout);
-  const nextLine = lines.next;
-  const writer = child.stdin.getWriter();
-  const ask = async (): Promise<Record<string, number>> => {
-    await writer.write(new TextEncoder().encode("rss\n"));
-    return await nextLine();
-  };
+  const child = ServerChild.start(new URL(import.meta.url).pathname, [
+    SERVE,
+    String(size),
+  ]);
+  const ask = () => child.ask("rss");
   const conns: Deno.Conn[] = [];
   try {
-    const { port } = await nextLine();
+    const { port } = await child.next();
     // Let the server settle before the first reading.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = await ask();
@@ -158,6 +150,6 @@ async function measure(
     return (after.rss! - before.rss!) / count;
   } finally {
     for (const conn of conns) conn.close();
-    await stopChild(child, writer, lines);
+    await child.stop();
   }
 }

@@ -22,7 +22,7 @@
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { encodePacket } from "../packets/mod.ts";
 import { Server } from "../mod.ts";
-import { jsonLines, stopChild } from "./_lines.ts";
+import { ServerChild } from "./_server_child.ts";
 
 const SERVE = "--serve";
 
@@ -185,32 +185,20 @@ async function main(args: string[]): Promise<void> {
   const floor = args.includes("--floor");
   const v5 = args.includes("--v5");
   const dir = await Deno.makeTempDir();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL(import.meta.url).pathname,
-      SERVE,
-      floor ? "floor" : "broker",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = jsonLines(child.stdout);
-  const nextLine = lines.next;
-  const writer = child.stdin.getWriter();
+  const child = ServerChild.start(new URL(import.meta.url).pathname, [
+    SERVE,
+    floor ? "floor" : "broker",
+  ]);
   const snap = async (name: string): Promise<Stage> => {
     const path = `${dir}/${name}.heapsnapshot`;
-    await writer.write(new TextEncoder().encode(path + "\n"));
-    const sizes = await nextLine();
+    const sizes = await child.ask(path);
     const sums = await groups(path);
     await Deno.remove(path);
     return { sizes, sums };
   };
   const conns: Deno.Conn[] = [];
   try {
-    const { port } = await nextLine();
+    const { port } = await child.next();
     await snap("warm-up");
     const none = await snap("none");
     for (let i = 0; i < count; i += 100) {
@@ -270,7 +258,7 @@ async function main(args: string[]): Promise<void> {
         // Closed by the server.
       }
     }
-    await stopChild(child, writer, lines);
+    await child.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }
