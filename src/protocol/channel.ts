@@ -6,7 +6,8 @@
  * @module
  */
 
-import { decodePacket, frameLength, PacketWriter } from "../../packets/mod.ts";
+import { PacketWriter } from "../../packets/mod.ts";
+import { decodeFrame, frameLengthAt } from "../../packets/_frame.ts";
 import { MqttError, ProtocolError } from "../../packets/errors.ts";
 import type {
   Packet,
@@ -62,6 +63,8 @@ const FLUSH_SCHEDULED = 8;
 const PEER_ENDED = 16;
 /** `Channel` flag: a write failed. */
 const WRITE_FAILED = 32;
+/** `Channel` flag: the chunk being written is a lone packet's shared bytes. */
+const CHUNK_SHARED = 64;
 
 /** What `#awaitWatchingPeer` races a read against. */
 const ANSWERED: unique symbol = Symbol("answered");
@@ -150,8 +153,14 @@ export class Channel {
    * connections (see `ChannelContext.soloBytes`), never written into.
    */
   #solo: Uint8Array | undefined;
-  /** Bytes of the write in progress. */
-  #writingBytes = 0;
+  /** The bytes being written, until all are. */
+  #chunk: Uint8Array | undefined;
+  /** Bytes of `#chunk` written so far. */
+  #written = 0;
+  /** Packets in `#chunk`, for the debug log. */
+  #chunkPackets = 0;
+  /** Takes the outcome of each write; made on the first. */
+  #afterWrite: ((result: number | Error) => void) | undefined;
   #flushed: (() => void)[] | undefined;
   /** Who reads, told when a write fails. */
   #handler: PacketHandler | undefined;
@@ -223,7 +232,7 @@ export class Channel {
   /** Bytes batched or being written, not yet taken by the OS. */
   get outputBytes(): number {
     return (this.#out?.length ?? 0) + (this.#solo?.length ?? 0) +
-      this.#writingBytes;
+      (this.#chunk?.length ?? 0);
   }
 
   /** The batch packets are encoded into; call `sent()` after writing one. */
@@ -352,8 +361,15 @@ export class Channel {
         );
       }
       if (available < 2) break;
-      const view = this.#readBuffer.subarray(this.#start, this.#end);
-      const length = frameLength(view, context.frameOptions);
+      // Framed and decoded where it lies: no view per packet.
+      const buffer = this.#readBuffer;
+      const start = this.#start;
+      const length = frameLengthAt(
+        buffer,
+        start,
+        this.#end,
+        context.frameOptions.maximumPacketSize,
+      );
       if (length < 0) break;
       if (length > available) {
         this.#needed = length;
@@ -366,8 +382,8 @@ export class Channel {
         // what it was sent has drained.
         return this.outputDrained();
       }
-      const packet = decodePacket(view.subarray(0, length), this.version);
-      this.#start += length;
+      const packet = decodeFrame(buffer, start, start + length, this.version);
+      this.#start = start + length;
       this.#packetsIn++;
       context.countPacketIn(packet.type, length);
       const pending = handler.handlePacket(packet);
@@ -575,10 +591,17 @@ export class Channel {
     }
   }
 
-  /** Starts writing what was batched; the server calls it once per tick. */
+  /**
+   * Starts writing what was batched, one write at a time until none is
+   * left; the server calls it once per tick. Each write's outcome is taken
+   * by one reaction (`#afterWrite`) rather than an async function that
+   * waits: less garbage per write on the hot path.
+   */
   flush(): void {
-    // deno-lint-ignore gmqtt/no-dropped-promise -- it catches what a write or a handler throws
-    void this.#flush();
+    this.#flags &= ~FLUSH_SCHEDULED;
+    if (this.#writing) return;
+    this.#flags |= WRITING;
+    this.#writeNext();
   }
 
   /** Logs what a handler threw where nobody else can take it. */
@@ -589,70 +612,101 @@ export class Channel {
     });
   }
 
-  /** Writes everything batched, one write at a time, until none is left. */
-  async #flush(): Promise<void> {
-    this.#flags &= ~FLUSH_SCHEDULED;
-    if (this.#writing) return;
-    this.#flags |= WRITING;
-    try {
-      for (;;) {
-        // A lone packet's shared bytes, or the batch.
-        let chunk = this.#solo;
-        const out = this.#out;
-        if (chunk !== undefined) {
-          this.#solo = undefined;
-        } else if (out !== undefined && out.length > 0) {
-          chunk = out.take();
-        } else {
-          break;
-        }
-        const packets = this.#packetsOut - this.#packetsTaken;
-        this.#packetsTaken = this.#packetsOut;
-        this.#writingBytes = chunk.length;
-        let written = 0;
-        while (written < chunk.length) {
-          written += await this.transport.write(
-            written === 0 ? chunk : chunk.subarray(written),
-          );
-        }
-        this.#writingBytes = 0;
-        this.#bytesOut += chunk.length;
-        const logger = this.#context.logger;
-        if (logger.isEnabledFor("debug")) {
-          // The packets logged "packet queued" since the last such line.
-          logger.debug("packets written", {
-            remote: this.transport.info.remoteAddress,
-            packets,
-            bytes: chunk.length,
-          });
-        }
-        if (this.#drainWaiters !== undefined) this.#drainProgress();
-        // Sent: the next batch may go into the same buffer.
-        if (out !== undefined && this.transport.reusesWrittenBytes) {
-          out.recycle(chunk);
-        }
-      }
-    } catch (e) {
-      this.#flags |= WRITE_FAILED;
+  /** Writes the next chunk (a lone packet's shared bytes, or the batch). */
+  #writeNext(): void {
+    let chunk = this.#solo;
+    const out = this.#out;
+    if (chunk !== undefined) {
       this.#solo = undefined;
-      this.#out?.take();
-      this.#writingBytes = 0;
+      this.#flags |= CHUNK_SHARED;
+    } else if (out !== undefined && out.length > 0) {
+      chunk = out.take();
+      this.#flags &= ~CHUNK_SHARED;
+    } else {
       this.#flags &= ~WRITING;
       this.#notifyFlushed();
-      this.#wakeDrainWaiters();
-      if (!this.#transportClosed) {
-        try {
-          this.#handler?.writeFailed(
-            e instanceof Error ? e : new Error(String(e)),
-          );
-        } catch (failure) {
-          this.#internalError(failure);
-        }
-      }
       return;
     }
+    this.#chunkPackets = this.#packetsOut - this.#packetsTaken;
+    this.#packetsTaken = this.#packetsOut;
+    this.#chunk = chunk;
+    this.#written = 0;
+    this.#writeChunk(chunk);
+  }
+
+  /** Writes what is left of `chunk`. */
+  #writeChunk(chunk: Uint8Array): void {
+    const written = this.#written;
+    let pending: Promise<number>;
+    try {
+      pending = this.transport.write(
+        written === 0 ? chunk : chunk.subarray(written),
+      );
+    } catch (e) {
+      this.#endWrites(e);
+      return;
+    }
+    const after = this.#afterWrite ??= (result: number | Error) =>
+      this.#wrote(result);
+    pending.then(after, after);
+  }
+
+  /** Takes the outcome of a write: bytes written, or why it failed. */
+  #wrote(result: number | Error): void {
+    const chunk = this.#chunk;
+    if (typeof result !== "number" || chunk === undefined) {
+      this.#endWrites(result);
+      return;
+    }
+    try {
+      this.#written += result;
+      if (this.#written < chunk.length) {
+        this.#writeChunk(chunk);
+        return;
+      }
+      this.#chunk = undefined;
+      this.#bytesOut += chunk.length;
+      const logger = this.#context.logger;
+      if (logger.isEnabledFor("debug")) {
+        // The packets logged "packet queued" since the last such line.
+        logger.debug("packets written", {
+          remote: this.transport.info.remoteAddress,
+          packets: this.#chunkPackets,
+          bytes: chunk.length,
+        });
+      }
+      if (this.#drainWaiters !== undefined) this.#drainProgress();
+      // Sent: the next batch may go into the same buffer (never the shared
+      // bytes of a lone packet).
+      if (
+        (this.#flags & CHUNK_SHARED) === 0 && this.transport.reusesWrittenBytes
+      ) {
+        this.#out?.recycle(chunk);
+      }
+      this.#writeNext();
+    } catch (e) {
+      this.#endWrites(e);
+    }
+  }
+
+  /** Ends the write loop after a failed write: nothing more is written. */
+  #endWrites(error: unknown): void {
+    this.#flags |= WRITE_FAILED;
+    this.#solo = undefined;
+    this.#out?.take();
+    this.#chunk = undefined;
     this.#flags &= ~WRITING;
     this.#notifyFlushed();
+    this.#wakeDrainWaiters();
+    if (!this.#transportClosed) {
+      try {
+        this.#handler?.writeFailed(
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      } catch (failure) {
+        this.#internalError(failure);
+      }
+    }
   }
 
   /**
