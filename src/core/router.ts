@@ -85,10 +85,15 @@ export class Router implements SessionContext, BusNode {
   #routing = 0;
   /** Called when the outermost routing ends. */
   #onRoutingEnd: (() => void) | undefined;
-  /** Matches of the last routing, kept to be reused by the next one. */
-  #spareMatches: Map<string, MatchedSubscription> | undefined;
+  /**
+   * The walk of the last routing, kept to be reused by the next one (a
+   * nested routing makes its own).
+   */
+  #spareWalk: RouteWalk | undefined;
   /** What the current subscription walk collects into. */
   #walk: RouteWalk | undefined;
+  /** The walk whose matches are being delivered (see `#deliverBest`). */
+  #delivering: RouteWalk | undefined;
   /** The walk's callback, made once. */
   readonly #collect = (record: SubscriptionRecord, key: string): void => {
     const walk = this.#walk!;
@@ -197,9 +202,14 @@ export class Router implements SessionContext, BusNode {
 
   // -- routing -----------------------------------------------------------------
 
-  /** Whether a routing is under way: deliveries made now share a message. */
-  get routing(): boolean {
-    return this.#routing > 0;
+  /**
+   * Whether the routing under way delivers the message to more than one
+   * client: what is made for one delivery may be worth sharing.
+   */
+  get fanningOut(): boolean {
+    const walk = this.#delivering;
+    return walk !== undefined &&
+      walk.best.size + (walk.shared?.size ?? 0) > 1;
   }
 
   /**
@@ -310,16 +320,14 @@ export class Router implements SessionContext, BusNode {
     }
     if (watchers.size > 0) watchers.notify(message);
     // One copy per client at the highest QoS of its matches, with the
-    // subscription ids of every match (MQTT 5.0). The matches map is reused
-    // from one routing to the next (a nested one makes its own).
-    const best = this.#spareMatches ?? new Map<string, MatchedSubscription>();
-    this.#spareMatches = undefined;
-    const walk: RouteWalk = {
-      best,
-      shared: undefined,
-      checked: undefined,
-      publisher: message.publisher,
-    };
+    // subscription ids of every match (MQTT 5.0). The walk and its map are
+    // reused from one routing to the next (a nested one makes its own).
+    const walk = this.#spareWalk ?? newRouteWalk();
+    this.#spareWalk = undefined;
+    walk.publisher = message.publisher;
+    walk.message = message;
+    walk.delivered = 0;
+    const best = walk.best;
     this.#walk = walk;
     subscriptions.match(message.topic, this.#collect);
     this.#walk = undefined;
@@ -327,14 +335,11 @@ export class Router implements SessionContext, BusNode {
       this.#checkDeliveries(walk.checked, best, message);
     }
     this.#routing++;
-    let delivered = 0;
+    const outerDelivering = this.#delivering;
     try {
-      for (const [clientId, match] of best) {
-        const session = sessions.get(clientId);
-        if (session === undefined) continue;
-        this.#deliverMatch(session, message, match);
-        delivered++;
-      }
+      // A callback made once: no iterator or entry array per match.
+      this.#delivering = walk;
+      best.forEach(this.#deliverBest);
       if (walk.shared !== undefined) {
         for (const [group, candidates] of walk.shared) {
           // In a cluster, another node may serve this group this time.
@@ -350,23 +355,31 @@ export class Router implements SessionContext, BusNode {
           }
           const session = sessions.get(chosen.clientId);
           if (session === undefined) continue;
-          this.#deliverMatch(session, message, {
-            qos: chosen.record.qos,
-            retainAsPublished: chosen.record.retainAsPublished === true,
-            ids: chosen.record.subscriptionId === undefined
-              ? undefined
-              : [chosen.record.subscriptionId],
-          });
-          delivered++;
+          this.#deliverMatch(session, message, chosen.record);
+          walk.delivered++;
         }
       }
     } finally {
+      this.#delivering = outerDelivering;
       if (--this.#routing === 0) this.#onRoutingEnd?.();
-      best.clear();
-      this.#spareMatches = best;
     }
+    const delivered = walk.delivered;
+    best.clear();
+    walk.shared = undefined;
+    walk.checked = undefined;
+    walk.message = undefined;
+    this.#spareWalk = walk;
     if (delivered === 0) metrics.messageUnrouted();
   }
+
+  /** Delivers one client's copy of the message being routed. */
+  readonly #deliverBest = (match: Match, clientId: string): void => {
+    const walk = this.#delivering!;
+    const session = this.#context.sessions.get(clientId);
+    if (session === undefined) return;
+    this.#deliverMatch(session, walk.message!, match);
+    walk.delivered++;
+  };
 
   /**
    * Adds the matches of marked subscriptions (`checkDeliver`) whose client
@@ -375,7 +388,7 @@ export class Router implements SessionContext, BusNode {
    */
   #checkDeliveries(
     checked: (string | SubscriptionRecord)[],
-    best: Map<string, MatchedSubscription>,
+    best: Map<string, Match>,
     message: Message,
   ): void {
     let verdicts: Map<string, boolean> | undefined;
@@ -436,18 +449,20 @@ export class Router implements SessionContext, BusNode {
     return pool[turn % pool.length];
   }
 
-  #deliverMatch(
-    session: Session,
-    message: Message,
-    match: MatchedSubscription,
-  ): void {
+  #deliverMatch(session: Session, message: Message, match: Match): void {
+    let ids: number[] | undefined;
+    if (match instanceof MergedMatch) {
+      ids = match.ids;
+    } else if (match.subscriptionId !== undefined) {
+      ids = [match.subscriptionId];
+    }
     session.deliver({
       message,
       qos: (match.qos < message.qos ? match.qos : message.qos) as QoS,
       // [MQTT-3.3.1-9] A live delivery has RETAIN 0, unless 5.0 Retain As
       // Published asks for the flag as published.
-      retain: match.retainAsPublished && message.retain,
-      subscriptionIds: match.ids,
+      retain: match.retainAsPublished === true && message.retain,
+      subscriptionIds: ids,
       expiresAt: this.#queueExpiry(message),
     });
   }
@@ -584,17 +599,60 @@ export class Router implements SessionContext, BusNode {
 
 /** What one walk of the subscription tree collects. */
 interface RouteWalk {
-  readonly best: Map<string, MatchedSubscription>;
+  /** Per client id, its one match, or its matches merged. */
+  readonly best: Map<string, Match>;
   shared: Map<string, SharedCandidate[]> | undefined;
   /** Client ids and records of marked matches, in pairs, to check. */
   checked: (string | SubscriptionRecord)[] | undefined;
-  readonly publisher: string | undefined;
+  publisher: string | undefined;
+  /** The message being routed. */
+  message: Message | undefined;
+  /** Copies delivered so far. */
+  delivered: number;
 }
 
-interface MatchedSubscription {
+function newRouteWalk(): RouteWalk {
+  return {
+    best: new Map(),
+    shared: undefined,
+    checked: undefined,
+    publisher: undefined,
+    message: undefined,
+    delivered: 0,
+  };
+}
+
+/**
+ * What a client's copy of a message is sent by: the one subscription of
+ * the client that matched (the common case, with nothing made for it), or
+ * several merged.
+ */
+type Match = SubscriptionRecord | MergedMatch;
+
+/**
+ * Several subscriptions of one client matched: one copy at the highest of
+ * their QoS, with the subscription ids of every one (MQTT 5.0).
+ */
+class MergedMatch {
   qos: QoS;
   retainAsPublished: boolean;
   ids: number[] | undefined;
+
+  constructor(first: SubscriptionRecord) {
+    this.qos = first.qos;
+    this.retainAsPublished = first.retainAsPublished === true;
+    this.ids = first.subscriptionId === undefined
+      ? undefined
+      : [first.subscriptionId];
+  }
+
+  add(record: SubscriptionRecord): void {
+    if (record.qos > this.qos) this.qos = record.qos;
+    if (record.retainAsPublished) this.retainAsPublished = true;
+    if (record.subscriptionId !== undefined) {
+      (this.ids ??= []).push(record.subscriptionId);
+    }
+  }
 }
 
 interface SharedCandidate {
@@ -604,24 +662,18 @@ interface SharedCandidate {
 
 /** Adds one subscription's match to a client's copy of the message. */
 function mergeMatch(
-  best: Map<string, MatchedSubscription>,
+  best: Map<string, Match>,
   key: string,
   record: SubscriptionRecord,
 ): void {
   const seen = best.get(key);
   if (seen === undefined) {
-    best.set(key, {
-      qos: record.qos,
-      retainAsPublished: record.retainAsPublished === true,
-      ids: record.subscriptionId === undefined
-        ? undefined
-        : [record.subscriptionId],
-    });
+    best.set(key, record);
+  } else if (seen instanceof MergedMatch) {
+    seen.add(record);
   } else {
-    if (record.qos > seen.qos) seen.qos = record.qos;
-    if (record.retainAsPublished) seen.retainAsPublished = true;
-    if (record.subscriptionId !== undefined) {
-      (seen.ids ??= []).push(record.subscriptionId);
-    }
+    const merged = new MergedMatch(seen);
+    merged.add(record);
+    best.set(key, merged);
   }
 }

@@ -959,7 +959,7 @@ export class Connection implements HubConnection, PacketHandler {
       return true;
     }
     if (shareable && encoded === undefined) {
-      hub.shareEncodedPublish(delivery, version, out.view(offset, length));
+      hub.shareEncodedPublish(delivery, version, out, offset, length);
     }
     this.#messagesOut++;
     hub.countMessageSent(delivery, length);

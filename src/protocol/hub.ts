@@ -234,17 +234,24 @@ export class ConnectionHub<C extends HubConnection = HubConnection>
   }
 
   /**
-   * Offers the bytes of a PUBLISH just encoded for one subscriber to the
-   * others of this routing. They must stay unchanged until the routing ends
-   * (a view into a connection's output batch does: it is only appended to).
+   * Offers the bytes of a PUBLISH just encoded for one subscriber into
+   * `out` to the others of this routing, when it has others. They stay
+   * unchanged until the routing ends: a view into a connection's output
+   * batch does, as the batch is only appended to.
    */
   shareEncodedPublish(
     delivery: Delivery,
     version: ProtocolVersion,
-    bytes: Uint8Array,
+    out: PacketWriter,
+    offset: number,
+    length: number,
   ): void {
-    if (!this.core.router.routing) return;
-    this.#encoded = { delivery, v5: version === 5, bytes };
+    if (!this.core.router.fanningOut) return;
+    this.#encoded = {
+      delivery,
+      v5: version === 5,
+      bytes: out.view(offset, length),
+    };
   }
 
   // -- retained messages for a new subscription ------------------------------
