@@ -51,7 +51,7 @@ export function decodePublish(
     );
   }
   const reader = new Reader(bytes, start, end, "PUBLISH");
-  const topic = reader.string("topic");
+  const topic = reader.name("topic");
   if (topic.includes("+") || topic.includes("#")) {
     const message = `Cannot decode PUBLISH topic: ${
       quote(topic)

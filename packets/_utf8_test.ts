@@ -1,5 +1,5 @@
 import { strictEqual } from "node:assert/strict";
-import { decodeUtf8, utf8Length } from "./_utf8.ts";
+import { decodeName, decodeUtf8, utf8Length } from "./_utf8.ts";
 
 const ENCODER = new TextEncoder();
 const VALID = [
@@ -49,5 +49,36 @@ Deno.test("utf8Length() refuses U+0000 and lone surrogates", () => {
     const text of ["\0", "a\0", "\ud800", "\udc00", "a\ud800b", "\udc00\ud800"]
   ) {
     strictEqual(utf8Length(text), -1);
+  }
+});
+
+Deno.test("decodeName() answers a repeated ASCII name with the same string, and any other name with its own", () => {
+  const names = [
+    "sensors/1/temperature",
+    "sensors/2/temperature",
+    "a",
+    "b",
+    "x".repeat(128),
+    "x".repeat(129),
+    "ab€cd",
+  ];
+  // Many names, so that some share a slot of the table and replace each other.
+  for (let i = 0; i < 2000; i++) names.push(`devices/${i}/state`);
+  for (let round = 0; round < 3; round++) {
+    for (const name of names) {
+      // At an offset, as inside a read buffer.
+      const bytes = ENCODER.encode(`##${name}##`);
+      strictEqual(decodeName(bytes, 2, bytes.length - 2), name);
+    }
+  }
+  const bytes = ENCODER.encode("home/kitchen/light");
+  const first = decodeName(bytes, 0, bytes.length);
+  strictEqual(decodeName(bytes.slice(), 0, bytes.length), first);
+});
+
+Deno.test("decodeName() refuses what decodeUtf8() refuses", () => {
+  for (const bytes of [[0x61, 0x00, 0x62], [0xc0, 0x80], [0xed, 0xa0, 0x80]]) {
+    const array = Uint8Array.from(bytes);
+    strictEqual(decodeName(array, 0, array.length), undefined);
   }
 });
