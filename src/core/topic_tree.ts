@@ -18,7 +18,17 @@ class Node<V> {
   plus: Node<V> | undefined = undefined;
   /** The `#` child; it never has children of its own. */
   hash: Node<V> | undefined = undefined;
-  /** Entries whose filter ends at this node, by key; created on demand. */
+  /**
+   * The key of the one entry whose filter ends at this node, when there is
+   * exactly one (the common case: no map is made for it).
+   */
+  oneKey: string | undefined = undefined;
+  /** The value of that one entry. */
+  oneValue: V | undefined = undefined;
+  /**
+   * Entries whose filter ends at this node, by key, when there are two or
+   * more; created on demand.
+   */
   entries: Map<string, V> | undefined = undefined;
   /** The filter that ends here; "" until an entry is added. */
   filter = "";
@@ -37,8 +47,56 @@ class Node<V> {
   }
 
   isEmpty(): boolean {
-    return this.entries === undefined && this.children === undefined &&
-      this.plus === undefined && this.hash === undefined;
+    return this.oneKey === undefined && this.entries === undefined &&
+      this.children === undefined && this.plus === undefined &&
+      this.hash === undefined;
+  }
+
+  /** Adds or replaces the entry of `key`; true if it is new. */
+  set(key: string, value: V): boolean {
+    const entries = this.entries;
+    if (entries !== undefined) {
+      const isNew = !entries.has(key);
+      entries.set(key, value);
+      return isNew;
+    }
+    const one = this.oneKey;
+    if (one === undefined || one === key) {
+      this.oneKey = key;
+      this.oneValue = value;
+      return one === undefined;
+    }
+    this.entries = new Map([[one, this.oneValue as V], [key, value]]);
+    this.oneKey = undefined;
+    this.oneValue = undefined;
+    return true;
+  }
+
+  /** The value of `key`'s entry. */
+  get(key: string): V | undefined {
+    if (this.oneKey === key) return this.oneValue;
+    return this.entries?.get(key);
+  }
+
+  /** Removes the entry of `key`; true if it existed. */
+  delete(key: string): boolean {
+    const entries = this.entries;
+    if (entries === undefined) {
+      if (this.oneKey !== key) return false;
+      this.oneKey = undefined;
+      this.oneValue = undefined;
+      return true;
+    }
+    if (!entries.delete(key)) return false;
+    if (entries.size === 1) {
+      // Back to one entry: no map for it.
+      for (const [one, value] of entries) {
+        this.oneKey = one;
+        this.oneValue = value;
+      }
+      this.entries = undefined;
+    }
+    return true;
   }
 }
 
@@ -120,10 +178,8 @@ export class TopicTree<V> {
       if (end === filter.length) break;
       start = end + 1;
     }
-    const entries = node.entries ??= new Map();
     node.filter = filter;
-    const isNew = !entries.has(key);
-    entries.set(key, value);
+    const isNew = node.set(key, value);
     if (isNew) this.#size++;
     return isNew;
   }
@@ -149,9 +205,8 @@ export class TopicTree<V> {
    */
   remove(filter: string, key: string): boolean {
     const node = this.#find(filter);
-    if (node?.entries?.delete(key) !== true) return false;
+    if (node === undefined || !node.delete(key)) return false;
     this.#size--;
-    if (node.entries.size === 0) node.entries = undefined;
     this.#prune(node);
     return true;
   }
@@ -174,7 +229,7 @@ export class TopicTree<V> {
    * @returns The value, or `undefined` if there is no such entry.
    */
   get(filter: string, key: string): V | undefined {
-    return this.#find(filter)?.entries?.get(key);
+    return this.#find(filter)?.get(key);
   }
 
   /**
@@ -295,7 +350,9 @@ export class TopicTree<V> {
   *entries(): IterableIterator<[filter: string, key: string, value: V]> {
     const stack: Node<V>[] = [this.#root];
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-      if (node.entries !== undefined) {
+      if (node.oneKey !== undefined) {
+        yield [node.filter, node.oneKey, node.oneValue as V];
+      } else if (node.entries !== undefined) {
         for (const [key, value] of node.entries) {
           yield [node.filter, key, value];
         }
@@ -340,6 +397,11 @@ function emit<V>(
   node: Node<V>,
   fn: (value: V, key: string, filter: string) => void,
 ): void {
+  const one = node.oneKey;
+  if (one !== undefined) {
+    fn(node.oneValue as V, one, node.filter);
+    return;
+  }
   const entries = node.entries;
   if (entries === undefined) return;
   const filter = node.filter;

@@ -181,6 +181,38 @@ Deno.test("TopicTree.remove() removes one entry and keeps the others", () => {
   strictEqual(keys.includes("other"), true);
 });
 
+Deno.test("TopicTree keeps the keys of one filter in the order they came, as they come and go", () => {
+  const tree = new TopicTree<number>();
+  const keys = () => {
+    const seen: string[] = [];
+    tree.match("a/b", (value, key) => seen.push(`${key}=${value}`));
+    return seen;
+  };
+  tree.add("a/b", "alice", 1);
+  tree.add("a/b", "bob", 2);
+  tree.add("a/b", "carol", 3);
+  deepStrictEqual(keys(), ["alice=1", "bob=2", "carol=3"]);
+  strictEqual(tree.remove("a/b", "bob"), true);
+  strictEqual(tree.remove("a/b", "alice"), true);
+  deepStrictEqual(keys(), ["carol=3"]);
+  strictEqual(tree.get("a/b", "carol"), 3);
+  strictEqual(tree.get("a/b", "alice"), undefined);
+  strictEqual(tree.add("a/b", "carol", 4), false);
+  strictEqual(tree.add("a/b", "dave", 5), true);
+  deepStrictEqual(keys(), ["carol=4", "dave=5"]);
+  strictEqual(tree.remove("a/b", "carol"), true);
+  strictEqual(tree.remove("a/b", "carol"), false);
+  strictEqual(tree.remove("a/b", "dave"), true);
+  deepStrictEqual(keys(), []);
+  strictEqual(tree.size, 0);
+  deepStrictEqual([...tree.entries()], []);
+  // An empty key is a key like any other.
+  tree.add("a/b", "", 6);
+  deepStrictEqual(keys(), ["=6"]);
+  strictEqual(tree.remove("a/b", ""), true);
+  strictEqual(tree.size, 0);
+});
+
 Deno.test("TopicTree.remove() prunes the nodes it empties", () => {
   const tree = new TopicTree<number>();
   tree.add("a/b/c/d", "alice", 0);
