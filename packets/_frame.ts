@@ -112,6 +112,8 @@ export function checkProtocolVersion(version: number): ProtocolVersion {
  * @param start Where the packet starts.
  * @param end One past its last byte.
  * @param version Protocol version of the connection.
+ * @param copyPayload Whether a PUBLISH's payload is a copy (the caller's
+ * own, as the buffer is reused) rather than a view of `bytes`.
  * @returns The packet.
  */
 export function decodeFrame(
@@ -119,6 +121,7 @@ export function decodeFrame(
   start: number,
   end: number,
   version: ProtocolVersion,
+  copyPayload = false,
 ): Packet {
   if (end - start < 2) {
     throw new MalformedPacketError(
@@ -163,7 +166,9 @@ export function decodeFrame(
       } bytes given`,
     );
   }
-  if (type === 3) return decodePublish(bytes, flags, body, end, version);
+  if (type === 3) {
+    return decodePublish(bytes, flags, body, end, version, copyPayload);
+  }
   // [MQTT-2.2.2-1] [MQTT-2.2.2-2] PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags
   // 0010, the others 0000. MQTT 3.1 also allowed DUP on the first three.
   const expected = type === 6 || type === 8 || type === 10 ? 2 : 0;

@@ -29,7 +29,8 @@ import type { ProtocolVersion, PublishPacket, QoS } from "./types.ts";
  * @param start First byte after the fixed header.
  * @param end One past the packet's last byte.
  * @param version Protocol version of the connection.
- * @returns The packet; its payload is a view of `bytes`.
+ * @param copyPayload Whether the payload is a copy rather than a view.
+ * @returns The packet; its payload is a view of `bytes` unless copied.
  */
 export function decodePublish(
   bytes: Uint8Array,
@@ -37,6 +38,7 @@ export function decodePublish(
   start: number,
   end: number,
   version: ProtocolVersion,
+  copyPayload = false,
 ): PublishPacket {
   const qos = (flags >> 1) & 3;
   const dup = (flags & 8) !== 0;
@@ -88,7 +90,7 @@ export function decodePublish(
   } else if (topic === "") {
     throw reader.malformed("topic", "it is empty"); // [MQTT-4.7.3-1]
   }
-  packet.payload = reader.rest();
+  packet.payload = copyPayload ? reader.restCopy() : reader.rest();
   return packet;
 }
 

@@ -174,6 +174,13 @@ export class Reader {
     return this.#bytes.subarray(start, this.#end);
   }
 
+  /** Returns a copy of the rest of the packet, and reaches its end. */
+  restCopy(): Uint8Array {
+    const start = this.#pos;
+    this.#pos = this.#end;
+    return this.#bytes.slice(start, this.#end);
+  }
+
   /** Moves past `count` bytes already read another way. */
   skip(count: number): void {
     this.#pos += count;

@@ -19,6 +19,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * @param topic Its topic, a topic alias resolved.
  * @param publisher The publisher's client id.
  * @param now The server clock now, in milliseconds.
+ * @param ownsPayload Whether the packet's payload is already a copy of
+ * its own (the message takes it as it is).
  * @returns The message to route.
  */
 export function messageFromPublish(
@@ -26,10 +28,11 @@ export function messageFromPublish(
   topic: string,
   publisher: string | undefined,
   now: number,
+  ownsPayload = false,
 ): Message {
   const message: Mutable<Message> = {
     topic,
-    payload: packet.payload.slice(),
+    payload: ownsPayload ? packet.payload : packet.payload.slice(),
     qos: packet.qos,
     retain: packet.retain,
     createdAt: now,

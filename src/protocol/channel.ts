@@ -102,7 +102,11 @@ export interface ChannelContext {
 export interface PacketHandler {
   /** Whether only a CONNECT may come next. */
   readonly expectsConnect: boolean;
-  /** Handles one packet; a promise pauses reading until it settles. */
+  /**
+   * Handles one packet; a promise pauses reading until it settles. A
+   * PUBLISH's payload is the handler's own; other binary fields view the
+   * read buffer, which is reused once the call returns.
+   */
   handlePacket(packet: Packet): Promise<void> | undefined;
   /** Learns that a write failed: the connection is gone. */
   writeFailed(error: Error): void;
@@ -382,7 +386,14 @@ export class Channel {
         // what it was sent has drained.
         return this.outputDrained();
       }
-      const packet = decodeFrame(buffer, start, start + length, this.version);
+      // A PUBLISH's payload is copied out of the buffer as it is decoded.
+      const packet = decodeFrame(
+        buffer,
+        start,
+        start + length,
+        this.version,
+        true,
+      );
       this.#start = start + length;
       this.#packetsIn++;
       context.countPacketIn(packet.type, length);

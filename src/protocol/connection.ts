@@ -749,11 +749,13 @@ export class Connection implements HubConnection, PacketHandler {
     }
     this.#messagesIn++;
     const client = this.client!;
+    // The channel copied the payload out of its read buffer.
     const message = messageFromPublish(
       packet,
       topic,
       client.clientId,
       hub.now(),
+      true,
     );
     if (isSysTopic(topic)) {
       // Only the server publishes under $SYS, whatever the ACL and hooks say.
