@@ -7,6 +7,7 @@
 import type { Logger } from "../observe/logger.ts";
 import type { Store } from "./ports.ts";
 import type { Message } from "../message.ts";
+import { isSysTopic } from "./topic_levels.ts";
 
 /** Options for {@linkcode RetainedStore}. */
 export interface RetainedStoreOptions {
@@ -14,7 +15,8 @@ export interface RetainedStoreOptions {
   now?: () => number;
   /**
    * Most messages kept, `Infinity` by default. Past it a message on a new
-   * topic is not retained.
+   * topic is not retained. The server's own `$SYS` topics are not counted
+   * and never refused, by this limit or by `maxBytes`.
    */
   maxMessages?: number;
   /**
@@ -87,6 +89,8 @@ export class RetainedStore {
   #logger: Logger | undefined;
   #store: Pick<Store, "saveRetained" | "deleteRetained"> | undefined;
   #bytes = 0;
+  /** `$SYS` topics retained: outside the limits. */
+  #sysTopics = 0;
   #refused = 0;
   #warnedAt = -Infinity;
 
@@ -109,7 +113,10 @@ export class RetainedStore {
     return this.#byTopic.size;
   }
 
-  /** Bytes of the retained messages: topic lengths plus payload bytes. */
+  /**
+   * Bytes of the retained messages: topic lengths plus payload bytes, the
+   * server's own `$SYS` topics not counted.
+   */
   get bytes(): number {
     return this.#bytes;
   }
@@ -161,11 +168,15 @@ export class RetainedStore {
       this.#deleteNode(topic, node);
       return previous;
     }
-    const size = sizeOf(message);
+    // The server's own $SYS topics are outside the limits and the counts.
+    const limited = !isSysTopic(topic);
+    const size = limited ? sizeOf(message) : 0;
     const existing = this.#byTopic.get(topic);
     if (existing !== undefined) {
       const previous = existing.message;
-      const previousSize = previous === undefined ? 0 : sizeOf(previous);
+      const previousSize = previous === undefined || !limited
+        ? 0
+        : sizeOf(previous);
       if (this.#bytes - previousSize + size > this.#maxBytes) {
         this.#deleteNode(topic, existing);
         this.#refuse(message, "max_retained_bytes");
@@ -176,13 +187,17 @@ export class RetainedStore {
       this.#store?.saveRetained(message);
       return previous;
     }
-    if (this.#byTopic.size >= this.#maxMessages) {
-      this.#refuse(message, "max_retained_messages");
-      return undefined;
-    }
-    if (this.#bytes + size > this.#maxBytes) {
-      this.#refuse(message, "max_retained_bytes");
-      return undefined;
+    if (limited) {
+      if (this.#byTopic.size - this.#sysTopics >= this.#maxMessages) {
+        this.#refuse(message, "max_retained_messages");
+        return undefined;
+      }
+      if (this.#bytes + size > this.#maxBytes) {
+        this.#refuse(message, "max_retained_bytes");
+        return undefined;
+      }
+    } else {
+      this.#sysTopics++;
     }
     let node = this.#root;
     let start = 0;
@@ -384,8 +399,11 @@ export class RetainedStore {
 
   #deleteNode(topic: string, node: Node): void {
     this.#store?.deleteRetained(topic);
-    this.#byTopic.delete(topic);
-    if (node.message !== undefined) this.#bytes -= sizeOf(node.message);
+    const limited = !isSysTopic(topic);
+    if (this.#byTopic.delete(topic) && !limited) this.#sysTopics--;
+    if (node.message !== undefined && limited) {
+      this.#bytes -= sizeOf(node.message);
+    }
     node.message = undefined;
     let current = node;
     while (

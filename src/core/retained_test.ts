@@ -218,6 +218,31 @@ Deno.test("RetainedStore.set() refuses a new topic past maxMessages and still re
   deepStrictEqual(store.match("#").map((m) => m.topic).sort(), ["a", "c"]);
 });
 
+Deno.test("RetainedStore.set() keeps maxMessages client messages besides the server's $SYS topics, which no limit refuses", () => {
+  const store = new RetainedStore({ maxMessages: 2, maxBytes: 40 });
+  store.set(message("$SYS/broker/uptime", { payload: "1" }));
+  store.set(message("$SYS/broker/clients/connected", { payload: "1" }));
+  store.set(message("a"));
+  store.set(message("b"));
+  strictEqual(store.size, 4);
+  strictEqual(store.set(message("c")), undefined);
+  strictEqual(store.get("c"), undefined);
+  strictEqual(store.refused, 1);
+  // Past maxBytes too, $SYS is still kept and replaced.
+  store.set(message("$SYS/broker/version", { payload: "x".repeat(50) }));
+  store.set(message("$SYS/broker/uptime", { payload: "2".repeat(50) }));
+  strictEqual(store.get("$SYS/broker/version")?.payload.length, 50);
+  strictEqual(store.get("$SYS/broker/uptime")?.payload.length, 50);
+  strictEqual(store.refused, 1);
+  // A $SYS topic deleted counts no more; nor does it make room for clients.
+  store.set(message("$SYS/broker/version", { payload: "" }));
+  strictEqual(store.set(message("c")), undefined);
+  strictEqual(store.refused, 2);
+  store.set(message("a", { payload: "" }));
+  store.set(message("c"));
+  strictEqual(store.get("c")?.topic, "c");
+});
+
 Deno.test("RetainedStore.set() counts topic and payload bytes against maxBytes", () => {
   const store = new RetainedStore({ maxBytes: 20 });
   store.set(message("a", { payload: "123456789" })); // 10 bytes

@@ -153,7 +153,9 @@ export interface ServerOptions {
   /**
    * Retained messages kept; 100,000 by default. Past it a message on a new
    * topic is delivered but not retained (a warning is logged at most once a
-   * minute); replacing or deleting a retained message always works.
+   * minute); replacing or deleting a retained message always works. The
+   * server's own `$SYS` topics are not counted, here or in
+   * `maxRetainedBytes`.
    */
   maxRetainedMessages?: number;
   /**
