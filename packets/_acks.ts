@@ -91,6 +91,12 @@ export function decodeAck<T extends AckType>(
   version: ProtocolVersion,
   type: T,
 ): AckPacket<T> {
+  if (version !== 5 && end - start === 2) {
+    // 3.x: a packet id and nothing else, the form of every acknowledgement
+    // on the hot path; no reader made for it.
+    const packetId = (bytes[start]! << 8) | bytes[start + 1]!;
+    if (packetId !== 0) return { type, packetId };
+  }
   const reader = new Reader(bytes, start, end, ACK_NAMES[type]);
   const packetId = reader.u16("packet id");
   if (packetId === 0) {
