@@ -8,7 +8,7 @@
 import { MalformedPacketError, PacketTooLargeError } from "./errors.ts";
 import { decodeAck, decodeDisconnect } from "./_acks.ts";
 import { decodeConnack, decodeConnect } from "./_connect.ts";
-import { decodePublish } from "./_publish.ts";
+import { decodePublish, type FrameDecoding } from "./_publish.ts";
 import {
   decodeSuback,
   decodeSubscribe,
@@ -112,8 +112,8 @@ export function checkProtocolVersion(version: number): ProtocolVersion {
  * @param start Where the packet starts.
  * @param end One past its last byte.
  * @param version Protocol version of the connection.
- * @param copyPayload Whether a PUBLISH's payload is a copy (the caller's
- * own, as the buffer is reused) rather than a view of `bytes`.
+ * @param decoding How a server decodes a PUBLISH (see
+ * {@linkcode FrameDecoding}); by default as `decodePacket()` does.
  * @returns The packet.
  */
 export function decodeFrame(
@@ -121,7 +121,7 @@ export function decodeFrame(
   start: number,
   end: number,
   version: ProtocolVersion,
-  copyPayload = false,
+  decoding?: FrameDecoding,
 ): Packet {
   if (end - start < 2) {
     throw new MalformedPacketError(
@@ -167,7 +167,7 @@ export function decodeFrame(
     );
   }
   if (type === 3) {
-    return decodePublish(bytes, flags, body, end, version, copyPayload);
+    return decodePublish(bytes, flags, body, end, version, decoding);
   }
   // [MQTT-2.2.2-1] [MQTT-2.2.2-2] PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags
   // 0010, the others 0000. MQTT 3.1 also allowed DUP on the first three.

@@ -8,6 +8,7 @@ import { quote } from "./_quote.ts";
 import { MalformedPacketError, MqttError, ProtocolError } from "./errors.ts";
 import { ReasonCode } from "./reason_code.ts";
 import { Reader } from "./_reader.ts";
+import type { RecentNames } from "./_utf8.ts";
 import { decodeProperties, PUBLISH } from "./_properties.ts";
 import { propertiesSize, writeProperties } from "./_properties_encode.ts";
 import {
@@ -22,6 +23,18 @@ import {
 import type { ProtocolVersion, PublishPacket, QoS } from "./types.ts";
 
 /**
+ * How a server decodes the PUBLISHes it reads, beyond what
+ * `decodePacket()` does: the payload copied out of a read buffer that is
+ * reused, and the topic answered from a table of names decoded lately.
+ */
+export interface FrameDecoding {
+  /** Whether a PUBLISH's payload is a copy rather than a view. */
+  readonly copyPayload: boolean;
+  /** Where a PUBLISH's topic is looked up first; none by default. */
+  readonly names?: RecentNames | undefined;
+}
+
+/**
  * Decodes a PUBLISH body.
  *
  * @param bytes The buffer.
@@ -29,7 +42,8 @@ import type { ProtocolVersion, PublishPacket, QoS } from "./types.ts";
  * @param start First byte after the fixed header.
  * @param end One past the packet's last byte.
  * @param version Protocol version of the connection.
- * @param copyPayload Whether the payload is a copy rather than a view.
+ * @param decoding How a server decodes it: the payload copied, the topic
+ * from a table of recent names; by default a view and a new string.
  * @returns The packet; its payload is a view of `bytes` unless copied.
  */
 export function decodePublish(
@@ -38,7 +52,7 @@ export function decodePublish(
   start: number,
   end: number,
   version: ProtocolVersion,
-  copyPayload = false,
+  decoding?: FrameDecoding,
 ): PublishPacket {
   const qos = (flags >> 1) & 3;
   const dup = (flags & 8) !== 0;
@@ -53,7 +67,7 @@ export function decodePublish(
     );
   }
   const reader = new Reader(bytes, start, end, "PUBLISH");
-  const topic = reader.name("topic");
+  const topic = reader.name("topic", decoding?.names);
   if (topic.includes("+") || topic.includes("#")) {
     const message = `Cannot decode PUBLISH topic: ${
       quote(topic)
@@ -90,7 +104,9 @@ export function decodePublish(
   } else if (topic === "") {
     throw reader.malformed("topic", "it is empty"); // [MQTT-4.7.3-1]
   }
-  packet.payload = copyPayload ? reader.restCopy() : reader.rest();
+  packet.payload = decoding?.copyPayload === true
+    ? reader.restCopy()
+    : reader.rest();
   return packet;
 }
 

@@ -6,7 +6,7 @@
  */
 
 import { MalformedPacketError } from "./errors.ts";
-import { decodeName, decodeUtf8 } from "./_utf8.ts";
+import { decodeUtf8, type RecentNames } from "./_utf8.ts";
 
 /**
  * Reads one packet's fields in order. Every read checks what is left and
@@ -128,30 +128,27 @@ export class Reader {
 
   /** Reads a length-prefixed UTF-8 string [MQTT-1.5.3-1] [MQTT-1.5.3-2]. */
   string(field: string): string {
-    return this.#string(field, decodeUtf8);
+    return this.#string(field, undefined);
   }
 
   /**
    * Reads a string that is likely to repeat (a PUBLISH topic), as `string`
-   * does, sharing the string of the same name decoded lately.
+   * does, answered from `names` when it was decoded lately.
    */
-  name(field: string): string {
-    return this.#string(field, decodeName);
+  name(field: string, names: RecentNames | undefined): string {
+    return this.#string(field, names);
   }
 
-  #string(
-    field: string,
-    decode: (
-      bytes: Uint8Array,
-      start: number,
-      end: number,
-    ) => string | undefined,
-  ): string {
+  #string(field: string, names: RecentNames | undefined): string {
     const length = this.u16(field);
     const start = this.#pos;
     if (length > this.#end - start) this.#overrun(field, length);
-    this.#pos = start + length;
-    const text = decode(this.#bytes, start, start + length);
+    const end = start + length;
+    this.#pos = end;
+    const bytes = this.#bytes;
+    const text = names === undefined
+      ? decodeUtf8(bytes, start, end)
+      : names.decode(bytes, start, end);
     if (text === undefined) {
       throw this.malformed(field, "not valid UTF-8 or contains U+0000");
     }

@@ -67,50 +67,54 @@ export function decodeUtf8(
   return text.includes("\0") ? undefined : text; // [MQTT-1.5.3-2]
 }
 
-/** Slots of the table of recently decoded names; a power of two. */
+/** Slots of a {@linkcode RecentNames} table; a power of two. */
 const RECENT_SLOTS = 256;
-/** Longest name kept in the table. */
+/** Longest name a {@linkcode RecentNames} table keeps. */
 const RECENT_MAX = 128;
-/** ASCII names decoded lately, each in the slot of a hash of its bytes. */
-const recent: string[] = new Array<string>(RECENT_SLOTS).fill("");
 
 /**
- * Decodes a name (a PUBLISH topic) like {@linkcode decodeUtf8}, answering
- * an ASCII name decoded lately with the same string instead of a new one:
- * clients publish to the same few topics over and over. The table is
- * small and fixed; bytes that differ only ever cost a decoding.
- *
- * @param bytes The buffer.
- * @param start First byte of the name.
- * @param end One past its last byte.
- * @returns The string, or `undefined` if it is not valid MQTT UTF-8.
+ * A small table of the ASCII names (PUBLISH topics) decoded lately, each
+ * in the slot of a hash of its bytes: clients publish to the same few
+ * topics over and over, and a name found here is answered with the same
+ * string instead of a new one. Its owner (a server) makes one; bytes that
+ * differ from the slot's name only ever cost a decoding.
  */
-export function decodeName(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-): string | undefined {
-  const length = end - start;
-  if (length === 0 || length > RECENT_MAX) {
-    return decodeUtf8(bytes, start, end);
+export class RecentNames {
+  readonly #slots: string[] = new Array<string>(RECENT_SLOTS).fill("");
+
+  /**
+   * Decodes a name like {@linkcode decodeUtf8}, from the table when it is
+   * there.
+   *
+   * @param bytes The buffer.
+   * @param start First byte of the name.
+   * @param end One past its last byte.
+   * @returns The string, or `undefined` if it is not valid MQTT UTF-8.
+   */
+  decode(bytes: Uint8Array, start: number, end: number): string | undefined {
+    const length = end - start;
+    if (length === 0 || length > RECENT_MAX) {
+      return decodeUtf8(bytes, start, end);
+    }
+    let hash = length;
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte >= 0x80 || byte === 0) return decodeUtf8(bytes, start, end);
+      hash = (Math.imul(hash, 31) + byte) | 0;
+    }
+    const slot = (hash ^ (hash >>> 11)) & (RECENT_SLOTS - 1);
+    const slots = this.#slots;
+    const seen = slots[slot]!;
+    if (seen.length === length) {
+      let k = 0;
+      while (k < length && seen.charCodeAt(k) === bytes[start + k]) k++;
+      if (k === length) return seen;
+    }
+    // ASCII without U+0000: valid.
+    const text = decodeUtf8(bytes, start, end)!;
+    slots[slot] = text;
+    return text;
   }
-  let hash = length;
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x80 || byte === 0) return decodeUtf8(bytes, start, end);
-    hash = (Math.imul(hash, 31) + byte) | 0;
-  }
-  const slot = (hash ^ (hash >>> 11)) & (RECENT_SLOTS - 1);
-  const seen = recent[slot]!;
-  if (seen.length === length) {
-    let k = 0;
-    while (k < length && seen.charCodeAt(k) === bytes[start + k]) k++;
-    if (k === length) return seen;
-  }
-  // ASCII without U+0000: valid.
-  const text = decodeUtf8(bytes, start, end)!;
-  recent[slot] = text;
-  return text;
 }
 
 /**

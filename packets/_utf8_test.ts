@@ -1,5 +1,5 @@
 import { strictEqual } from "node:assert/strict";
-import { decodeName, decodeUtf8, utf8Length } from "./_utf8.ts";
+import { decodeUtf8, RecentNames, utf8Length } from "./_utf8.ts";
 
 const ENCODER = new TextEncoder();
 const VALID = [
@@ -52,8 +52,9 @@ Deno.test("utf8Length() refuses U+0000 and lone surrogates", () => {
   }
 });
 
-Deno.test("decodeName() answers a repeated ASCII name with the same string, and any other name with its own", () => {
-  const names = [
+Deno.test("RecentNames.decode() answers a repeated ASCII name with the same string, and any other name with its own", () => {
+  const names = new RecentNames();
+  const texts = [
     "sensors/1/temperature",
     "sensors/2/temperature",
     "a",
@@ -63,22 +64,23 @@ Deno.test("decodeName() answers a repeated ASCII name with the same string, and 
     "ab€cd",
   ];
   // Many names, so that some share a slot of the table and replace each other.
-  for (let i = 0; i < 2000; i++) names.push(`devices/${i}/state`);
+  for (let i = 0; i < 2000; i++) texts.push(`devices/${i}/state`);
   for (let round = 0; round < 3; round++) {
-    for (const name of names) {
+    for (const name of texts) {
       // At an offset, as inside a read buffer.
       const bytes = ENCODER.encode(`##${name}##`);
-      strictEqual(decodeName(bytes, 2, bytes.length - 2), name);
+      strictEqual(names.decode(bytes, 2, bytes.length - 2), name);
     }
   }
   const bytes = ENCODER.encode("home/kitchen/light");
-  const first = decodeName(bytes, 0, bytes.length);
-  strictEqual(decodeName(bytes.slice(), 0, bytes.length), first);
+  const first = names.decode(bytes, 0, bytes.length);
+  strictEqual(names.decode(bytes.slice(), 0, bytes.length), first);
 });
 
-Deno.test("decodeName() refuses what decodeUtf8() refuses", () => {
+Deno.test("RecentNames.decode() refuses what decodeUtf8() refuses", () => {
+  const names = new RecentNames();
   for (const bytes of [[0x61, 0x00, 0x62], [0xc0, 0x80], [0xed, 0xa0, 0x80]]) {
     const array = Uint8Array.from(bytes);
-    strictEqual(decodeName(array, 0, array.length), undefined);
+    strictEqual(names.decode(array, 0, array.length), undefined);
   }
 });

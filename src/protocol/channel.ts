@@ -8,6 +8,7 @@
 
 import { PacketWriter } from "../../packets/mod.ts";
 import { decodeFrame, frameLengthAt } from "../../packets/_frame.ts";
+import type { FrameDecoding } from "../../packets/_publish.ts";
 import { MqttError, ProtocolError } from "../../packets/errors.ts";
 import type {
   Packet,
@@ -73,6 +74,11 @@ const ANSWERED: unique symbol = Symbol("answered");
 export interface ChannelContext {
   /** Options for `frameLength`, shared by every channel. */
   readonly frameOptions: { readonly maximumPacketSize: number };
+  /**
+   * How PUBLISHes are decoded: payloads copied out of the read buffer, and
+   * topics from a table of names shared by every channel.
+   */
+  readonly decoding: FrameDecoding;
   /** The server clock. */
   now(): number;
   /**
@@ -392,7 +398,7 @@ export class Channel {
         start,
         start + length,
         this.version,
-        true,
+        context.decoding,
       );
       this.#start = start + length;
       this.#packetsIn++;

@@ -10,6 +10,8 @@
 
 import { ReasonCode } from "../../packets/reason_code.ts";
 import { PacketWriter } from "../../packets/mod.ts";
+import type { FrameDecoding } from "../../packets/_publish.ts";
+import { RecentNames } from "../../packets/_utf8.ts";
 import type {
   Packet,
   PacketType,
@@ -70,6 +72,11 @@ export class ConnectionHub<C extends HubConnection = HubConnection>
   readonly now: () => number;
   /** Options for `frameLength`, shared by every connection. */
   readonly frameOptions: { readonly maximumPacketSize: number };
+  /** How every connection decodes PUBLISHes (see `ChannelContext`). */
+  readonly decoding: FrameDecoding = {
+    copyPayload: true,
+    names: new RecentNames(),
+  };
   readonly #connections: Set<C> = new Set();
   #encoded: EncodedPublish | undefined;
 
