@@ -211,6 +211,55 @@ Deno.test("A cluster delivers a message published on one node to subscribers on 
   await pub.close();
 });
 
+Deno.test("A cluster node drops and counts QoS 0 messages for other nodes while Redis does not read, and delivers again once it does", async () => {
+  await using cluster = await Cluster.start(["a", "b"]);
+  const a = cluster.node("a");
+  // A subscriber on b that is never read (its own output drops), and one
+  // that is.
+  const sink = await client(cluster.node("b"), "sink");
+  await subscribe(sink, "flood/#", 0);
+  const sub = await client(cluster.node("b"), "sub");
+  await subscribe(sub, "after/#", 0);
+  await cluster.interested("b", "flood/1");
+  await cluster.interested("b", "after/1");
+
+  // Redis stops reading; its socket buffers fill, then the node's own.
+  // Kept short, under the nodes' heartbeat TTL (500 ms here).
+  Deno.kill(cluster.redis.pid, "SIGSTOP");
+  const payload = new Uint8Array(64 * 1024);
+  try {
+    // 40 MiB in 640 turns: well past the 16 MiB the node keeps.
+    for (let i = 0; i < 640; i++) {
+      await a.server.publish({ topic: "flood/1", payload });
+    }
+  } finally {
+    Deno.kill(cluster.redis.pid, "SIGCONT");
+  }
+  const dropped = a.bus.status().messagesDropped;
+  ok(dropped > 0, "nothing was dropped");
+  // What was not dropped is at most what the node keeps, and the sockets.
+  ok(dropped < 640, `all ${dropped} dropped`);
+  const warnings = a.logs.filter((r) =>
+    r.msg === "cluster messages dropped: Redis is behind"
+  );
+  strictEqual(warnings.length, 1);
+  ok((warnings[0]!.fields.dropped as number) > 0);
+  ok((warnings[0]!.fields.unwritten_bytes as number) > 16 * 1024 * 1024);
+
+  // Redis reads again: messages go across as before.
+  const pub = await client(a, "pub");
+  let delivered: string[] = [];
+  for (let i = 0; delivered.length === 0 && i < 50; i++) {
+    await publish(pub, "after/1", `after ${i}`, 0);
+    delivered = await receive(sub, 1, 300).catch(() => []);
+  }
+  strictEqual(delivered.length, 1);
+  strictEqual(a.bus.status().messagesDropped, dropped);
+  await sink.close();
+  await sub.close();
+  await pub.close();
+});
+
 Deno.test("A cluster keeps a retained message published on one node, for a subscriber that comes later on another", async () => {
   await using cluster = await Cluster.start(["a", "b"]);
   const pub = await client(cluster.node("a"), "pub");

@@ -139,6 +139,12 @@ export class BatchWriter {
     return this.#buffer.subarray(from, end);
   }
 
+  /** Forgets what was written: the next frame starts empty. */
+  clear(): void {
+    this.#at = 0;
+    this.count = 0;
+  }
+
   /** Writes a message already encoded (by another batch's `add`). */
   addEncoded(bytes: Uint8Array, groups: readonly GroupKey[] | undefined): void {
     const list = groupList(groups);

@@ -11,6 +11,15 @@
 import type { RedisClient, RedisReply } from "../redis/mod.ts";
 import { BatchWriter } from "./_frames.ts";
 
+/**
+ * Bytes of commands waiting to be written to Redis past which a turn's QoS
+ * 0 messages for other nodes are dropped (and counted) rather than queued:
+ * a Redis that reads slower than a node produces, or that is unreachable,
+ * would otherwise hold their bytes in this process without bound. QoS 1
+ * and 2 are not dropped: their publishers wait for Redis.
+ */
+export const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024;
+
 /** Where the batches go, and whom to tell when they cannot. */
 export interface SenderTarget {
   /** The channel (`q0`) or stream of a node. */
@@ -19,6 +28,8 @@ export interface SenderTarget {
   known(nodeId: string): boolean;
   /** Reports a failure of a kind. */
   failed(kind: string, error: unknown): void;
+  /** Reports QoS 0 messages dropped, with the bytes Redis had not taken. */
+  dropped(count: number, unwritten: number): void;
 }
 
 export class BatchSender {
@@ -36,8 +47,10 @@ export class BatchSender {
   /** Stream appends not yet answered, and what waits for them all. */
   #appends = 0;
   #appended: Promise<void> | undefined;
-  /** Messages sent to other nodes. */
+  /** Messages sent to other nodes (one per node). */
   sent = 0;
+  /** QoS 0 messages for other nodes dropped (see `MAX_UNWRITTEN_BYTES`). */
+  dropped = 0;
 
   constructor(redis: RedisClient, target: SenderTarget) {
     this.#redis = redis;
@@ -79,7 +92,13 @@ export class BatchSender {
     const target = this.#target;
     const appends: Promise<RedisReply>[] = [];
     for (const [nodeId, batch] of this.#batches) {
-      if (batch.q0.count > 0) {
+      if (batch.q0.count > 0 && this.#shedding()) {
+        const count = batch.q0.count;
+        batch.q0.clear();
+        this.sent -= count;
+        this.dropped += count;
+        target.dropped(count, this.#redis.unwritten);
+      } else if (batch.q0.count > 0) {
         this.#redis.send([
           "PUBLISH",
           target.key("q0", nodeId),
@@ -102,6 +121,11 @@ export class BatchSender {
     this.#turnAppended = undefined;
     settle?.(Promise.all(appends));
   };
+
+  /** Whether Redis holds so many unwritten bytes that QoS 0 is dropped. */
+  #shedding(): boolean {
+    return this.#redis.unwritten > MAX_UNWRITTEN_BYTES;
+  }
 
   /** Counts an append in what `flush()` waits for. */
   #track(added: Promise<unknown>): void {

@@ -35,6 +35,9 @@ import {
   servedBy,
 } from "./_frames.ts";
 
+/** Milliseconds between two warnings of QoS 0 messages dropped. */
+const DROP_WARNING_INTERVAL = 60_000;
+
 /** Options for {@linkcode RedisBus}. */
 export interface RedisBusOptions {
   /**
@@ -144,6 +147,9 @@ export class RedisBus implements Bus {
   #backlog = 0;
   /** Kinds of failure logged since the last success, to log each once. */
   readonly #failing: Set<string> = new Set();
+  /** When QoS 0 drops were last logged, and how many since. */
+  #droppedWarnedAt = -Infinity;
+  #droppedSinceWarning = 0;
 
   /**
    * Makes the bus; it connects when the server starts it (`attach`).
@@ -187,6 +193,7 @@ export class RedisBus implements Bus {
       key: (kind, nodeId) => this.#key(kind, nodeId),
       known: (nodeId) => this.#peers.has(nodeId),
       failed: (kind, error) => this.#failed(kind, error),
+      dropped: (count, unwritten) => this.#droppedQoS0(count, unwritten),
     });
     this.#streams = new StreamReader(this.#redis, this.#reader, this.nodeId, {
       route: (message, groups) => {
@@ -714,6 +721,7 @@ export class RedisBus implements Bus {
       connected: this.#redis.connected,
       nodes,
       messagesSent: this.#sender.sent,
+      messagesDropped: this.#sender.dropped,
       messagesReceived: this.#received + this.#streams.received,
       roundTrip: this.#roundTrip,
       backlog: this.#backlog,
@@ -759,6 +767,24 @@ export class RedisBus implements Bus {
   }
 
   /** Logs a failure once until things work again. */
+  /**
+   * Logs QoS 0 messages dropped because Redis took commands slower than
+   * they came: a warning at most once a minute, with the count since.
+   */
+  #droppedQoS0(count: number, unwritten: number): void {
+    this.#droppedSinceWarning += count;
+    const now = Date.now();
+    if (now - this.#droppedWarnedAt < DROP_WARNING_INTERVAL) return;
+    this.#droppedWarnedAt = now;
+    this.#logger.warn("cluster messages dropped: Redis is behind", {
+      node_id: this.nodeId,
+      qos: 0,
+      dropped: this.#droppedSinceWarning,
+      unwritten_bytes: unwritten,
+    });
+    this.#droppedSinceWarning = 0;
+  }
+
   #failed(
     kind: string,
     error: unknown,

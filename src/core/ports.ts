@@ -395,6 +395,11 @@ export interface ClusterStatus {
   readonly nodes: readonly ClusterNode[];
   /** Messages this node sent to other nodes (one per node). */
   readonly messagesSent: number;
+  /**
+   * QoS 0 messages for other nodes this node dropped because its engine
+   * (Redis) took them slower than they came (one per node).
+   */
+  readonly messagesDropped: number;
   /** Messages this node received from other nodes. */
   readonly messagesReceived: number;
   /** Milliseconds of the last round trip to the engine. */

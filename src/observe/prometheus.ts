@@ -317,6 +317,12 @@ export function renderPrometheus(
       one(cluster.messagesSent),
     );
     family(
+      "gmqtt_cluster_messages_dropped_total",
+      "counter",
+      "QoS 0 messages for other nodes dropped because Redis took them slower than they came, one per node.",
+      one(cluster.messagesDropped),
+    );
+    family(
       "gmqtt_cluster_messages_received_total",
       "counter",
       "Messages received from other nodes.",

@@ -185,6 +185,7 @@ export class SysTopics {
         ["cluster/nodes", String(cluster.nodes.length)],
         ["cluster/connected", cluster.connected ? "1" : "0"],
         ["cluster/messages/sent", String(cluster.messagesSent)],
+        ["cluster/messages/dropped", String(cluster.messagesDropped)],
         ["cluster/messages/received", String(cluster.messagesReceived)],
         ["cluster/backlog", String(cluster.backlog)],
         ["cluster/round trip", cluster.roundTrip.toFixed(3)],

@@ -121,6 +121,8 @@ export class RespConnection {
   #spare = new CommandWriter();
   #flushQueued = false;
   #writing = false;
+  /** Bytes of the write in progress not yet taken by the socket. */
+  #writingBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ended: Error | undefined;
 
@@ -153,6 +155,11 @@ export class RespConnection {
   /** Commands sent and not answered yet. */
   get inFlight(): number {
     return this.#queue.length;
+  }
+
+  /** Bytes of commands not yet taken by the socket. */
+  get unwritten(): number {
+    return this.#out.length + this.#writingBytes;
   }
 
   /**
@@ -216,10 +223,16 @@ export class RespConnection {
       this.#spare = out;
       const bytes = out.bytes();
       let written = 0;
-      while (written < bytes.length) {
-        written += await this.#conn.write(
-          written === 0 ? bytes : bytes.subarray(written),
-        );
+      this.#writingBytes = bytes.length;
+      try {
+        while (written < bytes.length) {
+          written += await this.#conn.write(
+            written === 0 ? bytes : bytes.subarray(written),
+          );
+          this.#writingBytes = bytes.length - written;
+        }
+      } finally {
+        this.#writingBytes = 0;
       }
       out.reset();
     }

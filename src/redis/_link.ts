@@ -89,6 +89,14 @@ export class Link {
     return this.#state === "ready";
   }
 
+  /**
+   * Bytes of commands not yet written to Redis: waiting for the socket, or
+   * held while no connection is ready.
+   */
+  get unwritten(): number {
+    return (this.#connection?.unwritten ?? 0) + this.#offline.bytes;
+  }
+
   /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#state === "closed";

@@ -33,6 +33,11 @@ export class OfflineQueue {
     this.#expired = expired;
   }
 
+  /** Bytes of the commands waiting. */
+  get bytes(): number {
+    return this.#bytes.length;
+  }
+
   /** Commands waiting. */
   get length(): number {
     return this.#held.length;

@@ -86,6 +86,16 @@ export class RedisClient implements AsyncDisposable {
     return this.#link.ready;
   }
 
+  /**
+   * Bytes of commands sent and not yet written to Redis: those waiting
+   * for the socket (Redis reads slower than they come), and those held
+   * while no connection is ready. A caller that produces commands faster
+   * than Redis takes them can watch it and shed load.
+   */
+  get unwritten(): number {
+    return this.#link.unwritten;
+  }
+
   /** The protocol of the ready connection (2 or 3), if connected. */
   get protocol(): 2 | 3 | undefined {
     return this.#link.protocol;

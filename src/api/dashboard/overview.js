@@ -157,6 +157,7 @@ function showCluster(section, answer) {
       `Redis ${answer.connected ? "reachable" : "unreachable"}`,
       `${answer.messagesSent ?? 0} messages sent to other nodes`,
       `${answer.messagesReceived ?? 0} received`,
+      `${answer.messagesDropped ?? 0} dropped (Redis behind)`,
       `backlog ${answer.backlog ?? 0}`,
       `round trip ${Number(answer.roundTrip ?? 0).toFixed(2)} ms`,
     ].join(", ")
