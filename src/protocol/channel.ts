@@ -139,7 +139,7 @@ export class Channel {
   #bytesOut = 0;
   #packetsIn = 0;
   #packetsOut = 0;
-  /** Packets counted in `#packetsOut` that were taken into a write. */
+  /** Packets counted in `#packetsOut` when the last write ended. */
   #packetsTaken = 0;
   readonly #context: ChannelContext;
   #readBuffer = new Uint8Array(MIN_READ_BUFFER);
@@ -167,9 +167,10 @@ export class Channel {
   #chunk: Uint8Array | undefined;
   /** Bytes of `#chunk` written so far. */
   #written = 0;
-  /** Packets in `#chunk`, for the debug log. */
-  #chunkPackets = 0;
-  /** Takes the outcome of each write; made on the first. */
+  /**
+   * Takes the outcome of each write; made on the first, let go of by
+   * `trim()` between writes.
+   */
   #afterWrite: ((result: number | Error) => void) | undefined;
   #flushed: (() => void)[] | undefined;
   /** Who reads, told when a write fails. */
@@ -644,8 +645,6 @@ export class Channel {
       this.#notifyFlushed();
       return;
     }
-    this.#chunkPackets = this.#packetsOut - this.#packetsTaken;
-    this.#packetsTaken = this.#packetsOut;
     this.#chunk = chunk;
     this.#written = 0;
     this.#writeChunk(chunk);
@@ -688,10 +687,11 @@ export class Channel {
         // The packets logged "packet queued" since the last such line.
         logger.debug("packets written", {
           remote: this.transport.info.remoteAddress,
-          packets: this.#chunkPackets,
+          packets: this.#packetsOut - this.#packetsTaken,
           bytes: chunk.length,
         });
       }
+      this.#packetsTaken = this.#packetsOut;
       if (this.#drainWaiters !== undefined) this.#drainProgress();
       // Sent: the next batch may go into the same buffer (never the shared
       // bytes of a lone packet).
@@ -779,7 +779,9 @@ export class Channel {
    * connections hold no output memory.
    */
   trim(): void {
-    if (!this.#writing && this.#out?.length === 0) this.#out = undefined;
+    if (this.#writing) return;
+    if (this.#out?.length === 0) this.#out = undefined;
+    this.#afterWrite = undefined;
   }
 
   /** Stops reading; what is batched still goes out on `close()`. */
