@@ -32,8 +32,11 @@ export class SubscriptionIndex {
   readonly #tree: TopicTree<SubscriptionRecord> = new TopicTree();
   /** Next member to pick, per shared subscription group with members. */
   readonly #groups: SharedGroups = new SharedGroups();
-  /** Subscriptions per tree filter: the bus hears of the first and last. */
-  readonly #interest: Map<string, number> = new Map();
+  /**
+   * Watchers per filter (see `interest`). With the filters of the tree, they
+   * are the interest the bus hears of, at the first and the last.
+   */
+  readonly #watched: Map<string, number> = new Map();
   readonly #context: SubscriptionIndexContext;
 
   constructor(context: SubscriptionIndexContext) {
@@ -104,7 +107,10 @@ export class SubscriptionIndex {
           this.#context.bus.addShareGroup?.(shared.shareName, filter);
         }
       }
-      this.#interested(filter, 1);
+      // The filter's first subscription, unless a watcher was there first.
+      if (!this.#watched.has(filter) && this.#tree.count(filter) === 1) {
+        this.#context.bus.addInterest(filter);
+      }
     }
     if (isNew) this.#context.metrics.subscriptionAdded();
     return [stored, isNew];
@@ -141,7 +147,7 @@ export class SubscriptionIndex {
   #remove(clientId: string, full: string): void {
     const shared = parseSharedSubscription(full);
     if (shared === undefined) {
-      if (this.#tree.remove(full, clientId)) this.#interested(full, -1);
+      if (this.#tree.remove(full, clientId)) this.#lostOne(full);
     } else if (
       this.#tree.remove(shared.topicFilter, treeKey(clientId, shared.shareName))
     ) {
@@ -151,9 +157,16 @@ export class SubscriptionIndex {
           shared.topicFilter,
         );
       }
-      this.#interested(shared.topicFilter, -1);
+      this.#lostOne(shared.topicFilter);
     }
     this.#context.metrics.subscriptionRemoved();
+  }
+
+  /** After a subscription of `filter` went: tells the bus if it was the last. */
+  #lostOne(filter: string): void {
+    if (!this.#watched.has(filter) && this.#tree.count(filter) === 0) {
+      this.#context.bus.removeInterest(filter);
+    }
   }
 
   /**
@@ -165,18 +178,17 @@ export class SubscriptionIndex {
    * @param delta 1 when the interest comes, -1 when it goes.
    */
   interest(filter: string, delta: 1 | -1): void {
-    this.#interested(filter, delta);
-  }
-
-  /** Counts a filter's subscriptions; tells the bus of the first and last. */
-  #interested(filter: string, delta: 1 | -1): void {
-    const count = (this.#interest.get(filter) ?? 0) + delta;
+    const count = (this.#watched.get(filter) ?? 0) + delta;
     if (count > 0) {
-      this.#interest.set(filter, count);
-      if (count === 1 && delta === 1) this.#context.bus.addInterest(filter);
+      this.#watched.set(filter, count);
+      if (count === 1 && delta === 1 && this.#tree.count(filter) === 0) {
+        this.#context.bus.addInterest(filter);
+      }
     } else {
-      this.#interest.delete(filter);
-      this.#context.bus.removeInterest(filter);
+      this.#watched.delete(filter);
+      if (this.#tree.count(filter) === 0) {
+        this.#context.bus.removeInterest(filter);
+      }
     }
   }
 

@@ -212,6 +212,31 @@ export class TopicTree<V> {
   }
 
   /**
+   * The number of entries stored under `filter` (wildcards not expanded).
+   *
+   * @example Count a filter's subscribers
+   * ```ts
+   * import { TopicTree } from "./topic_tree.ts";
+   * import { strictEqual } from "node:assert/strict";
+   *
+   * const tree = new TopicTree<number>();
+   * tree.add("a/+", "alice", 0);
+   * tree.add("a/+", "bob", 1);
+   * strictEqual(tree.count("a/+"), 2);
+   * strictEqual(tree.count("a/b"), 0);
+   * strictEqual(tree.count("a"), 0);
+   * ```
+   * @param filter A topic filter.
+   * @returns How many keys have an entry under it.
+   */
+  count(filter: string): number {
+    const node = this.#find(filter);
+    if (node === undefined) return 0;
+    if (node.oneKey !== undefined) return 1;
+    return node.entries?.size ?? 0;
+  }
+
+  /**
    * Looks up one entry.
    *
    * @example Read a subscription
