@@ -185,6 +185,33 @@ Deno.test("RedisClient sends 10 000 commands of one turn in few writes and keeps
   deepStrictEqual(pipelined.map(replyNumber), replies.map((n) => n - 1));
 });
 
+Deno.test("RedisClient.unwritten counts the bytes Redis has not taken yet, and falls back to 0 once it has", async () => {
+  await using server = await startRedisServer();
+  await using client = new RedisClient(server.url);
+  await client.connect();
+  strictEqual(client.unwritten, 0);
+  const value = new Uint8Array(1024 * 1024);
+  // Redis stops reading: the socket's buffers fill, then the client's.
+  Deno.kill(server.pid, "SIGSTOP");
+  const sent: Promise<unknown>[] = [];
+  try {
+    for (let i = 0; i < 32; i++) {
+      sent.push(client.send(["SET", `k${i}`, value]));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    // 32 MiB sent; what the kernel took is a few MiB at most.
+    ok(
+      client.unwritten > 16 * 1024 * 1024,
+      `only ${client.unwritten} bytes unwritten`,
+    );
+  } finally {
+    Deno.kill(server.pid, "SIGCONT");
+  }
+  await Promise.all(sent);
+  strictEqual(client.unwritten, 0);
+  deepStrictEqual(await client.send(["STRLEN", "k31"]), value.length);
+});
+
 async function readsProcessed(client: RedisClient): Promise<number> {
   const info = replyText(await client.send(["INFO", "stats"]));
   return Number(/total_reads_processed:(\d+)/.exec(info)?.[1]);
