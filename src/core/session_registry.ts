@@ -106,6 +106,16 @@ export class SessionRegistry {
     return this.#sessions.values();
   }
 
+  /**
+   * Calls `fn` with every session. Unlike a loop over `values()`, it makes
+   * no object per session, whether or not the caller was optimized: the
+   * periodic walks (the sweep, `$SYS`, the dashboard's figures) use it, so
+   * that a broker with many idle clients makes no garbage while idle.
+   */
+  forEach(fn: (session: Session) => void): void {
+    this.#sessions.forEach(fn);
+  }
+
   /** The link of a connected client, if it is connected. */
   link(clientId: string): ClientLink | undefined {
     return this.#online.get(clientId);
@@ -400,19 +410,16 @@ export class SessionRegistry {
         this.#context.publishWill(pending.client, pending.message);
       }
     }
-    for (const session of this.#sessions.values()) {
+    this.#sessions.forEach((session) => {
       if (
-        session.output !== undefined || session.disconnectedAt === undefined
-      ) {
-        continue;
-      }
-      if (
+        session.output === undefined &&
+        session.disconnectedAt !== undefined &&
         session.expiryInterval !== 0xffffffff &&
         now - session.disconnectedAt >= session.expiryInterval * 1000
       ) {
         this.#terminate(session, "expired");
       }
-    }
+    });
   }
 
   /**

@@ -136,8 +136,10 @@ export class ConnectionHub<C extends HubConnection = HubConnection>
   sweep(): void {
     const now = this.now();
     const connectDeadline = this.options.connectTimeout * 1000;
-    for (const connection of this.#connections) {
-      if (connection.isClosed) continue;
+    // forEach, not for-of: a walk of every connection each second makes no
+    // object per connection, optimized or not.
+    this.#connections.forEach((connection) => {
+      if (connection.isClosed) return;
       connection.trim();
       const client = connection.client;
       if (client === undefined) {
@@ -154,7 +156,7 @@ export class ConnectionHub<C extends HubConnection = HubConnection>
             ),
           );
         }
-        continue;
+        return;
       }
       if (
         client.keepAlive > 0 &&
@@ -166,7 +168,7 @@ export class ConnectionHub<C extends HubConnection = HubConnection>
           reasonCode: ReasonCode.KeepAliveTimeout,
         });
       }
-    }
+    });
   }
 
   /** Closes a connection without waiting; a failure is logged. */

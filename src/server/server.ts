@@ -803,11 +803,11 @@ export class Server {
   metrics(): ServerMetrics {
     const core = this.#core;
     let active = 0, inflight = 0, queued = 0;
-    for (const s of core.sessions.values()) {
+    core.sessions.forEach((s) => {
       if (s.output !== undefined) active++;
       inflight += s.inflightCount;
       queued += s.queued;
-    }
+    });
     return {
       ...core.metrics.snapshot(),
       sessionsActive: active,
