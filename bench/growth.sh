@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How cost grows with the size of what a broker holds, gmqtt against
 # Mosquitto in one run: idle connections at 1k, 10k and 50k (connect rate,
-# RSS per connection), fan-out of one topic to 10k subscribers (deliveries
+# RSS per connection; at 10k also once the broker has idled SETTLE
+# seconds), fan-out of one topic to 10k subscribers (deliveries
 # per second, broker CPU per delivery), 100k distinct subscriptions
 # (subscribe rate, RSS per subscription, msg/s to them) and 100k retained
 # messages (store rate, RSS per message, time for one wildcard subscriber
@@ -10,6 +11,13 @@
 #   bench/growth.sh                   # about 3 minutes a round
 #   ROUNDS=3 bench/growth.sh          # median of 3 rounds, order alternating
 #   CONN_SIZES="1000 10000" bench/growth.sh
+#   SETTLE=0 bench/growth.sh          # no idle wait: 4 minutes less a round
+#
+# The idle wait: V8 sizes its young generation to the burst of CONNECTs
+# and gives it back only when its memory reducer runs, at the latest
+# 100 s after the last full collection; RSS read a second after the burst
+# counts that transient, RSS read SETTLE seconds later (120 by default)
+# what an idle broker keeps.
 #
 # Every row runs on a broker of its own, started for it and killed after
 # it, so that each RSS figure is the row's alone (a heap or a malloc arena
@@ -28,6 +36,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-1}
 SECONDS_PER_ROW=${SECONDS_PER_ROW:-5}
 CONN_SIZES=${CONN_SIZES:-1000 10000 50000}
+SETTLE=${SETTLE:-120}
+SETTLE_SIZE=${SETTLE_SIZE:-10000}
 HOSTS=${HOSTS:-127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4}
 FANOUT=${FANOUT:-10000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-100}
@@ -61,7 +71,9 @@ HOSTS_ARG=$(echo "$HOSTS" | tr ' ' ',')
 
 # Starts a broker for one row, runs cmd/bench.ts against it with --marks,
 # samples the broker's RSS and CPU time before, once every client is set
-# up (a second into the hold) and when the load is over, then kills it.
+# up (a second into the hold), when the load is over and, when the hold
+# (HOLD seconds, 2 by default) is longer than that, a second before it
+# ends; then kills it.
 # The bench result goes to NAME.BROKER.ROUND.json, the samples to
 # probe-NAME.BROKER.ROUND.json.
 row() { # name broker round bench_args...
@@ -76,11 +88,12 @@ row() { # name broker round bench_args...
   wait_port "$port" "$pid" "$broker-$name"
   sleep 0.5 # let it settle after start-up
   marks="$WORK/marks.$name.$broker.$round"
-  local before ready=0 done_rss=0 cpu_ready=0 cpu_done=0
+  local before ready=0 done_rss=0 cpu_ready=0 cpu_done=0 ready_at=0 settled=0
+  local hold=${HOLD:-2}
   before=$(rss_kb "$pid")
   printf '%-14s %-10s round %s: %s\n' "$name" "$broker" "$round" "$*" >&2
   "${BENCH_CPU[@]}" deno run -A cmd/bench.ts "$@" --hosts "$HOSTS_ARG" \
-    --port "$port" --hold 2 --marks "$marks" --json \
+    --port "$port" --hold "$hold" --marks "$marks" --json \
     >"$WORK/$name.$broker.$round.json" &
   local bench_pid=$!
   while kill -0 "$bench_pid" 2>/dev/null; do
@@ -88,6 +101,11 @@ row() { # name broker round bench_args...
       sleep 1
       ready=$(rss_kb "$pid")
       cpu_ready=$(cpu_ticks "$pid")
+      ready_at=$SECONDS
+    fi
+    if [ "$hold" -gt 2 ] && [ "$ready" != 0 ] && [ "$settled" = 0 ] &&
+      [ $((SECONDS - ready_at)) -ge $((hold - 2)) ]; then
+      settled=$(rss_kb "$pid")
     fi
     if [ "$cpu_done" = 0 ] && grep -qx done "$marks" 2>/dev/null; then
       cpu_done=$(cpu_ticks "$pid")
@@ -97,6 +115,7 @@ row() { # name broker round bench_args...
   done
   wait "$bench_pid" || echo "warning: $name on $broker ended with $?" >&2
   echo "{\"before\": $before, \"ready\": $ready, \"done\": $done_rss," \
+    "\"settled\": $settled," \
     "\"cpuReady\": $cpu_ready, \"cpuDone\": $cpu_done, \"ticks\": $TICKS}" \
     >"$WORK/probe-$name.$broker.$round.json"
   kill "$pid"
@@ -115,7 +134,11 @@ for round in $(seq "$ROUNDS"); do
       [ "$round" = 1 ] && SKIPPED+=("conn $n: $((n + 200)) file descriptors needed per process, ulimit -Hn is $FDS")
       continue
     fi
-    for b in $order; do row "conn-$n" "$b" "$round" conn -c "$n" -w 100; done
+    hold=2
+    if [ "$n" = "$SETTLE_SIZE" ] && [ "$SETTLE" -gt 2 ]; then hold=$SETTLE; fi
+    for b in $order; do
+      HOLD=$hold row "conn-$n" "$b" "$round" conn -c "$n" -w 100
+    done
   done
   if fits "$FANOUT"; then
     for b in $order; do
@@ -164,6 +187,10 @@ for (const n of '$CONN_SIZES'.split(' ').filter((x) => x)) {
   row('idle ' + k + ': connections/s', 'conn-' + n, (r) => r.connect.rate);
   row('idle ' + k + ': RSS per connection, KB', 'conn-' + n,
     grown((r) => r.connect.connections, 1024), 1, false);
+  if (n === '$SETTLE_SIZE' && $SETTLE > 2) {
+    row('idle ' + k + ': RSS per connection after ' + ($SETTLE - 1) + ' s idle, KB', 'conn-' + n,
+      (r, p) => p.settled > 0 ? (p.settled - p.before) / r.connect.connections : NaN, 1, false);
+  }
 }
 const f = $FANOUT / 1000 + 'k';
 row('fan-out 1→' + f + ', QoS 0: deliveries/s', 'fanout', (r) => r.deliveryRate);

@@ -8,12 +8,18 @@
  *   deno run -A bench/idle_floor.ts                # 10,000 connections
  *   deno run -A bench/idle_floor.ts 10000 1 16 1024 16384
  *   deno run -A bench/idle_floor.ts --connack 10000 128
+ *   deno run -A bench/idle_floor.ts --connack --settle 120 10000 128
  *
  * The arguments after the count are read buffer sizes in bytes, one run
  * each (1 byte by default: the smallest buffer that works). With
  * `--connack`, each client then sends a 14-byte CONNECT and the server
  * answers its first read with a 4-byte CONNACK (a constant array) and
- * reads on: the floor for a connection that has said one thing each way. The server is
+ * reads on: the floor for a connection that has said one thing each way.
+ * With `--settle SECONDS`, RSS is read again after the connections have
+ * idled that long (V8 gives back the young generation a burst grew only
+ * when its memory reducer runs, up to 100 s after the last full
+ * collection); the server then ticks a timer each second, as a broker's
+ * sweep does, so that its event loop runs V8's delayed tasks. The server is
  * a child process of its own, so that the clients' memory is not counted;
  * both listen and connect on 127.0.0.1 only. Linux (reads /proc).
  *
@@ -31,8 +37,9 @@ const CONNECT = Uint8Array.of(
 );
 
 if (import.meta.main) {
-  if (Deno.args[0] === SERVE) await serve(Number(Deno.args[1] ?? 1));
-  else await main(Deno.args);
+  if (Deno.args[0] === SERVE) {
+    await serve(Number(Deno.args[1] ?? 1), Deno.args[2] === "tick");
+  } else await main(Deno.args);
 }
 
 /** VmRSS of this process, in KB. */
@@ -45,7 +52,8 @@ function rssKb(): number {
  * The server: accepts connections, keeps a read of `size` bytes pending on
  * each, and answers each line on standard input with its RSS and count.
  */
-async function serve(size: number): Promise<void> {
+async function serve(size: number, tick: boolean): Promise<void> {
+  if (tick) setInterval(() => {}, 1000);
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let open = 0;
   console.log(JSON.stringify({ port: listener.addr.port }));
@@ -85,30 +93,43 @@ async function serve(size: number): Promise<void> {
 
 async function main(all: string[]): Promise<void> {
   const connack = all.includes("--connack");
-  const args = all.filter((a) => a !== "--connack");
+  const at = all.indexOf("--settle");
+  const settle = at === -1 ? 0 : Number(all[at + 1]);
+  if (!(settle >= 0)) throw new RangeError("--settle takes seconds");
+  const args = all.filter((a, i) =>
+    a !== "--connack" && i !== at && (at === -1 || i !== at + 1)
+  );
   const count = Number(args[0] ?? 10_000);
   const sizes = args.length > 1 ? args.slice(1).map(Number) : [1];
+  const later = settle > 0 ? ` after ${settle} s idle |` : "";
   console.log(
-    "| read buffer | connections | RSS per connection, KB |\n|---:|---:|---:|",
+    `| read buffer | connections | RSS per connection, KB |${later}\n` +
+      `|---:|---:|---:|${later ? "---:|" : ""}`,
   );
   for (const size of sizes) {
-    const perConnection = await measure(count, size, connack);
-    console.log(`| ${size} B | ${count} | ${perConnection.toFixed(2)} |`);
+    const [first, settled] = await measure(count, size, connack, settle);
+    console.log(
+      `| ${size} B | ${count} | ${first.toFixed(2)} |` +
+        (later ? ` ${settled.toFixed(2)} |` : ""),
+    );
   }
 }
 
 /**
  * Runs a server with `size`-byte reads, connects `count` clients (which
- * send CONNECT and read CONNACK with `connack`), measures.
+ * send CONNECT and read CONNACK with `connack`), measures RSS per
+ * connection once they are all open and again `settle` seconds later.
  */
 async function measure(
   count: number,
   size: number,
   connack: boolean,
-): Promise<number> {
+  settle: number,
+): Promise<[number, number]> {
   const child = ServerChild.start(new URL(import.meta.url).pathname, [
     SERVE,
     String(size),
+    settle > 0 ? "tick" : "",
   ]);
   const ask = () => child.ask("rss");
   const conns: Deno.Conn[] = [];
@@ -147,7 +168,11 @@ async function measure(
       await new Promise((resolve) => setTimeout(resolve, 50));
       after = await ask();
     }
-    return (after.rss! - before.rss!) / count;
+    const first = (after.rss! - before.rss!) / count;
+    if (settle === 0) return [first, first];
+    await new Promise((resolve) => setTimeout(resolve, settle * 1000));
+    const settled = await ask();
+    return [first, (settled.rss! - before.rss!) / count];
   } finally {
     for (const conn of conns) conn.close();
     await child.stop();
