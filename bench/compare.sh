@@ -5,7 +5,7 @@
 # against a second instance of each that writes to disk (gmqtt on SQLite,
 # Mosquitto with persistence true), in a table of their own.
 #
-#   bench/compare.sh                  # about 4 minutes
+#   bench/compare.sh                  # about 10 minutes
 #   ROUNDS=3 bench/compare.sh         # median of 3 rounds, order alternating
 #   SECONDS_PER_ROW=10 CONNECTIONS=20000 bench/compare.sh
 #   CLUSTER=0 bench/compare.sh        # without the cluster rows (bench/cluster.sh)

@@ -8,7 +8,7 @@
 # messages (store rate, RSS per message, time for one wildcard subscriber
 # to get them all); prints a markdown table.
 #
-#   bench/growth.sh                   # about 3 minutes a round
+#   bench/growth.sh                   # about 7 minutes a round
 #   ROUNDS=3 bench/growth.sh          # median of 3 rounds, order alternating
 #   CONN_SIZES="1000 10000" bench/growth.sh
 #   SETTLE=0 bench/growth.sh          # no idle wait: 4 minutes less a round
