@@ -110,7 +110,8 @@ export class SessionRegistry {
    * Calls `fn` with every session. Unlike a loop over `values()`, it makes
    * no object per session, whether or not the caller was optimized: the
    * periodic walks (the sweep, `$SYS`, the dashboard's figures) use it, so
-   * that a broker with many idle clients makes no garbage while idle.
+   * that a broker with many idle clients makes no garbage per client while
+   * idle.
    */
   forEach(fn: (session: Session) => void): void {
     this.#sessions.forEach(fn);
