@@ -766,7 +766,6 @@ export class RedisBus implements Bus {
     this.#node = undefined;
   }
 
-  /** Logs a failure once until things work again. */
   /**
    * Logs QoS 0 messages dropped because Redis took commands slower than
    * they came: a warning at most once a minute, with the count since.
@@ -785,6 +784,7 @@ export class RedisBus implements Bus {
     this.#droppedSinceWarning = 0;
   }
 
+  /** Logs a failure once until things work again. */
   #failed(
     kind: string,
     error: unknown,
